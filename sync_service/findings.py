@@ -1,0 +1,156 @@
+"""Findings are data: a stable kebab-case code, where it is, and a Russian message.
+
+Exceptions are for failures of the program; everything wrong with what a person typed
+is a :class:`Finding`. Each code has a severity and two Russian templates: what is wrong
+(``message``) and what to do about it (``hint``). ``docs/errors.md`` lists them all; a
+test keeps that page and this table in step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+# code: (severity, message template, hint template). Templates are formatted with the
+# finding's ``params`` plus ``column`` and ``sheet``.
+CODES: dict[str, tuple[str, str, str]] = {
+    # the workbook and its tabs
+    "unreadable-workbook": (ERROR, "Не удалось прочитать книгу: {reason}",
+                            "Проверьте, что файл — книга Excel (.xlsx) и что он не открыт с ошибкой; пересохраните его."),
+    "missing-workbook": (ERROR, "Книга школы не найдена: {workbook}",
+                         "Проверьте столбец «Книга» на листе «Школы» или выполните «svod init»."),
+    "missing-tab": (ERROR, "Нет листа «{sheet}»",
+                    "Верните лист «{sheet}» (можно скопировать из чистого бланка) и заполните его."),
+    "header-not-found": (ERROR, "На листе «{sheet}» не найдена строка заголовков",
+                         "Верните строку заголовков бланка: {labels}."),
+    "missing-column": (ERROR, "Нет столбца «{column}»",
+                       "Добавьте столбец с заголовком «{column}» (или верните прежнее название заголовка)."),
+    "missing-field": (ERROR, "Нет строки «{column}»",
+                      "Верните строку «{column}» в столбец A и впишите значение рядом."),
+    "duplicate-column": (WARNING, "Столбец «{column}» встречается дважды; взят первый",
+                         "Удалите лишний столбец или переименуйте его."),
+    # cells
+    "required": (ERROR, "Не заполнено обязательное поле «{column}»",
+                 "Впишите значение в ячейку {address}."),
+    "type": (ERROR, "«{value}» — не {expected}",
+             "Впишите в ячейку {address} {expected_hint}."),
+    "formula-error": (ERROR, "В ячейке ошибка формулы {value}",
+                      "Исправьте формулу в ячейке {address} или впишите число."),
+    "range": (ERROR, "Значение {value} вне допустимых границ ({bounds})",
+              "Проверьте значение в ячейке {address}: допустимо {bounds}."),
+    "choice": (ERROR, "«{value}» нет в списке для «{column}»",
+               "Выберите значение из выпадающего списка в ячейке {address}: {choices}."),
+    "pattern": (ERROR, "«{value}»: {pattern_message}",
+                "Исправьте значение в ячейке {address}."),
+    # rows and forms
+    "duplicate-row": (ERROR, "Строка повторяет строку {first_row} ({keys})",
+                      "Удалите повтор или объедините строки {first_row} и {row}."),
+    "rule": (ERROR, "{rule_message}: {left_text} {op_text} {right_text}",
+             "Проверьте числа в строке {row}: {columns}."),
+    "rule-warning": (WARNING, "{rule_message}: {left_text} {op_text} {right_text}",
+                     "Проверьте числа в строке {row}: {columns}. Если всё верно, оставьте как есть."),
+    "empty-form": (ERROR, "Отмечено «Готово», но форма пустая",
+                   "Заполните форму или снимите отметку «Готово»."),
+    "ready-not-found": (WARNING, "На листе нет отметки «Готово»",
+                        "Верните ячейку «Готово» в верхние строки листа, чтобы отметить, что форма сдана."),
+    "bad-ready-date": (WARNING, "«{value}» в поле «Дата сдачи» — не дата",
+                       "Впишите дату в ячейку {address}, например 25.09.2026, или оставьте её пустой."),
+    # head workbook
+    "unknown-form": (ERROR, "Нет формы «{value}»",
+                     "Укажите в столбце «Сбор» ключ одной из форм: {choices}."),
+    "unknown-campaign": (ERROR, "Нет кампании «{value}»",
+                         "Укажите кампанию из списка: {choices}."),
+    "missing-campaign": (ERROR, "Для отчёта о мероприятиях не указана кампания",
+                         "Впишите в столбец «Кампания» одну из кампаний: {choices}."),
+}
+
+BLOCKING = frozenset({ERROR})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with one place of a workbook.
+
+    ``row`` is the sheet's row number (1-based) and ``address`` the A1 address of the
+    cell, when the finding points at a cell; ``column`` is the Russian label of the
+    column and ``column_key`` its stable key.
+    """
+
+    code: str
+    message: str
+    hint: str = ""
+    severity: str = ERROR
+    form: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    column_key: str | None = None
+    address: str | None = None
+    params: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity in BLOCKING
+
+    def place(self) -> str:
+        """Where, in Russian: «лист «Кадры», ячейка C7 (столбец «Ставка»)»."""
+        parts = []
+        if self.sheet:
+            parts.append(f"лист «{self.sheet}»")
+        if self.address:
+            parts.append(f"ячейка {self.address}")
+        elif self.row:
+            parts.append(f"строка {self.row}")
+        if self.column:
+            parts.append(f"столбец «{self.column}»")
+        return ", ".join(parts)
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code, "severity": self.severity, "form": self.form, "sheet": self.sheet,
+            "row": self.row, "column": self.column, "column_key": self.column_key,
+            "address": self.address, "message": self.message, "hint": self.hint,
+        }
+
+
+class _Defaults(dict):
+    """Leaves unknown placeholders visible instead of failing the whole report."""
+
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+def make_finding(code: str, *, form: str | None = None, sheet: str | None = None, row: int | None = None,
+                 column: str | None = None, column_key: str | None = None, address: str | None = None,
+                 severity: str | None = None, **params) -> Finding:
+    """Build a finding of a known ``code``, filling its Russian templates."""
+    default_severity, message, hint = CODES[code]
+    values = _Defaults(params, sheet=sheet or "", column=column or "", row=row or "", address=address or "")
+    return Finding(
+        code=code,
+        message=message.format_map(values),
+        hint=hint.format_map(values),
+        severity=severity or default_severity,
+        form=form, sheet=sheet, row=row, column=column, column_key=column_key, address=address,
+        params=dict(params),
+    )
+
+
+def flatten(findings: Iterable[Finding]) -> list[list]:
+    """``[[row, column_key, code], …]``: findings as a table that tests can compare."""
+    return [[f.row, f.column_key, f.code] for f in findings]
+
+
+def column_letter(index: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def a1(row: int, column: int) -> str:
+    """The A1 address of a 1-based (row, column)."""
+    return f"{column_letter(column)}{row}"

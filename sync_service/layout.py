@@ -1,0 +1,129 @@
+"""How Svod lays out the tabs it creates, as :class:`TabSpec` values.
+
+A school's form tab::
+
+    row 1   the form's title
+    row 2   «Готово» [checkbox]   «Дата сдачи» [date]
+    row 3   one line of help
+    row 4   the header row (frozen, bold): the columns' labels      (table forms)
+            «Показатель» «Значение» «Пояснение»                       (record forms)
+    row 5+  data; a record form lists one field per row: label in A, value in B
+
+The reader does not rely on these positions: it finds the header row and the «Готово»
+cell by their text, so a librarian who inserts a row on top breaks nothing.
+"""
+from __future__ import annotations
+
+from .model import Collection
+from .schema import Column, Form, Schema
+from .stores.base import Dropdown, TabSpec
+
+READY_LABEL = "Готово"
+READY_DATE_LABEL = "Дата сдачи"
+RECORD_HEADERS = ("Показатель", "Значение", "Пояснение")
+HEADER_ROW = 4
+FIRST_DATA_ROW = 5
+# How many empty rows of a table form get dropdowns.
+DROPDOWN_ROWS = 500
+CHECK_TAB = "Проверка"
+BOOL_CHOICES = ("да", "нет")
+
+_FORMATS = {"date": "DD.MM.YYYY", "percent": "0.0", "number": "0.00", "integer": "0"}
+
+
+def _width(column: Column) -> int:
+    return column.width or max(12, min(40, len(column.label) + 2))
+
+
+def form_tab(collection: Collection) -> TabSpec:
+    """The empty tab of one collection in a school's workbook."""
+    form = collection.form
+    deadline = f" Срок сдачи: {collection.deadline:%d.%m.%Y}." if collection.deadline else ""
+    top = [
+        [f"{collection.display_title} — {collection.academic_year}"],
+        [READY_LABEL, False, READY_DATE_LABEL, None],
+        [form.help + deadline],
+    ]
+    if form.shape == "record":
+        return _record_tab(collection.tab, form, top)
+    return _table_tab(collection.tab, form, top)
+
+
+def _table_tab(title: str, form: Form, top: list[list]) -> TabSpec:
+    last = FIRST_DATA_ROW + DROPDOWN_ROWS - 1
+    dropdowns = []
+    formats = {}
+    for index, column in enumerate(form.columns, start=1):
+        if column.type == "choice":
+            dropdowns.append(Dropdown(index, FIRST_DATA_ROW, last, column.choices or ()))
+        elif column.type == "bool":
+            dropdowns.append(Dropdown(index, FIRST_DATA_ROW, last, BOOL_CHOICES))
+        if column.type in _FORMATS:
+            formats[index] = _FORMATS[column.type]
+    return TabSpec(
+        title=title,
+        rows=[*top, [c.label for c in form.columns]],
+        frozen_rows=HEADER_ROW,
+        bold_rows=(1, HEADER_ROW),
+        widths={i: _width(c) for i, c in enumerate(form.columns, start=1)},
+        dropdowns=tuple(dropdowns),
+        checkboxes=((2, 2),),
+        protected_rows=(1, HEADER_ROW),
+        number_formats=formats,
+    )
+
+
+def _record_tab(title: str, form: Form, top: list[list]) -> TabSpec:
+    rows = [*top, list(RECORD_HEADERS)]
+    dropdowns = []
+    for offset, column in enumerate(form.columns):
+        rows.append([column.label, None, column.help or _record_hint(column)])
+        row = FIRST_DATA_ROW + offset
+        if column.type == "choice":
+            dropdowns.append(Dropdown(2, row, row, column.choices or ()))
+        elif column.type == "bool":
+            dropdowns.append(Dropdown(2, row, row, BOOL_CHOICES))
+    return TabSpec(
+        title=title,
+        rows=rows,
+        frozen_rows=HEADER_ROW,
+        bold_rows=(1, HEADER_ROW),
+        widths={1: max(30, max(len(c.label) for c in form.columns) + 2), 2: 16, 3: 40},
+        dropdowns=tuple(dropdowns),
+        checkboxes=((2, 2),),
+        protected_rows=(1, HEADER_ROW),
+    )
+
+
+def _record_hint(column: Column) -> str:
+    hints = {"integer": "целое число", "number": "число", "percent": "процент", "date": "дата, ДД.ММ.ГГГГ",
+             "url": "ссылка, https://…", "email": "адрес эл. почты", "phone": "телефон"}
+    return hints.get(column.type, "")
+
+
+def school_tabs(collections: list[Collection]) -> list[TabSpec]:
+    """Every form tab of a school workbook, one per collection (in calendar order)."""
+    seen: set[str] = set()
+    tabs = []
+    for collection in collections:
+        if collection.tab not in seen:
+            seen.add(collection.tab)
+            tabs.append(form_tab(collection))
+    return tabs
+
+
+def head_tab(schema: Schema, key: str, rows: list[list]) -> TabSpec:
+    """A tab of the head workbook («Школы», «План») with its header row and ``rows``."""
+    form = schema.head[key]
+    dropdowns = tuple(
+        Dropdown(i, 2, 1000, BOOL_CHOICES) for i, c in enumerate(form.columns, start=1) if c.type == "bool"
+    )
+    return TabSpec(
+        title=form.tab,
+        rows=[[c.label for c in form.columns], *rows],
+        frozen_rows=1,
+        bold_rows=(1,),
+        widths={i: _width(c) for i, c in enumerate(form.columns, start=1)},
+        dropdowns=dropdowns,
+        number_formats={i: _FORMATS["date"] for i, c in enumerate(form.columns, start=1) if c.type == "date"},
+    )

@@ -1,0 +1,97 @@
+"""Plain domain values passed between the pure modules (no I/O here)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .findings import Finding
+from .schema import Campaign, Form, campaign_tab
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One form to collect from every school in one academic year, by a deadline.
+
+    ``key`` is the form key, or ``form.campaign`` for per-campaign forms
+    (``event_report.month``).
+    """
+
+    key: str
+    form: Form
+    academic_year: str
+    deadline: date | None
+    campaign: Campaign | None = None
+    title: str = ""
+
+    @property
+    def tab(self) -> str:
+        return campaign_tab(self.form, self.campaign)
+
+    @property
+    def display_title(self) -> str:
+        if self.title:
+            return self.title
+        return f"{self.form.title}: {self.campaign.title}" if self.campaign else self.form.title
+
+
+def collection_key(form: Form, campaign: Campaign | None) -> str:
+    return f"{form.key}.{campaign.code}" if campaign else form.key
+
+
+@dataclass(frozen=True)
+class SchoolEntry:
+    """A row of the head's «Школы» tab."""
+
+    code: str
+    name: str
+    librarian: str = ""
+    email: str = ""
+    workbook: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class PlanEvent:
+    """A row of «План» that is not a collection: a meeting, a seminar, a campaign."""
+
+    title: str
+    academic_year: str
+    date: date | None
+    campaign: str = ""
+
+
+@dataclass
+class FormResult:
+    """What one tab of one school's workbook says, parsed and validated.
+
+    ``rows`` holds one dict per data row, keyed by column key, plus ``_row`` (the
+    sheet's row number). A record form has exactly one such dict (``_row`` absent) when
+    anything was typed. ``computed`` holds the form's computed values: for a record
+    form ``{key: value}``; for a table form ``{key: [value per row]}``.
+    """
+
+    form: str
+    sheet: str
+    present: bool = True
+    ready: bool = False
+    ready_date: date | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    computed: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.rows)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.blocking)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if not f.blocking)
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return self.rows[0] if self.rows else {}

@@ -1,0 +1,503 @@
+"""Forms as data: load and check the YAML files of ``sheets_schema/``.
+
+A :class:`Form` says what a tab of a school workbook holds: its columns (each with a
+stable ``key`` that never changes, whatever the Russian label becomes), the rules
+across columns and the values computed from a row. Adding a form or a column is a
+YAML change only.
+
+Mistakes in the schema files are the developer's, not a librarian's, so they raise
+:class:`SchemaError` naming the file and the path inside it.
+"""
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import yaml
+
+from sheets_schema import SCHEMA_DIR
+
+COLUMN_TYPES = (
+    "text", "integer", "number", "percent", "date", "choice", "bool",
+    "url", "email", "phone", "grade", "fpu_code",
+)
+NUMERIC_TYPES = ("integer", "number", "percent", "grade")
+SHAPES = ("table", "record")
+SEVERITIES = ("error", "warning")
+RULE_OPERATORS = ("<=", "<", ">=", ">", "==", "!=", "~=")
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class SchemaError(Exception):
+    """A schema file is wrong: ``file`` and ``path`` say where, ``message`` what."""
+
+    def __init__(self, file: str | Path, path: str, message: str):
+        self.file, self.path, self.message = str(file), path, message
+        super().__init__(f"{file}: {path}: {message}" if path else f"{file}: {message}")
+
+
+# --- expressions ----------------------------------------------------------------
+
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+
+@dataclass(frozen=True)
+class Expression:
+    """Arithmetic over column keys, e.g. ``readers_students + readers_staff``.
+
+    Evaluates to ``None`` when an operand is missing or a division is by zero: like
+    DHIS2's default missing-value strategy, a rule with a missing side is skipped.
+    """
+
+    source: str
+    names: tuple[str, ...]
+    _fn: Callable[[Mapping[str, Any]], float | None] = field(repr=False, compare=False)
+
+    def __call__(self, values: Mapping[str, Any]) -> float | None:
+        try:
+            return self._fn(values)
+        except ZeroDivisionError:
+            return None
+
+
+def compile_expression(source: str) -> Expression:
+    """Compile ``source``; raises ``ValueError`` with a short English reason."""
+    try:
+        tree = ast.parse(str(source), mode="eval").body
+    except SyntaxError as exc:
+        raise ValueError(f"cannot parse expression {source!r}") from exc
+    names: list[str] = []
+
+    def build(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            op, left, right = _BINARY[type(node.op)], build(node.left), build(node.right)
+
+            def binary(values):
+                a, b = left(values), right(values)
+                return None if a is None or b is None else op(a, b)
+            return binary
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            inner = build(node.operand)
+            return lambda values: None if (v := inner(values)) is None else -v
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            constant = node.value
+            return lambda values: constant
+        if isinstance(node, ast.Name):
+            name = node.id
+            names.append(name)
+
+            def lookup(values):
+                value = values.get(name)
+                return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            return lookup
+        raise ValueError(f"only + - * / numbers and column keys are allowed in {source!r}")
+
+    fn = build(tree)
+    return Expression(str(source), tuple(dict.fromkeys(names)), fn)
+
+
+# --- the schema ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    type: str
+    required: bool = False
+    choices: tuple[str, ...] | None = None
+    choices_list: str | None = None
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    pattern_message: str | None = None
+    help: str = ""
+    personal: bool = False
+    aliases: tuple[str, ...] = ()
+    width: int | None = None
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Every label a header may carry for this column (the label first)."""
+        return (self.label, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check across columns of one row: ``left op right`` (DHIS2 validation rule)."""
+
+    key: str
+    left: Expression
+    op: str
+    right: Expression
+    message: str
+    severity: str = "error"
+    tolerance: float = 0.0
+
+    def holds(self, values: Mapping[str, Any]) -> bool | None:
+        """True/False, or None when a side is missing (the rule is skipped)."""
+        a, b = self.left(values), self.right(values)
+        if a is None or b is None:
+            return None
+        if self.op == "~=":
+            return abs(a - b) <= self.tolerance
+        return {"<=": a <= b, "<": a < b, ">=": a >= b, ">": a > b, "==": a == b, "!=": a != b}[self.op]
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A value computed from a record or row, e.g. читаемость = loans / readers."""
+
+    key: str
+    label: str
+    expr: Expression
+    digits: int = 1
+    percent: bool = False
+
+    def value(self, values: Mapping[str, Any]) -> float | None:
+        result = self.expr(values)
+        return None if result is None else round(result, self.digits)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    code: str
+    title: str
+    short: str
+    month: int
+
+
+@dataclass(frozen=True)
+class Form:
+    key: str
+    title: str
+    tab: str
+    shape: str
+    columns: tuple[Column, ...]
+    key_columns: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    computed: tuple[Computed, ...] = ()
+    deadline_month: int | None = None
+    per_campaign: bool = False
+    help: str = ""
+    checks: tuple[str, ...] = ()
+
+    def column(self, key: str) -> Column:
+        for column in self.columns:
+            if column.key == key:
+                return column
+        raise KeyError(key)
+
+    @property
+    def personal_keys(self) -> frozenset[str]:
+        return frozenset(c.key for c in self.columns if c.personal)
+
+    @property
+    def numeric_keys(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.columns if c.type in ("integer", "number"))
+
+
+@dataclass(frozen=True)
+class Schema:
+    forms: dict[str, Form]
+    head: dict[str, Form]
+    lists: dict[str, tuple[str, ...]]
+    campaigns: tuple[Campaign, ...]
+
+    def campaign(self, code_or_title: str) -> Campaign | None:
+        wanted = " ".join(str(code_or_title).split()).casefold()
+        for campaign in self.campaigns:
+            if wanted in (campaign.code.casefold(), campaign.title.casefold(), campaign.short.casefold()):
+                return campaign
+        return None
+
+
+# --- loading ------------------------------------------------------------------------
+
+_COLUMN_FIELDS = {"key", "label", "type", "required", "choices", "min", "max", "pattern",
+                  "pattern_message", "help", "personal", "aliases", "width"}
+_FORM_FIELDS = {"key", "title", "tab", "shape", "columns", "key_columns", "rules", "computed",
+                "deadline_month", "per_campaign", "help", "checks"}
+_RULE_FIELDS = {"key", "left", "op", "right", "message", "severity", "tolerance"}
+_COMPUTED_FIELDS = {"key", "label", "expr", "digits", "percent"}
+# Excel refuses tab names longer than 31 characters or with these characters.
+_TAB_FORBIDDEN = set("[]:*?/\\")
+
+
+class _Checker:
+    """Reads one YAML file's mapping, raising SchemaError with the path of a mistake."""
+
+    def __init__(self, file: Path):
+        self.file = file
+
+    def fail(self, path: str, message: str):
+        raise SchemaError(self.file, path, message)
+
+    def mapping(self, value, path: str, allowed: set[str], required: tuple[str, ...]) -> dict:
+        if not isinstance(value, dict):
+            self.fail(path, "expected a mapping")
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            self.fail(f"{path}.{unknown[0]}" if path else unknown[0],
+                      f"unknown field (expected one of: {', '.join(sorted(allowed))})")
+        for name in required:
+            if value.get(name) in (None, ""):
+                self.fail(f"{path}.{name}" if path else name, "required field is missing")
+        return value
+
+    def text(self, value, path: str) -> str:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            self.fail(path, "expected text")
+        return str(value).strip()
+
+    def key(self, value, path: str) -> str:
+        value = self.text(value, path)
+        if not KEY_PATTERN.match(value):
+            self.fail(path, f"{value!r} is not a key (lower-case latin letters, digits, _)")
+        return value
+
+    def number(self, value, path: str) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(path, "expected a number")
+        return value
+
+    def flag(self, value, path: str) -> bool:
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self.fail(path, "expected true or false")
+        return value
+
+    def strings(self, value, path: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            self.fail(path, "expected a list")
+        return tuple(self.text(item, f"{path}[{i}]") for i, item in enumerate(value))
+
+    def expression(self, value, path: str, numeric: set[str]) -> Expression:
+        try:
+            expr = compile_expression(self.text(value, path))
+        except ValueError as exc:
+            self.fail(path, str(exc))
+        for name in expr.names:
+            if name not in numeric:
+                self.fail(path, f"{name!r} is not a numeric column of this form")
+        return expr
+
+
+def _load_yaml(file: Path):
+    try:
+        with open(file, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SchemaError(file, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    except OSError as exc:
+        raise SchemaError(file, "", f"cannot read: {exc.strerror}") from exc
+
+
+def _column(check: _Checker, raw, path: str, lists: dict[str, tuple[str, ...]]) -> Column:
+    raw = check.mapping(raw, path, _COLUMN_FIELDS, ("key", "label", "type"))
+    ctype = check.text(raw["type"], f"{path}.type")
+    if ctype not in COLUMN_TYPES:
+        check.fail(f"{path}.type", f"unknown type {ctype!r} (expected one of: {', '.join(COLUMN_TYPES)})")
+    choices, choices_list = None, None
+    raw_choices = raw.get("choices")
+    if ctype == "choice":
+        if isinstance(raw_choices, str):
+            if raw_choices not in lists:
+                check.fail(f"{path}.choices", f"unknown list {raw_choices!r} (lists: {', '.join(sorted(lists))})")
+            choices, choices_list = lists[raw_choices], raw_choices
+        else:
+            choices = check.strings(raw_choices, f"{path}.choices")
+        if not choices:
+            check.fail(f"{path}.choices", "a choice column needs choices (a list or the name of a list)")
+    elif raw_choices is not None:
+        check.fail(f"{path}.choices", "choices are only for columns of type choice")
+    low, high = check.number(raw.get("min"), f"{path}.min"), check.number(raw.get("max"), f"{path}.max")
+    if low is not None and high is not None and low > high:
+        check.fail(f"{path}.min", "min is greater than max")
+    pattern = raw.get("pattern")
+    if pattern is not None:
+        pattern = check.text(pattern, f"{path}.pattern")
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            check.fail(f"{path}.pattern", f"not a regular expression: {exc}")
+    width = raw.get("width")
+    if width is not None and (not isinstance(width, int) or isinstance(width, bool) or width <= 0):
+        check.fail(f"{path}.width", "expected a positive whole number")
+    return Column(
+        key=check.key(raw["key"], f"{path}.key"),
+        label=check.text(raw["label"], f"{path}.label"),
+        type=ctype,
+        required=check.flag(raw.get("required"), f"{path}.required"),
+        choices=choices,
+        choices_list=choices_list,
+        min=low,
+        max=high,
+        pattern=pattern,
+        pattern_message=raw.get("pattern_message"),
+        help=check.text(raw.get("help", ""), f"{path}.help"),
+        personal=check.flag(raw.get("personal"), f"{path}.personal"),
+        aliases=check.strings(raw.get("aliases"), f"{path}.aliases"),
+        width=width,
+    )
+
+
+def load_form(file: Path, lists: dict[str, tuple[str, ...]]) -> Form:
+    check = _Checker(file)
+    raw = check.mapping(_load_yaml(file), "", _FORM_FIELDS, ("key", "title", "tab", "shape", "columns"))
+    shape = check.text(raw["shape"], "shape")
+    if shape not in SHAPES:
+        check.fail("shape", f"unknown shape {shape!r} (expected table or record)")
+    tab = check.text(raw["tab"], "tab")
+    if len(tab) > 31 or _TAB_FORBIDDEN & set(tab):
+        check.fail("tab", "a tab name has at most 31 characters and none of [ ] : * ? / \\")
+    if not isinstance(raw["columns"], list) or not raw["columns"]:
+        check.fail("columns", "expected a non-empty list of columns")
+    columns = tuple(_column(check, c, f"columns[{i}]", lists) for i, c in enumerate(raw["columns"]))
+    seen_keys: set[str] = set()
+    seen_labels: dict[str, int] = {}
+    for i, column in enumerate(columns):
+        if column.key in seen_keys:
+            check.fail(f"columns[{i}].key", f"duplicate column key {column.key!r}")
+        seen_keys.add(column.key)
+        for label in column.labels:
+            folded = " ".join(label.split()).casefold()
+            if folded in seen_labels and seen_labels[folded] != i:
+                check.fail(f"columns[{i}].label", f"label {label!r} is also used by columns[{seen_labels[folded]}]")
+            seen_labels[folded] = i
+    key_columns = check.strings(raw.get("key_columns"), "key_columns")
+    for i, key in enumerate(key_columns):
+        if key not in seen_keys:
+            check.fail(f"key_columns[{i}]", f"{key!r} is not a column of this form")
+    numeric = {c.key for c in columns if c.type in NUMERIC_TYPES}
+    rules = []
+    for i, rule in enumerate(raw.get("rules") or []):
+        path = f"rules[{i}]"
+        rule = check.mapping(rule, path, _RULE_FIELDS, ("key", "left", "op", "right", "message"))
+        op = check.text(rule["op"], f"{path}.op")
+        if op not in RULE_OPERATORS:
+            check.fail(f"{path}.op", f"unknown operator {op!r} (expected one of: {' '.join(RULE_OPERATORS)})")
+        severity = check.text(rule.get("severity", "error"), f"{path}.severity")
+        if severity not in SEVERITIES:
+            check.fail(f"{path}.severity", "expected error or warning")
+        rules.append(Rule(
+            key=check.key(rule["key"], f"{path}.key"),
+            left=check.expression(rule["left"], f"{path}.left", numeric),
+            op=op,
+            right=check.expression(rule["right"], f"{path}.right", numeric),
+            message=check.text(rule["message"], f"{path}.message"),
+            severity=severity,
+            tolerance=check.number(rule.get("tolerance"), f"{path}.tolerance") or 0.0,
+        ))
+    computed = []
+    for i, item in enumerate(raw.get("computed") or []):
+        path = f"computed[{i}]"
+        item = check.mapping(item, path, _COMPUTED_FIELDS, ("key", "label", "expr"))
+        digits = item.get("digits", 1)
+        if not isinstance(digits, int) or isinstance(digits, bool) or not 0 <= digits <= 6:
+            check.fail(f"{path}.digits", "expected a whole number from 0 to 6")
+        computed.append(Computed(
+            key=check.key(item["key"], f"{path}.key"),
+            label=check.text(item["label"], f"{path}.label"),
+            expr=check.expression(item["expr"], f"{path}.expr", numeric),
+            digits=digits,
+            percent=check.flag(item.get("percent"), f"{path}.percent"),
+        ))
+    month = raw.get("deadline_month")
+    if month is not None and (not isinstance(month, int) or isinstance(month, bool) or not 1 <= month <= 12):
+        check.fail("deadline_month", "expected a month number from 1 to 12")
+    checks = check.strings(raw.get("checks"), "checks")
+    return Form(
+        key=check.key(raw["key"], "key"),
+        title=check.text(raw["title"], "title"),
+        tab=tab,
+        shape=shape,
+        columns=columns,
+        key_columns=key_columns,
+        rules=tuple(rules),
+        computed=tuple(computed),
+        deadline_month=month,
+        per_campaign=check.flag(raw.get("per_campaign"), "per_campaign"),
+        help=" ".join(check.text(raw.get("help", ""), "help").split()),
+        checks=checks,
+    )
+
+
+def _load_lists(file: Path) -> tuple[dict[str, tuple[str, ...]], tuple[Campaign, ...]]:
+    check = _Checker(file)
+    raw = check.mapping(_load_yaml(file), "", {"lists", "campaigns"}, ("lists",))
+    if not isinstance(raw["lists"], dict):
+        check.fail("lists", "expected a mapping of list name to values")
+    lists = {}
+    for name, values in raw["lists"].items():
+        values = check.strings(values, f"lists.{name}")
+        if not values:
+            check.fail(f"lists.{name}", "a list needs at least one value")
+        lists[check.key(name, f"lists.{name}")] = values
+    campaigns = []
+    for i, item in enumerate(raw.get("campaigns") or []):
+        path = f"campaigns[{i}]"
+        item = check.mapping(item, path, {"code", "title", "short", "month"}, ("code", "title", "short", "month"))
+        month = item["month"]
+        if not isinstance(month, int) or not 1 <= month <= 12:
+            check.fail(f"{path}.month", "expected a month number from 1 to 12")
+        campaigns.append(Campaign(check.key(item["code"], f"{path}.code"), check.text(item["title"], f"{path}.title"),
+                                  check.text(item["short"], f"{path}.short"), month))
+    return lists, tuple(campaigns)
+
+
+def _load_forms(folder: Path, lists) -> dict[str, Form]:
+    forms: dict[str, Form] = {}
+    for file in sorted(folder.glob("*.yaml")):
+        form = load_form(file, lists)
+        if form.key != file.stem:
+            raise SchemaError(file, "key", f"the key {form.key!r} must match the file name {file.stem!r}")
+        forms[form.key] = form
+    return forms
+
+
+# The calendar order of the forms: the academic year starts in September.
+def _calendar_order(form: Form) -> tuple[int, str]:
+    month = form.deadline_month or 13
+    return ((month - 9) % 12 if month <= 12 else 12, form.key)
+
+
+def load_schema(directory: str | Path | None = None) -> Schema:
+    """Load every form of ``directory`` (default: the shipped ``sheets_schema/``)."""
+    root = Path(directory) if directory else SCHEMA_DIR
+    lists, campaigns = _load_lists(root / "lists.yaml")
+    forms = _load_forms(root / "forms", lists)
+    if not forms:
+        raise SchemaError(root / "forms", "", "no form files (*.yaml) found")
+    tabs: dict[str, str] = {}
+    for form in forms.values():
+        if form.tab in tabs:
+            raise SchemaError(root / "forms" / f"{form.key}.yaml", "tab",
+                              f"tab {form.tab!r} is also used by form {tabs[form.tab]!r}")
+        tabs[form.tab] = form.key
+        if form.per_campaign and not campaigns:
+            raise SchemaError(root / "forms" / f"{form.key}.yaml", "per_campaign", "no campaigns in lists.yaml")
+        if form.per_campaign:
+            for campaign in campaigns:
+                tab = campaign_tab(form, campaign)
+                if len(tab) > 31:
+                    raise SchemaError(root / "lists.yaml", f"campaigns.{campaign.code}.short",
+                                      f"tab {tab!r} would be longer than 31 characters")
+    ordered = dict(sorted(forms.items(), key=lambda item: _calendar_order(item[1])))
+    head = _load_forms(root / "head", lists)
+    return Schema(forms=ordered, head=head, lists=lists, campaigns=campaigns)
+
+
+def campaign_tab(form: Form, campaign: Campaign | None) -> str:
+    """The tab a collection lives in: one tab per campaign for per-campaign forms."""
+    return f"{form.tab} — {campaign.short}" if campaign else form.tab

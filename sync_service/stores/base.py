@@ -1,0 +1,144 @@
+"""The workbook store: the one seam between Svod and spreadsheets.
+
+Two implementations: local .xlsx files (:mod:`sync_service.stores.xlsx`) and Google
+Sheets through gspread (:mod:`sync_service.stores.google`). Nothing above this package
+imports openpyxl or gspread; their errors become :class:`StoreError` here.
+
+Values crossing the seam are plain Python: ``str``, ``int``, ``float``, ``bool``,
+``datetime.date``/``datetime.datetime`` or ``None``. A store hands cells over as the
+person sees them where that matters: a number formatted as a percentage comes as its
+text (``"12,5%"``), a formula error as its text (``"#REF!"``).
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+Value = Any  # str | int | float | bool | date | datetime | None
+
+
+@dataclass
+class Sheet:
+    """One tab as read: ``rows[0]`` is the sheet's row 1; rows may be ragged."""
+
+    title: str
+    rows: list[list[Value]]
+    # Merged ranges as (first_row, first_col, last_row, last_col), 1-based, inclusive.
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Workbook:
+    """A whole workbook read in one pass."""
+
+    id: str
+    title: str
+    sheets: dict[str, Sheet]
+    marker: str  # the change marker at the time of the read
+
+    def sheet(self, title: str) -> Sheet | None:
+        """The tab called ``title``, forgiving case and extra spaces as people type them."""
+        if title in self.sheets:
+            return self.sheets[title]
+        wanted = " ".join(title.split()).casefold()
+        for name, sheet in self.sheets.items():
+            if " ".join(name.split()).casefold() == wanted:
+                return sheet
+        return None
+
+
+@dataclass(frozen=True)
+class WorkbookInfo:
+    id: str
+    title: str
+    marker: str
+
+
+@dataclass(frozen=True)
+class Dropdown:
+    """A list validation on column ``column`` (1-based) from ``first_row`` to ``last_row``."""
+
+    column: int
+    first_row: int
+    last_row: int
+    choices: tuple[str, ...]
+
+
+@dataclass
+class TabSpec:
+    """What a store writes into one tab: values and their presentation.
+
+    Used both to create a school's form tabs and to (re)write service-owned tabs.
+    Values are written as they are (never interpreted as formulas).
+    """
+
+    title: str
+    rows: list[list[Value]]
+    frozen_rows: int = 0
+    bold_rows: tuple[int, ...] = ()          # 1-based row numbers
+    widths: dict[int, int] = field(default_factory=dict)  # 1-based column -> characters
+    dropdowns: tuple[Dropdown, ...] = ()
+    checkboxes: tuple[tuple[int, int], ...] = ()         # (row, column), 1-based
+    protected: bool = False                 # the whole tab is the service's
+    protected_rows: tuple[int, ...] = ()    # header rows people should not edit
+    number_formats: dict[int, str] = field(default_factory=dict)  # 1-based column -> Excel format
+    hidden: bool = False
+
+
+class StoreError(Exception):
+    """A failure of the store itself (not of what a person typed)."""
+
+
+class WorkbookUnavailable(StoreError):
+    """A workbook cannot be read or written: ``reason`` is Russian, for the head and the librarian."""
+
+    def __init__(self, workbook_id: str, reason: str):
+        self.workbook_id, self.reason = workbook_id, reason
+        super().__init__(f"{workbook_id}: {reason}")
+
+
+class WorkbookChanged(StoreError):
+    """The workbook changed between our read and our write: the write was not made."""
+
+    def __init__(self, workbook_id: str):
+        self.workbook_id = workbook_id
+        super().__init__(f"{workbook_id} changed since it was read")
+
+
+class WorkbookStore(ABC):
+    """Reads and writes workbooks. Implementations must be safe to call from threads."""
+
+    name: str = "abstract"
+
+    @abstractmethod
+    def list_workbooks(self) -> list[WorkbookInfo]:
+        """Every workbook the store can see, with its change marker."""
+
+    @abstractmethod
+    def markers(self, workbook_ids: Sequence[str]) -> dict[str, str | None]:
+        """The change marker of each workbook (``None`` when it does not exist),
+        in as few calls as the backend allows (Google: one Drive files.list)."""
+
+    @abstractmethod
+    def read(self, workbook_id: str) -> Workbook:
+        """Every tab of the workbook in one pass. Raises :class:`WorkbookUnavailable`."""
+
+    @abstractmethod
+    def write_tabs(self, workbook_id: str, tabs: Iterable[TabSpec], *, expect_marker: str | None = None) -> str:
+        """Replace the content of service-owned ``tabs`` (creating them when missing) and
+        return the new marker. Never touches other tabs. With ``expect_marker``, raises
+        :class:`WorkbookChanged` instead of writing if the workbook changed since then."""
+
+    @abstractmethod
+    def create_workbook(self, title: str, tabs: Sequence[TabSpec]) -> str:
+        """Create a workbook with ``tabs`` and return its id."""
+
+    @abstractmethod
+    def add_missing_tabs(self, workbook_id: str, tabs: Sequence[TabSpec]) -> list[str]:
+        """Add the ``tabs`` whose titles the workbook lacks; return the titles added.
+        Existing tabs and their data are left exactly as they are."""
+
+    def workbook_id_for(self, reference: str) -> str:
+        """The id behind what the head typed in «Книга» (a file name, a URL, an id)."""
+        return reference.strip()
