@@ -79,6 +79,8 @@ class FormResult:
     rows: list[dict[str, Any]] = field(default_factory=list)
     computed: dict[str, Any] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    # column key -> the 1-based column it was found in (for A1 addresses of later checks)
+    positions: dict[str, int] = field(default_factory=dict)
 
     @property
     def has_data(self) -> bool:

@@ -1,0 +1,133 @@
+"""Settings: defaults in code, overrides from the environment (see README and .env.example).
+
+Every setting is listed in :data:`SETTINGS` with its variable, default and meaning, so
+that the README table and the code cannot drift apart (a test checks both).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Mapping
+
+# variable, attribute, default, description (English, for the developer docs)
+SETTINGS: list[tuple[str, str, str, str]] = [
+    ("SVOD_BACKEND", "backend", "xlsx", "Where the workbooks live: `xlsx` (a local folder) or `google` (Google Sheets)."),
+    ("SVOD_WORKBOOKS_DIR", "workbooks_dir", "var/district", "The folder of .xlsx workbooks (xlsx backend)."),
+    ("DATABASE_URL", "database_url", "sqlite:///var/svod.db", "SQLAlchemy URL: SQLite by default, `postgresql+psycopg://…` for PostgreSQL."),
+    ("SVOD_HEAD_WORKBOOK", "head_workbook", "Настройки ОМО.xlsx", "The head's workbook with «Школы» and «План» (xlsx backend: a file name in the folder)."),
+    ("SVOD_HEAD_SPREADSHEET_ID", "head_spreadsheet_id", "", "The head's spreadsheet id (google backend)."),
+    ("SVOD_CONSOLIDATED_WORKBOOK", "consolidated_workbook", "Свод.xlsx", "The consolidated workbook Svod writes (xlsx backend)."),
+    ("SVOD_CONSOLIDATED_SPREADSHEET_ID", "consolidated_spreadsheet_id", "", "The consolidated spreadsheet id (google backend; created by `provision` when empty)."),
+    ("SVOD_ACADEMIC_YEAR", "academic_year", "", "The academic year to track, e.g. `2026/2027`; by default the one containing today."),
+    ("SVOD_SCHEMA_DIR", "schema_dir", "", "A folder of form definitions replacing the shipped `sheets_schema/`."),
+    ("SVOD_TIMEZONE", "timezone", "Europe/Moscow", "The association's time zone: deadlines end at midnight there."),
+    ("SVOD_READ_WORKERS", "read_workers", "4", "How many workbooks are read at once."),
+    ("SVOD_HOST", "host", "127.0.0.1", "The address `serve` listens on."),
+    ("PORT", "port", "8000", "The port `serve` listens on."),
+    ("SVOD_PUBLIC_URL", "public_url", "http://127.0.0.1:8000", "The status page's address, used in e-mails."),
+    ("SVOD_SECRET_KEY", "secret_key", "", "Flask's secret key for the head's session cookie (set it in production)."),
+    ("SVOD_ADMIN_PASSWORD_HASH", "admin_password_hash", "", "The head's password hash (`svod create-admin` prints one)."),
+    ("SVOD_SYNC_INTERVAL_MINUTES", "sync_interval_minutes", "15", "How often the clock process syncs."),
+    ("SVOD_REMINDER_HOUR", "reminder_hour", "8", "The hour (local time) of the daily reminder run."),
+    ("SVOD_REMINDER_DAYS_BEFORE", "reminder_days_before", "3", "Days before a deadline when librarians get a reminder."),
+    ("SVOD_EXPORT_DIR", "export_dir", "var/exports", "Where the nightly database export goes."),
+    ("SVOD_LOCK_FILE", "lock_file", "var/sync.lock", "The file lock that keeps two syncs from running at once."),
+    ("SVOD_SMTP_HOST", "smtp_host", "", "SMTP server for reminders; empty means reminders are only printed (dry run)."),
+    ("SVOD_SMTP_PORT", "smtp_port", "25", "SMTP port."),
+    ("SVOD_SMTP_USER", "smtp_user", "", "SMTP user name."),
+    ("SVOD_SMTP_PASSWORD", "smtp_password", "", "SMTP password (never logged)."),
+    ("SVOD_SMTP_STARTTLS", "smtp_starttls", "false", "Use STARTTLS."),
+    ("SVOD_MAIL_FROM", "mail_from", "svod@localhost", "The sender of reminders."),
+    ("SVOD_HEAD_EMAIL", "head_email", "", "Where the head's daily digest goes."),
+    ("SVOD_DEMO_SCHOOLS", "demo_schools", "24", "How many schools `make run` generates on first run."),
+    ("GOOGLE_APPLICATION_CREDENTIALS", "google_credentials", "", "Path to the service account's JSON key (google backend)."),
+    ("SVOD_GOOGLE_API_URL", "google_api_url", "", "Point gspread at another API host, e.g. the local emulator `http://127.0.0.1:8765`."),
+    ("SVOD_GOOGLE_QUOTA_PER_MINUTE", "google_quota_per_minute", "60", "Read and write requests a minute the Google client stays under."),
+]
+
+_INTS = {"read_workers", "port", "sync_interval_minutes", "reminder_hour", "reminder_days_before", "smtp_port",
+         "demo_schools", "google_quota_per_minute"}
+_BOOLS = {"smtp_starttls"}
+_PATHS = {"workbooks_dir", "export_dir", "lock_file"}
+SECRETS = frozenset({"secret_key", "admin_password_hash", "smtp_password"})
+
+
+class ConfigError(Exception):
+    """A setting has a value Svod cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend: str = "xlsx"
+    workbooks_dir: Path = Path("var/district")
+    database_url: str = "sqlite:///var/svod.db"
+    head_workbook: str = "Настройки ОМО.xlsx"
+    head_spreadsheet_id: str = ""
+    consolidated_workbook: str = "Свод.xlsx"
+    consolidated_spreadsheet_id: str = ""
+    academic_year: str = ""
+    schema_dir: str = ""
+    timezone: str = "Europe/Moscow"
+    read_workers: int = 4
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = field(default="", repr=False)
+    admin_password_hash: str = field(default="", repr=False)
+    sync_interval_minutes: int = 15
+    reminder_hour: int = 8
+    reminder_days_before: int = 3
+    export_dir: Path = Path("var/exports")
+    lock_file: Path = Path("var/sync.lock")
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    mail_from: str = "svod@localhost"
+    head_email: str = ""
+    demo_schools: int = 24
+    google_credentials: str = ""
+    google_api_url: str = ""
+    google_quota_per_minute: int = 60
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        env = os.environ if env is None else env
+        values: dict = {}
+        for variable, attribute, _default, _doc in SETTINGS:
+            raw = env.get(variable)
+            if raw is None or raw == "":
+                continue
+            values[attribute] = _convert(variable, attribute, raw.strip())
+        values.update(overrides)
+        settings = cls(**values)
+        if settings.backend not in ("xlsx", "google"):
+            raise ConfigError(f"SVOD_BACKEND={settings.backend!r}: expected xlsx or google")
+        return settings
+
+    def public_dict(self) -> dict:
+        """The settings with secrets masked: safe for logs and the admin page."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = ("***" if value else "") if f.name in SECRETS else str(value)
+        return out
+
+
+def _convert(variable: str, attribute: str, raw: str):
+    if attribute in _INTS:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{variable}={raw!r}: expected a whole number") from None
+    if attribute in _BOOLS:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{variable}={raw!r}: expected true or false")
+    if attribute in _PATHS:
+        return Path(raw).expanduser()
+    return raw

@@ -1,0 +1,290 @@
+"""Svod's state in SQL: SQLite by default, PostgreSQL by DATABASE_URL.
+
+The tables keep what the workbooks said (every version of every submission, never
+overwritten), the current findings, and every sync run with its per-school outcome.
+The schema is migrated with Alembic (``sync_service/migrations``); ``upgrade()`` brings
+a database to the newest revision and is what ``svod db upgrade`` and the Procfile's
+``release:`` run.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy import (
+    JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    create_engine, event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class School(Base):
+    __tablename__ = "schools"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    librarian: Mapped[str] = mapped_column(String(300), default="")
+    email: Mapped[str] = mapped_column(String(300), default="")
+    workbook: Mapped[str] = mapped_column(String(500), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    in_registry: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Collection(Base):
+    __tablename__ = "collections"
+    __table_args__ = (UniqueConstraint("key", "academic_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))
+    academic_year: Mapped[str] = mapped_column(String(9))
+    form: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(500))
+    tab: Mapped[str] = mapped_column(String(100))
+    deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    campaign: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    in_plan: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PlanEvent(Base):
+    __tablename__ = "plan_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    academic_year: Mapped[str] = mapped_column(String(9))
+    title: Mapped[str] = mapped_column(Text)
+    date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    campaign: Mapped[str] = mapped_column(String(300), default="")
+
+
+class WorkbookState(Base):
+    """What the last sync saw of a school's workbook."""
+
+    __tablename__ = "workbook_states"
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True)
+    workbook_id: Mapped[str] = mapped_column(String(500), default="")
+    marker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    check_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_ok_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Submission(Base):
+    """One school's answer to one collection: the facts statuses are computed from."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("school_id", "collection_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"))
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+    ready: Mapped[bool] = mapped_column(Boolean, default=False)
+    ready_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    has_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    first_submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    school: Mapped[School] = relationship()
+    collection: Mapped[Collection] = relationship()
+
+
+class SubmissionVersion(Base):
+    """A snapshot of what a school's tab said; a new version never overwrites the last."""
+
+    __tablename__ = "submission_versions"
+    __table_args__ = (UniqueConstraint("submission_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    data_hash: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[Any] = mapped_column(JSON)
+    computed: Mapped[Any] = mapped_column(JSON)
+    ready: Mapped[bool] = mapped_column(Boolean, default=False)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id", ondelete="SET NULL"), nullable=True)
+
+
+class FindingRecord(Base):
+    """A current finding (replaced whenever its school is read again)."""
+
+    __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_school", "school_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"), nullable=True)
+    code: Mapped[str] = mapped_column(String(60))
+    severity: Mapped[str] = mapped_column(String(10))
+    form: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    sheet: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    row: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    column: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    column_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    message: Mapped[str] = mapped_column(Text)
+    hint: Mapped[str] = mapped_column(Text, default="")
+
+
+class SyncRun(Base):
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # running / ok / partial (some schools failed) / failed (the run itself failed)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    trigger: Mapped[str] = mapped_column(String(40), default="cli")
+    schools_total: Mapped[int] = mapped_column(Integer, default=0)
+    schools_read: Mapped[int] = mapped_column(Integer, default=0)
+    schools_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    schools_failed: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # findings about the head's own workbook («Школы», «План»), as Finding.as_dict()
+    head_findings: Mapped[Any] = mapped_column(JSON, default=list)
+    consolidated_written: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    outcomes: Mapped[list["SyncOutcome"]] = relationship(back_populates="run", cascade="all, delete-orphan")
+
+
+class SyncOutcome(Base):
+    __tablename__ = "sync_outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    # read / unchanged / failed
+    outcome: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+    run: Mapped[SyncRun] = relationship(back_populates="outcomes")
+    school: Mapped[School] = relationship()
+
+
+class RateSnapshot(Base):
+    """Each collection's rates after each successful run: the history behind the charts."""
+
+    __tablename__ = "rate_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"))
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expected: Mapped[int] = mapped_column(Integer)
+    reporting_rate: Mapped[float] = mapped_column(Float)
+    on_time_rate: Mapped[float] = mapped_column(Float)
+
+
+class Meta(Base):
+    """Small facts Svod keeps between runs, e.g. the hash of the consolidated workbook."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+# --- engine and sessions --------------------------------------------------------------
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL and a busy timeout so that the web keeps
+    reading while a sync writes."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of a file-based SQLite database."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url[len(prefix):] not in ("", ":memory:"):
+        Path(url[len(prefix):]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str) -> None:
+    """Bring the database at ``url`` to the newest schema revision."""
+    from alembic import command
+
+    ensure_sqlite_folder(url)
+    command.upgrade(alembic_config(url), "head")
+
+
+class Database:
+    """One engine and its session factory."""
+
+    def __init__(self, url: str):
+        self.url = url
+        ensure_sqlite_folder(url)
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def upgrade(self) -> None:
+        upgrade(self.url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on failure."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def json_safe(value: Any) -> Any:
+    """Values as JSON can hold them: dates become ISO strings."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value

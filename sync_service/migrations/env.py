@@ -1,0 +1,33 @@
+"""Alembic environment: the URL comes from the config Svod builds (sync_service.db)."""
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from sync_service import db as _db  # noqa: F401  (registers the core tables)
+from sync_service.db import Base
+import sync_service.models_registry  # noqa: F401  (registers every other module's tables)
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+                      literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connectable = engine_from_config(config.get_section(config.config_ini_section, {}),
+                                     prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        # batch mode lets ALTER TABLE work on SQLite too
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

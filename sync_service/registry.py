@@ -1,0 +1,138 @@
+"""The head's workbook: the schools («Школы») and the plan («План»). Pure.
+
+Both tabs are read with the same reader and validator as the schools' forms (their
+columns are defined in ``sheets_schema/head/``), so the head's typing mistakes get the
+same Russian findings with cell addresses.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from .findings import Finding, make_finding
+from .model import Collection, PlanEvent, SchoolEntry, collection_key
+from .schema import Schema
+from .stores.base import Workbook
+from .validation import parse_form
+
+
+@dataclass
+class Registry:
+    schools: list[SchoolEntry] = field(default_factory=list)
+    collections: list[Collection] = field(default_factory=list)
+    events: list[PlanEvent] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    academic_year: str = ""
+
+
+def academic_year_of(day: date) -> str:
+    """1 Sep – 31 Aug: 2026-11-22 -> "2026/2027"."""
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}/{start + 1}"
+
+
+def year_start(academic_year: str) -> int:
+    return int(academic_year[:4])
+
+
+def default_deadline(month: int, academic_year: str) -> date:
+    """The last day of ``month`` within the academic year (September belongs to its first year)."""
+    year = year_start(academic_year) + (0 if month >= 9 else 1)
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def default_collections(schema: Schema, academic_year: str) -> list[Collection]:
+    """The yearly calendar of DOMAIN.md with default deadlines: used when «План» has no rows."""
+    collections = []
+    for form in schema.forms.values():
+        campaigns = schema.campaigns if form.per_campaign else (None,)
+        for campaign in campaigns:
+            month = campaign.month if campaign else form.deadline_month
+            deadline = default_deadline(month, academic_year) if month else None
+            collections.append(Collection(collection_key(form, campaign), form, academic_year, deadline, campaign))
+    return _in_calendar_order(collections)
+
+
+def _in_calendar_order(collections: list[Collection]) -> list[Collection]:
+    far = date.max
+    return sorted(collections, key=lambda c: (c.deadline or far, c.key))
+
+
+def read_registry(workbook: Workbook, schema: Schema, *, academic_year: str) -> Registry:
+    """Schools and the plan of ``academic_year`` from the head's workbook."""
+    registry = Registry(academic_year=academic_year)
+    schools_form, plan_form = schema.head["schools"], schema.head["plan"]
+
+    result = parse_form(schools_form, workbook.sheet(schools_form.tab), tab=schools_form.tab)
+    registry.findings.extend(result.findings)
+    bad_rows = {f.row for f in result.findings if f.blocking and f.row}
+    for row in result.rows:
+        if row["_row"] in bad_rows or not row.get("code") or not row.get("name"):
+            continue
+        registry.schools.append(SchoolEntry(
+            code=row["code"], name=row["name"], librarian=row.get("librarian") or "",
+            email=row.get("email") or "", workbook=row.get("workbook") or "",
+            active=row.get("active") is not False,
+        ))
+
+    plan = parse_form(plan_form, workbook.sheet(plan_form.tab), tab=plan_form.tab)
+    # A missing «План» is not the head's mistake to fix first: the default calendar applies.
+    registry.findings.extend(f for f in plan.findings if f.code != "missing-tab")
+    bad_rows = {f.row for f in plan.findings if f.blocking and f.row}
+    seen: set[str] = set()
+    for row in plan.rows:
+        if row["_row"] in bad_rows or row.get("academic_year") != academic_year:
+            continue
+        item = _plan_row(row, schema, academic_year, plan_form.tab, registry.findings)
+        if isinstance(item, Collection):
+            if item.key not in seen:
+                seen.add(item.key)
+                registry.collections.append(item)
+        elif item is not None:
+            registry.events.append(item)
+    if not registry.collections:
+        registry.collections = default_collections(schema, academic_year)
+    else:
+        registry.collections = _in_calendar_order(registry.collections)
+    registry.events.sort(key=lambda e: (e.date or date.max, e.title))
+    return registry
+
+
+_KEY_CHARS = re.compile(r"[^a-z_]")
+
+
+def _plan_row(row: dict, schema: Schema, academic_year: str, tab: str, findings: list[Finding]):
+    columns = {c.key: (i, c.label) for i, c in enumerate(schema.head["plan"].columns, start=1)}
+    form_key = (row.get("collection") or "").strip()
+    campaign_text = (row.get("campaign") or "").strip()
+    if not form_key:
+        title = row.get("title") or campaign_text
+        if not title:
+            return None
+        return PlanEvent(title=title, academic_year=academic_year, date=row.get("deadline"), campaign=campaign_text)
+
+    def finding(code: str, column: str, **params) -> None:
+        findings.append(make_finding(code, form="plan", sheet=tab, row=row["_row"], column=columns[column][1],
+                                     column_key=column, **params))
+
+    form = schema.forms.get(_KEY_CHARS.sub("", form_key.lower()))
+    if form is None:
+        finding("unknown-form", "collection", value=form_key, choices=", ".join(schema.forms))
+        return None
+    campaign = None
+    if form.per_campaign:
+        names = "; ".join(c.title for c in schema.campaigns)
+        if not campaign_text:
+            finding("missing-campaign", "campaign", choices=names)
+            return None
+        campaign = schema.campaign(campaign_text)
+        if campaign is None:
+            finding("unknown-campaign", "campaign", value=campaign_text, choices=names)
+            return None
+    deadline = row.get("deadline")
+    if deadline is None:
+        month = campaign.month if campaign else form.deadline_month
+        deadline = default_deadline(month, academic_year) if month else None
+    return Collection(collection_key(form, campaign), form, academic_year, deadline, campaign, row.get("title") or "")
