@@ -1,0 +1,81 @@
+"""The «Проверка» tab Svod writes into each school's workbook. Pure.
+
+The librarian reads it in the familiar sheet: the status of every collection, then
+every finding with its sheet, cell and what to do, then the computed ratios.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Mapping, Sequence
+
+from .layout import CHECK_TAB
+from .status import STATUS_LABELS
+from .stores.base import TabSpec
+
+SEVERITY_LABELS = {"error": "ошибка", "warning": "предупреждение", "info": "справка"}
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass
+class CollectionLine:
+    title: str
+    tab: str
+    deadline: date | None
+    status: str
+    errors: int
+    warnings: int
+    computed: Sequence[tuple[str, Any]] = field(default_factory=tuple)  # (label, value) of record forms
+
+
+def render_check_tab(school_name: str, lines: Sequence[CollectionLine], findings: Sequence[Mapping[str, Any]],
+                     *, checked_at: datetime, sync_error: str | None = None) -> TabSpec:
+    """``findings`` are dicts shaped like :meth:`Finding.as_dict` (with ``form_title``)."""
+    rows: list[list[Any]] = [
+        [f"Проверка Svod — {school_name}"],
+        ["Этот лист Svod заполняет сам после каждой проверки: правки на нём будут заменены. "
+         "Исправляйте данные на листах форм."],
+        ["Проверено:", checked_at.strftime("%d.%m.%Y %H:%M")],
+    ]
+    bold = [1]
+    if sync_error:
+        rows.append(["Ошибка чтения книги:", sync_error])
+    rows.append([])
+    rows.append(["Сбор", "Лист", "Срок сдачи", "Статус", "Ошибок", "Предупреждений"])
+    bold.append(len(rows))
+    for line in lines:
+        rows.append([line.title, line.tab, line.deadline.strftime("%d.%m.%Y") if line.deadline else "без срока",
+                     STATUS_LABELS.get(line.status, line.status), line.errors, line.warnings])
+    rows.append([])
+    rows.append(["Что исправить"])
+    bold.append(len(rows))
+    rows.append(["Форма", "Лист", "Ячейка", "Столбец", "Что не так", "Как исправить", "Важность"])
+    bold.append(len(rows))
+    ordered = sorted(findings, key=lambda f: (_SEVERITY_ORDER.get(f.get("severity"), 3), f.get("sheet") or "",
+                                              f.get("row") or 0, f.get("address") or ""))
+    for f in ordered:
+        rows.append([f.get("form_title") or f.get("form") or "", f.get("sheet") or "",
+                     f.get("address") or (f"строка {f['row']}" if f.get("row") else ""),
+                     f.get("column") or "", f.get("message") or "", f.get("hint") or "",
+                     SEVERITY_LABELS.get(f.get("severity"), f.get("severity") or "")])
+    if not ordered:
+        rows.append(["Замечаний нет."])
+    ratios = [(line.title, label, value) for line in lines for label, value in line.computed if value is not None]
+    if ratios:
+        rows.append([])
+        rows.append(["Показатели (считает Svod)"])
+        bold.append(len(rows))
+        rows.append(["Сбор", "Показатель", "Значение"])
+        bold.append(len(rows))
+        rows.extend([title, label, value] for title, label, value in ratios)
+    return TabSpec(title=CHECK_TAB, rows=rows, bold_rows=tuple(bold), frozen_rows=0, protected=True,
+                   widths={1: 40, 2: 22, 3: 12, 4: 24, 5: 50, 6: 60, 7: 16})
+
+
+def content_hash(tab: TabSpec, *, skip_rows: Sequence[int] = (3,)) -> str:
+    """A hash of what the tab says, ignoring the «Проверено» time (row 3), so that the
+    tab is rewritten only when the findings or statuses change."""
+    rows = [row for i, row in enumerate(tab.rows, start=1) if i not in skip_rows]
+    return hashlib.sha256(json.dumps(rows, default=str, ensure_ascii=False).encode()).hexdigest()

@@ -1,0 +1,187 @@
+"""``python -m sync_service …`` (also installed as ``svod``): parses options, builds the
+Svod context from the environment, and calls the functions that do the work."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .config import ConfigError, Settings
+from .context import Svod
+from .status import STATUS_LABELS
+
+Command = Callable[[argparse.Namespace, Svod], int]
+
+
+def _progress_printer(label: str):
+    """A progress line on stderr: redrawn in place on a terminal, a line every 10 % otherwise."""
+    tty = sys.stderr.isatty()
+    last = [-1]
+
+    def show(done: int, total: int, name: str, outcome: str) -> None:
+        percent = 100 * done // total if total else 100
+        if tty:
+            bar = "█" * (percent // 5) + "·" * (20 - percent // 5)
+            sys.stderr.write(f"\r{label} [{bar}] {done}/{total} {name} {outcome}".ljust(78))
+            if done == total:
+                sys.stderr.write("\n")
+        elif percent // 10 != last[0] or done == total:
+            last[0] = percent // 10
+            sys.stderr.write(f"{label}: {done}/{total} ({percent} %)\n")
+        sys.stderr.flush()
+    return show
+
+
+# --- commands ----------------------------------------------------------------------------
+
+def cmd_demo_data(args: argparse.Namespace, svod: Svod) -> int:
+    from .demo import generate_demo
+    from .stores.xlsx import XlsxStore
+
+    store = svod.store
+    if args.out:
+        if svod.settings.backend != "xlsx":
+            print("--out применим только к локальным книгам (SVOD_BACKEND=xlsx)", file=sys.stderr)
+            return 2
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        store = XlsxStore(Path(args.out))
+    today = date.fromisoformat(args.today) if args.today else svod.clock().date()
+    printer = _progress_printer("Демо-район")
+    district = generate_demo(store, svod.schema, schools=args.schools, seed=args.seed, today=today,
+                             progress=lambda done, total, name: printer(done, total, name, ""))
+    print(f"Демо-район: школ {args.schools}, книги в {args.out or svod.settings.workbooks_dir}")
+    print(district.head_workbook_id)
+    return 0
+
+
+def cmd_init(args: argparse.Namespace, svod: Svod) -> int:
+    from .provision import create_missing_workbooks
+
+    created, extended = create_missing_workbooks(svod)
+    for name in created:
+        print(f"создана книга: {name}")
+    for name, tabs in extended.items():
+        print(f"добавлены листы в «{name}»: {', '.join(tabs)}")
+    if not created and not extended:
+        print("Все книги школ на месте.")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, svod: Svod) -> int:
+    from .sync import SyncBusy, describe, run_sync
+
+    svod.db.upgrade()
+    try:
+        summary = run_sync(svod, trigger="cli", force=args.force,
+                           progress=None if args.quiet else _progress_printer("Синхронизация"))
+    except SyncBusy:
+        print("Синхронизация уже идёт в другом процессе; попробуйте позже.", file=sys.stderr)
+        return 3
+    print(describe(summary))
+    for code, reason in sorted(summary.failures.items()):
+        print(f"  {code}: {reason}")
+    return 1 if summary.status == "failed" else 0
+
+
+def cmd_status(args: argparse.Namespace, svod: Svod) -> int:
+    from .report import build_report
+
+    svod.db.upgrade()
+    with svod.db.session() as session:
+        report = build_report(session, academic_year=svod.academic_year, now=svod.clock())
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+        return 0
+    print(render_status_table(report))
+    return 0
+
+
+def render_status_table(report: dict) -> str:
+    """The status as a plain text table: a row per school, a column per collection."""
+    symbols = {"not_started": "·", "in_progress": "…", "submitted": "✓", "submitted_late": "✓!",
+               "returned": "✗", "overdue": "!"}
+    collections = report["collections"]
+    by_pair = {(s["school"], s["collection"]): s["status"] for s in report["submissions"]}
+    width = max([len(s["code"]) for s in report["schools"]] + [5])
+    lines = ["Сборы:"]
+    for i, c in enumerate(collections, start=1):
+        deadline = date.fromisoformat(c["deadline"]).strftime("%d.%m.%Y") if c.get("deadline") else "без срока"
+        lines.append(f"  {i:>2}. {c['title']} — срок {deadline}; сдали {c['reporting_rate']:.0f} %, "
+                     f"вовремя {c['on_time_rate']:.0f} %")
+    lines.append("")
+    lines.append("школа".ljust(width) + " " + " ".join(f"{i:>3}" for i in range(1, len(collections) + 1)))
+    for school in report["schools"]:
+        cells = [symbols.get(by_pair.get((school["code"], c["key"]), ""), "?") for c in collections]
+        line = school["code"].ljust(width) + " " + " ".join(f"{s:>3}" for s in cells)
+        if school.get("sync_error"):
+            line += f"  ошибка чтения: {school['sync_error']}"
+        lines.append(line)
+    lines.append("")
+    lines.append("Обозначения: " + "; ".join(f"{symbols[k]} {v}" for k, v in STATUS_LABELS.items()))
+    return "\n".join(lines)
+
+
+def cmd_serve(args: argparse.Namespace, svod: Svod) -> int:
+    from web import create_app
+
+    app = create_app({"SVOD": svod})
+    host, port = args.host or svod.settings.host, args.port or svod.settings.port
+    print(f"Svod: страница статуса на http://{host}:{port}", flush=True)
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, svod: Svod) -> int:
+    svod.db.upgrade()
+    print("База данных обновлена до последней версии схемы.")
+    return 0
+
+
+COMMANDS: dict[str, tuple[Command, str]] = {
+    "demo-data": (cmd_demo_data, "создать демо-район: книги школ и книгу руководителя"),
+    "init": (cmd_init, "создать недостающие книги школ по списку «Школы»"),
+    "sync": (cmd_sync, "прочитать книги, проверить, записать «Проверку» и свод"),
+    "status": (cmd_status, "показать статус сдачи"),
+    "serve": (cmd_serve, "запустить страницу статуса"),
+    "db-upgrade": (cmd_db_upgrade, "применить миграции базы данных"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="svod", description="Svod: сбор отчётов школьных библиотек.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="подробный журнал")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="КОМАНДА")
+    for name, (_fn, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        if name == "demo-data":
+            command.add_argument("--schools", type=int, default=24, help="число школ (по умолчанию 24)")
+            command.add_argument("--seed", type=int, default=1, help="зерно случайных данных")
+            command.add_argument("--out", help="папка для книг (по умолчанию SVOD_WORKBOOKS_DIR)")
+            command.add_argument("--today", help="считать сегодняшней эту дату (ГГГГ-ММ-ДД)")
+        elif name == "sync":
+            command.add_argument("--force", action="store_true", help="перечитать все книги")
+            command.add_argument("--quiet", action="store_true", help="без строки прогресса")
+        elif name == "status":
+            command.add_argument("--json", action="store_true", help="вывести JSON")
+        elif name == "serve":
+            command.add_argument("--host")
+            command.add_argument("--port", type=int)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        svod = Svod.from_settings(Settings.from_env())
+    except ConfigError as exc:
+        print(f"Ошибка настройки: {exc}", file=sys.stderr)
+        return 2
+    return COMMANDS[args.command][0](args, svod)

@@ -1,0 +1,45 @@
+"""Creating the schools' workbooks from the head's registry («svod init»).
+
+Never deletes or changes anything that exists: a missing workbook is created, an
+existing one only gets the form tabs it lacks.
+"""
+from __future__ import annotations
+
+import re
+
+from .context import Svod
+from .layout import school_tabs
+from .registry import read_registry
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|]+')
+
+
+def workbook_title(code: str, name: str) -> str:
+    """«sch07 МБОУ СОШ №7»: the code first, so that Svod finds the workbook by it."""
+    return " ".join(_UNSAFE.sub(" ", f"{code} {name}").split())
+
+
+def create_missing_workbooks(svod: Svod) -> tuple[list[str], dict[str, list[str]]]:
+    """Returns (titles created, {workbook id: tabs added})."""
+    registry = read_registry(svod.store.read(svod.head_workbook_id), svod.schema, academic_year=svod.academic_year)
+    tabs = school_tabs(registry.collections)
+    listing = {w.id: w for w in svod.store.list_workbooks()}
+    by_title = {w.title.casefold(): w.id for w in listing.values()}
+    created, extended = [], {}
+    for school in registry.schools:
+        if not school.active:
+            continue
+        workbook_id = svod.store.workbook_id_for(school.workbook) if school.workbook else None
+        if workbook_id is None:
+            prefix = school.code.casefold()
+            matches = [wid for title, wid in by_title.items() if title == prefix or title.startswith(prefix + " ")]
+            workbook_id = matches[0] if len(matches) == 1 else None
+        if workbook_id is None or workbook_id not in listing:
+            title = workbook_title(school.code, school.name) if not school.workbook else school.workbook.removesuffix(".xlsx")
+            svod.store.create_workbook(title, tabs)
+            created.append(title)
+            continue
+        added = svod.store.add_missing_tabs(workbook_id, tabs)
+        if added:
+            extended[workbook_id] = added
+    return created, extended

@@ -1,0 +1,530 @@
+"""One sync run: read what changed, validate, store, write findings back, consolidate.
+
+The only module that mixes I/O and logic. Its promises:
+- one school's broken workbook never stops the others (each school is read, parsed and
+  stored in its own transaction);
+- a workbook is read only when its change marker moved (or it failed last time);
+- a school's «Проверка» tab is rewritten only when what it says changed, and never
+  over a workbook that changed since it was read;
+- a failed read never blanks anything: the school keeps its last good snapshot in the
+  consolidated workbook, with its sync error shown;
+- two syncs never run at once (a file lock that holds across processes).
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from . import db as m
+from .check_tab import CollectionLine, content_hash, render_check_tab
+from .consolidate import SchoolLine, Snapshot, consolidated_tabs
+from .context import Svod
+from .findings import Finding, make_finding
+from .layout import CHECK_TAB
+from .model import Collection, FormResult, SchoolEntry
+from .registry import Registry, read_registry
+from .status import Facts, first_submission, rates, status_of
+from .stores.base import StoreError, Workbook, WorkbookChanged, WorkbookUnavailable
+from .validation import data_hash, parse_form
+
+log = logging.getLogger("svod.sync")
+
+Progress = Callable[[int, int, str, str], None]  # done, total, school code, outcome
+
+
+class SyncBusy(Exception):
+    """Another sync holds the lock."""
+
+
+@dataclass
+class SyncSummary:
+    run_id: int
+    status: str
+    total: int = 0
+    read: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    checks_written: int = 0
+    consolidated_written: bool = False
+    error: str | None = None
+    failures: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+# --- the lock -------------------------------------------------------------------------
+
+@contextmanager
+def sync_lock(path: Path) -> Iterator[None]:
+    """An exclusive, non-blocking lock on ``path``: held by the process for the run, released
+    by the kernel if the process dies (kill -9 included)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SyncBusy("синхронизация уже идёт") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        os.close(fd)
+
+
+# --- hashing ----------------------------------------------------------------------------
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, default=str, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def workbook_hash(workbook: Workbook) -> str:
+    """What people typed: every tab but the service's own «Проверка»."""
+    return _digest([(title, sheet.rows, sheet.merges) for title, sheet in sorted(workbook.sheets.items())
+                    if title != CHECK_TAB])
+
+
+# --- the run -----------------------------------------------------------------------------
+
+def run_sync(svod: Svod, *, trigger: str = "cli", force: bool = False, progress: Progress | None = None) -> SyncSummary:
+    """Run one sync under the lock. Raises :class:`SyncBusy` if one is already running."""
+    with sync_lock(svod.settings.lock_file):
+        return _Run(svod, trigger=trigger, force=force, progress=progress).execute()
+
+
+class _Run:
+    def __init__(self, svod: Svod, *, trigger: str, force: bool, progress: Progress | None):
+        self.svod, self.force, self.progress = svod, force, progress
+        self.trigger = trigger
+        self.now = svod.clock()
+        self.year = svod.academic_year
+        self.schema = svod.schema
+        self.store = svod.store
+
+    # The steps of a run, each committing its own transaction.
+    def execute(self) -> SyncSummary:
+        started = time.monotonic()
+        with self.svod.db.session() as session:
+            # A run still «running» here was killed mid-way: the lock we hold proves it.
+            for stale in session.scalars(select(m.SyncRun).where(m.SyncRun.status == "running")):
+                stale.status, stale.finished_at = "interrupted", stale.finished_at or self.now
+                stale.error = stale.error or "Синхронизация была прервана; данные этой попытки не сохранены частично."
+            run = m.SyncRun(started_at=self.now, trigger=self.trigger, status="running")
+            session.add(run)
+        summary = SyncSummary(run_id=run.id, status="running")
+        try:
+            self._execute(summary)
+            summary.status = "partial" if summary.failed else "ok"
+        except Exception as exc:  # the run itself failed: record it, never lose what was stored
+            log.exception("sync run %s failed", run.id)
+            summary.status, summary.error = "failed", summary.error or f"Внутренняя ошибка: {exc}"
+        summary.seconds = round(time.monotonic() - started, 2)
+        with self.svod.db.session() as session:
+            row = session.get(m.SyncRun, run.id)
+            row.status, row.error, row.finished_at = summary.status, summary.error, self.svod.clock()
+            row.schools_total, row.schools_read = summary.total, summary.read
+            row.schools_unchanged, row.schools_failed = summary.unchanged, summary.failed
+            row.consolidated_written = summary.consolidated_written
+        return summary
+
+    def _execute(self, summary: SyncSummary) -> None:
+        try:
+            head = self.store.read(self.svod.head_workbook_id)
+        except WorkbookUnavailable as exc:
+            summary.error = f"Не удалось прочитать книгу руководителя ОМО «{exc.workbook_id}»: {exc.reason}"
+            raise
+        registry = read_registry(head, self.schema, academic_year=self.year)
+        with self.svod.db.session() as session:
+            run = session.get(m.SyncRun, summary.run_id)
+            run.head_findings = [f.as_dict() for f in registry.findings]
+            collection_ids = _store_registry(session, registry)
+        self.collections = registry.collections
+        self.collection_ids = collection_ids
+        self.entries = [s for s in registry.schools if s.active]
+        summary.total = len(self.entries)
+
+        targets = self._locate_workbooks()
+        markers = self.store.markers([wid for wid in targets.values() if wid])
+        with self.svod.db.session() as session:
+            states = {s.school_id: s for s in session.scalars(select(m.WorkbookState))}
+            school_ids = {s.code: s.id for s in session.scalars(select(m.School))}
+        to_read, done = [], 0
+        for entry in self.entries:
+            workbook_id = targets.get(entry.code)
+            state = states.get(school_ids[entry.code])
+            marker = markers.get(workbook_id) if workbook_id else None
+            if not workbook_id or marker is None:
+                reason = f"нет книги «{workbook_id or entry.workbook or entry.code}»"
+                self._record_failure(summary, school_ids[entry.code], workbook_id or "", make_finding(
+                    "missing-workbook", workbook=workbook_id or entry.workbook or f"{entry.code} …"), reason)
+                done += 1
+                self._report(done, entry.code, "failed")
+            elif self.force or state is None or state.marker != marker or state.error:
+                to_read.append((entry, workbook_id))
+            else:
+                summary.unchanged += 1
+                self._outcome(summary.run_id, school_ids[entry.code], "unchanged", None, 0)
+                done += 1
+                self._report(done, entry.code, "unchanged")
+
+        workers = max(1, min(self.svod.settings.read_workers, len(to_read) or 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="svod-read") as pool:
+            futures = {pool.submit(self._timed_read, wid): (entry, wid) for entry, wid in to_read}
+            for future in as_completed(futures):
+                entry, workbook_id = futures[future]
+                school_id = school_ids[entry.code]
+                workbook, error, millis = future.result()
+                if error is not None:
+                    finding = make_finding("unreadable-workbook", reason=error)
+                    self._record_failure(summary, school_id, workbook_id, finding, error, millis)
+                    outcome = "failed"
+                else:
+                    outcome = self._absorb(summary, school_id, entry, workbook, millis)
+                done += 1
+                self._report(done, entry.code, outcome)
+
+        self._write_check_tabs(summary, school_ids, targets)
+        self._consolidate(summary)
+
+    def _report(self, done: int, code: str, outcome: str) -> None:
+        if self.progress:
+            self.progress(done, len(self.entries), code, outcome)
+
+    # --- locating and reading ---------------------------------------------------------------
+
+    def _locate_workbooks(self) -> dict[str, str | None]:
+        """School code -> workbook id: the «Книга» column, else a workbook named after the code."""
+        targets: dict[str, str | None] = {}
+        listing = None
+        for entry in self.entries:
+            if entry.workbook:
+                targets[entry.code] = self.store.workbook_id_for(entry.workbook)
+                continue
+            if listing is None:
+                listing = self.store.list_workbooks()
+            prefix = entry.code.casefold()
+            match = [w.id for w in listing if w.title.casefold() == prefix
+                     or w.title.casefold().startswith(prefix + " ")]
+            targets[entry.code] = match[0] if len(match) == 1 else None
+        return targets
+
+    def _timed_read(self, workbook_id: str) -> tuple[Workbook | None, str | None, int]:
+        started = time.monotonic()
+        try:
+            workbook, error = self.store.read(workbook_id), None
+        except WorkbookUnavailable as exc:
+            workbook, error = None, exc.reason
+        except StoreError as exc:
+            workbook, error = None, str(exc)
+        return workbook, error, int((time.monotonic() - started) * 1000)
+
+    # --- storing ---------------------------------------------------------------------------------
+
+    def _outcome(self, run_id: int, school_id: int, outcome: str, error: str | None, millis: int) -> None:
+        with self.svod.db.session() as session:
+            session.add(m.SyncOutcome(run_id=run_id, school_id=school_id, outcome=outcome, error=error,
+                                      duration_ms=millis))
+
+    def _record_failure(self, summary: SyncSummary, school_id: int, workbook_id: str, finding: Finding,
+                        reason: str, millis: int = 0) -> None:
+        """The school keeps its submissions and snapshots; only its error is recorded."""
+        summary.failed += 1
+        with self.svod.db.session() as session:
+            code = session.get(m.School, school_id).code
+            summary.failures[code] = reason
+            state = session.get(m.WorkbookState, school_id) or m.WorkbookState(school_id=school_id)
+            state.workbook_id, state.error, state.error_at = workbook_id, reason, self.now
+            session.add(state)
+            session.execute(delete(m.FindingRecord).where(m.FindingRecord.school_id == school_id,
+                                                          m.FindingRecord.collection_id.is_(None)))
+            session.add(_finding_record(school_id, None, finding))
+            session.add(m.SyncOutcome(run_id=summary.run_id, school_id=school_id, outcome="failed",
+                                      error=reason, duration_ms=millis))
+
+    def _absorb(self, summary: SyncSummary, school_id: int, entry: SchoolEntry, workbook: Workbook,
+                millis: int) -> str:
+        """Parse, validate and store one school's workbook in one transaction."""
+        digest = workbook_hash(workbook)
+        with self.svod.db.session() as session:
+            state = session.get(m.WorkbookState, school_id) or m.WorkbookState(school_id=school_id)
+            session.add(state)
+            unchanged = not self.force and state.content_hash == digest and state.error is None
+            state.workbook_id, state.marker, state.read_at = workbook.id, workbook.marker, self.now
+            state.error, state.error_at, state.last_ok_at = None, None, self.now
+            outcome = "unchanged" if unchanged else "read"
+            if not unchanged:
+                state.content_hash = digest
+                results = self.parse_workbook(workbook)
+                session.execute(delete(m.FindingRecord).where(m.FindingRecord.school_id == school_id))
+                for collection in self.collections:
+                    self._store_result(session, school_id, collection, results[collection.key], summary.run_id)
+            session.add(m.SyncOutcome(run_id=summary.run_id, school_id=school_id, outcome=outcome,
+                                      duration_ms=millis))
+        if unchanged:
+            summary.unchanged += 1
+        else:
+            summary.read += 1
+        return outcome
+
+    def parse_workbook(self, workbook: Workbook) -> dict[str, FormResult]:
+        """Every collection's tab; forms with extra checks last, so they can use the others."""
+        results: dict[str, FormResult] = {}
+        ordered = sorted(self.collections, key=lambda c: bool(c.form.checks))
+        for collection in ordered:
+            context = self.check_context(results) if collection.form.checks else None
+            results[collection.key] = parse_form(collection.form, workbook.sheet(collection.tab),
+                                                 tab=collection.tab, context=context)
+        return results
+
+    def check_context(self, results: dict[str, FormResult]) -> dict[str, Any]:
+        """What named checks may use: the academic year and students per grade of this school."""
+        students: dict[int, int] = {}
+        provision = results.get("textbook_provision")
+        for row in provision.rows if provision else ():
+            grade, count = row.get("grade"), row.get("students")
+            if isinstance(grade, int) and isinstance(count, int):
+                students[grade] = max(students.get(grade, 0), count)
+        return {"academic_year": self.year, "students_by_grade": students, **self.reference_data()}
+
+    def reference_data(self) -> dict[str, Any]:
+        """Reference lists for named checks (e.g. the federal textbook list), loaded once a run."""
+        if not hasattr(self, "_reference"):
+            self._reference = {}
+            try:
+                from .order.models import current_fpu
+            except ImportError:
+                return self._reference
+            with self.svod.db.session() as session:
+                fpu = current_fpu(session)
+            if fpu is not None:
+                self._reference["fpu"] = fpu
+        return self._reference
+
+    def _store_result(self, session: Session, school_id: int, collection: Collection, result: FormResult,
+                      run_id: int) -> None:
+        collection_id = self.collection_ids[collection.key]
+        submission = session.scalar(select(m.Submission).where(m.Submission.school_id == school_id,
+                                                               m.Submission.collection_id == collection_id))
+        if submission is None:
+            submission = m.Submission(school_id=school_id, collection_id=collection_id, version=0)
+            session.add(submission)
+        submission.present, submission.ready, submission.ready_date = result.present, result.ready, result.ready_date
+        submission.has_data, submission.errors, submission.warnings = result.has_data, result.errors, result.warnings
+        submission.first_submitted_at = first_submission(
+            submission.first_submitted_at, ready=result.ready, errors=result.errors, has_data=result.has_data,
+            ready_date=result.ready_date, now=self.now)
+        digest = data_hash(result)
+        latest = None
+        if submission.version:
+            latest = session.scalar(select(m.SubmissionVersion.data_hash).where(
+                m.SubmissionVersion.submission_id == submission.id,
+                m.SubmissionVersion.version == submission.version))
+        if latest != digest and (result.has_data or submission.version):
+            session.flush()
+            submission.version += 1
+            submission.changed_at = self.now
+            session.add(m.SubmissionVersion(
+                submission_id=submission.id, version=submission.version, data_hash=digest,
+                rows=m.json_safe(result.rows), computed=m.json_safe(result.computed), ready=result.ready,
+                errors=result.errors, created_at=self.now, run_id=run_id))
+        for finding in result.findings:
+            session.add(_finding_record(school_id, collection_id, finding))
+
+    # --- writing back ------------------------------------------------------------------------------
+
+    def _facts(self, session: Session) -> dict[tuple[int, int], m.Submission]:
+        return {(s.school_id, s.collection_id): s for s in session.scalars(select(m.Submission))}
+
+    def _status(self, submission: m.Submission | None, collection: Collection) -> str:
+        facts = Facts(False, 0, False, None) if submission is None else Facts(
+            submission.ready, submission.errors, submission.has_data, submission.first_submitted_at)
+        return status_of(facts, collection.deadline, self.now.date())
+
+    def _write_check_tabs(self, summary: SyncSummary, school_ids: dict[str, int], targets: dict[str, str | None]) -> None:
+        """Render every readable school's «Проверка»; write only those whose content changed."""
+        pending = []
+        with self.svod.db.session() as session:
+            submissions = self._facts(session)
+            states = {s.school_id: s for s in session.scalars(select(m.WorkbookState))}
+            titles = {c.key: c.display_title for c in self.collections}
+            by_id = {cid: key for key, cid in self.collection_ids.items()}
+            findings: dict[int, list[dict]] = {}
+            for record in session.scalars(select(m.FindingRecord)):
+                item = _record_dict(record)
+                item["form_title"] = titles.get(by_id.get(record.collection_id), record.form or "")
+                findings.setdefault(record.school_id, []).append(item)
+            versions = _latest_versions(session)
+            for entry in self.entries:
+                school_id = school_ids[entry.code]
+                state = states.get(school_id)
+                if state is None or state.error or state.marker is None:
+                    continue  # nothing to write into: the school's error shows on the status page
+                lines = []
+                for collection in self.collections:
+                    cid = self.collection_ids[collection.key]
+                    submission = submissions.get((school_id, cid))
+                    version = versions.get((school_id, cid))
+                    computed = []
+                    if collection.form.shape == "record" and version is not None:
+                        computed = [(c.label, (version.computed or {}).get(c.key)) for c in collection.form.computed]
+                    lines.append(CollectionLine(
+                        collection.display_title, collection.tab, collection.deadline,
+                        self._status(submission, collection), submission.errors if submission else 0,
+                        submission.warnings if submission else 0, computed))
+                tab = render_check_tab(entry.name, lines, findings.get(school_id, []), checked_at=self.now)
+                digest = content_hash(tab)
+                if digest != state.check_hash:
+                    pending.append((school_id, state.workbook_id, state.marker, tab, digest))
+        if not pending:
+            return
+        workers = max(1, min(self.svod.settings.read_workers, len(pending)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="svod-write") as pool:
+            futures = {pool.submit(self.store.write_tabs, wid, [tab], expect_marker=marker): (sid, digest)
+                       for sid, wid, marker, tab, digest in pending}
+            for future in as_completed(futures):
+                school_id, digest = futures[future]
+                try:
+                    new_marker = future.result()
+                except WorkbookChanged:
+                    # The librarian saved meanwhile: their work wins; the next sync reads it and writes then.
+                    continue
+                except StoreError as exc:
+                    log.warning("could not write «Проверка» for school %s: %s", school_id, exc)
+                    continue
+                with self.svod.db.session() as session:
+                    state = session.get(m.WorkbookState, school_id)
+                    state.check_hash, state.marker = digest, new_marker
+                summary.checks_written += 1
+
+    def _consolidate(self, summary: SyncSummary) -> None:
+        """Rebuild the consolidated workbook from stored snapshots; write it only when it changed."""
+        with self.svod.db.session() as session:
+            schools = {s.id: s for s in session.scalars(select(m.School))}
+            states = {s.school_id: s for s in session.scalars(select(m.WorkbookState))}
+            submissions = self._facts(session)
+            versions = _latest_versions(session)
+            lines, statuses, snapshots = [], {}, {}
+            by_code = {s.code: s for s in schools.values()}
+            for entry in self.entries:
+                school = by_code[entry.code]
+                state = states.get(school.id)
+                lines.append(SchoolLine(entry.code, entry.name, state.error if state else None))
+                for collection in self.collections:
+                    cid = self.collection_ids[collection.key]
+                    statuses[(entry.code, collection.key)] = self._status(submissions.get((school.id, cid)), collection)
+                    version = versions.get((school.id, cid))
+                    if version is not None:
+                        snapshots[(entry.code, collection.key)] = Snapshot(version.rows or [], version.computed or {})
+            self._record_rates(session, summary.run_id, statuses)
+            tabs = consolidated_tabs(self.collections, lines, snapshots, statuses) + self.extra_tabs(session, statuses)
+            digest = _digest([(t.title, t.rows) for t in tabs])
+            meta = session.get(m.Meta, "consolidated_hash")
+            if meta is not None and meta.value == digest and not self.force:
+                return
+        target = self.svod.consolidated_workbook_id
+        if target and target in {w.id for w in self.store.list_workbooks()}:
+            self.store.write_tabs(target, tabs)
+        else:
+            created = self.store.create_workbook(Path(target).stem if target else "Свод", tabs)
+            log.info("created the consolidated workbook %s", created)
+        summary.consolidated_written = True
+        with self.svod.db.session() as session:
+            session.merge(m.Meta(key="consolidated_hash", value=digest))
+
+    def extra_tabs(self, session: Session, statuses: dict[tuple[str, str], str]) -> list:
+        """Tabs other modules derive from the collections (the municipal order and friends)."""
+        try:
+            from .order.consolidate import derived_tabs
+        except ImportError:
+            return []
+        return derived_tabs(session, academic_year=self.year, statuses=statuses, collections=self.collections)
+
+    def _record_rates(self, session: Session, run_id: int, statuses: dict[tuple[str, str], str]) -> None:
+        """Keep the history of each collection's rates (a row when they change)."""
+        codes = [e.code for e in self.entries]
+        for collection in self.collections:
+            cid = self.collection_ids[collection.key]
+            current = rates(statuses[(code, collection.key)] for code in codes)
+            last = session.scalar(select(m.RateSnapshot).where(m.RateSnapshot.collection_id == cid)
+                                  .order_by(m.RateSnapshot.id.desc()).limit(1))
+            if last is None or (last.expected, last.reporting_rate, last.on_time_rate) != (
+                    current.expected, current.reporting_rate, current.on_time_rate):
+                session.add(m.RateSnapshot(run_id=run_id, collection_id=cid, at=self.now, expected=current.expected,
+                                           reporting_rate=current.reporting_rate, on_time_rate=current.on_time_rate))
+
+
+def _finding_record(school_id: int, collection_id: int | None, finding: Finding) -> m.FindingRecord:
+    return m.FindingRecord(
+        school_id=school_id, collection_id=collection_id, code=finding.code, severity=finding.severity,
+        form=finding.form, sheet=finding.sheet, row=finding.row, column=finding.column,
+        column_key=finding.column_key, address=finding.address, message=finding.message, hint=finding.hint)
+
+
+def _record_dict(record: m.FindingRecord) -> dict:
+    return {"code": record.code, "severity": record.severity, "form": record.form, "sheet": record.sheet,
+            "row": record.row, "column": record.column, "column_key": record.column_key,
+            "address": record.address, "message": record.message, "hint": record.hint}
+
+
+def _latest_versions(session: Session) -> dict[tuple[int, int], m.SubmissionVersion]:
+    """(school id, collection id) -> the newest stored version of that submission."""
+    query = (select(m.Submission.school_id, m.Submission.collection_id, m.SubmissionVersion)
+             .join(m.SubmissionVersion, (m.SubmissionVersion.submission_id == m.Submission.id)
+                   & (m.SubmissionVersion.version == m.Submission.version)))
+    return {(school_id, collection_id): version for school_id, collection_id, version in session.execute(query)}
+
+
+def _store_registry(session: Session, registry: Registry) -> dict[str, int]:
+    """Mirror the head's registry into the database; returns collection key -> id."""
+    schools = {s.code: s for s in session.scalars(select(m.School))}
+    listed = set()
+    for entry in registry.schools:
+        school = schools.get(entry.code) or m.School(code=entry.code)
+        school.name, school.librarian, school.email = entry.name, entry.librarian, entry.email
+        school.workbook, school.active, school.in_registry = entry.workbook, entry.active, True
+        session.add(school)
+        listed.add(entry.code)
+    for code, school in schools.items():
+        if code not in listed:
+            school.in_registry = False
+    existing = {c.key: c for c in session.scalars(
+        select(m.Collection).where(m.Collection.academic_year == registry.academic_year))}
+    ids: dict[str, int] = {}
+    for position, collection in enumerate(registry.collections):
+        row = existing.pop(collection.key, None) or m.Collection(key=collection.key,
+                                                                 academic_year=registry.academic_year)
+        row.form, row.title, row.tab = collection.form.key, collection.display_title, collection.tab
+        row.deadline, row.position, row.in_plan = collection.deadline, position, True
+        row.campaign = collection.campaign.code if collection.campaign else None
+        session.add(row)
+        session.flush()
+        ids[collection.key] = row.id
+    for row in existing.values():
+        row.in_plan = False
+    session.execute(delete(m.PlanEvent).where(m.PlanEvent.academic_year == registry.academic_year))
+    for event in registry.events:
+        session.add(m.PlanEvent(academic_year=event.academic_year, title=event.title, date=event.date,
+                                campaign=event.campaign))
+    return ids
+
+
+def describe(summary: SyncSummary) -> str:
+    """One Russian line about a finished run, for the console."""
+    state = {"ok": "успешно", "partial": "с ошибками", "failed": "не удалась"}.get(summary.status, summary.status)
+    line = (f"Синхронизация {state}: школ {summary.total}, прочитано {summary.read}, без изменений "
+            f"{summary.unchanged}, с ошибкой {summary.failed}; «Проверка» обновлена у {summary.checks_written}; "
+            f"свод {'обновлён' if summary.consolidated_written else 'без изменений'} ({summary.seconds} с)")
+    if summary.error:
+        line += f"\n{summary.error}"
+    return line
