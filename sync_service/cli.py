@@ -137,6 +137,26 @@ def cmd_serve(args: argparse.Namespace, svod: Svod) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace, svod: Svod) -> int:
+    """`make run`: the embedded default end to end — demo district on first run, a sync, the page."""
+    from .demo import generate_demo
+    from .sync import SyncBusy, describe, run_sync
+
+    svod.db.upgrade()
+    known = {w.id for w in svod.store.list_workbooks()}
+    if svod.settings.backend == "xlsx" and svod.head_workbook_id not in known:
+        count = svod.settings.demo_schools
+        print(f"Первый запуск: создаю демо-район из {count} школ в {svod.settings.workbooks_dir}")
+        printer = _progress_printer("Демо-район")
+        generate_demo(svod.store, svod.schema, schools=count, seed=1, today=svod.clock().date(),
+                      progress=lambda done, total, name: printer(done, total, name, ""))
+    try:
+        print(describe(run_sync(svod, trigger="run", progress=_progress_printer("Синхронизация"))))
+    except SyncBusy:
+        print("Синхронизация уже идёт в другом процессе; показываю последние данные.")
+    return cmd_serve(args, svod)
+
+
 def cmd_db_upgrade(args: argparse.Namespace, svod: Svod) -> int:
     svod.db.upgrade()
     print("База данных обновлена до последней версии схемы.")
@@ -149,6 +169,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "sync": (cmd_sync, "прочитать книги, проверить, записать «Проверку» и свод"),
     "status": (cmd_status, "показать статус сдачи"),
     "serve": (cmd_serve, "запустить страницу статуса"),
+    "run": (cmd_run, "всё сразу: демо-район при первом запуске, синхронизация, страница статуса"),
     "db-upgrade": (cmd_db_upgrade, "применить миграции базы данных"),
 }
 
@@ -169,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--quiet", action="store_true", help="без строки прогресса")
         elif name == "status":
             command.add_argument("--json", action="store_true", help="вывести JSON")
-        elif name == "serve":
+        elif name in ("serve", "run"):
             command.add_argument("--host")
             command.add_argument("--port", type=int)
     return parser

@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is
+# installed here, so that a fresh clone (and CI) needs nothing done by hand.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip -q --disable-pip-version-check
+
+.PHONY: run test bench chromium clean help
+
+help:
+	@echo "make run    — install, generate the demo district on first run, sync, serve http://127.0.0.1:8000"
+	@echo "make test   — install test dependencies (and Chromium) and run the whole suite"
+	@echo "make bench  — run the benchmarks under bench/"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
+	$(PIP) install -r requirements.txt
+	$(PIP) install --no-deps --no-build-isolation -e .
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PIP) install -r requirements-dev.txt
+	touch $@
+
+# Debian's Chromium for the browser test (Playwright drives the system browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: $(VENV)/.installed
+	$(BIN)/python -m sync_service run
+
+test: $(VENV)/.installed-dev chromium
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed-dev
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf var .pytest_cache
