@@ -1,0 +1,94 @@
+"""The schema loader: the shipped forms load, and mistakes name the file and the path."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sheets_schema import SCHEMA_DIR
+from sync_service.schema import SchemaError, compile_expression, load_schema
+
+FORM_KEYS = {"annual_report", "work_plan", "staffing", "textbook_provision", "umk", "library_fund",
+             "event_report", "textbook_order", "textbook_exchange", "contest_results"}
+
+
+def test_every_form_of_the_calendar_is_defined():
+    schema = load_schema()
+    assert set(schema.forms) == FORM_KEYS
+    assert set(schema.head) == {"schools", "plan"}
+    # the calendar starts in September
+    assert list(schema.forms)[:3] == ["staffing", "textbook_provision", "umk"]
+
+
+def test_record_forms_carry_the_library_ratios():
+    annual = load_schema().forms["annual_report"]
+    assert annual.shape == "record"
+    ratios = {c.key: c.value({"loans": 3000, "readers": 600, "visits": 4800, "fund_total": 12000,
+                              "students": 800}) for c in annual.computed}
+    assert ratios == {"reading_rate": 5.0, "visit_rate": 8.0, "circulation_rate": 0.25,
+                      "books_per_reader": 20.0, "coverage": 75.0}
+
+
+def test_personal_columns_are_marked():
+    schema = load_schema()
+    assert schema.forms["staffing"].personal_keys == {"full_name", "birth_date", "phone", "email"}
+    assert schema.head["schools"].personal_keys == {"librarian", "email"}
+
+
+@pytest.mark.parametrize("values, holds", [
+    ({"readers_students": 10, "students": 20}, True),
+    ({"readers_students": 30, "students": 20}, False),
+    ({"readers_students": 30}, None),  # a missing side skips the rule
+])
+def test_rules_skip_when_a_side_is_missing(values, holds):
+    rule = load_schema().forms["annual_report"].rules[0]
+    assert rule.holds(values) is holds
+
+
+def test_expressions_allow_arithmetic_only():
+    assert compile_expression("a / b * 100")({"a": 1, "b": 4}) == 25
+    assert compile_expression("a / b")({"a": 1, "b": 0}) is None
+    with pytest.raises(ValueError):
+        compile_expression("__import__('os')")
+
+
+@pytest.fixture
+def schema_copy(tmp_path):
+    target = tmp_path / "schema"
+    shutil.copytree(SCHEMA_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+@pytest.mark.parametrize("edit, path, words", [
+    (lambda s: s.replace("type: integer, required: true, min: 0, max: 1000}", "type: intger}", 1),
+     "columns[2].type", "unknown type 'intger'"),
+    (lambda s: s.replace("choices: subjects", "choices: subjectz", 1), "columns[1].choices", "unknown list"),
+    (lambda s: s.replace("right: copies / students * 100", "right: copies / pupils * 100"), "rules[0].right",
+     "'pupils' is not a numeric column"),
+    (lambda s: s.replace("shape: table", "shape: grid"), "shape", "unknown shape"),
+    (lambda s: s.replace("key_columns: [grade, subject]", "key_columns: [grade, topic]"), "key_columns[1]",
+     "not a column"),
+    (lambda s: s + "colour: red\n", "colour", "unknown field"),
+])
+def test_a_mistake_names_the_file_and_the_path(schema_copy, edit, path, words):
+    file = schema_copy / "forms" / "textbook_provision.yaml"
+    file.write_text(edit(file.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(SchemaError) as caught:
+        load_schema(schema_copy)
+    assert caught.value.file.endswith("textbook_provision.yaml")
+    assert caught.value.path == path
+    assert words in caught.value.message
+
+
+def test_broken_yaml_names_the_line(schema_copy):
+    (schema_copy / "forms" / "umk.yaml").write_text("key: umk\ncolumns: [\n", encoding="utf-8")
+    with pytest.raises(SchemaError) as caught:
+        load_schema(schema_copy)
+    assert "umk.yaml" in str(caught.value) and "line" in caught.value.path
+
+
+def test_adding_a_form_needs_no_code(schema_copy):
+    (schema_copy / "forms" / "reading_club.yaml").write_text(
+        "key: reading_club\ntitle: Клуб чтения\ntab: Клуб\nshape: table\ndeadline_month: 12\n"
+        "columns:\n  - {key: members, label: Участников, type: integer, required: true}\n", encoding="utf-8")
+    schema = load_schema(schema_copy)
+    assert schema.forms["reading_club"].column("members").label == "Участников"
