@@ -1,0 +1,194 @@
+"""Parse + validate + consolidate throughput, beside frictionless-py on the same rows.
+
+Generates N schools × every form as in-memory sheets (the layout Svod creates, with
+plausible values and a sprinkling of typical mistakes), runs Svod's pure pipeline
+(parse_form on every tab, then the consolidated tabs), and has frictionless validate
+the same rows against an equivalent schema (one resource per form with every school's
+rows, frictionless's most favourable case). Prints rows per second and peak memory.
+
+    python bench/core_bench.py [--schools 500] [--seed 1] [--skip-frictionless]
+
+Targets (issue #2): ≥ 10× frictionless's rows per second, peak memory under 1 GB.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import resource
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sync_service.consolidate import SchoolLine, Snapshot, consolidated_tabs  # noqa: E402
+from sync_service.layout import form_tab  # noqa: E402
+from sync_service.registry import default_collections  # noqa: E402
+from sync_service.schema import Column, Form, load_schema  # noqa: E402
+from sync_service.status import Facts, status_of  # noqa: E402
+from sync_service.stores.base import Sheet  # noqa: E402
+from sync_service.validation import parse_form  # noqa: E402
+
+# Rows per table form for one school (textbook_provision: 11 grades × ~15 subjects).
+TABLE_ROWS = {"textbook_provision": 165, "umk": 120, "textbook_order": 60, "work_plan": 40,
+              "staffing": 2, "event_report": 8, "textbook_exchange": 10, "contest_results": 12}
+TODAY = date(2026, 11, 22)
+
+
+def cell(column: Column, rng: random.Random, row: int):
+    """A plausible value as a person types it (sometimes as text, sometimes typed)."""
+    kind = column.type
+    if kind in ("integer", "grade"):
+        low = int(column.min if column.min is not None else (1 if kind == "grade" else 0))
+        high = int(column.max if column.max is not None else (11 if kind == "grade" else 500))
+        value = rng.randint(low, min(high, low + 300))
+        return value if rng.random() < 0.7 else f"{value:,}".replace(",", " ")
+    if kind in ("number", "percent"):
+        value = round(rng.uniform(column.min or 0, min(column.max or 100, 100)), 1)
+        return value if kind == "number" else f"{value:.1f} %".replace(".", ",")
+    if kind == "date":
+        day = TODAY - timedelta(days=rng.randint(1, 300))
+        return day if rng.random() < 0.5 else day.strftime("%d.%m.%Y")
+    if kind == "choice":
+        return rng.choice(column.choices)
+    if kind == "bool":
+        return rng.choice(["да", "нет"])
+    if kind == "url":
+        return f"https://school{row}.example.ru/news/{rng.randint(1, 999)}"
+    if kind == "email":
+        return f"lib{row}@school.example.ru"
+    if kind == "phone":
+        return f"+7 (9{rng.randint(10, 99)}) {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}"
+    if kind == "fpu_code":
+        return f"1.1.{rng.randint(1, 3)}.{rng.randint(1, 9)}.{rng.randint(1, 9)}.{row % 9 + 1}"
+    return f"Текст {row} {column.label}"
+
+
+def school_sheet(form: Form, tab: str, rng: random.Random, collection) -> Sheet:
+    spec = form_tab(collection)
+    rows = [list(r) for r in spec.rows]
+    rows[1][1] = True
+    if form.shape == "record":
+        for row in rows[4:]:
+            row[1] = cell(form.columns[rows.index(row) - 4], rng, 1)
+    else:
+        for n in range(TABLE_ROWS.get(form.key, 20)):
+            values = [cell(c, rng, n) for c in form.columns]
+            if rng.random() < 0.01:  # a typical mistake now and then
+                values[rng.randrange(len(values))] = "нет данных"
+            rows.append(values)
+    return Sheet(title=tab, rows=rows)
+
+
+def generate(schema, schools: int, seed: int):
+    rng = random.Random(seed)
+    collections = default_collections(schema, "2026/2027")
+    district = []
+    for number in range(1, schools + 1):
+        sheets = {c.key: school_sheet(c.form, c.tab, rng, c) for c in collections}
+        district.append((f"sch{number:03d}", f"Школа №{number}", sheets))
+    return collections, district
+
+
+def run_svod(collections, district):
+    snapshots, statuses = {}, {}
+    rows = 0
+    for code, _name, sheets in district:
+        for collection in collections:
+            result = parse_form(collection.form, sheets[collection.key], tab=collection.tab)
+            rows += len(result.rows)
+            snapshots[(code, collection.key)] = Snapshot(result.rows, result.computed)
+            statuses[(code, collection.key)] = status_of(
+                Facts(result.ready, result.errors, result.has_data, None), collection.deadline, TODAY)
+    lines = [SchoolLine(code, name) for code, name, _ in district]
+    tabs = consolidated_tabs(collections, lines, snapshots, statuses)
+    return rows, sum(len(t.rows) for t in tabs)
+
+
+FRICTIONLESS_TYPES = {"text": "string", "integer": "integer", "number": "number", "percent": "string",
+                      "date": "string", "choice": "string", "bool": "string", "url": "string", "email": "string",
+                      "phone": "string", "grade": "integer", "fpu_code": "string"}
+
+
+def frictionless_schema(form: Form):
+    """The same columns for frictionless: types, required, min/max, enums, patterns."""
+    from frictionless import Schema, fields
+
+    built = []
+    for column in form.columns:
+        constraints = {}
+        if column.required:
+            constraints["required"] = True
+        if column.type in ("integer", "grade"):
+            if column.min is not None:
+                constraints["minimum"] = column.min
+            if column.max is not None:
+                constraints["maximum"] = column.max
+        if column.type == "choice":
+            constraints["enum"] = list(column.choices)
+        if column.pattern:
+            constraints["pattern"] = column.pattern
+        kind = FRICTIONLESS_TYPES[column.type]
+        field_class = {"string": fields.StringField, "integer": fields.IntegerField, "number": fields.NumberField}[kind]
+        built.append(field_class(name=column.key, constraints=constraints))
+    return Schema(fields=built, primary_key=[])
+
+
+def run_frictionless(collections, district):
+    from frictionless import Resource, validate
+
+    rows = 0
+    for collection in collections:
+        form = collection.form
+        if form.shape == "record":
+            # a record form is one row of values per school
+            data = [[c.key for c in form.columns]]
+            for _code, _name, sheets in district:
+                data.append([str(r[1]) if r[1] is not None else None for r in sheets[collection.key].rows[4:]])
+        else:
+            data = [[c.key for c in form.columns]]
+            for _code, _name, sheets in district:
+                data.extend([None if v is None else str(v) for v in row] for row in sheets[collection.key].rows[4:])
+        rows += len(data) - 1
+        report = validate(Resource(data=data, schema=frictionless_schema(form)), limit_errors=10 ** 9)
+        assert report.stats["rows"] == len(data) - 1
+    return rows
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(label: str, fn, *args):
+    """Wall time of ``fn`` (not slowed by memory tracing: memory is the process's peak RSS)."""
+    gc.collect()
+    started = time.perf_counter()
+    result = fn(*args)
+    seconds = time.perf_counter() - started
+    rows = result[0] if isinstance(result, tuple) else result
+    print(f"{label:<28} {rows:>9} rows  {seconds:8.2f} s  {rows / seconds:>10.0f} rows/s  "
+          f"peak RSS so far {peak_rss_mib():7.0f} MiB", flush=True)
+    return rows / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schools", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--skip-frictionless", action="store_true")
+    args = parser.parse_args()
+    schema = load_schema()
+    print(f"generating {args.schools} schools × {len(schema.forms)} forms …", flush=True)
+    collections, district = generate(schema, args.schools, args.seed)
+    svod_rate = measure("svod parse+validate+consol.", run_svod, collections, district)
+    svod_peak = peak_rss_mib()
+    if not args.skip_frictionless:
+        frictionless_rate = measure("frictionless validate", run_frictionless, collections, district)
+        print(f"speed-up: {svod_rate / frictionless_rate:.1f}× (target ≥ 10×)")
+    print(f"peak RSS of Svod's run (incl. the generated data): {svod_peak:.0f} MiB (target < 1024 MiB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""A whole sync on real .xlsx workbooks and SQLite: the core promises of issue #2."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from sync_service import db as m
+from sync_service.report import build_report
+from sync_service.sync import run_sync
+
+from tests.integration.district import CONSOLIDATED, NOW, YEAR, build_district, fill
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def report(district):
+    with district.svod.db.session() as session:
+        return build_report(session, academic_year=YEAR, now=NOW)
+
+
+def statuses(district) -> dict[tuple[str, str], str]:
+    return {(s["school"], s["collection"]): s["status"] for s in report(district)["submissions"]}
+
+
+def check_tab(district, code) -> list[tuple]:
+    return district.values(code, "Проверка")
+
+
+def form_tabs_snapshot(district, code) -> dict[str, list[tuple]]:
+    book = openpyxl.load_workbook(district.path(code))
+    return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in book if ws.title != "Проверка"}
+
+
+@pytest.fixture
+def district(tmp_path):
+    return build_district(tmp_path / "district", schools=3)
+
+
+def test_first_sync_stores_statuses_and_writes_back(district):
+    fill(district, "sch01", "staffing")
+    fill(district, "sch01", "library_fund")
+    fill(district, "sch02", "staffing", rows=[["Петрова Ольга", "Педагог-библиотекарь", "полставки",
+                                               "Высшее библиотечное", 10, 12, None, None, None, None, None]])
+    summary = run_sync(district.svod)
+    assert (summary.status, summary.total, summary.read, summary.failed) == ("ok", 3, 3, 0)
+    got = statuses(district)
+    # staffing's deadline (30.09.2026) has passed; library_fund's (30.11.2026) has not
+    assert got[("sch01", "staffing")] == "submitted_late"
+    assert got[("sch01", "library_fund")] == "submitted"
+    assert got[("sch02", "staffing")] == "returned"
+    assert got[("sch03", "staffing")] == "overdue"
+    assert got[("sch03", "library_fund")] == "not_started"
+    # sch02's «Проверка» names the sheet, the cell and the column of each mistake
+    lines = [" | ".join(str(v) for v in row if v is not None) for row in check_tab(district, "sch02")]
+    assert any("Кадры" in line and "C5" in line and "полставки" in line for line in lines)
+    assert any("F5" in line and "Библиотечный стаж больше общего стажа" in line for line in lines)
+    # the consolidated workbook has every school's rows and the status tab
+    book = openpyxl.load_workbook(district.folder / CONSOLIDATED)
+    assert "Статус сдачи" in book.sheetnames and "Фонд" in book.sheetnames
+    fund = [r for r in book["Фонд"].iter_rows(values_only=True)]
+    assert fund[1][:2] == ("sch01", "МБОУ СОШ №1") and 12000 in fund[1]
+
+
+def test_a_fix_and_a_tick_change_the_status_and_nothing_typed(district):
+    fill(district, "sch02", "staffing", rows=[["Петрова Ольга", "Педагог-библиотекарь", "полставки",
+                                               "Высшее библиотечное", 10, 8, None, None, None, None, None]])
+    run_sync(district.svod)
+    assert statuses(district)[("sch02", "staffing")] == "returned"
+    before_check = check_tab(district, "sch02")
+
+    district.edit("sch02", "Кадры", {"C5": "0,5"})  # the librarian fixes the rate
+    typed = form_tabs_snapshot(district, "sch02")
+    summary = run_sync(district.svod)
+    assert summary.read == 1 and summary.unchanged == 2
+    assert statuses(district)[("sch02", "staffing")] == "submitted_late"
+    after_check = check_tab(district, "sch02")
+    assert after_check != before_check
+    assert not any("полставки" in str(v) for row in after_check for v in row)
+    assert form_tabs_snapshot(district, "sch02") == typed  # Svod changed nothing the librarian typed
+
+
+def test_an_idle_sync_reads_and_writes_nothing(district):
+    fill(district, "sch01", "staffing")
+    run_sync(district.svod)
+    mtimes = {p.name: p.stat().st_mtime_ns for p in district.folder.iterdir()}
+    summary = run_sync(district.svod)
+    assert (summary.read, summary.unchanged, summary.checks_written, summary.consolidated_written) == (0, 3, 0, False)
+    assert {p.name: p.stat().st_mtime_ns for p in district.folder.iterdir()} == mtimes
+
+
+def test_versions_are_kept(district):
+    fill(district, "sch01", "library_fund")
+    run_sync(district.svod)
+    district.edit("sch01", "Фонд", {"B5": 12500})
+    run_sync(district.svod)
+    with district.svod.db.session() as session:
+        versions = session.scalars(select(m.SubmissionVersion).order_by(m.SubmissionVersion.version)).all()
+        fund = [v.rows[0]["fund_total"] for v in versions if v.rows and "fund_total" in v.rows[0]]
+    assert fund == [12000, 12500]
+
+
+def test_a_broken_workbook_keeps_its_last_good_snapshot(district):
+    fill(district, "sch01", "library_fund")
+    fill(district, "sch02", "library_fund")
+    run_sync(district.svod)
+    district.path("sch01").write_bytes(b"this is not a zip file")
+    summary = run_sync(district.svod)
+    assert summary.status == "partial" and summary.failed == 1
+    school = {s["code"]: s for s in report(district)["schools"]}
+    assert school["sch01"]["sync_error"] and "xlsx" in school["sch01"]["sync_error"].lower()
+    assert school["sch02"]["sync_error"] is None
+    book = openpyxl.load_workbook(district.folder / CONSOLIDATED)
+    codes = [r[0] for r in book["Фонд"].iter_rows(min_row=2, values_only=True)]
+    assert "sch01" in codes and "sch02" in codes  # never blanked by a failed read
+    status_rows = {r[0]: r for r in book["Статус сдачи"].iter_rows(values_only=True)}
+    assert status_rows["sch01"][-1]  # the sync error is shown
+
+
+def test_problems_are_reported_in_russian_with_their_place(tmp_path):
+    district = build_district(tmp_path / "district", schools=6)
+    # sch01: a deleted tab
+    book = openpyxl.load_workbook(district.path("sch01"))
+    del book["Кадры"]
+    book.save(district.path("sch01"))
+    # sch02: a renamed header (a column the form requires is gone)
+    fill(district, "sch02", "staffing")
+    district.edit("sch02", "Кадры", {"C4": "Ставочка"})
+    # sch03: merged cells over the grade column (valid) and text in a number column
+    fill(district, "sch03", "textbook_provision", rows=[[5, "Математика", 50, 50], [None, "Русский язык", 50, "около 50"],
+                                                       [None, "Литература", 50, 49]])
+    book = openpyxl.load_workbook(district.path("sch03"))
+    book["Обеспеченность"].merge_cells("A5:A7")
+    book.save(district.path("sch03"))
+    # sch04: a 10 000-row tab
+    rows = [["Массовая работа", f"Книжная выставка №{n}", "5–9 классы", "Октябрь", None] for n in range(10_000)]
+    fill(district, "sch04", "work_plan", rows=rows, ready=False)
+    # sch05: not an .xlsx at all; sch06: a truncated zip
+    district.path("sch05").write_text("Отчёт библиотеки", encoding="utf-8")
+    data = district.path("sch06").read_bytes()
+    district.path("sch06").write_bytes(data[: len(data) // 2])
+
+    summary = run_sync(district.svod)
+    assert summary.total == 6 and summary.failed == 2 and summary.read == 4
+    with district.svod.db.session() as session:
+        findings = session.execute(select(m.School.code, m.FindingRecord).join(
+            m.FindingRecord, m.FindingRecord.school_id == m.School.id)).all()
+    by_school: dict[str, list] = {}
+    for code, finding in findings:
+        by_school.setdefault(code, []).append(finding)
+    assert any(f.code == "missing-tab" and f.sheet == "Кадры" for f in by_school["sch01"])
+    missing = [f for f in by_school["sch02"] if f.code == "missing-column"]
+    assert missing and missing[0].column == "Ставка" and "Ставка" in missing[0].message
+    text = [f for f in by_school["sch03"] if f.code == "type"]
+    assert [(f.address, f.column) for f in text] == [("D6", "Учебников в фонде, экз.")]
+    assert "около 50" in text[0].message
+    assert not any(f.code == "required" and f.column_key == "grade" for f in by_school["sch03"])  # merged
+    assert {f.code for f in by_school["sch05"]} == {"unreadable-workbook"}
+    assert {f.code for f in by_school["sch06"]} == {"unreadable-workbook"}
+    for finding in by_school["sch05"] + by_school["sch06"]:
+        assert "xlsx" in finding.message.lower() or "xlsx" in finding.hint.lower()
+    assert not by_school.get("sch04")  # 10 000 clean rows: no findings
+    with district.svod.db.session() as session:
+        sizes = session.scalars(select(func.json_array_length(m.SubmissionVersion.rows)).join(m.Submission).join(
+            m.School).where(m.School.code == "sch04")).all()
+    assert 10_000 in sizes
+
+
+def test_librarian_typed_formulas_stay_text_in_the_consolidated_workbook(district):
+    fill(district, "sch01", "library_fund")
+    district.edit("sch01", "Фонд", {"B15": "=HYPERLINK(\"http://evil\")"})  # last_inventory is a date column
+    run_sync(district.svod)
+    book = openpyxl.load_workbook(district.folder / CONSOLIDATED)
+    for row in book["Статус сдачи"].iter_rows():
+        for cell in row:
+            assert cell.data_type != "f"
+
+
+def test_cli_demo_sync_status_json(tmp_path):
+    env = {**os.environ, "SVOD_WORKBOOKS_DIR": str(tmp_path / "district"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'svod.db'}", "SVOD_LOCK_FILE": str(tmp_path / "lock"),
+           "SVOD_ACADEMIC_YEAR": YEAR}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "sync_service", *args], cwd=ROOT, env=env,
+                                       capture_output=True, text=True, timeout=600)
+    made = run("demo-data", "--schools", "30", "--seed", "7", "--today", "2026-11-22")
+    assert made.returncode == 0, made.stderr
+    synced = run("sync", "--quiet")
+    assert synced.returncode == 0, synced.stderr + synced.stdout
+    shown = run("status", "--json")
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert len(data["schools"]) == 30
+    keys = {c["key"] for c in data["collections"]}
+    assert {"staffing", "textbook_order", "event_report.month", "textbook_exchange"} <= keys
+    assert len(data["submissions"]) == 30 * len(keys)
+    assert {s["status"] for s in data["submissions"]} == {
+        "not_started", "in_progress", "submitted", "submitted_late", "returned", "overdue"}
+    assert any(s["sync_error"] for s in data["schools"])  # the demo's broken workbook
+    for field in ("key", "form", "title", "deadline", "reporting_rate", "on_time_rate"):
+        assert field in data["collections"][0]
+    for field in ("school", "collection", "status", "errors", "submitted_at"):
+        assert field in data["submissions"][0]
