@@ -221,10 +221,9 @@ def _required_mask(request: dict[str, Any]) -> fieldmask.Tree:
 
 def _apply_cell(sheet: Sheet, row: int, col: int, data: dict[str, Any], mask: fieldmask.Tree) -> None:
     cell = sheet.cell(row, col)
-    incoming = copy.deepcopy(data)
-    if "userEnteredFormat" in incoming:
-        incoming["userEnteredFormat"] = with_color_styles(incoming["userEnteredFormat"])
-    fieldmask.apply(cell, incoming, mask)
+    fieldmask.apply(cell, data, mask)
+    if "userEnteredFormat" in cell:
+        cell["userEnteredFormat"] = with_color_styles(cell["userEnteredFormat"])
     for key in ("userEnteredValue", "userEnteredFormat", "note", "dataValidation"):
         if key in cell and cell[key] in ({}, None, ""):
             del cell[key]

@@ -434,15 +434,21 @@ def _deep_update(into: dict[str, Any], other: dict[str, Any]) -> None:
 
 
 def with_color_styles(fmt: dict[str, Any]) -> dict[str, Any]:
-    """Google mirrors every plain colour into its *Style twin
-    (backgroundColor -> backgroundColorStyle.rgbColor)."""
+    """Google keeps every plain colour and its *Style twin in step
+    (backgroundColor <-> backgroundColorStyle.rgbColor); the plain colour
+    wins when both are present."""
     fmt = copy.deepcopy(fmt)
-    if "backgroundColor" in fmt and "backgroundColorStyle" not in fmt:
-        fmt["backgroundColorStyle"] = {"rgbColor": fmt["backgroundColor"]}
-    text = fmt.get("textFormat")
-    if isinstance(text, dict) and "foregroundColor" in text and "foregroundColorStyle" not in text:
-        text["foregroundColorStyle"] = {"rgbColor": text["foregroundColor"]}
+    _sync_color(fmt, "backgroundColor", "backgroundColorStyle")
+    if isinstance(fmt.get("textFormat"), dict):
+        _sync_color(fmt["textFormat"], "foregroundColor", "foregroundColorStyle")
     for border in (fmt.get("borders") or {}).values():
-        if isinstance(border, dict) and "color" in border and "colorStyle" not in border:
-            border["colorStyle"] = {"rgbColor": border["color"]}
+        if isinstance(border, dict):
+            _sync_color(border, "color", "colorStyle")
     return fmt
+
+
+def _sync_color(holder: dict[str, Any], plain: str, style: str) -> None:
+    if plain in holder:
+        holder[style] = {"rgbColor": copy.deepcopy(holder[plain])}
+    elif "rgbColor" in (holder.get(style) or {}):
+        holder[plain] = copy.deepcopy(holder[style]["rgbColor"])

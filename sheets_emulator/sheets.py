@@ -201,10 +201,18 @@ def value_range(
 ) -> dict[str, Any]:
     """A ValueRange with Google's trimming: trailing empty cells of each row
     and trailing empty rows go, "values" is left out when nothing is left."""
-    matrix = [
-        [evaluator.render(box.sheet, r, c, value_render, date_render) for c in range(box.start_col, box.end_col)]
-        for r in range(box.start_row, box.end_row)
+    # Only the bounding box of cells holding values can show anything; the
+    # rest would be trimmed away, so it is never rendered.
+    filled = [
+        (r, c)
+        for (r, c), cell in box.sheet.cells.items()
+        if "userEnteredValue" in cell and box.start_row <= r < box.end_row and box.start_col <= c < box.end_col
     ]
+    last_row = max((r for r, _ in filled), default=box.start_row - 1)
+    last_col = max((c for _, c in filled), default=box.start_col - 1)
+    matrix = [[""] * (last_col - box.start_col + 1) for _ in range(last_row - box.start_row + 1)]
+    for r, c in filled:
+        matrix[r - box.start_row][c - box.start_col] = evaluator.render(box.sheet, r, c, value_render, date_render)
     if major == "COLUMNS":
         matrix = [list(col) for col in zip(*matrix)]
     trimmed = []
