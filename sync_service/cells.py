@@ -1,0 +1,527 @@
+"""Normalising one cell as Russian users type it.
+
+``parser_for(column)`` builds, once per column, a function that takes what a store
+handed over (``str``, ``int``, ``float``, ``bool``, ``date``, ``datetime`` or ``None``)
+and returns either the normalised value (``None`` for an empty cell) or a
+:class:`Failure`: the finding code and the parameters of its Russian templates.
+Failures are values, not exceptions, so that a whole tab is read in one pass.
+
+The parsers are closures with fast paths for values that are already typed (an ``int``
+in an integer column, a clean ``str`` in a text column) and a small cache for text, as
+the same strings repeat down a column (subjects, grades, «да»). Range and pattern
+constraints of the column are checked in the same call.
+
+What people type and what comes out::
+
+    integer   «1 234», «1 234» (nbsp), «1234,0», 1234.0       -> 1234
+    number    «1 234,5», «0.5», 0,5                            -> 1234.5, 0.5
+    percent   «12,5 %», «12.5%», 12.5                          -> 12.5 (the number as typed)
+    date      «01.09.2024», «1.9.24», «2024-09-01», «01/09/2024»,
+              «1 сентября 2024 г.», 45536 (an Excel serial), datetime -> date(2024, 9, 1)
+    bool      да/нет, +/-, ✓, x, true/false, 1/0, True/False   -> True/False
+    choice    any case, ё or е, extra spaces                   -> the canonical choice
+    grade     5, «5 класс», «5 кл.», «5-й», «5А»               -> 5 (1..11)
+    fpu_code  « 1.1.1.1.1.1. », «1,1,1,1,1,1», 1.1 (its text)   -> "1.1.1.1.1.1"
+    url       «www.school.ru»                                  -> "https://www.school.ru"
+    phone     «8 (916) 123-45-67», 89161234567                 -> "+79161234567"
+
+Formula errors (``#REF!``, ``#DIV/0!``, …) in any column are a ``formula-error``, not a
+type error: the person has to fix the formula, not the value.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Callable
+
+from .schema import Column
+
+__all__ = ["Failure", "Parser", "parser_for", "parse_value", "fold", "display", "format_number",
+           "FORMULA_ERRORS", "EXPECTED"]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a cell could not be taken: a finding ``code`` and its template ``params``."""
+
+    code: str
+    params: dict = field(default_factory=dict, hash=False, compare=True)
+
+
+Parser = Callable[[Any], Any]  # -> normalised value | None | Failure
+
+FORMULA_ERRORS = frozenset({
+    "#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#ERROR!",
+    "#SPILL!", "#CALC!", "#GETTING_DATA", "#Н/Д", "#ДЕЛ/0!", "#ССЫЛКА!", "#ЗНАЧ!", "#ИМЯ?", "#ЧИСЛО!", "#ПУСТО!",
+})
+
+# What a column of each type expects, in Russian: (for the message, for the hint).
+EXPECTED: dict[str, tuple[str, str]] = {
+    "integer": ("целое число", "целое число, например 120"),
+    "number": ("число", "число, например 0,5 или 1 234,5"),
+    "percent": ("процент", "процент числом, например 95 или 95,5"),
+    "date": ("дата", "дату в виде ДД.ММ.ГГГГ, например 01.09.2024"),
+    "bool": ("«да» или «нет»", "«да» или «нет»"),
+    "url": ("ссылка", "ссылку целиком, начиная с https://, например https://school.ru/news/1"),
+    "email": ("адрес электронной почты", "адрес электронной почты вида name@school.ru"),
+    "phone": ("номер телефона", "номер телефона из 10–11 цифр, например +7 916 123-45-67"),
+    "grade": ("номер класса от 1 до 11", "номер класса от 1 до 11, например 5 или 5А"),
+    "fpu_code": ("код ФПУ", "код из федерального перечня учебников, например 1.1.1.1.1.1"),
+}
+
+# Characters that never mean anything in a cell: zero-width spaces and joiners, BOM.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Spaces people (and Excel's thousands separators) put inside numbers.
+_SPACES = dict.fromkeys(map(ord, " \u00a0\u202f\u2007\u2009\u2008\u2006\u2005\u2004\u2003\u2002\u205f\u3000\t'’"), None)
+_MINUSES = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-"})
+# Anything that makes a text need more than a plain comparison.
+_UNCLEAN = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad\u00a0\u202f\u2007\u2009\u2000-\u2008\u205f\u3000\t\r]|^\s|\s$")
+_DASHES = frozenset({"-", "–", "—", "−"})
+_CACHE_SIZE = 4096
+
+
+def clean_text(value: str) -> str:
+    """Without invisible characters, with odd spaces made plain, stripped."""
+    if not _UNCLEAN.search(value):
+        return value
+    value = value.translate(_INVISIBLE)
+    return re.sub(r"[^\S\n]+", " ", value).strip()
+
+
+def fold(text: str) -> str:
+    """What two spellings of one word share: casefolded, ё as е, single spaces."""
+    return " ".join(clean_text(text).casefold().replace("ё", "е").split())
+
+
+def format_number(value: float | int) -> str:
+    """12.5 -> «12,5», 3.0 -> «3»: as a Russian reader writes it."""
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return f"{value:.6g}".replace(".", ",") if abs(value) < 1e15 else str(value)
+    return str(value)
+
+
+def display(value: Any) -> str:
+    """A raw cell as it appears in a message (short, as the person sees it)."""
+    if isinstance(value, bool):
+        return "ИСТИНА" if value else "ЛОЖЬ"
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, (int, float)):
+        return format_number(value)
+    text = " ".join(clean_text(str(value)).split())
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _failure(kind: str, raw: Any) -> Failure:
+    expected, hint = EXPECTED[kind]
+    return Failure("type", {"value": display(raw), "expected": expected, "expected_hint": hint})
+
+
+def _formula_error(text: str) -> Failure | None:
+    token = text.strip().upper()
+    if token in FORMULA_ERRORS:
+        return Failure("formula-error", {"value": token})
+    return None
+
+
+# --- numbers --------------------------------------------------------------------------------
+
+_UNITS = re.compile(r"(?:экз|шт|чел|ед|руб|р)\.?$")
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_INTEGRAL = re.compile(r"([+-]?\d+)(?:\.0*)?")
+
+
+def _number_text(text: str) -> str:
+    """«1 234,5 экз.» -> «1234.5»: spaces out, units out, one decimal point."""
+    text = clean_text(text).translate(_SPACES).translate(_MINUSES).casefold()
+    text = _UNITS.sub("", text)
+    if "," in text:
+        if "." in text:  # both: the last one is the decimal mark, the other groups thousands
+            if text.rfind(",") > text.rfind("."):
+                text = text.replace(".", "").replace(",", ".")
+            else:
+                text = text.replace(",", "")
+        else:
+            text = text.replace(",", ".")
+    return text
+
+
+def _to_int(raw: Any) -> int | None:
+    """An integer if ``raw`` is one (however typed), else None."""
+    if isinstance(raw, float):
+        if raw == raw and abs(raw - round(raw)) < 1e-9 and abs(raw) < 1e15:
+            return int(round(raw))
+        return None
+    match = _INTEGRAL.fullmatch(_number_text(raw))
+    return int(match.group(1)) if match else None
+
+
+def _to_float(raw: Any) -> float | None:
+    if isinstance(raw, float):
+        return raw if raw == raw and raw not in (float("inf"), float("-inf")) else None
+    text = _number_text(raw)
+    return float(text) if _DECIMAL.fullmatch(text) else None
+
+
+def _percent_float(raw: Any) -> float | None:
+    if isinstance(raw, str):
+        raw = clean_text(raw).removesuffix("%").rstrip(" \u00a0\u202f")
+        if raw.endswith("%"):
+            return None
+    return _to_float(raw)
+
+
+def _bounds_text(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"от {format_number(low)} до {format_number(high)}"
+    if low is not None:
+        return f"не меньше {format_number(low)}"
+    return f"не больше {format_number(high)}"
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+_EXCEL_EPOCH = date(1899, 12, 30)
+# Serials from 1 Jan 1900 to 31 Dec 2199: anything else in a date column is not a date.
+_SERIALS = (2, 109574)
+_DMY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})(?:\s*г\.?)?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
+_YMD = re.compile(r"(\d{4})[./-](\d{1,2})[./-](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+_MONTHS = {"январ": 1, "феврал": 2, "март": 3, "апрел": 4, "ма": 5, "июн": 6, "июл": 7, "август": 8,
+           "сентябр": 9, "октябр": 10, "ноябр": 11, "декабр": 12}
+_WORDS = re.compile(r"(\d{1,2})\s+([а-я]+)\s+(\d{4})(?:\s*(?:г|года)\.?)?")
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    if len(text) == 2:  # Excel's rule: 00–29 are 2000s, 30–99 are 1900s
+        year += 2000 if year < 30 else 1900
+    return year
+
+
+def _make_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _month(word: str) -> int | None:
+    if word in ("май", "мая"):
+        return 5
+    for stem, number in _MONTHS.items():
+        if stem != "ма" and word.startswith(stem):
+            return number
+    return None
+
+
+def _to_date(raw: Any) -> date | None:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, (int, float)):
+        if _SERIALS[0] <= raw <= _SERIALS[1]:
+            return _EXCEL_EPOCH + timedelta(days=int(raw))
+        return None
+    text = clean_text(raw).casefold().replace("ё", "е")
+    if match := _DMY.fullmatch(text):
+        return _make_date(_year(match.group(3)), int(match.group(2)), int(match.group(1)))
+    if match := _YMD.fullmatch(text):
+        return _make_date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    if match := _WORDS.fullmatch(" ".join(text.split())):
+        month = _month(match.group(2))
+        return _make_date(int(match.group(3)), month, int(match.group(1))) if month else None
+    return None
+
+
+# --- the rest of the types ------------------------------------------------------------------
+
+_TRUE = frozenset({"да", "д", "+", "✓", "✔", "☑", "v", "x", "х", "true", "истина", "1", "yes", "y", "готово",
+                   "сдано", "1.0"})
+_FALSE = frozenset({"нет", "н", "-", "–", "—", "✗", "☐", "false", "ложь", "0", "no", "n", "0.0"})
+
+
+def _to_bool(raw: Any) -> bool | None:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, (int, float)):
+        return {1: True, 0: False}.get(raw)
+    text = fold(raw).rstrip(".!")
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return None
+
+
+_GRADE = re.compile(r"(\d{1,2})\s*(?:-?\s*(?:й|ый|ой|ий))?\s*(?:[«\"]?[а-яa-z][»\"]?)?\s*(?:кл(?:асс[а-я]*|\.)?)?\.?")
+
+
+def _to_grade(raw: Any) -> int | None:
+    if isinstance(raw, float):
+        raw = _to_int(raw)
+        if raw is None:
+            return None
+    if isinstance(raw, int):
+        return raw if 1 <= raw <= 11 else None
+    match = _GRADE.fullmatch(fold(raw))
+    if match:
+        grade = int(match.group(1))
+        return grade if 1 <= grade <= 11 else None
+    return None
+
+
+_FPU = re.compile(r"\d+(?:\.\d+)+")
+
+
+def _to_fpu(raw: Any) -> str | None:
+    # A number from a sheet (1.1) has lost its dotted form: its text is the best guess.
+    text = repr(raw) if isinstance(raw, float) else str(raw)
+    text = clean_text(text).translate(_SPACES).replace(",", ".").lstrip("№#").strip(".")
+    text = re.sub(r"\.{2,}", ".", text)
+    return text if _FPU.fullmatch(text) else None
+
+
+_HOST = re.compile(r"(?:[\w-]+\.)+[\w-]{2,}(?::\d{1,5})?|localhost(?::\d{1,5})?", re.IGNORECASE)
+_BARE_SITE = re.compile(r"(?:www\.)?(?:[\w-]+\.)+[a-zа-я]{2,}(?:[/?#].*)?", re.IGNORECASE)
+
+
+def _to_url(raw: Any) -> str | None:
+    text = clean_text(str(raw))
+    if not text or any(ch.isspace() for ch in text):
+        return None
+    lower = text.lower()
+    if not lower.startswith(("http://", "https://")):
+        if "://" in lower or "@" in text.split("/")[0] or not _BARE_SITE.fullmatch(text):
+            return None
+        text = "https://" + text
+        lower = text.lower()
+    rest = text[text.index("://") + 3:]
+    host = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if not _HOST.fullmatch(host):
+        return None
+    return text
+
+
+_EMAIL = re.compile(r"[\w.+'-]+@(?:[\w-]+\.)+[\w-]{2,}")
+
+
+def _to_email(raw: Any) -> str | None:
+    text = clean_text(str(raw))
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    text = text.strip("<>").strip()
+    if not _EMAIL.fullmatch(text):
+        return None
+    local, domain = text.rsplit("@", 1)
+    return f"{local}@{domain.lower()}"
+
+
+_PHONE_CHARS = re.compile(r"[\s()\-–.+]")
+
+
+def _to_phone(raw: Any) -> str | None:
+    if isinstance(raw, float):
+        raw = _to_int(raw)
+        if raw is None:
+            return None
+    text = _PHONE_CHARS.sub("", clean_text(str(raw)))
+    if not text.isdigit() or not text.isascii():
+        return None
+    if len(text) == 11 and text[0] in "78":
+        return "+7" + text[1:]
+    if len(text) == 10:
+        return "+7" + text
+    return None
+
+
+# --- building the parser of one column ----------------------------------------------------------
+
+def _cached(convert: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Remember what each distinct text became: columns repeat the same few strings."""
+    cache: dict[str, Any] = {}
+
+    def parse(text: str) -> Any:
+        try:
+            return cache[text]
+        except KeyError:
+            result = convert(text)
+            if len(cache) < _CACHE_SIZE:
+                cache[text] = result
+            return result
+    return parse
+
+
+def _is_empty_text(text: str) -> bool:
+    return not text.translate(_INVISIBLE).strip()
+
+
+def _with_text_rules(kind: str, convert: Callable[[Any], Any], *, dash_is_empty: bool = True) -> Callable[[str], Any]:
+    """Text handling shared by all typed columns: empty, a lone dash, formula errors."""
+
+    def from_text(text: str) -> Any:
+        if _is_empty_text(text):
+            return None
+        stripped = text.strip()
+        if stripped[:1] == "#" and (error := _formula_error(stripped)):
+            return error
+        if dash_is_empty and stripped in _DASHES:
+            return None  # «—» means «nothing here»: a required cell then asks for a value
+        value = convert(text)
+        return _failure(kind, text) if value is None else value
+    return _cached(from_text)
+
+
+def _bounded(parse: Parser, column: Column) -> Parser:
+    low, high = column.min, column.max
+    if low is None and high is None:
+        return parse
+    bounds = _bounds_text(low, high)
+    low = float("-inf") if low is None else low
+    high = float("inf") if high is None else high
+
+    def checked(raw: Any) -> Any:
+        value = parse(raw)
+        if value.__class__ is Failure or value is None:
+            return value
+        if low <= value <= high:
+            return value
+        return Failure("range", {"value": format_number(value), "bounds": bounds})
+    return checked
+
+
+def _patterned(parse: Parser, column: Column) -> Parser:
+    if not column.pattern:
+        return parse
+    search = re.compile(column.pattern).search
+    message = column.pattern_message or "значение не подходит по форме"
+
+    def checked(raw: Any) -> Any:
+        value = parse(raw)
+        if value.__class__ is str and not search(value):
+            return Failure("pattern", {"value": display(value), "pattern_message": message})
+        return value
+    return checked
+
+
+def _text_parser() -> Parser:
+    def parse(raw: Any) -> Any:
+        if raw.__class__ is str:
+            if not _UNCLEAN.search(raw):
+                if raw and raw[0] == "#" and (error := _formula_error(raw)):
+                    return error
+                return raw or None
+            text = clean_text(raw)
+            if text[:1] == "#" and (error := _formula_error(text)):
+                return error
+            return text or None
+        if raw is None:
+            return None
+        if isinstance(raw, (bool, date, int, float)):
+            return display(raw)
+        return clean_text(str(raw)) or None
+    return parse
+
+
+def _typed_parser(kind: str, accepts: tuple[type, ...], exact: type | None, convert: Callable[[Any], Any]) -> Parser:
+    """A parser that takes values of ``exact`` type as they are, converts ``accepts`` and text."""
+    from_text = _with_text_rules(kind, convert)
+
+    def parse(raw: Any) -> Any:
+        cls = raw.__class__
+        if cls is exact:
+            return raw
+        if cls is str:
+            return from_text(raw)
+        if raw is None:
+            return None
+        if cls is bool or not isinstance(raw, accepts):
+            return _failure(kind, raw)
+        value = convert(raw)
+        return _failure(kind, raw) if value is None else value
+    return parse
+
+
+def _choice_parser(column: Column) -> Parser:
+    choices = column.choices or ()
+    by_fold = {fold(choice): choice for choice in choices}
+    exact = {choice: choice for choice in choices}
+    shown = ", ".join(f"«{c}»" for c in choices[:12]) + (" и другие" if len(choices) > 12 else "")
+
+    def convert(text: str) -> Any:
+        found = by_fold.get(fold(text))
+        if found is None:
+            return Failure("choice", {"value": display(text), "choices": shown})
+        return found
+    from_text = _with_text_rules("choice", convert, dash_is_empty=True)
+
+    def parse(raw: Any) -> Any:
+        if raw.__class__ is str:
+            found = exact.get(raw)
+            return found if found is not None else from_text(raw)
+        if raw is None:
+            return None
+        return from_text(display(raw))
+    return parse
+
+
+def _number_parsers() -> dict[str, Callable[[Column], Parser]]:
+    def integer(column: Column) -> Parser:
+        return _typed_parser("integer", (float,), int, _to_int)
+
+    def number(column: Column) -> Parser:
+        parse = _typed_parser("number", (float, int), float, _to_float)
+        return lambda raw: float(raw) if raw.__class__ is int else parse(raw)
+
+    def percent(column: Column) -> Parser:
+        parse = _typed_parser("percent", (float, int), float, _percent_float)
+        return lambda raw: float(raw) if raw.__class__ is int else parse(raw)
+
+    return {"integer": integer, "number": number, "percent": percent}
+
+
+_BUILDERS: dict[str, Callable[[Column], Parser]] = {
+    **_number_parsers(),
+    "text": lambda column: _text_parser(),
+    "choice": _choice_parser,
+    "date": lambda column: _typed_parser("date", (int, float, date), date, _to_date),
+    "bool": lambda column: _typed_parser_bool(),
+    "grade": lambda column: _typed_parser("grade", (int, float), None, _to_grade),
+    "fpu_code": lambda column: _typed_parser("fpu_code", (int, float), None, _to_fpu),
+    "url": lambda column: _typed_parser("url", (), None, _to_url),
+    "email": lambda column: _typed_parser("email", (), None, _to_email),
+    "phone": lambda column: _typed_parser("phone", (int, float), None, _to_phone),
+}
+
+
+def _typed_parser_bool() -> Parser:
+    from_text = _with_text_rules("bool", _to_bool, dash_is_empty=False)
+
+    def parse(raw: Any) -> Any:
+        if raw.__class__ is bool:
+            return raw
+        if raw.__class__ is str:
+            return from_text(raw)
+        if raw is None:
+            return None
+        value = _to_bool(raw) if isinstance(raw, (int, float)) else None
+        return _failure("bool", raw) if value is None else value
+    return parse
+
+
+def parser_for(column: Column) -> Parser:
+    """The parser of ``column``: its type, then its range and pattern."""
+    parse = _BUILDERS[column.type](column)
+    if column.type in ("integer", "number", "percent"):
+        parse = _bounded(parse, column)
+    return _patterned(parse, column)
+
+
+def parse_value(column: Column, raw: Any) -> Any:
+    """One cell, for callers that parse a few values (builds the parser every time)."""
+    return parser_for(column)(raw)
