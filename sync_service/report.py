@@ -1,0 +1,353 @@
+"""The status report: what the head reads every morning, built from the database alone.
+
+Statuses are computed now, from the stored facts and the clock (``status.status_of``),
+so a page opened days after the last sync is still right. Every active school ×
+every collection of the plan is in the report, even before its first sync.
+
+Everything here is JSON-safe (dates and times as ISO strings): ``build_report`` is the
+contract of ``svod status --json`` and ``/api/status``. Nothing personal ever leaves
+this module: no librarian names, e-mails or phones, no values of personal columns
+(``Column.personal``), not even quoted inside a finding's message.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import db as m
+from .findings import CODES
+from .schema import Form, Schema
+from .status import OVERDUE, STATUSES, Facts, rates, status_of
+
+NO_FACTS = Facts(ready=False, errors=0, has_data=False, first_submitted_at=None)
+
+# Codes whose Russian message never quotes what was typed: safe even on a personal column.
+_VALUE_FREE_CODES = frozenset(code for code, (_severity, message, _hint) in CODES.items()
+                              if "{value}" not in message and "{keys}" not in message)
+PERSONAL_MESSAGE = "Значение в столбце «{column}» заполнено неверно (персональные данные здесь не показываются)"
+PERSONAL_DUPLICATE = "Строка повторяет другую строку (персональные данные здесь не показываются)"
+PERSONAL_HINT = "Исправьте значение ({place}) в книге школы."
+
+
+def iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# --- reading the tables ------------------------------------------------------------------
+
+def active_schools(session: Session) -> list[m.School]:
+    return list(session.scalars(select(m.School).where(m.School.active.is_(True), m.School.in_registry.is_(True))
+                                .order_by(m.School.code)))
+
+
+def plan_collections(session: Session, academic_year: str) -> list[m.Collection]:
+    return list(session.scalars(select(m.Collection).where(m.Collection.academic_year == academic_year,
+                                                           m.Collection.in_plan.is_(True))
+                                .order_by(m.Collection.position, m.Collection.id)))
+
+
+def _submissions(session: Session, school_ids: Iterable[int],
+                 collection_ids: Iterable[int]) -> dict[tuple[int, int], m.Submission]:
+    school_ids, collection_ids = list(school_ids), list(collection_ids)
+    if not school_ids or not collection_ids:
+        return {}
+    query = select(m.Submission).where(m.Submission.school_id.in_(school_ids),
+                                       m.Submission.collection_id.in_(collection_ids))
+    return {(s.school_id, s.collection_id): s for s in session.scalars(query)}
+
+
+def _sync_errors(session: Session) -> dict[int, m.WorkbookState]:
+    return {s.school_id: s for s in session.scalars(select(m.WorkbookState).where(m.WorkbookState.error.is_not(None)))}
+
+
+def facts_of(submission: m.Submission | None) -> Facts:
+    if submission is None:
+        return NO_FACTS
+    return Facts(submission.ready, submission.errors, submission.has_data, submission.first_submitted_at)
+
+
+def _cell(school: m.School, collection: m.Collection, submission: m.Submission | None, today: date) -> dict:
+    """One school × collection: its status today and the facts behind it."""
+    status = status_of(facts_of(submission), collection.deadline, today)
+    return {
+        "school": school.code,
+        "collection": collection.key,
+        "status": status,
+        "errors": submission.errors if submission else 0,
+        "warnings": submission.warnings if submission else 0,
+        "submitted_at": iso(submission.first_submitted_at) if submission else None,
+        "changed_at": iso(submission.changed_at) if submission else None,
+    }
+
+
+def _collection_summary(collection: m.Collection, statuses: list[str]) -> dict:
+    counted = rates(statuses)
+    counts = Counter(statuses)
+    return {
+        "key": collection.key,
+        "form": collection.form,
+        "title": collection.title,
+        "tab": collection.tab,
+        "campaign": collection.campaign,
+        "deadline": iso(collection.deadline),
+        "expected": counted.expected,
+        "reported": counted.reported,
+        "on_time": counted.on_time,
+        "reporting_rate": counted.reporting_rate,
+        "on_time_rate": counted.on_time_rate,
+        "counts": {status: counts.get(status, 0) for status in STATUSES},
+    }
+
+
+def last_sync(session: Session) -> dict | None:
+    """The newest sync run and the schools it could not read (codes only)."""
+    run = session.scalar(select(m.SyncRun).order_by(m.SyncRun.id.desc()).limit(1))
+    if run is None:
+        return None
+    failed = session.scalars(select(m.School.code).join(m.SyncOutcome, m.SyncOutcome.school_id == m.School.id)
+                             .where(m.SyncOutcome.run_id == run.id, m.SyncOutcome.outcome == "failed")
+                             .order_by(m.School.code))
+    return {
+        "id": run.id,
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
+        "status": run.status,
+        "trigger": run.trigger,
+        "schools_total": run.schools_total,
+        "schools_read": run.schools_read,
+        "schools_unchanged": run.schools_unchanged,
+        "schools_failed": run.schools_failed,
+        "failed_schools": list(failed),
+        "error": run.error,
+        # The head's «Школы» tab holds names and e-mails: only how many findings it has.
+        "head_findings": len(run.head_findings or []),
+    }
+
+
+# --- the report -----------------------------------------------------------------------------
+
+def build_report(session: Session, *, academic_year: str, now: datetime) -> dict:
+    """Every active school × every collection of ``academic_year`` with its status at ``now``."""
+    today = now.date()
+    schools = active_schools(session)
+    collections = plan_collections(session, academic_year)
+    submissions = _submissions(session, (s.id for s in schools), (c.id for c in collections))
+    errors = _sync_errors(session)
+    cells, overdue, summaries = [], [], []
+    for collection in collections:
+        statuses = []
+        for school in schools:
+            cell = _cell(school, collection, submissions.get((school.id, collection.id)), today)
+            cells.append(cell)
+            statuses.append(cell["status"])
+            if cell["status"] == OVERDUE:
+                overdue.append({"school": school.code, "school_name": school.name, "collection": collection.key,
+                                "collection_title": collection.title, "deadline": iso(collection.deadline),
+                                "days_overdue": (today - collection.deadline).days})
+        summaries.append(_collection_summary(collection, statuses))
+    overdue.sort(key=lambda item: (-item["days_overdue"], item["school"], item["collection"]))
+    order = {c.key: i for i, c in enumerate(collections)}
+    cells.sort(key=lambda cell: (cell["school"], order[cell["collection"]]))
+    return {
+        "academic_year": academic_year,
+        "generated_at": iso(now),
+        "schools": [_school_dict(school, errors.get(school.id)) for school in schools],
+        "collections": summaries,
+        "submissions": cells,
+        "overdue": overdue,
+        "last_sync": last_sync(session),
+    }
+
+
+def _school_dict(school: m.School, state: m.WorkbookState | None) -> dict:
+    return {"code": school.code, "name": school.name,
+            "sync_error": state.error if state else None,
+            "sync_error_at": iso(state.error_at) if state else None}
+
+
+# --- one school ------------------------------------------------------------------------------
+
+def school_detail(session: Session, code: str, *, academic_year: str, now: datetime, schema: Schema) -> dict | None:
+    """One active school: its collections with statuses and its current findings, by form.
+
+    ``None`` when no active school has ``code``.
+    """
+    school = session.scalar(select(m.School).where(m.School.code == code, m.School.active.is_(True),
+                                                   m.School.in_registry.is_(True)))
+    if school is None:
+        return None
+    today = now.date()
+    collections = plan_collections(session, academic_year)
+    submissions = _submissions(session, [school.id], (c.id for c in collections))
+    lines = []
+    for collection in collections:
+        cell = _cell(school, collection, submissions.get((school.id, collection.id)), today)
+        lines.append({**cell, "title": collection.title, "tab": collection.tab, "form": collection.form,
+                      "deadline": iso(collection.deadline)})
+    by_id = {c.id: c for c in collections}
+    records = session.scalars(select(m.FindingRecord).where(m.FindingRecord.school_id == school.id)
+                              .order_by(m.FindingRecord.id))
+    groups: dict[str | None, dict] = {}
+    for record in records:
+        collection = by_id.get(record.collection_id)
+        if record.collection_id is not None and collection is None:
+            continue  # a collection no longer in this year's plan
+        form = schema.forms.get(collection.form if collection else record.form or "")
+        group = groups.setdefault(collection.key if collection else None, {
+            "collection": collection.key if collection else None,
+            "title": collection.title if collection else "Книга школы",
+            "findings": [],
+        })
+        group["findings"].append(public_finding(record, form))
+    # Workbook-wide findings first, then the forms in plan order.
+    ordered = [groups[None]] if None in groups else []
+    ordered += [groups[c.key] for c in collections if c.key in groups]
+    state = session.get(m.WorkbookState, school.id)
+    return {
+        "academic_year": academic_year,
+        "generated_at": iso(now),
+        "school": _school_dict(school, state if state and state.error else None),
+        "last_read_at": iso(state.last_ok_at) if state else None,
+        "collections": lines,
+        "findings": ordered,
+        "errors": sum(1 for g in ordered for f in g["findings"] if f["severity"] == "error"),
+        "warnings": sum(1 for g in ordered for f in g["findings"] if f["severity"] != "error"),
+    }
+
+
+def public_finding(record: m.FindingRecord, form: Form | None) -> dict:
+    """A finding as pages show it: a message that quotes a personal column's value is replaced.
+
+    Findings carry no personal data by design, but ``type``/``pattern``/``choice``
+    messages quote the typed value (for ФИО, phone, e-mail too), and ``duplicate-row``
+    quotes the key columns (ФИО of the staffing form).
+    """
+    message, hint = record.message, record.hint
+    personal = form.personal_keys if form else frozenset()
+    quotes_personal = (record.column_key in personal and record.code not in _VALUE_FREE_CODES) or (
+        record.code == "duplicate-row" and bool(personal & set(form.key_columns if form else ())))
+    if quotes_personal:
+        place = f"ячейка {record.address}" if record.address else f"строка {record.row}" if record.row else "лист формы"
+        fill = {"column": record.column or "", "place": place}
+        message = (PERSONAL_MESSAGE if record.column else PERSONAL_DUPLICATE).format_map(fill)
+        if record.code not in CODES or "{value}" in CODES[record.code][2]:
+            hint = PERSONAL_HINT.format_map(fill)
+    return {"code": record.code, "severity": record.severity, "sheet": record.sheet, "row": record.row,
+            "address": record.address, "column": record.column, "column_key": record.column_key,
+            "message": message, "hint": hint}
+
+
+# --- one collection ----------------------------------------------------------------------------
+
+def collection_detail(session: Session, key: str, *, academic_year: str, now: datetime,
+                      schema: Schema) -> dict | None:
+    """One collection of ``academic_year``: every active school's status, the district's
+    figures from each school's latest snapshot, and the history for the progress chart.
+
+    ``None`` when the plan has no such collection.
+    """
+    collection = session.scalar(select(m.Collection).where(m.Collection.key == key,
+                                                           m.Collection.academic_year == academic_year,
+                                                           m.Collection.in_plan.is_(True)))
+    if collection is None:
+        return None
+    today = now.date()
+    schools = active_schools(session)
+    submissions = _submissions(session, (s.id for s in schools), [collection.id])
+    versions = _latest_versions(session, [s.id for s in submissions.values() if s.version])
+    form = schema.forms.get(collection.form)
+    lines, snapshots = [], {}
+    for school in schools:
+        submission = submissions.get((school.id, collection.id))
+        cell = _cell(school, collection, submission, today)
+        version = versions.get(submission.id) if submission else None
+        if version is not None and version.rows:
+            snapshots[school.code] = version
+        lines.append({**cell, "name": school.name,
+                      "rows": len(version.rows or []) if version is not None else 0})
+    summary = _collection_summary(collection, [line["status"] for line in lines])
+    return {
+        "academic_year": academic_year,
+        "generated_at": iso(now),
+        "collection": {**summary, "shape": form.shape if form else None},
+        "schools": lines,
+        "figures": consolidated_figures(form, [(v.rows, v.computed) for v in snapshots.values()]) if form else None,
+        "history": {
+            "rates": [{"at": iso(s.at), "expected": s.expected, "reporting_rate": s.reporting_rate,
+                       "on_time_rate": s.on_time_rate}
+                      for s in session.scalars(select(m.RateSnapshot)
+                                               .where(m.RateSnapshot.collection_id == collection.id)
+                                               .order_by(m.RateSnapshot.at, m.RateSnapshot.id))],
+            "submitted_by_day": submitted_by_day(
+                s.first_submitted_at for s in submissions.values() if s.first_submitted_at is not None),
+        },
+    }
+
+
+def _latest_versions(session: Session, submission_ids: list[int]) -> dict[int, m.SubmissionVersion]:
+    """Submission id -> its newest stored version."""
+    if not submission_ids:
+        return {}
+    query = (select(m.SubmissionVersion)
+             .join(m.Submission, (m.SubmissionVersion.submission_id == m.Submission.id)
+                   & (m.SubmissionVersion.version == m.Submission.version))
+             .where(m.Submission.id.in_(submission_ids)))
+    return {v.submission_id: v for v in session.scalars(query)}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def consolidated_figures(form: Form, snapshots: Iterable[tuple[list[Mapping[str, Any]], Any]]) -> dict:
+    """The district's totals of a form's numeric, non-personal columns over the schools'
+    snapshots, and the form's computed values taken from those totals (Σloans ÷ Σreaders,
+    never an average of the schools' ratios). Pure."""
+    keys = [k for k in form.numeric_keys if k not in form.personal_keys and not _is_year(form.column(k))]
+    totals: dict[str, float] = {k: 0 for k in keys}
+    filled: Counter = Counter()
+    schools = rows = 0
+    for snapshot_rows, _computed in snapshots:
+        schools += 1
+        rows += len(snapshot_rows or [])
+        for row in snapshot_rows or []:
+            for k in keys:
+                if _number(row.get(k)):
+                    totals[k] += row[k]
+                    filled[k] += 1
+    present = {k: v for k, v in totals.items() if filled[k]}
+    return {
+        "shape": form.shape,
+        "schools": schools,
+        "rows": rows,
+        "columns": [{"key": k, "label": form.column(k).label, "total": _tidy(totals[k]) if filled[k] else None,
+                     "filled": filled[k]} for k in keys],
+        "computed": [{"key": c.key, "label": c.label, "value": c.value(present), "percent": c.percent}
+                     for c in form.computed if all(name in present for name in c.expr.names)],
+    }
+
+
+def _is_year(column) -> bool:
+    """A column whose smallest allowed value is 1000 or more holds years (of courses, of
+    publication): a district sum of years means nothing."""
+    return column.min is not None and column.min >= 1000
+
+
+def _tidy(value: float) -> float | int:
+    """Sums of integers stay integers; float noise (0.1 + 0.2) is rounded away."""
+    return int(value) if float(value).is_integer() else round(value, 6)
+
+
+def submitted_by_day(moments: Iterable[datetime]) -> list[dict]:
+    """How many schools had first submitted by the end of each day that saw a submission."""
+    per_day = Counter(moment.date() for moment in moments)
+    total, series = 0, []
+    for day in sorted(per_day):
+        total += per_day[day]
+        series.append({"date": day.isoformat(), "count": per_day[day], "total": total})
+    return series
+
