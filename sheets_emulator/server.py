@@ -8,6 +8,7 @@ import re
 import socket
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -185,6 +186,9 @@ class App:
                 self.state.save_if_dirty()
         except ApiError as error:
             return _error(route, error)
+        except Exception:  # a bug in the emulator: answer like Google's 500
+            traceback.print_exc()
+            return _error(route, ApiError(500, "Internal error encountered."))
         if result is None:
             return Response(status=204)
         if isinstance(result, tuple):  # (content type, bytes) from exports
@@ -220,7 +224,7 @@ class App:
         if not data.strip():
             return None
         try:
-            return json.loads(data)
+            return _drop_nulls(json.loads(data))
         except ValueError:
             raise ApiError(400, "Invalid JSON payload received. Unexpected token.") from None
 
@@ -233,6 +237,16 @@ class App:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
         return Response(status=500)
+
+
+def _drop_nulls(value: Any) -> Any:
+    """Google reads a JSON null field as an absent field. Nulls inside lists
+    stay: in ``values`` they mean "leave this cell alone"."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
 
 
 class _QuietHandler(WSGIRequestHandler):
