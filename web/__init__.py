@@ -1,0 +1,98 @@
+"""Svod's web app: the status page the head opens every morning, and its JSON.
+
+``create_app(test_config=None)`` follows Flask's tutorial: defaults in code, overrides
+from the environment (``Settings.from_env``), or a ready :class:`~sync_service.context.Svod`
+passed in as ``{"SVOD": svod}`` (the CLI's ``serve`` and the tests do that).
+
+Config keys:
+- ``SVOD``: the Svod context to serve; built from the environment when absent.
+- ``SVOD_UPGRADE``: migrate the database at start (default ``True``).
+- anything else Flask knows (``TESTING``, ``SECRET_KEY`` — by default ``SVOD_SECRET_KEY``).
+
+The pages only read the database: the web never touches the workbook store, so the
+context the factory builds has ``store=None`` (syncs run in the CLI and the clock).
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any, Mapping
+
+from flask import Flask, jsonify, render_template, request
+
+from sync_service.config import Settings
+from sync_service.context import Svod, local_clock
+from sync_service.db import Database
+from sync_service.schema import load_schema
+
+log = logging.getLogger("svod.web")
+
+# Blueprints written elsewhere, registered when their module is there.
+OPTIONAL_BLUEPRINTS = ("web.orders",)
+
+
+def build_svod(settings: Settings) -> Svod:
+    """The context the web needs: settings, forms, database and clock (no store)."""
+    return Svod(settings=settings, schema=load_schema(settings.schema_dir or None),
+                db=Database(settings.database_url), store=None, clock=local_clock(settings.timezone))
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(SVOD=None, SVOD_UPGRADE=True, JSON_SORT_KEYS=False)
+    if test_config:
+        app.config.update(test_config)
+    svod: Svod = app.config["SVOD"] or build_svod(Settings.from_env())
+    if not app.config.get("SECRET_KEY") and svod.settings.secret_key:
+        app.config["SECRET_KEY"] = svod.settings.secret_key
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.extensions["svod"] = svod
+    if app.config["SVOD_UPGRADE"]:
+        svod.db.upgrade()
+
+    from . import api, status
+
+    app.register_blueprint(status.bp)
+    app.register_blueprint(api.bp)
+    for name in OPTIONAL_BLUEPRINTS:
+        register_optional(app, name)
+
+    app.register_error_handler(404, _not_found)
+    app.register_error_handler(500, _server_error)
+    return app
+
+
+def register_optional(app: Flask, module_name: str) -> bool:
+    """Register ``module_name.bp`` if that module exists; a missing module is not an error."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise  # the module is there but broken: say so rather than hide the area
+        return False
+    blueprint = getattr(module, "bp", None)
+    if blueprint is None:
+        log.warning("%s has no blueprint `bp`; not registered", module_name)
+        return False
+    app.register_blueprint(blueprint)
+    return True
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def _not_found(error):
+    if _wants_json():
+        return jsonify({"error": "not_found", "message": "Не найдено"}), 404
+    return render_template("error.html", code=404, title="Страница не найдена",
+                           message="Такой страницы нет. Возможно, школа или сбор убраны из плана."), 404
+
+
+def _server_error(error):
+    # The traceback goes to the log, never to the page.
+    if _wants_json():
+        return jsonify({"error": "internal", "message": "Внутренняя ошибка"}), 500
+    return render_template("error.html", code=500, title="Внутренняя ошибка",
+                           message="Что-то пошло не так. Попробуйте обновить страницу позже."), 500
