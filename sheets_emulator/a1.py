@@ -39,10 +39,6 @@ def column_index(letters: str) -> int:
     return value - 1
 
 
-def cell_name(row: int, col: int) -> str:
-    return f"{column_letters(col)}{row + 1}"
-
-
 def quote_title(title: str) -> str:
     """Quote a sheet title as Google does when it echoes a range: titles made
     of letters, digits and '_' stay bare unless they read as a cell

@@ -59,9 +59,13 @@ def spreadsheets_batch_update(call: Call, spreadsheet_id: str) -> dict[str, Any]
     replies = []
     try:
         for i, request in enumerate(requests):
-            kinds = [k for k, v in request.items() if v is not None]
-            if len(kinds) != 1:
-                raise invalid_argument(f"Invalid requests[{i}]: exactly one kind of request must be set.")
+            kinds = list(request)
+            if not kinds:
+                raise invalid_argument(f"Invalid requests[{i}]: No request set.")
+            if len(kinds) > 1:
+                raise invalid_argument(
+                    f"Invalid JSON payload received. Oneof field 'kind' is already set. Cannot set '{kinds[1]}'"
+                )
             kind = kinds[0]
             handler = HANDLERS.get(kind)
             if handler is None:

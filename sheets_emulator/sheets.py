@@ -334,8 +334,12 @@ def _update_one(
 
 
 def _input_option(value: str | None) -> str:
+    if not value:
+        raise invalid_argument("'valueInputOption' is required but not specified")
     if value not in INPUT_OPTIONS:
-        raise invalid_argument(f"Invalid valueInputOption: {value or 'INPUT_VALUE_OPTION_UNSPECIFIED'}")
+        raise invalid_argument(
+            f"Invalid value at 'value_input_option' (type.googleapis.com/google.apps.sheets.v4.ValueInputOption), \"{value}\""
+        )
     return value
 
 

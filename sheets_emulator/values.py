@@ -8,7 +8,6 @@ from it on every read, so formulas always see current data.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from typing import Any
 
@@ -273,7 +272,7 @@ def render(
         number = effective["numberValue"]
         if date_render == "FORMATTED_STRING" and is_date_format(number_format):
             return formatted_value(effective, number_format)
-        return _num(float(number)) if not math.isinf(number) else number
+        return _num(float(number))
     if "boolValue" in effective:
         return effective["boolValue"]
     return effective.get("stringValue", "")

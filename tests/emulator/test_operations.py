@@ -212,7 +212,7 @@ def test_spreadsheets_create_and_field_masks(api):
         {"userEnteredValue": {"stringValue": "x"}, "effectiveValue": {"stringValue": "x"}, "formattedValue": "x"},
     ]}]}]}]}
     missing_option = api.put(f"{api.base}/v4/spreadsheets/{sid}/values/Books!A1", json={"values": [["x"]]})
-    assert missing_option.status_code == 400
+    assert missing_option.json()["error"]["message"] == "'valueInputOption' is required but not specified"
 
 
 def test_unknown_paths_answer_404(api):
