@@ -1,0 +1,56 @@
+"""The app factory: settings from the environment, migrations at start, optional blueprints, wsgi."""
+import importlib
+import sys
+import types
+
+from flask import Blueprint
+
+from web import create_app, register_optional
+
+ROUTES = {"/", "/school/<code>", "/collection/<key>", "/api/status", "/api/school/<code>",
+          "/api/collection/<key>", "/healthz"}
+
+
+def test_documented_routes_exist(app):
+    assert ROUTES <= {rule.rule for rule in app.url_map.iter_rules()}
+    assert app.extensions["svod"].store is None
+
+
+def test_settings_from_the_environment_and_upgrade_at_start(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SVOD_ACADEMIC_YEAR", "2030/2031")
+    monkeypatch.setenv("SVOD_SECRET_KEY", "s3cret")
+    app = create_app()
+    svod = app.extensions["svod"]
+    assert (svod.settings.database_url, svod.academic_year, app.config["SECRET_KEY"]) == (url, "2030/2031", "s3cret")
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/api/status").get_json()["collections"] == []  # the tables exist: migrated at start
+    svod.db.dispose()
+
+
+def test_the_wsgi_module_builds_the_app(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'wsgi.db'}")
+    monkeypatch.delitem(sys.modules, "web.wsgi", raising=False)
+    module = importlib.import_module("web.wsgi")
+    assert module.app.test_client().get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+    module.app.extensions["svod"].db.dispose()
+    monkeypatch.delitem(sys.modules, "web.wsgi")
+
+
+def test_an_optional_blueprint_is_registered_when_present(make_app, monkeypatch):
+    fake = types.ModuleType("web.fake_area")
+    fake.bp = Blueprint("fake_area", __name__)
+    fake.bp.add_url_rule("/fake", "page", lambda: "fake")
+    monkeypatch.setitem(sys.modules, "web.fake_area", fake)
+    app = make_app()
+    assert register_optional(app, "web.fake_area") is True
+    assert app.test_client().get("/fake").get_data(as_text=True) == "fake"
+
+
+def test_a_missing_optional_blueprint_is_skipped(make_app, monkeypatch):
+    app = make_app()
+    assert register_optional(app, "web.no_such_area") is False
+    monkeypatch.setitem(sys.modules, "web.empty_area", types.ModuleType("web.empty_area"))
+    assert register_optional(app, "web.empty_area") is False  # a module without `bp`

@@ -1,0 +1,78 @@
+"""The SVG charts and the Russian number formats."""
+from datetime import date
+from xml.etree import ElementTree
+
+import pytest
+
+from web.charts import bar_chart, chart_window, percent, progress_chart, ru_number
+from web.status import plural, ru_date, ru_datetime
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.mark.parametrize("value, shown", [
+    (0, "0"), (50.0, "50"), (37.5, "37,5"), (1234, "1\u202f234"), (1234567.25, "1\u202f234\u202f567,2"),
+    (2.5, "2,5"), (None, "—"),
+])
+def test_ru_number(value, shown):
+    assert ru_number(value) == shown
+
+
+@pytest.mark.parametrize("value, shown", [(66.66, "66,7\u00a0%"), (100.0, "100\u00a0%"), (None, "—")])
+def test_percent(value, shown):
+    assert percent(value) == shown
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("2026-09-30", "30.09.2026"), ("2026-09-30T08:05:00", "30.09.2026"), (None, "—"), (date(2026, 1, 2), "02.01.2026"),
+])
+def test_ru_date(value, shown):
+    assert ru_date(value) == shown
+
+
+def test_ru_datetime():
+    assert (ru_datetime("2026-11-22T08:31:00"), ru_datetime("2026-11-22"), ru_datetime(None)) == (
+        "22.11.2026 08:31", "22.11.2026", "—")
+
+
+@pytest.mark.parametrize("n, word", [(1, "день"), (2, "дня"), (5, "дней"), (11, "дней"), (21, "день"),
+                                     (22, "дня"), (53, "дня"), (112, "дней")])
+def test_plural(n, word):
+    assert plural(n, "день", "дня", "дней") == word
+
+
+def test_bar_chart_is_valid_accessible_svg():
+    svg = str(bar_chart([("Кадры", 50.0), ("Фонд <новый>", 12.5)], title="Сдали, %"))
+    root = ElementTree.fromstring(svg)
+    assert root.get("role") == "img"
+    title_id, desc_id = root.get("aria-labelledby").split()
+    assert root.find(f"{SVG}title").get("id") == title_id and root.find(f"{SVG}title").text == "Сдали, %"
+    assert root.find(f"{SVG}desc").get("id") == desc_id
+    assert root.find(f"{SVG}desc").text == "Кадры — 50\u00a0%; Фонд <новый> — 12,5\u00a0%"
+    widths = [float(r.get("width")) for r in root.iter(f"{SVG}rect") if r.get("class") == "fill"]
+    assert widths == [165.0, 41.2]  # of 330
+    values = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "value"]
+    assert values == ["50\u00a0%", "12,5\u00a0%"]
+
+
+def test_bar_chart_without_bars():
+    assert "нет данных" in bar_chart([], title="Сдали")
+
+
+def test_progress_chart():
+    points = [(date(2026, 9, 25), 1), (date(2026, 10, 3), 3)]
+    start, end = chart_window(points, date(2026, 9, 30), date(2026, 11, 22))
+    assert (start, end) == (date(2026, 9, 18), date(2026, 11, 22))
+    svg = str(progress_chart(points, expected=4, start=start, end=end, deadline=date(2026, 9, 30), title="Ход"))
+    root = ElementTree.fromstring(svg)
+    assert root.find(f"{SVG}desc").text == "Сдали 3 из 4; срок сдачи 30.09.2026; 25.09.2026 — 1; 03.10.2026 — 3"
+    assert [c.find(f"{SVG}title").text for c in root.iter(f"{SVG}circle")] == ["25.09.2026: сдали 1",
+                                                                               "03.10.2026: сдали 3"]
+    assert len([line for line in root.iter(f"{SVG}line") if line.get("class") == "deadline"]) == 1
+
+
+def test_progress_chart_without_deadline_or_points():
+    svg = str(progress_chart([], expected=0, start=date(2026, 11, 15), end=date(2026, 11, 22), deadline=None,
+                             title="Ход"))
+    root = ElementTree.fromstring(svg)
+    assert root.find(f"{SVG}desc").text == "Сдали 0 из 0; без срока"
