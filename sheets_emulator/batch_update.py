@@ -14,7 +14,7 @@ from typing import Any, Callable
 from . import fieldmask, values
 from .access import email_of, open_spreadsheet
 from .call import Call
-from .errors import ApiError, invalid_argument, unknown_field
+from .errors import invalid_argument, unknown_field
 from .model import Box, Evaluator, Sheet, Spreadsheet, grid_box, grid_range_json, new_sheet, with_color_styles
 from .sheets import sheet_properties_json, spreadsheet_json
 from .state import DriveFile
@@ -55,9 +55,8 @@ def spreadsheets_batch_update(call: Call, spreadsheet_id: str) -> dict[str, Any]
             if kind not in GOOGLE_REQUEST_KINDS:
                 raise unknown_field(kind, f"requests[{i}]")
     batch = Batch(call, file, spreadsheet)
-    snapshot = copy.deepcopy(spreadsheet)
     replies = []
-    try:
+    with spreadsheet.atomic():
         for i, request in enumerate(requests):
             kinds = list(request)
             if not kinds:
@@ -74,9 +73,7 @@ def spreadsheets_batch_update(call: Call, spreadsheet_id: str) -> dict[str, Any]
                 replies.append(handler(batch, request[kind]) or {})
             except RequestError as problem:
                 raise invalid_argument(f"Invalid requests[{i}].{kind}: {problem}") from None
-    except ApiError:
-        _restore(spreadsheet, snapshot)
-        raise
+    file.name = spreadsheet.title  # the Drive name is the spreadsheet title
     call.state.touch(file)
     out: dict[str, Any] = {"spreadsheetId": spreadsheet.id, "replies": replies}
     if body.get("includeSpreadsheetInResponse"):
@@ -87,12 +84,6 @@ def spreadsheets_batch_update(call: Call, spreadsheet_id: str) -> dict[str, Any]
             body.get("responseRanges") or [],
         )
     return out
-
-
-def _restore(spreadsheet: Spreadsheet, snapshot: Spreadsheet) -> None:
-    spreadsheet.properties = snapshot.properties
-    spreadsheet.sheets = snapshot.sheets
-    spreadsheet.named_ranges = snapshot.named_ranges
 
 
 # -- sheets --------------------------------------------------------------------------
@@ -210,7 +201,6 @@ def update_spreadsheet_properties(batch: Batch, request: dict[str, Any]) -> None
     if not updated.get("title"):
         raise RequestError("The spreadsheet title cannot be empty.")
     batch.spreadsheet.properties = updated
-    batch.file.name = updated["title"]
 
 
 def _required_mask(request: dict[str, Any]) -> fieldmask.Tree:

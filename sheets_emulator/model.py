@@ -3,6 +3,7 @@ the state file)."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -237,6 +238,17 @@ class Spreadsheet:
                         grid.get("endColumnIndex"),
                     )
         raise invalid_argument(f"Unable to parse range: {text}")
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Undo every change made inside the block if it raises, so a failed
+        batch leaves the spreadsheet as it was, as at Google."""
+        snapshot = (copy.deepcopy(self.properties), copy.deepcopy(self.sheets), copy.deepcopy(self.named_ranges))
+        try:
+            yield
+        except BaseException:
+            self.properties, self.sheets, self.named_ranges = snapshot
+            raise
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -368,10 +368,11 @@ def values_batch_update(call: Call, spreadsheet_id: str) -> dict[str, Any]:
     body = call.json_body()
     input_option = _input_option(body.get("valueInputOption"))
     responses, boxes = [], []
-    for i, data in enumerate(body.get("data") or []):
-        response, box = _update_one(spreadsheet, data.get("range", ""), data, f"data[{i}].values", input_option)
-        responses.append(response)
-        boxes.append(box)
+    with spreadsheet.atomic():
+        for i, data in enumerate(body.get("data") or []):
+            response, box = _update_one(spreadsheet, data.get("range", ""), data, f"data[{i}].values", input_option)
+            responses.append(response)
+            boxes.append(box)
     evaluator = Evaluator(spreadsheet)
     for response, box in zip(responses, boxes):
         _with_data(evaluator, response, box, body)
@@ -464,11 +465,12 @@ def values_clear(call: Call, spreadsheet_id: str, range_text: str) -> dict[str, 
 def values_batch_clear(call: Call, spreadsheet_id: str) -> dict[str, Any]:
     file, spreadsheet = open_spreadsheet(call, spreadsheet_id, write=True)
     cleared = []
-    for text in call.json_body().get("ranges") or []:
-        sheet, rng = spreadsheet.resolve(text)
-        box = clip(sheet, rng)
-        clear_box(box)
-        cleared.append(box.a1())
+    with spreadsheet.atomic():
+        for text in call.json_body().get("ranges") or []:
+            sheet, rng = spreadsheet.resolve(text)
+            box = clip(sheet, rng)
+            clear_box(box)
+            cleared.append(box.a1())
     call.state.touch(file)
     out: dict[str, Any] = {"spreadsheetId": spreadsheet.id}
     if cleared:

@@ -202,6 +202,19 @@ def test_failed_batch_changes_nothing(gc):
             {"deleteSheet": {"sheetId": 12345}},
         ]})
     assert [w.title for w in spreadsheet.worksheets()] == ["Sheet1"]
+    with pytest.raises(gspread.exceptions.APIError):
+        spreadsheet.batch_update({"requests": [
+            {"updateSpreadsheetProperties": {"properties": {"title": "Renamed?"}, "fields": "title"}},
+            {"deleteSheet": {"sheetId": 12345}},
+        ]})
+    assert gc.list_spreadsheet_files()[0]["name"] == "Atomic"
+
+
+def test_failed_values_batch_update_writes_nothing(gc):
+    ws = gc.create("Atomic values").sheet1
+    with pytest.raises(gspread.exceptions.APIError):
+        ws.batch_update([{"range": "A1", "values": [["written?"]]}, {"range": "A1:A1", "values": [["x"], ["y"]]}])
+    assert ws.get_all_values() == [[]]
 
 
 def test_modified_time_moves_forward_on_every_change(gc):
