@@ -58,8 +58,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     for name in OPTIONAL_BLUEPRINTS:
         register_optional(app, name)
 
-    app.register_error_handler(404, _not_found)
-    app.register_error_handler(500, _server_error)
+    app.register_error_handler(404, _error_page)
+    app.register_error_handler(500, _error_page)
     return app
 
 
@@ -79,20 +79,18 @@ def register_optional(app: Flask, module_name: str) -> bool:
     return True
 
 
-def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+# status code -> (short JSON code, page title, what to tell the reader)
+ERRORS = {
+    404: ("not_found", "Страница не найдена", "Такой страницы нет. Возможно, школа или сбор убраны из плана."),
+    500: ("internal", "Внутренняя ошибка", "Что-то пошло не так. Попробуйте обновить страницу позже."),
+}
+JSON_MESSAGES = {404: "Не найдено", 500: "Внутренняя ошибка"}
 
 
-def _not_found(error):
-    if _wants_json():
-        return jsonify({"error": "not_found", "message": "Не найдено"}), 404
-    return render_template("error.html", code=404, title="Страница не найдена",
-                           message="Такой страницы нет. Возможно, школа или сбор убраны из плана."), 404
-
-
-def _server_error(error):
-    # The traceback goes to the log, never to the page.
-    if _wants_json():
-        return jsonify({"error": "internal", "message": "Внутренняя ошибка"}), 500
-    return render_template("error.html", code=500, title="Внутренняя ошибка",
-                           message="Что-то пошло не так. Попробуйте обновить страницу позже."), 500
+def _error_page(error):
+    """404 and 500 in Russian; JSON under /api/. A traceback goes to the log, never to the page."""
+    code = 404 if getattr(error, "code", None) == 404 else 500
+    name, title, message = ERRORS[code]
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return jsonify({"error": name, "message": JSON_MESSAGES[code]}), code
+    return render_template("error.html", code=code, title=title, message=message), code

@@ -249,6 +249,9 @@ def test_500_is_russian_without_traceback(make_app):
     assert response.status_code == 500
     assert "Внутренняя ошибка" in html and '<html lang="ru">' in html
     assert "Traceback" not in html and "ZeroDivisionError" not in html
+    app.add_url_rule("/api/boom", "api_boom", lambda: 1 / 0)
+    response = app.test_client().get("/api/boom")
+    assert (response.status_code, response.get_json()) == (500, {"error": "internal", "message": "Внутренняя ошибка"})
 
 
 def test_pages_fail_politely_without_a_database(make_app, tmp_path):
