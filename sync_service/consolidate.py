@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any, Mapping, Sequence
 
 from .model import Collection
-from .schema import Form
 from .status import STATUS_LABELS, rates
 from .stores.base import TabSpec
 
@@ -30,9 +29,9 @@ class Snapshot:
     computed: Mapping[str, Any]
 
 
-def _typed(form: Form, key: str, value: Any) -> Any:
+def _as_date(value: Any) -> Any:
     # Dates are stored as ISO text in JSON; give the sheet real dates back.
-    if value is not None and form.column(key).type == "date" and isinstance(value, str):
+    if isinstance(value, str):
         try:
             return date.fromisoformat(value)
         except ValueError:
@@ -49,6 +48,7 @@ def collection_tab(collection: Collection, schools: Sequence[SchoolLine], snapsh
     """One collection: school code and name first, then the form's columns and computed values."""
     form = collection.form
     keys = [c.key for c in form.columns]
+    date_keys = {c.key for c in form.columns if c.type == "date"}
     computed = list(form.computed)
     header = ["Код школы", "Школа", "Статус", *(c.label for c in form.columns), *(c.label for c in computed)]
     rows: list[list[Any]] = [header]
@@ -60,7 +60,7 @@ def collection_tab(collection: Collection, schools: Sequence[SchoolLine], snapsh
         if snapshot is None or not snapshot.rows:
             continue
         for index, row in enumerate(snapshot.rows):
-            values = [_typed(form, key, row.get(key)) for key in keys]
+            values = [_as_date(row.get(key)) if key in date_keys else row.get(key) for key in keys]
             if form.shape == "record":
                 extra = [snapshot.computed.get(c.key) for c in computed]
             else:
