@@ -39,7 +39,7 @@ def build_svod(settings: Settings) -> Svod:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
-    app.config.from_mapping(SVOD=None, SVOD_UPGRADE=True, JSON_SORT_KEYS=False)
+    app.config.from_mapping(SVOD=None, SVOD_UPGRADE=True)
     if test_config:
         app.config.update(test_config)
     svod: Svod = app.config["SVOD"] or build_svod(Settings.from_env())
