@@ -1,2 +1,3 @@
 """Imports every module that declares tables, so that Alembic sees them all."""
 from . import db  # noqa: F401
+from jobs import models as _jobs_models  # noqa: F401  (job_runs, reminders_sent)

@@ -1,0 +1,213 @@
+"""The clock: APScheduler's BlockingScheduler in the association's time zone.
+
+Three jobs, each run recorded in ``job_runs``:
+
+| job | when | what |
+|---|---|---|
+| ``sync`` | every ``SVOD_SYNC_INTERVAL_MINUTES``, and once at start | :func:`sync_service.sync.run_sync` under the cross-process lock; a busy lock is logged and the run «skipped» |
+| ``reminders`` | daily at ``SVOD_REMINDER_HOUR``:00 | :func:`sync_service.reminders.send_reminders` |
+| ``export`` | nightly at 02:30 | :func:`jobs.export.export_database` into ``SVOD_EXPORT_DIR``, keeping the last 14 |
+
+Every job coalesces missed runs into one, never runs twice at once, and is still run
+when the clock was down at its time for less than its grace period.
+
+Shutdown (SIGTERM, SIGINT): no new runs start; a running sync stops at the next school
+boundary (what it stored so far is committed school by school; the run is then marked
+«interrupted», as the next sync would do); other jobs get :data:`SHUTDOWN_GRACE_SECONDS`
+to finish, after which the process leaves anyway — every write is a transaction, so the
+database stays consistent.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from datetime import datetime
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
+
+from sync_service import db as m
+from sync_service.context import Svod
+from sync_service.sync import SyncBusy, describe, run_sync, sync_lock
+
+from .models import FAILED, INTERRUPTED, OK, RUNNING, SKIPPED, JobRun
+
+log = logging.getLogger("svod.jobs")
+
+EXPORT_HOUR, EXPORT_MINUTE = 2, 30
+SHUTDOWN_GRACE_SECONDS = 20
+JOB_TITLES = {"sync": "синхронизация", "reminders": "напоминания", "export": "выгрузка базы данных"}
+
+Outcome = tuple[str, str]  # (outcome, Russian message)
+
+
+class ShutdownRequested(BaseException):
+    """Raised inside a sync at a school boundary when the process is asked to stop.
+
+    A BaseException on purpose: the sync's own ``except Exception`` would record it as an
+    internal failure; this way it leaves the run exactly as a killed process would, and
+    the clock marks it «interrupted»."""
+
+
+# --- the jobs ----------------------------------------------------------------------------------
+
+def sync_job(svod: Svod, stop: threading.Event | None = None) -> Outcome:
+    def check_stop(_done: int, _total: int, _code: str, _outcome: str) -> None:
+        if stop is not None and stop.is_set():
+            raise ShutdownRequested()
+
+    try:
+        summary = run_sync(svod, trigger="clock", progress=check_stop)
+    except SyncBusy:
+        log.info("sync skipped: another sync holds the lock")
+        return SKIPPED, "Синхронизация уже идёт в другом процессе; этот запуск пропущен."
+    except ShutdownRequested:
+        mark_interrupted_syncs(svod)
+        return INTERRUPTED, "Синхронизация остановлена при завершении процесса; продолжится при следующем запуске."
+    outcome = FAILED if summary.status == "failed" else OK
+    return outcome, describe(summary)
+
+
+def mark_interrupted_syncs(svod: Svod) -> int:
+    """Mark runs left «running» as interrupted, if no sync holds the lock (else it will do so)."""
+    try:
+        with sync_lock(svod.settings.lock_file), svod.db.session() as session:
+            stale = list(session.scalars(select(m.SyncRun).where(m.SyncRun.status == "running")))
+            for run in stale:
+                run.status, run.finished_at = "interrupted", svod.clock()
+                run.error = "Синхронизация остановлена при завершении процесса; сохранённое до остановки сохранено."
+            return len(stale)
+    except SyncBusy:
+        return 0
+
+
+def reminders_job(svod: Svod, stop: threading.Event | None = None) -> Outcome:
+    from sync_service.reminders import send_reminders
+
+    result = send_reminders(svod)
+    return (FAILED if result.failed else OK), result.describe()
+
+
+def export_job(svod: Svod, stop: threading.Event | None = None) -> Outcome:
+    from .export import export_database
+
+    path = export_database(svod.db, svod.settings.export_dir, svod.clock().date())
+    return OK, f"Выгрузка базы данных: {path.name} ({path.stat().st_size // 1024} КБ)"
+
+
+JOBS: dict[str, Callable[[Svod, threading.Event | None], Outcome]] = {
+    "sync": sync_job, "reminders": reminders_job, "export": export_job}
+
+
+# --- recording runs ------------------------------------------------------------------------------
+
+class Runner:
+    """Runs jobs by name, records each run in ``job_runs``, and knows which are running."""
+
+    def __init__(self, svod: Svod, stop: threading.Event | None = None):
+        self.svod = svod
+        self.stop = stop or threading.Event()
+        self._active: dict[int, str] = {}
+        self._changed = threading.Condition()
+
+    def run(self, job: str) -> JobRun:
+        with self.svod.db.session() as session:
+            row = JobRun(job=job, started_at=self.svod.clock(), outcome=RUNNING, message="")
+            session.add(row)
+        with self._changed:
+            self._active[row.id] = job
+        try:
+            outcome, message = JOBS[job](self.svod, self.stop)
+        except Exception as exc:  # a job's failure is recorded, never kills the clock
+            log.exception("job %s failed", job)
+            outcome, message = FAILED, f"Ошибка: {exc}"
+        except BaseException:
+            self._finish(row.id, INTERRUPTED, "Прервано при завершении процесса.")
+            raise
+        self._finish(row.id, outcome, message)
+        log.info("job %s: %s — %s", job, outcome, message.splitlines()[0] if message else "")
+        row.outcome, row.message = outcome, message
+        return row
+
+    def _finish(self, run_id: int, outcome: str, message: str) -> None:
+        with self.svod.db.session() as session:
+            row = session.get(JobRun, run_id)
+            row.outcome, row.message, row.finished_at = outcome, message, self.svod.clock()
+        with self._changed:
+            self._active.pop(run_id, None)
+            self._changed.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no job runs; False if some still run after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._active:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+        return True
+
+    def abandon(self) -> None:
+        """Record the runs still going as interrupted (the process is about to leave)."""
+        with self._changed:
+            active = dict(self._active)
+        for run_id in active:
+            self._finish(run_id, INTERRUPTED, "Прервано при завершении процесса: не успело завершиться.")
+
+
+# --- the scheduler ---------------------------------------------------------------------------------
+
+def build_scheduler(svod: Svod, runner: Runner | None = None, *,
+                    scheduler_class: type[BaseScheduler] = BlockingScheduler, sync_at_start: bool = True) -> BaseScheduler:
+    """The scheduler with the three jobs registered (not started)."""
+    settings = svod.settings
+    zone = ZoneInfo(settings.timezone)
+    runner = runner or Runner(svod)
+    interval = max(1, settings.sync_interval_minutes)
+    scheduler = scheduler_class(timezone=zone, job_defaults={"coalesce": True, "max_instances": 1})
+    # (next_run_time=None would pause the job: leave it out to let the trigger decide)
+    first = {"next_run_time": datetime.now(zone)} if sync_at_start else {}
+    scheduler.add_job(runner.run, IntervalTrigger(minutes=interval, timezone=zone), args=["sync"], id="sync",
+                      name=JOB_TITLES["sync"], misfire_grace_time=max(60, interval * 30), **first)
+    scheduler.add_job(runner.run, CronTrigger(hour=settings.reminder_hour, minute=0, timezone=zone),
+                      args=["reminders"], id="reminders", name=JOB_TITLES["reminders"], misfire_grace_time=3 * 3600)
+    scheduler.add_job(runner.run, CronTrigger(hour=EXPORT_HOUR, minute=EXPORT_MINUTE, timezone=zone),
+                      args=["export"], id="export", name=JOB_TITLES["export"], misfire_grace_time=6 * 3600)
+    return scheduler
+
+
+def run_clock(svod: Svod, *, grace: float = SHUTDOWN_GRACE_SECONDS) -> int:
+    """The clock process: migrate, schedule, block until SIGTERM/SIGINT, leave cleanly."""
+    svod.db.upgrade()
+    runner = Runner(svod)
+    scheduler = build_scheduler(svod, runner)
+
+    def on_signal(signum, _frame) -> None:
+        log.info("received %s: stopping the clock", signal.Signals(signum).name)
+        runner.stop.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("clock started: sync every %s min, reminders at %s:00, export at %02d:%02d (%s)",
+             svod.settings.sync_interval_minutes, svod.settings.reminder_hour, EXPORT_HOUR, EXPORT_MINUTE,
+             svod.settings.timezone)
+    scheduler.start()  # blocks until on_signal shuts it down
+    if runner.wait_idle(grace):
+        log.info("clock stopped")
+        svod.db.dispose()
+        return 0
+    log.warning("jobs still running after %s s; leaving them (each write is a transaction)", grace)
+    runner.abandon()
+    logging.shutdown()
+    os._exit(0)  # the job threads are not daemons: do not wait for them
