@@ -96,6 +96,8 @@ def fold(text: str) -> str:
 
 def format_number(value: float | int) -> str:
     """12.5 -> «12,5», 3.0 -> «3»: as a Russian reader writes it."""
+    if value.__class__ is int:
+        return str(value)
     if isinstance(value, float):
         if value.is_integer():
             return str(int(value))
@@ -154,7 +156,7 @@ def _number_text(text: str) -> str:
 def _to_int(raw: Any) -> int | None:
     """An integer if ``raw`` is one (however typed), else None."""
     if isinstance(raw, float):
-        if raw == raw and abs(raw - round(raw)) < 1e-9 and abs(raw) < 1e15:
+        if abs(raw) < 1e15 and abs(raw - round(raw)) < 1e-9:
             return int(round(raw))
         return None
     match = _INTEGRAL.fullmatch(_number_text(raw))
@@ -162,6 +164,8 @@ def _to_int(raw: Any) -> int | None:
 
 
 def _to_float(raw: Any) -> float | None:
+    if isinstance(raw, int):
+        return float(raw)
     if isinstance(raw, float):
         return raw if raw == raw and raw not in (float("inf"), float("-inf")) else None
     text = _number_text(raw)
@@ -357,18 +361,15 @@ def _cached(convert: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse
 
 
-def _is_empty_text(text: str) -> bool:
-    return not text.translate(_INVISIBLE).strip()
-
-
-def _with_text_rules(kind: str, convert: Callable[[Any], Any], *, dash_is_empty: bool = True) -> Callable[[str], Any]:
-    """Text handling shared by all typed columns: empty, a lone dash, formula errors."""
+def _from_text(kind: str, convert: Callable[[Any], Any], *, dash_is_empty: bool = True) -> Callable[[str], Any]:
+    """Text handling shared by the typed columns: empty, a lone dash, formula errors; then
+    ``convert`` (None from it is a type error), cached."""
 
     def from_text(text: str) -> Any:
-        if _is_empty_text(text):
+        stripped = text.translate(_INVISIBLE).strip()
+        if not stripped:
             return None
-        stripped = text.strip()
-        if stripped[:1] == "#" and (error := _formula_error(stripped)):
+        if stripped[0] == "#" and (error := _formula_error(stripped)):
             return error
         if dash_is_empty and stripped in _DASHES:
             return None  # «—» means «nothing here»: a required cell then asks for a value
@@ -377,27 +378,124 @@ def _with_text_rules(kind: str, convert: Callable[[Any], Any], *, dash_is_empty:
     return _cached(from_text)
 
 
-def _bounded(parse: Parser, column: Column) -> Parser:
-    low, high = column.min, column.max
-    if low is None and high is None:
-        return parse
-    bounds = _bounds_text(low, high)
-    low = float("-inf") if low is None else low
-    high = float("inf") if high is None else high
+def _range_check(column: Column) -> Callable[[Any], Any] | None:
+    """value -> value, or a ``range`` failure; None when the column has no bounds."""
+    if column.min is None and column.max is None:
+        return None
+    bounds = _bounds_text(column.min, column.max)
+    low = float("-inf") if column.min is None else column.min
+    high = float("inf") if column.max is None else column.max
 
-    def checked(raw: Any) -> Any:
-        value = parse(raw)
-        if value.__class__ is Failure or value is None:
-            return value
+    def check(value: Any) -> Any:
         if low <= value <= high:
             return value
         return Failure("range", {"value": format_number(value), "bounds": bounds})
-    return checked
+    return check
+
+
+def _typed(kind: str, column: Column, convert: Callable[[Any], Any], *, exact: type | None = None,
+           accepts: tuple[type, ...] = (), bounded: bool = False) -> Parser:
+    """A parser that returns values of class ``exact`` as they are (within the column's
+    bounds), converts other ``accepts`` values and text with ``convert``."""
+    check = _range_check(column) if bounded else None
+    if check is not None:
+        plain = convert
+
+        def convert(raw: Any) -> Any:
+            value = plain(raw)
+            return None if value is None else check(value)
+    from_text = _from_text(kind, convert, dash_is_empty=kind != "bool")
+
+    def other(raw: Any) -> Any:
+        if raw is None:
+            return None
+        if raw.__class__ is bool and kind != "bool" or not isinstance(raw, accepts):
+            return _failure(kind, raw)
+        value = convert(raw)
+        return _failure(kind, raw) if value is None else value
+
+    if check is None:
+        def parse(raw: Any) -> Any:
+            cls = raw.__class__
+            if cls is exact:
+                return raw
+            if cls is str:
+                return from_text(raw)
+            return other(raw)
+        return parse
+
+    low = float("-inf") if column.min is None else column.min
+    high = float("inf") if column.max is None else column.max
+
+    def parse_bounded(raw: Any) -> Any:
+        cls = raw.__class__
+        if cls is exact:
+            return raw if low <= raw <= high else check(raw)
+        if cls is str:
+            return from_text(raw)
+        return other(raw)
+    return parse_bounded
+
+
+def _text(column: Column) -> Parser:
+    def parse(raw: Any) -> Any:
+        if raw.__class__ is str:
+            # isprintable() is False for odd spaces, zero-width characters, tabs and newlines
+            if raw.isprintable() and raw.strip() is raw:
+                if raw and raw[0] == "#" and (error := _formula_error(raw)):
+                    return error
+                return raw or None
+            text = clean_text(raw)
+            if text[:1] == "#" and (error := _formula_error(text)):
+                return error
+            return text or None
+        if raw is None:
+            return None
+        return display(raw) if isinstance(raw, (bool, date, int, float)) else clean_text(str(raw)) or None
+    return parse
+
+
+def _choice(column: Column) -> Parser:
+    choices = column.choices or ()
+    by_fold = {fold(choice): choice for choice in choices}
+    exact = {choice: choice for choice in choices}
+    shown = ", ".join(f"«{c}»" for c in choices[:12]) + (" и другие" if len(choices) > 12 else "")
+
+    def convert(text: str) -> Any:
+        found = by_fold.get(fold(text))
+        return Failure("choice", {"value": display(text), "choices": shown}) if found is None else found
+    from_text = _from_text("choice", convert)
+
+    def parse(raw: Any) -> Any:
+        if raw.__class__ is str:
+            found = exact.get(raw)
+            return found if found is not None else from_text(raw)
+        return None if raw is None else from_text(display(raw))
+    return parse
+
+
+def _grade(column: Column) -> Parser:
+    parse = _typed("grade", column, _to_grade, accepts=(int, float))
+    return lambda raw: raw if raw.__class__ is int and 0 < raw < 12 else parse(raw)
+
+
+_BUILDERS: dict[str, Callable[[Column], Parser]] = {
+    "text": _text,
+    "choice": _choice,
+    "integer": lambda c: _typed("integer", c, _to_int, exact=int, accepts=(float,), bounded=True),
+    "number": lambda c: _typed("number", c, _to_float, exact=float, accepts=(int,), bounded=True),
+    "percent": lambda c: _typed("percent", c, _percent_float, exact=float, accepts=(int,), bounded=True),
+    "date": lambda c: _typed("date", c, _to_date, exact=date, accepts=(int, float, date)),
+    "bool": lambda c: _typed("bool", c, _to_bool, exact=bool, accepts=(int, float)),
+    "grade": lambda c: _grade(c),
+    "fpu_code": lambda c: _typed("fpu_code", c, _to_fpu, accepts=(int, float)),
+    "url": lambda c: _typed("url", c, _to_url),
+    "email": lambda c: _typed("email", c, _to_email),
+    "phone": lambda c: _typed("phone", c, _to_phone, accepts=(int, float)),
+}
 
 
 def _patterned(parse: Parser, column: Column) -> Parser:
-    if not column.pattern:
-        return parse
     search = re.compile(column.pattern).search
     message = column.pattern_message or "значение не подходит по форме"
 
@@ -409,117 +507,10 @@ def _patterned(parse: Parser, column: Column) -> Parser:
     return checked
 
 
-def _text_parser() -> Parser:
-    def parse(raw: Any) -> Any:
-        if raw.__class__ is str:
-            if not _UNCLEAN.search(raw):
-                if raw and raw[0] == "#" and (error := _formula_error(raw)):
-                    return error
-                return raw or None
-            text = clean_text(raw)
-            if text[:1] == "#" and (error := _formula_error(text)):
-                return error
-            return text or None
-        if raw is None:
-            return None
-        if isinstance(raw, (bool, date, int, float)):
-            return display(raw)
-        return clean_text(str(raw)) or None
-    return parse
-
-
-def _typed_parser(kind: str, accepts: tuple[type, ...], exact: type | None, convert: Callable[[Any], Any]) -> Parser:
-    """A parser that takes values of ``exact`` type as they are, converts ``accepts`` and text."""
-    from_text = _with_text_rules(kind, convert)
-
-    def parse(raw: Any) -> Any:
-        cls = raw.__class__
-        if cls is exact:
-            return raw
-        if cls is str:
-            return from_text(raw)
-        if raw is None:
-            return None
-        if cls is bool or not isinstance(raw, accepts):
-            return _failure(kind, raw)
-        value = convert(raw)
-        return _failure(kind, raw) if value is None else value
-    return parse
-
-
-def _choice_parser(column: Column) -> Parser:
-    choices = column.choices or ()
-    by_fold = {fold(choice): choice for choice in choices}
-    exact = {choice: choice for choice in choices}
-    shown = ", ".join(f"«{c}»" for c in choices[:12]) + (" и другие" if len(choices) > 12 else "")
-
-    def convert(text: str) -> Any:
-        found = by_fold.get(fold(text))
-        if found is None:
-            return Failure("choice", {"value": display(text), "choices": shown})
-        return found
-    from_text = _with_text_rules("choice", convert, dash_is_empty=True)
-
-    def parse(raw: Any) -> Any:
-        if raw.__class__ is str:
-            found = exact.get(raw)
-            return found if found is not None else from_text(raw)
-        if raw is None:
-            return None
-        return from_text(display(raw))
-    return parse
-
-
-def _number_parsers() -> dict[str, Callable[[Column], Parser]]:
-    def integer(column: Column) -> Parser:
-        return _typed_parser("integer", (float,), int, _to_int)
-
-    def number(column: Column) -> Parser:
-        parse = _typed_parser("number", (float, int), float, _to_float)
-        return lambda raw: float(raw) if raw.__class__ is int else parse(raw)
-
-    def percent(column: Column) -> Parser:
-        parse = _typed_parser("percent", (float, int), float, _percent_float)
-        return lambda raw: float(raw) if raw.__class__ is int else parse(raw)
-
-    return {"integer": integer, "number": number, "percent": percent}
-
-
-_BUILDERS: dict[str, Callable[[Column], Parser]] = {
-    **_number_parsers(),
-    "text": lambda column: _text_parser(),
-    "choice": _choice_parser,
-    "date": lambda column: _typed_parser("date", (int, float, date), date, _to_date),
-    "bool": lambda column: _typed_parser_bool(),
-    "grade": lambda column: _typed_parser("grade", (int, float), None, _to_grade),
-    "fpu_code": lambda column: _typed_parser("fpu_code", (int, float), None, _to_fpu),
-    "url": lambda column: _typed_parser("url", (), None, _to_url),
-    "email": lambda column: _typed_parser("email", (), None, _to_email),
-    "phone": lambda column: _typed_parser("phone", (int, float), None, _to_phone),
-}
-
-
-def _typed_parser_bool() -> Parser:
-    from_text = _with_text_rules("bool", _to_bool, dash_is_empty=False)
-
-    def parse(raw: Any) -> Any:
-        if raw.__class__ is bool:
-            return raw
-        if raw.__class__ is str:
-            return from_text(raw)
-        if raw is None:
-            return None
-        value = _to_bool(raw) if isinstance(raw, (int, float)) else None
-        return _failure("bool", raw) if value is None else value
-    return parse
-
-
 def parser_for(column: Column) -> Parser:
     """The parser of ``column``: its type, then its range and pattern."""
     parse = _BUILDERS[column.type](column)
-    if column.type in ("integer", "number", "percent"):
-        parse = _bounded(parse, column)
-    return _patterned(parse, column)
+    return _patterned(parse, column) if column.pattern else parse
 
 
 def parse_value(column: Column, raw: Any) -> Any:

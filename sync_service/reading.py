@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Iterator, Sequence
 
 from .layout import READY_DATE_LABEL, READY_LABEL
@@ -33,10 +34,20 @@ def label_key(value: Any) -> str:
 
     «Количество, экз.:», «количество  экз *» and «КОЛИЧЕСТВО экз» are the same label.
     """
-    if value is None or isinstance(value, bool):
+    if value is None or value.__class__ is bool:
         return ""
-    text = str(value).translate(_INVISIBLE).casefold().replace("ё", "е")
-    return _NOT_WORD.sub(" ", text).strip()
+    text = value if value.__class__ is str else str(value)
+    try:
+        return _LABEL_KEYS[text]
+    except KeyError:
+        pass
+    key = _NOT_WORD.sub(" ", text.translate(_INVISIBLE).casefold().replace("ё", "е")).strip()
+    if len(_LABEL_KEYS) < 8192 and len(text) < 200:  # labels repeat in every school's tab
+        _LABEL_KEYS[text] = key
+    return key
+
+
+_LABEL_KEYS: dict[str, str] = {}
 
 
 def is_blank(value: Any) -> bool:
@@ -186,18 +197,20 @@ def _match(index: dict[str, str], value: Any) -> str | None:
         return None
     key = label_key(value)
     found = index.get(key)
-    if found is None and key and "(" in value:  # «Класс (1–11)»: a note after the label
+    if found is None and "(" in value and len(value) < 80:  # «Класс (1–11)»: a note after the label
         found = index.get(label_key(_PARENTHESES.sub("", value)))
     return found
 
 
-def find_header(grid: Filled, form: Form, *, rows: int = HEADER_ROWS) -> Header | None:
+def find_header(grid: Filled, form: Form, *, rows: int = HEADER_ROWS, index: dict[str, str] | None = None
+                ) -> Header | None:
     """The row among the first ``rows`` that carries the most of ``form``'s labels.
 
     Headers may be in any order; a column is matched once (a second cell with its label
     is a duplicate), other cells are ignored. ``None`` when no row has any label.
+    ``index`` is :func:`label_index` of the form, when the caller keeps it.
     """
-    index = label_index(form)
+    index = index if index is not None else label_index(form)
     best: Header | None = None
     best_count = 0
     for r, line in enumerate(grid.rows[:rows], start=1):
@@ -214,23 +227,30 @@ def find_header(grid: Filled, form: Form, *, rows: int = HEADER_ROWS) -> Header 
                 positions[key] = c
         if len(positions) > best_count:
             best, best_count = Header(r, positions, duplicates), len(positions)
+            if best_count == len(form.columns):
+                break  # every column found: no later row can do better
     return best
 
 
-def data_rows(grid: Filled, header: Header, columns: Sequence[int]) -> Iterator[tuple[int, list[Any]]]:
-    """``(row number, [raw value per column])`` for every row below the header whose cells in
-    ``columns`` (1-based) are not all blank, however many blank rows come before it."""
+def data_rows(grid: Filled, header: Header, columns: Sequence[int]) -> Iterator[tuple[int, Sequence[Any]]]:
+    """``(row number, [raw value per column])`` for every row below the header with something
+    in ``columns`` (1-based), however many blank rows come before it. A row of only spaces
+    is skipped here; one of only invisible characters comes through (its cells parse empty)."""
     indexes = [c - 1 for c in columns]
-    widest = max(indexes, default=-1)
-    for r in range(header.row + 1, len(grid.rows) + 1):
-        line = grid.rows[r - 1]
+    if not indexes:
+        return
+    widest = max(indexes)
+    pick = itemgetter(*indexes) if len(indexes) > 1 else (lambda line: (line[indexes[0]],))
+    lines = grid.rows
+    for r in range(header.row + 1, len(lines) + 1):
+        line = lines[r - 1]
         if len(line) > widest:
-            values = [line[i] for i in indexes]
+            values = pick(line)
         else:
             size = len(line)
             values = [line[i] if i < size else None for i in indexes]
         for value in values:
-            if value is not None and value != "" and not is_blank(value):
+            if value is not None and value != "" and (value.__class__ is not str or value.strip()):
                 yield r, values
                 break
 
@@ -248,9 +268,9 @@ class Fields:
     duplicates: list[tuple[str, int]] = field(default_factory=list)      # (column key, row)
 
 
-def find_fields(grid: Filled, form: Form) -> Fields:
+def find_fields(grid: Filled, form: Form, *, index: dict[str, str] | None = None) -> Fields:
     """The row of each field of ``form``: its label (or an alias) in column A, any row."""
-    index = label_index(form)
+    index = index if index is not None else label_index(form)
     found = Fields({})
     for r, line in enumerate(grid.rows, start=1):
         if not line:

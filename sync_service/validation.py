@@ -4,8 +4,8 @@ Every finding of the tab comes at once (the librarian fixes everything in one go
 nothing a person typed makes it raise. In order:
 
 1. the tab itself: missing (``missing-tab``), no header row (``header-not-found``), a
-   required column or field gone (``missing-column``, ``missing-field``), a column twice
-   (``duplicate-column``, ``duplicate-field``);
+   required column or field gone (``missing-column``, ``missing-field``), a column or
+   field twice (``duplicate-column``, ``duplicate-field``);
 2. every cell: ``required``, ``type``, ``formula-error``, ``range``, ``choice``, ``pattern``;
 3. every row: ``duplicate-row`` (same ``key_columns`` as an earlier row), the form's
    rules (``rule``/``rule-warning``, skipped when a side is missing), computed values;
@@ -14,27 +14,35 @@ nothing a person typed makes it raise. In order:
 
 Cell findings carry the form, the tab, the sheet row, the column's Russian label and
 key, and the A1 address of the cell where the column actually is in that sheet.
+
+Speed matters (a district is hundreds of thousands of rows): what can be prepared once
+per form is (:class:`_Plan`), the row loop is flat, and rules and computed values are
+compiled to one Python function each.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, Callable, Mapping
 
 from .cells import EXPECTED, Failure, Parser, display, format_number, parser_for
 from .checks import CHECKS
-from .findings import WARNING, Finding, a1, make_finding
+from .findings import CODES, WARNING, Finding, column_letter, make_finding
 from .layout import READY_DATE_LABEL, READY_LABEL
 from .model import FormResult
-from .reading import (RECORD_VALUE_COLUMN, READY_ROWS, Filled, fill_merges, find_fields, find_header,
-                      find_ready, data_rows)
-from .schema import Column, Form, Rule
+from .reading import (READY_ROWS, RECORD_VALUE_COLUMN, Filled, fill_merges, find_fields, find_header, find_ready,
+                      label_index)
+from .schema import Column, Expression, Form, Rule
 from .stores.base import Sheet
 
 __all__ = ["parse_form", "data_hash", "cell_finding"]
+
+Evaluate = Callable[[Mapping[str, Any]], "float | None"]
 
 # What the librarian sees when a rule does not hold: the comparison that is true instead.
 _BROKEN = {"<=": ">", "<": "≥", ">=": "<", ">": "≤", "==": "≠", "!=": "=", "~=": "≠"}
@@ -43,45 +51,142 @@ _HOLDS: dict[str, Callable[[float, float, float], bool]] = {
     ">": lambda a, b, t: a > b, "==": lambda a, b, t: a == b, "!=": lambda a, b, t: a != b,
     "~=": lambda a, b, t: abs(a - b) <= t,
 }
+_ARITHMETIC = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.USub,
+               ast.Constant, ast.Name, ast.Load)
+
+
+def compile_fast(expr: Expression) -> Evaluate:
+    """``expr`` as one Python function with the same meaning (None when an operand is not a
+    number or on division by zero), several times faster than walking its tree per row.
+
+    The source has been checked by the schema loader (numbers, column keys, + - * /);
+    it is checked again here before it is compiled.
+    """
+    tree = ast.parse(expr.source, mode="eval")
+    names = {name: f"_{i}" for i, name in enumerate(expr.names)}
+    for node in ast.walk(tree):
+        if not isinstance(node, _ARITHMETIC) or isinstance(node, ast.Constant) and not isinstance(
+                node.value, (int, float)):
+            return expr  # not plain arithmetic: keep the tree walker
+        if isinstance(node, ast.Name):
+            node.id = names[node.id]
+    lines = ["def evaluate(values):"]
+    for name, local in names.items():
+        lines.append(f"    {local} = values.get({name!r})")
+        lines.append(f"    if {local}.__class__ is not int and {local}.__class__ is not float: return None")
+    lines.append(f"    try: return {ast.unparse(tree)}")
+    lines.append("    except (ZeroDivisionError, OverflowError): return None")
+    scope: dict[str, Any] = {}
+    namespace = {"__builtins__": {}, "int": int, "float": float, "ZeroDivisionError": ZeroDivisionError,
+                 "OverflowError": OverflowError}
+    exec(compile("\n".join(lines), f"<expression {expr.source}>", "exec"), namespace, scope)
+    return scope["evaluate"]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    rule: Rule
+    left: Evaluate
+    right: Evaluate
+    holds: Callable[[float, float, float], bool]
+    names: tuple[str, ...]        # the columns of both sides, the left's first
+    code: str
+    op_text: str
+    tolerance_text: str
+
+
+def _compile_rule(rule: Rule) -> _Rule:
+    tolerance = f" (допустимое расхождение {format_number(rule.tolerance)})" if rule.op == "~=" else ""
+    return _Rule(rule, compile_fast(rule.left), compile_fast(rule.right), _HOLDS[rule.op],
+                 tuple(dict.fromkeys((*rule.left.names, *rule.right.names))),
+                 "rule" if rule.severity == "error" else "rule-warning", _BROKEN[rule.op], tolerance)
 
 
 @dataclass(frozen=True)
 class _Plan:
-    """What parsing a form needs, built once per form: a parser per column and so on."""
+    """What parsing a form needs, built once per form."""
 
     parsers: dict[str, Parser]
-    rules: tuple[tuple[Rule, Callable[[float, float, float], bool]], ...]
+    rules: tuple[_Rule, ...]
+    computed: tuple[tuple[str, Evaluate, int], ...]      # (key, evaluate, digits)
+    labels: dict[str, str]
+    label_index: dict[str, str]
     ready: Parser
     ready_date: Parser
 
 
-_READY_COLUMN = Column(key="ready", label=READY_LABEL, type="bool")
-_READY_DATE_COLUMN = Column(key="ready_date", label=READY_DATE_LABEL, type="date")
+def _per_form(build):
+    """Cache ``build(form, *args)`` by the form's identity: forms live as long as the schema,
+    and hashing a whole form per tab would cost more than the lookup saves."""
+    cache: dict[tuple, tuple[Form, Any]] = {}
+
+    def cached(form: Form, *args):
+        key = (id(form), *args)
+        hit = cache.get(key)
+        if hit is None or hit[0] is not form:
+            if len(cache) > 1024:
+                cache.clear()
+            hit = cache[key] = (form, build(form, *args))
+        return hit[1]
+    return cached
 
 
-@lru_cache(maxsize=128)
+@_per_form
 def _plan(form: Form) -> _Plan:
     return _Plan(
         parsers={c.key: parser_for(c) for c in form.columns},
-        rules=tuple((rule, _HOLDS[rule.op]) for rule in form.rules),
-        ready=parser_for(_READY_COLUMN),
-        ready_date=parser_for(_READY_DATE_COLUMN),
+        rules=tuple(_compile_rule(r) for r in form.rules),
+        computed=tuple((c.key, compile_fast(c.expr), c.digits) for c in form.computed),
+        labels={c.key: c.label for c in form.columns},
+        label_index=label_index(form),
+        ready=parser_for(Column(key="ready", label=READY_LABEL, type="bool")),
+        ready_date=parser_for(Column(key="ready_date", label=READY_DATE_LABEL, type="date")),
     )
 
 
-class _Findings:
-    """Builds the findings of one tab, knowing the form and the sheet."""
+@lru_cache(maxsize=256)
+def _letter(col: int) -> str:
+    return column_letter(col)
 
-    def __init__(self, form: Form, tab: str, out: list[Finding]):
-        self.form, self.tab, self.out = form, tab, out
+
+class _Params(dict):
+    """Template values; an unknown placeholder stays visible rather than failing the report."""
+
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+_new_finding = object.__new__
+
+
+class _Findings:
+    """Builds the findings of one tab, knowing the form and the sheet.
+
+    Equivalent to :func:`make_finding` (a test holds them equal) but fills the frozen
+    dataclass directly: building findings is a large part of parsing a tab full of
+    mistakes, and the dataclass's own ``__init__`` costs twice as much.
+    """
+
+    def __init__(self, form: Form, tab: str, out: list[Finding], labels: Mapping[str, str]):
+        self.form, self.tab, self.out, self.labels = form, tab, out, labels
 
     def add(self, code: str, *, row: int | None = None, column: Column | None = None, col: int | None = None,
-            label: str | None = None, **params) -> Finding:
-        finding = make_finding(
-            code, form=self.form.key, sheet=self.tab, row=row,
-            column=column.label if column else label, column_key=column.key if column else None,
-            address=a1(row, col) if row and col else None, **params)
-        self.out.append(finding)
+            label: str | None = None, severity: str | None = None, **params) -> None:
+        address = f"{_letter(col)}{row}" if row and col else None
+        self.out.append(self.build(code, row=row, column=column, label=label, address=address, severity=severity,
+                                   **params))
+
+    def build(self, code: str, *, row: int | None, column: Column | None, address: str | None,
+              severity: str | None, label: str | None = None, **params) -> Finding:
+        default, message, hint = CODES[code]
+        name = column.label if column is not None else label
+        values = _Params(params)
+        values.update(sheet=self.tab, column=name or "", row=row or "", address=address or "")
+        finding = _new_finding(Finding)
+        finding.__dict__.update(
+            code=code, message=message.format_map(values), hint=hint.format_map(values),
+            severity=severity or default, form=self.form.key, sheet=self.tab, row=row, column=name,
+            column_key=column.key if column is not None else None, address=address, params=params)
         return finding
 
     def cell(self, failure: Failure | None, row: int, column: Column, col: int) -> None:
@@ -91,24 +196,22 @@ class _Findings:
         else:
             self.add(failure.code, row=row, column=column, col=col, **failure.params)
 
-    def rule(self, rule: Rule, left: float, right: float, row: int, where: Callable[[str], tuple[int, int] | None],
+    def rule(self, item: _Rule, left: float, right: float, row: int, places: Mapping[str, tuple[str, int | None]],
              values: Mapping[str, Any]) -> None:
-        names = list(dict.fromkeys((*rule.left.names, *rule.right.names)))
+        """A rule that does not hold; ``places``: column key -> (column letter, row or None for
+        ``row``), so that the hint shows every operand's cell and value."""
+        labels = self.labels
         operands = []
-        for name in names:
-            place = where(name)
-            shown = format_number(values[name])
-            operands.append(f"«{self.form.column(name).label}» ({a1(*place)}) = {shown}" if place
-                            else f"«{self.form.column(name).label}» = {shown}")
-        right_text = _number(right)
-        if rule.op == "~=":
-            right_text += f" (допустимое расхождение {format_number(rule.tolerance)})"
-        first = rule.left.names[0] if rule.left.names else names[0]
-        place = where(first) or (row, None)
-        self.add("rule" if rule.severity == "error" else "rule-warning", row=place[0],
-                 column=self.form.column(first), col=place[1], severity=rule.severity,
-                 rule=rule.key, rule_message=rule.message, left_text=_number(left), op_text=_BROKEN[rule.op],
-                 right_text=right_text, columns=", ".join(operands))
+        for name in item.names:
+            letter, at = places[name]
+            operands.append(f"«{labels[name]}» ({letter}{at or row}) = {format_number(values[name])}")
+        first = item.names[0]
+        letter, at = places[first]
+        self.out.append(self.build(
+            item.code, row=at or row, column=self.form.column(first), address=f"{letter}{at or row}",
+            severity=item.rule.severity, rule=item.rule.key, rule_message=item.rule.message,
+            left_text=_number(left), op_text=item.op_text, right_text=_number(right) + item.tolerance_text,
+            columns=", ".join(operands)))
 
 
 def _number(value: float) -> str:
@@ -119,9 +222,10 @@ def _number(value: float) -> str:
 
 def _read_table(form: Form, grid: Filled, plan: _Plan, result: FormResult, found: _Findings) -> int | None:
     """Rows of a table form into ``result``; returns the header's row (None if not found)."""
-    header = find_header(grid, form)
+    header = find_header(grid, form, index=plan.label_index)
     if header is None:
         found.add("header-not-found", labels=", ".join(f"«{c.label}»" for c in form.columns))
+        result.computed = {key: [] for key, _, _ in plan.computed}
         return None
     positions = header.positions
     result.positions = dict(positions)
@@ -131,69 +235,134 @@ def _read_table(form: Form, grid: Filled, plan: _Plan, result: FormResult, found
     for key, col in header.duplicates:
         found.add("duplicate-column", row=header.row, column=form.column(key), col=col)
 
-    specs = [(c.key, plan.parsers[c.key], c.required, c, positions[c.key])
-             for c in form.columns if c.key in positions]
-    blank = dict.fromkeys(c.key for c in form.columns)
-    computed = form.computed
-    per_row: dict[str, list] = {c.key: [] for c in computed}
-    key_columns = form.key_columns if all(k in positions for k in form.key_columns) else ()
-    seen: dict[tuple, int] = {}
-    rows = result.rows
-    rules = plan.rules
-
-    def where(key: str) -> tuple[int, int] | None:
-        col = positions.get(key)
-        return (row_number, col) if col else None
-
-    for row_number, values in data_rows(grid, header, [spec[4] for spec in specs]):
-        row = blank.copy()
-        problems: list[tuple[Failure | None, Column, int]] = []
-        typed = False
-        for (key, parse, required, column, col), raw in zip(specs, values):
-            value = parse(raw)
-            if value is None:
-                if required:
-                    problems.append((None, column, col))
-            elif value.__class__ is Failure:
-                problems.append((value, column, col))
-                typed = True
-            else:
-                row[key] = value
-                typed = True
-        if not typed:
-            continue  # only dashes and the like: a blank row
-        for failure, column, col in problems:
-            found.cell(failure, row_number, column, col)
-        row["_row"] = row_number
-        rows.append(row)
-        if key_columns:
-            _check_duplicate(form, row, row_number, key_columns, seen, positions, found)
-        for rule, holds in rules:
-            left, right = rule.left(row), rule.right(row)
-            if left is not None and right is not None and not holds(left, right, rule.tolerance):
-                found.rule(rule, left, right, row_number, where, row)
-        for item in computed:
-            per_row[item.key].append(item.value(row))
-    result.computed = per_row
+    first_finding = len(found.out)
+    read = _row_reader(form, tuple(sorted(positions.items())))
+    rows, problems = read(grid.rows, header.row)
+    result.rows = rows
+    for row in problems:
+        _cell_problems(form, row, positions, found)
+    if form.key_columns and all(k in positions for k in form.key_columns):
+        _duplicates(form, rows, positions, found)
+    places = {key: (_letter(col), None) for key, col in positions.items()}
+    for item in plan.rules:
+        left_of, right_of, holds, tolerance = item.left, item.right, item.holds, item.rule.tolerance
+        for row in rows:
+            left = left_of(row)
+            if left is not None:
+                right = right_of(row)
+                if right is not None and not holds(left, right, tolerance):
+                    found.rule(item, left, right, row["_row"], places, row)
+    result.computed = {key: [None if (value := evaluate(row)) is None else round(value, digits) for row in rows]
+                       for key, evaluate, digits in plan.computed}
+    found.out[first_finding:] = sorted(found.out[first_finding:], key=_finding_row)
     return header.row
 
 
-def _check_duplicate(form: Form, row: dict, row_number: int, key_columns: tuple[str, ...], seen: dict[tuple, int],
-                     positions: Mapping[str, int], found: _Findings) -> None:
-    key = tuple(v.casefold() if v.__class__ is str else v for v in (row[k] for k in key_columns))
-    if None in key:
-        return  # an incomplete key is a required-cell problem, not a repeat
-    first = seen.setdefault(key, row_number)
-    if first != row_number:
-        shown = ", ".join(f"{form.column(k).label}: {display(row[k])}" for k in key_columns)
-        found.add("duplicate-row", row=row_number, column=form.column(key_columns[0]),
-                  col=positions[key_columns[0]], first_row=first, keys=shown)
+def _finding_row(finding: Finding) -> int:
+    return finding.row or 0
+
+
+RowReader = Callable[[list[list[Any]], int], tuple[list[dict[str, Any]], list[dict[str, Any]]]]
+
+
+@_per_form
+def _row_reader(form: Form, positions: tuple[tuple[str, int], ...]) -> RowReader:
+    """The loop over a table's rows for one form and one arrangement of its columns.
+
+    Generated as Python source, with one variable per column instead of loops over
+    columns: it runs for every row of every school and is most of the time a sync
+    spends parsing. ``read(lines, header_row)`` returns ``(rows, rows with a problem)``:
+    each row is a dict of every column key (None for columns the sheet lacks) and
+    ``_row``; a problem row still holds the :class:`Failure` or None of its bad cells.
+    Rows whose cells are all empty are skipped, wherever they are.
+    """
+    where = dict(positions)
+    present = [c for c in form.columns if c.key in where]
+    parsers = _plan(form).parsers
+    namespace: dict[str, Any] = {"__builtins__": {}, "len": len, "range": range, "Failure": Failure}
+    for i, column in enumerate(present):
+        namespace[f"parse{i}"] = parsers[column.key]
+    widest = max((where[c.key] - 1 for c in present), default=-1)
+    raw = [f"r{i}" for i in range(len(present))]
+    lines = [
+        "def read(lines, header_row):",
+        "    rows = []",
+        "    problems = []",
+        "    keep = rows.append",
+        "    flag = problems.append",
+        "    for index in range(header_row, len(lines)):",
+        "        line = lines[index]",
+        f"        if len(line) > {widest}:",
+        *(f"            r{i} = line[{where[c.key] - 1}]" for i, c in enumerate(present)),
+        "        else:",
+        "            size = len(line)",
+        *(f"            r{i} = line[{where[c.key] - 1}] if size > {where[c.key] - 1} else None"
+          for i, c in enumerate(present)),
+        "        if " + " and ".join(f"({r} is None or {r} == '')" for r in raw or ["True"]) + ":",
+        "            continue",
+        *(f"        v{i} = parse{i}(r{i})" for i in range(len(present))),
+        "        if " + " and ".join(f"v{i} is None" for i in range(len(present))) + ":",
+        "            continue",
+        "        row = {" + ", ".join(
+            f"{c.key!r}: v{present.index(c)}" if c in present else f"{c.key!r}: None" for c in form.columns)
+        + ", '_row': index + 1}",
+        "        keep(row)",
+    ]
+    checks = [f"v{i}.__class__ is Failure" for i in range(len(present))]
+    checks += [f"v{i} is None" for i, c in enumerate(present) if c.required]
+    if checks:
+        lines += ["        if " + " or ".join(checks) + ":", "            flag(row)"]
+    lines.append("    return rows, problems")
+    if not present:
+        return lambda lines, header_row: ([], [])
+    exec(compile("\n".join(lines), f"<rows of {form.key}>", "exec"), namespace)
+    return namespace["read"]
+
+
+def _cell_problems(form: Form, row: dict[str, Any], positions: Mapping[str, int], found: _Findings) -> None:
+    """The findings of a row the reader flagged; its bad cells become None."""
+    number = row["_row"]
+    for column in form.columns:
+        col = positions.get(column.key)
+        if col is None:
+            continue
+        value = row[column.key]
+        if value.__class__ is Failure:
+            found.cell(value, number, column, col)
+            row[column.key] = None
+        elif value is None and column.required:
+            found.cell(None, number, column, col)
+
+
+def _duplicates(form: Form, rows: list[dict[str, Any]], positions: Mapping[str, int], found: _Findings) -> None:
+    """``duplicate-row`` for each row whose key columns repeat an earlier row's."""
+    key_columns = form.key_columns
+    get = itemgetter(*key_columns)
+    keys = [get(row) for row in rows] if len(key_columns) > 1 else [(row[key_columns[0]],) for row in rows]
+    if any(form.column(k).type == "text" for k in key_columns):
+        keys = [tuple(v.casefold() if v.__class__ is str else v for v in key) for key in keys]
+    if len(set(keys)) == len(keys):
+        return
+    seen: dict[tuple, int] = {}
+    for key, row in zip(keys, rows):
+        if None in key:
+            continue  # an incomplete key is a required-cell problem, not a repeat
+        first = seen.setdefault(key, row["_row"])
+        if first != row["_row"]:
+            _duplicate(found, form, row, row["_row"], first, key_columns, positions)
+
+
+def _duplicate(found: _Findings, form: Form, row: dict, row_number: int, first: int, key_columns: tuple[str, ...],
+               positions: Mapping[str, int]) -> None:
+    shown = ", ".join(f"{found.labels[k]}: {display(row[k])}" for k in key_columns)
+    found.add("duplicate-row", row=row_number, column=form.column(key_columns[0]), col=positions[key_columns[0]],
+              first_row=first, keys=shown)
 
 
 # --- records --------------------------------------------------------------------------------------
 
 def _read_record(form: Form, grid: Filled, plan: _Plan, result: FormResult, found: _Findings) -> None:
-    fields = find_fields(grid, form)
+    fields = find_fields(grid, form, index=plan.label_index)
     for column in form.columns:
         if column.required and column.key not in fields.rows:
             found.add("missing-field", column=column)
@@ -219,22 +388,21 @@ def _read_record(form: Form, grid: Filled, plan: _Plan, result: FormResult, foun
                 problems.append((value, column, row))
             else:
                 record[column.key] = value
-    result.computed = {c.key: None for c in form.computed}
+    result.computed = {key: None for key, _, _ in plan.computed}
     if not typed:
         return  # nothing typed yet: not started, nothing to ask for
     for failure, column, row in problems:
         found.cell(failure, row, column, RECORD_VALUE_COLUMN)
     result.rows.append(record)
 
-    def where(key: str) -> tuple[int, int] | None:
-        row = fields.rows.get(key)
-        return (row, RECORD_VALUE_COLUMN) if row else None
-
-    for rule, holds in plan.rules:
-        left, right = rule.left(record), rule.right(record)
-        if left is not None and right is not None and not holds(left, right, rule.tolerance):
-            found.rule(rule, left, right, None, where, record)
-    result.computed = {c.key: c.value(record) for c in form.computed}
+    places = {key: (_letter(RECORD_VALUE_COLUMN), row) for key, row in fields.rows.items()}
+    for item in plan.rules:
+        left, right = item.left(record), item.right(record)
+        if left is not None and right is not None and not item.holds(left, right, item.rule.tolerance):
+            found.rule(item, left, right, 0, places, record)
+    for key, evaluate, digits in plan.computed:
+        value = evaluate(record)
+        result.computed[key] = None if value is None else round(value, digits)
 
 
 # --- «Готово» ------------------------------------------------------------------------------------
@@ -268,18 +436,18 @@ def _read_flags(grid: Filled, plan: _Plan, result: FormResult, found: _Findings,
         found.add("empty-form", row=ready.row, col=ready.value_column, label=READY_LABEL)
 
 
-# --- the entry point -------------------------------------------------------------------------------
+# --- the entry points ------------------------------------------------------------------------------
 
 def parse_form(form: Form, sheet: Sheet | None, *, tab: str, context: Mapping[str, Any] | None = None) -> FormResult:
     """Read, validate and compute one tab. ``sheet`` is None when the tab does not exist."""
     result = FormResult(form=form.key, sheet=tab)
-    found = _Findings(form, tab, result.findings)
+    plan = _plan(form)
+    found = _Findings(form, tab, result.findings, plan.labels)
     if sheet is None:
         result.present = False
         found.add("missing-tab")
-        result.computed = {c.key: ([] if form.shape == "table" else None) for c in form.computed}
+        result.computed = {key: ([] if form.shape == "table" else None) for key, _, _ in plan.computed}
         return result
-    plan = _plan(form)
     grid = fill_merges(sheet)
     if form.shape == "record":
         _read_record(form, grid, plan, result, found)
@@ -301,13 +469,12 @@ def parse_form(form: Form, sheet: Sheet | None, *, tab: str, context: Mapping[st
 
 def cell_finding(form: Form, result: FormResult, code: str, *, row: int, column_key: str,
                  severity: str | None = None, **params) -> Finding:
-    """A finding about one cell of a parsed tab (for named checks): the column's label and the
+    """A finding about one cell of a parsed tab, for named checks: the column's label and the
     A1 address where the column actually is in the sheet."""
-    column = form.column(column_key)
     col = result.positions.get(column_key)
-    return make_finding(code, form=form.key, sheet=result.sheet, row=row, column=column.label,
-                        column_key=column_key, address=a1(row, col) if col else None, severity=severity,
-                        **params)
+    return make_finding(code, form=form.key, sheet=result.sheet, row=row, column=form.column(column_key).label,
+                        column_key=column_key, address=f"{_letter(col)}{row}" if col else None,
+                        severity=severity, **params)
 
 
 def _json_value(value: Any) -> Any:
