@@ -30,10 +30,9 @@ from urllib.parse import unquote, urlparse
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
-import openpyxl
-from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import from_excel, from_ISO8601
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601
 
 from .base import (Dropdown, Sheet, StoreError, TabSpec, Workbook, WorkbookChanged, WorkbookInfo,
                    WorkbookStore, WorkbookUnavailable)
@@ -66,6 +65,7 @@ REASONS = {
                  "и сохраните её как .xlsx",
     "ods": "файл в формате OpenDocument (.ods); сохраните его как «Книга Excel (.xlsx)»",
     "not_xlsx": "файл повреждён или не является книгой Excel (.xlsx); пересохраните его в Excel как .xlsx",
+    "strict": "книга сохранена в формате «Strict Open XML»; сохраните её как обычную «Книга Excel (.xlsx)»",
     "bad_name": "недопустимое имя книги: укажите имя файла в папке книг, без «..»",
     "directory": "это папка, а не файл книги; укажите имя файла .xlsx",
     "unwritable": "не удалось записать файл: нет прав на запись или он открыт в другой программе; "
@@ -103,19 +103,51 @@ def _percent_text(value: float, decimals: int) -> str:
     return f"{shown}".replace(".", ",") + "%"
 
 
-def _percent_styles(book) -> dict[int, int]:
-    """Style id -> decimals, for the styles of ``book`` that show numbers as percentages."""
-    found = {}
-    for style_id, style in enumerate(book._cell_styles):
-        fmt_id = style.numFmtId
-        if fmt_id < BUILTIN_FORMATS_MAX_SIZE:
-            fmt = BUILTIN_FORMATS.get(fmt_id, "General")
-        else:
-            fmt = book._number_formats[fmt_id - BUILTIN_FORMATS_MAX_SIZE]
+@dataclass
+class _Look:
+    """What turns a sheet's raw cells into what the person sees: the workbook's shared
+    strings, which styles show dates, durations or percentages, and its date epoch."""
+
+    shared: list[str]
+    dates: set[int]
+    durations: set[int]
+    percent: dict[int, int]     # style id -> decimals shown
+    epoch: datetime
+
+
+def _shared_strings(xml: bytes | None) -> list[str]:
+    if not xml:
+        return []
+    strings = []
+    for item in ET.fromstring(xml):
+        text = []
+        for part in item:
+            if part.tag == _T:
+                text.append(part.text or "")
+            elif part.tag == _R:  # a rich-text run; phonetic hints (rPh) are not shown
+                text.extend(t.text or "" for t in part.iter(_T))
+        strings.append("".join(text))
+    return strings
+
+
+def _look(package: "_Package") -> _Look:
+    root = ET.fromstring(package.parts[package.style_sheet_path()])
+    custom = {int(n.get("numFmtId")): n.get("formatCode", "") for n in root.iter(f"{{{NS_MAIN}}}numFmt")}
+    dates, durations, percent = set(), set(), {}
+    xfs = root.find(f"{{{NS_MAIN}}}cellXfs")
+    for style_id, xf in enumerate(xfs if xfs is not None else ()):
+        fmt_id = int(xf.get("numFmtId", 0))
+        fmt = custom.get(fmt_id) or BUILTIN_FORMATS.get(fmt_id, "General")
         decimals = _percent_decimals(fmt)
         if decimals is not None:
-            found[style_id] = decimals
-    return found
+            percent[style_id] = decimals
+        elif is_date_format(fmt):
+            dates.add(style_id)
+            if is_timedelta_format(fmt):
+                durations.add(style_id)
+    shared = next((path for kind, path in package.relationships().values() if kind == NS_REL + "/sharedStrings"), None)
+    epoch = CALENDAR_MAC_1904 if package.epoch().year == 1904 else CALENDAR_WINDOWS_1900
+    return _Look(_shared_strings(package.parts.get(shared)), dates, durations, percent, epoch)
 
 
 def _plain_date(value: Any) -> Any:
@@ -128,7 +160,7 @@ def _plain_date(value: Any) -> Any:
     return value
 
 
-_C, _V, _IS, _T, _R, _ROW, _MERGE, _RPH = (f"{{{NS_MAIN}}}{tag}" for tag in ("c", "v", "is", "t", "r", "row", "mergeCell", "rPh"))
+_C, _V, _IS, _T, _R, _ROW, _MERGE = (f"{{{NS_MAIN}}}{tag}" for tag in ("c", "v", "is", "t", "r", "row", "mergeCell"))
 
 
 def _inline_text(cell) -> str:
@@ -146,34 +178,31 @@ def _inline_text(cell) -> str:
 _WHOLE_SHEET_BYTES = 64 * 1024 * 1024
 
 
-def _elements(archive, path: str):
+def _elements(xml: bytes):
     """The sheet's ``<row>`` and ``<mergeCell>`` elements, rows with their cells."""
-    if archive.getinfo(path).file_size <= _WHOLE_SHEET_BYTES:
+    if len(xml) <= _WHOLE_SHEET_BYTES:
         # One C-level parse and a walk over the tree: far fewer Python calls than iterparse.
-        root = ET.fromstring(archive.read(path))
-        for part in root:
+        for part in ET.fromstring(xml):
             yield from part
         return
-    with archive.open(path) as source:
-        for _event, element in ET.iterparse(source):
-            if element.tag in (_ROW, _MERGE):
-                yield element
-                if element.tag == _ROW:
-                    element.clear()
+    for _event, element in ET.iterparse(io.BytesIO(xml)):
+        if element.tag in (_ROW, _MERGE):
+            yield element
+            if element.tag == _ROW:
+                element.clear()
 
 
-def _read_sheet(book, worksheet, percent: dict[int, int]) -> Sheet:
+def _read_sheet(title: str, xml: bytes, look: _Look) -> Sheet:
     """One sheet's values and merged ranges in one pass over its XML.
 
     openpyxl's own row reader builds an object per cell; this loop does only what Svod
     needs (cached values, shared strings, dates, percentages) and is several times faster.
     """
-    shared = book.shared_strings
-    dates, durations, epoch = book._date_formats, book._timedelta_formats, book.epoch
+    shared, percent, dates, durations, epoch = look.shared, look.percent, look.dates, look.durations, look.epoch
     rows: list[list[Any]] = []
     merges: list[tuple[int, int, int, int]] = []
     row_number = 0
-    for element in _elements(book._archive, worksheet._worksheet_path):
+    for element in _elements(xml):
         tag = element.tag
         if tag == _ROW:
             number = element.get("r")
@@ -190,7 +219,7 @@ def _read_sheet(book, worksheet, percent: dict[int, int]) -> Sheet:
                     value = _inline_text(cell)
                 else:
                     value = cell.findtext(_V)
-                    if value is None:
+                    if not value:  # no cached value (a formula never calculated): nothing shown
                         continue
                     if kind == "n":
                         value = float(value) if "." in value or "E" in value or "e" in value else int(value)
@@ -223,7 +252,7 @@ def _read_sheet(book, worksheet, percent: dict[int, int]) -> Sheet:
             first, _, last = element.get("ref", "").partition(":")
             if first:
                 merges.append((*_cell_of(first), *_cell_of(last or first)))
-    return Sheet(worksheet.title, rows, merges)
+    return Sheet(title, rows, merges)
 
 
 _REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
@@ -249,14 +278,17 @@ def _cell_of(ref: str) -> tuple[int, int]:
 
 
 def read_package(data: bytes, only: set[str] | None = None) -> dict[str, Sheet]:
-    """Every tab (or those in ``only``) of the .xlsx in ``data``; openpyxl's errors pass through."""
-    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    try:
-        percent = _percent_styles(book)
-        return {ws.title: _read_sheet(book, ws, percent) for ws in book.worksheets
-                if only is None or ws.title in only}
-    finally:
-        book.close()
+    """Every tab (or those in ``only``) of the .xlsx in ``data``; errors of a bad file pass through."""
+    package = _Package.load(data)
+    if package.strict():
+        raise _Strict()
+    look = _look(package)
+    return {ref.name: _read_sheet(ref.name, package.parts[ref.path], look) for ref in package.sheets()
+            if only is None or ref.name in only}
+
+
+class _Strict(Exception):
+    """The workbook is in the «Strict Open XML» flavour, which neither openpyxl nor Svod read."""
 
 
 def _diagnose(data: bytes) -> str:
@@ -596,6 +628,9 @@ class _Package:
                                         element.get("state", "visible")))
         return sheets
 
+    def strict(self) -> bool:
+        return b"purl.oclc.org/ooxml/spreadsheetml" in self.parts[self.workbook_path][:2000]
+
     def epoch(self) -> date:
         workbook = self.text(self.workbook_path)
         return date(1904, 1, 1) if re.search(r'date1904="(1|true)"', workbook) else date(1899, 12, 30)
@@ -813,7 +848,7 @@ class XlsxStore(WorkbookStore):
             raise WorkbookUnavailable(workbook_id, REASONS["locked"]) from None
 
     def _unreadable(self, workbook_id: str, data: bytes, exc: Exception) -> WorkbookUnavailable:
-        reason = _diagnose(data)
+        reason = "strict" if isinstance(exc, _Strict) else _diagnose(data)
         if reason == "truncated" and zipfile.is_zipfile(io.BytesIO(data)):
             reason = "not_xlsx"  # a whole zip that is not a workbook (a renamed .docx)
         log.info("cannot read %s (%s): %r", workbook_id, reason, exc)
