@@ -3,7 +3,8 @@
 Nothing here relies on where Svod first put things (see :mod:`sync_service.layout`):
 the «Готово» cell and the header row are found by their text, headers may be renamed
 to an alias, reordered or moved down, extra columns are ignored, and rows below a long
-run of blank ones are still read. Values are returned raw; :mod:`sync_service.cells`
+run of blank ones are still read (the row loop itself is in
+:mod:`sync_service.validation`). Values are returned raw; :mod:`sync_service.cells`
 turns them into numbers and dates.
 
 Rows and columns are 1-based everywhere in this module's results, as in a sheet.
@@ -12,8 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from operator import itemgetter
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from .layout import READY_DATE_LABEL, READY_LABEL
 from .schema import Form
@@ -230,29 +230,6 @@ def find_header(grid: Filled, form: Form, *, rows: int = HEADER_ROWS, index: dic
             if best_count == len(form.columns):
                 break  # every column found: no later row can do better
     return best
-
-
-def data_rows(grid: Filled, header: Header, columns: Sequence[int]) -> Iterator[tuple[int, Sequence[Any]]]:
-    """``(row number, [raw value per column])`` for every row below the header with something
-    in ``columns`` (1-based), however many blank rows come before it. A row of only spaces
-    is skipped here; one of only invisible characters comes through (its cells parse empty)."""
-    indexes = [c - 1 for c in columns]
-    if not indexes:
-        return
-    widest = max(indexes)
-    pick = itemgetter(*indexes) if len(indexes) > 1 else (lambda line: (line[indexes[0]],))
-    lines = grid.rows
-    for r in range(header.row + 1, len(lines) + 1):
-        line = lines[r - 1]
-        if len(line) > widest:
-            values = pick(line)
-        else:
-            size = len(line)
-            values = [line[i] if i < size else None for i in indexes]
-        for value in values:
-            if value is not None and value != "" and (value.__class__ is not str or value.strip()):
-                yield r, values
-                break
 
 
 # --- the fields of a record form ----------------------------------------------------------------

@@ -322,10 +322,7 @@ def _row_reader(form: Form, positions: tuple[tuple[str, int], ...]) -> RowReader
 def _cell_problems(form: Form, row: dict[str, Any], positions: Mapping[str, int], found: _Findings) -> None:
     """The findings of a row the reader flagged; its bad cells become None."""
     number = row["_row"]
-    for column in form.columns:
-        col = positions.get(column.key)
-        if col is None:
-            continue
+    for col, column in sorted((positions[c.key], c) for c in form.columns if c.key in positions):  # left to right
         value = row[column.key]
         if value.__class__ is Failure:
             found.cell(value, number, column, col)
