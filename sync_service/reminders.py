@@ -1,0 +1,538 @@
+"""Reminders to librarians and the head's daily digest, by e-mail.
+
+Three steps, each its own function:
+
+1. :func:`read_district` reads what the database knows into plain values (:class:`District`);
+2. :func:`compose_reminders` (pure) decides who gets what today and writes the Russian
+   letters (:class:`Message`);
+3. :func:`send_messages` sends them over SMTP — or prints them in a dry run — and records
+   each in ``reminders_sent`` after a successful send, so no reminder goes out twice.
+
+Who gets what (statuses from :func:`sync_service.status.status_of`):
+
+- ``before``: from ``SVOD_REMINDER_DAYS_BEFORE`` days before a deadline up to the deadline,
+  for a collection not yet submitted (not started, in progress) or returned with errors;
+- ``after``: once the deadline has passed, for a collection overdue or returned;
+- ``digest``: once a day to ``SVOD_HEAD_EMAIL``: rates per collection, the overdue list,
+  sync errors, schools without an e-mail.
+
+A school gets one letter a run covering all its collections due (each with its findings:
+sheet, cell, what is wrong, what to do); each (school, collection, kind, deadline) goes
+out once — a changed deadline is a new deadline and is reminded again. Collections
+without a deadline are never reminded.
+
+``svod remind [--dry-run]`` is :func:`cmd_remind`; the clock runs :func:`send_reminders`
+daily at ``SVOD_REMINDER_HOUR``. With ``SVOD_SMTP_HOST`` empty every run is a dry run.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import smtplib
+import ssl
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import formatdate, make_msgid
+from typing import TextIO
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import db as m
+from .config import Settings
+from .context import Svod
+from .report import active_schools, facts_of, plan_collections
+from .status import IN_PROGRESS, NOT_STARTED, OVERDUE, RETURNED, STATUS_LABELS, Facts, rates, status_of
+
+log = logging.getLogger("svod.reminders")
+
+BEFORE, AFTER, DIGEST = "before", "after", "digest"
+MAX_FINDINGS = 25  # per collection in one letter; the rest are on the «Проверка» tab
+SYNC_LABELS = {"ok": "успешно", "partial": "с ошибками", "failed": "не удалась", "running": "идёт",
+               "interrupted": "прервана"}
+
+
+# --- values --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReminderKey:
+    """What ``reminders_sent`` keeps unique: school and collection codes ("" for the digest),
+    the kind, and the deadline (``before``/``after``) or the day (``digest``) as ISO."""
+
+    school: str
+    collection: str
+    kind: str
+    key: str
+
+
+@dataclass(frozen=True)
+class FindingInfo:
+    severity: str
+    sheet: str | None
+    address: str | None
+    row: int | None
+    column: str | None
+    message: str
+    hint: str
+
+    @property
+    def place(self) -> str:
+        parts = [f"лист «{self.sheet}»"] if self.sheet else []
+        if self.address:
+            parts.append(f"ячейка {self.address}")
+        elif self.row:
+            parts.append(f"строка {self.row}")
+        if self.column and not self.address:
+            parts.append(f"столбец «{self.column}»")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class SchoolInfo:
+    code: str
+    name: str
+    librarian: str = ""
+    email: str = ""
+    workbook: str = ""  # what to open: a file name (xlsx) or the spreadsheet's URL (google)
+    sync_error: str | None = None
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    key: str
+    title: str
+    tab: str
+    deadline: date | None
+
+
+@dataclass
+class District:
+    """What :func:`compose_reminders` needs, read from the database by :func:`read_district`."""
+
+    academic_year: str
+    schools: list[SchoolInfo]
+    collections: list[CollectionInfo]
+    facts: dict[tuple[str, str], Facts] = field(default_factory=dict)            # (school, collection)
+    findings: dict[tuple[str, str | None], list[FindingInfo]] = field(default_factory=dict)  # None: the workbook
+    last_sync: dict | None = None   # status, error, finished_at of the newest run
+    failed_jobs: list[str] = field(default_factory=list)  # Russian lines about failed clock jobs
+
+
+@dataclass
+class Message:
+    to: str
+    subject: str
+    body: str
+    keys: tuple[ReminderKey, ...]
+    school: str = ""  # the school's code; "" for the digest
+
+    def email(self, sender: str, reply_to: str = "") -> EmailMessage:
+        """The message as MIME: UTF-8 headers encoded per RFC 2047, the body in base64."""
+        mail = EmailMessage(policy=SMTP_POLICY)
+        mail["From"] = sender
+        mail["To"] = self.to
+        if reply_to and reply_to != self.to:
+            mail["Reply-To"] = reply_to
+        mail["Subject"] = self.subject
+        mail["Date"] = formatdate(localtime=True)
+        mail["Message-ID"] = make_msgid(domain="svod.local")
+        mail.set_content(self.body, charset="utf-8", cte="base64")
+        return mail
+
+
+# --- composing (pure) ------------------------------------------------------------------------------
+
+def compose_reminders(district: District, *, today: date, days_before: int, public_url: str, head_email: str = "",
+                      sent: set[ReminderKey] | frozenset = frozenset(), sync_interval_minutes: int = 15) -> list[Message]:
+    """Today's letters: one per school with something due, then the head's digest.
+
+    ``sent`` holds the keys already in ``reminders_sent``: those are not composed again.
+    """
+    public_url = public_url.rstrip("/")
+    statuses = {(s.code, c.key): status_of(district.facts.get((s.code, c.key), _NO_FACTS), c.deadline, today)
+                for s in district.schools for c in district.collections}
+    messages: list[Message] = []
+    no_email: list[SchoolInfo] = []
+    for school in district.schools:
+        due = []
+        for collection in district.collections:
+            kind = reminder_kind(statuses[(school.code, collection.key)], collection.deadline, today, days_before)
+            if kind is None:
+                continue
+            key = ReminderKey(school.code, collection.key, kind, collection.deadline.isoformat())
+            if key not in sent:
+                due.append((collection, kind, key))
+        if not due:
+            continue
+        if not school.email:
+            no_email.append(school)
+            continue
+        messages.append(Message(
+            to=school.email, school=school.code, keys=tuple(key for _c, _k, key in due),
+            subject=_school_subject(school, [(c, kind, statuses[(school.code, c.key)]) for c, kind, _key in due]),
+            body=_school_body(district, school, due, statuses, today, public_url, head_email, sync_interval_minutes)))
+    digest_key = ReminderKey("", "", DIGEST, today.isoformat())
+    if head_email and digest_key not in sent:
+        messages.append(Message(to=head_email, keys=(digest_key,), subject=f"Svod: сводка на {ru_date(today)}",
+                                body=_digest_body(district, statuses, today, public_url, messages, no_email)))
+    return messages
+
+
+_NO_FACTS = Facts(ready=False, errors=0, has_data=False, first_submitted_at=None)
+
+
+def reminder_kind(status: str, deadline: date | None, today: date, days_before: int) -> str | None:
+    """``before``, ``after`` or ``None`` (nothing to remind) for one school × collection."""
+    if deadline is None:
+        return None
+    if today <= deadline:
+        if (deadline - today).days <= days_before and status in (NOT_STARTED, IN_PROGRESS, RETURNED):
+            return BEFORE
+        return None
+    return AFTER if status in (OVERDUE, RETURNED) else None
+
+
+def _school_subject(school: SchoolInfo, due: list[tuple[CollectionInfo, str, str]]) -> str:
+    if len(due) > 1:
+        return f"Отчёты к сдаче ({len(due)}): {school.name}"
+    collection, kind, status = due[0]
+    if status == RETURNED:
+        return f"Отчёт «{collection.title}» возвращён на исправление"
+    if kind == AFTER:
+        return f"Просрочен отчёт «{collection.title}» (срок был {ru_date(collection.deadline)})"
+    return f"Напоминание: срок сдачи «{collection.title}» — {ru_date(collection.deadline)}"
+
+
+_TODO = {
+    NOT_STARTED: "Заполните лист «{tab}» и отметьте «Готово».",
+    IN_PROGRESS: "Лист «{tab}» заполняется, но «Готово» не отмечено: проверьте данные и отметьте «Готово».",
+    OVERDUE: "Срок сдачи прошёл: заполните лист «{tab}» и отметьте «Готово» как можно скорее.",
+    RETURNED: "Отмечено «Готово», но проверка нашла ошибки: исправьте их на листе «{tab}» — отчёт будет принят "
+              "при следующей проверке.",
+}
+
+
+def _school_body(district: District, school: SchoolInfo, due, statuses, today: date, public_url: str,
+                 head_email: str, interval: int) -> str:
+    lines = [f"Здравствуйте{', ' + school.librarian if school.librarian else ''}!", "",
+             f"Svod напоминает о сдаче отчётов школы «{school.name}» за {district.academic_year} учебный год.", ""]
+    broken = district.findings.get((school.code, None), [])
+    if broken:
+        lines.append("Svod не смог прочитать книгу школы:")
+        lines += ["   " + line for line in _finding_lines(broken)]
+        lines.append("")
+    for number, (collection, kind, _key) in enumerate(due, start=1):
+        status = statuses[(school.code, collection.key)]
+        lines.append(f"{number}. «{collection.title}» (лист «{collection.tab}»)")
+        lines.append(f"   Срок сдачи: {ru_date(collection.deadline)} — {_when(collection.deadline, today)}.")
+        lines.append(f"   Статус: {STATUS_LABELS[status]}. {_TODO[status].format(tab=collection.tab)}")
+        found = district.findings.get((school.code, collection.key), [])
+        if found:
+            lines.append("   Замечания проверки:")
+            lines += ["   " + line for line in _finding_lines(found)]
+        lines.append("")
+    if school.workbook:
+        where = school.workbook if school.workbook.startswith("http") else f"файл «{school.workbook}»"
+        lines.append(f"Книга школы: {where}")
+    lines.append(f"Статус сдачи школы: {public_url}/school/{school.code}")
+    lines += ["", f"Svod проверяет книги каждые {interval} мин; все замечания — на листе «Проверка» вашей книги.",
+              "Письмо отправлено автоматически. "
+              + ("Если есть вопросы, ответьте на него — ответ получит руководитель ОМО."
+                 if head_email else "С вопросами обращайтесь к руководителю ОМО.")]
+    return "\n".join(lines) + "\n"
+
+
+def _finding_lines(found: list[FindingInfo]) -> list[str]:
+    ordered = sorted(found, key=lambda f: (f.severity != "error", f.sheet or "", f.row or 0, f.address or ""))
+    lines = []
+    for finding in ordered[:MAX_FINDINGS]:
+        label = "ошибка" if finding.severity == "error" else "предупреждение"
+        place = f"{finding.place}: " if finding.place else ""
+        lines.append(f"– {place}{finding.message} ({label}).")
+        if finding.hint:
+            lines.append(f"  Что сделать: {finding.hint}")
+    if len(ordered) > MAX_FINDINGS:
+        lines.append(f"… и ещё {len(ordered) - MAX_FINDINGS} — см. лист «Проверка».")
+    return lines
+
+
+def _when(deadline: date, today: date) -> str:
+    days = (deadline - today).days
+    if days == 0:
+        return "сегодня последний день"
+    if days > 0:
+        return f"осталось {days} {plural(days, 'день', 'дня', 'дней')}"
+    return f"срок истёк {-days} {plural(-days, 'день', 'дня', 'дней')} назад"
+
+
+def _digest_body(district: District, statuses, today: date, public_url: str, sent_now: list[Message],
+                 no_email: list[SchoolInfo]) -> str:
+    codes = [s.code for s in district.schools]
+    names = {s.code: s.name for s in district.schools}
+    lines = [f"Сводка сдачи отчётов на {ru_date(today)} ({district.academic_year} учебный год), "
+             f"школ: {len(codes)}.", "", "Сборы: сдали / вовремя, % школ"]
+    overdue = []
+    for collection in district.collections:
+        column = [statuses[(code, collection.key)] for code in codes]
+        counted = rates(column)
+        deadline = f"срок {ru_date(collection.deadline)}" if collection.deadline else "без срока"
+        lines.append(f"• {collection.title} ({deadline}): сдали {counted.reported} из {counted.expected} "
+                     f"({_pct(counted.reporting_rate)} %), вовремя {_pct(counted.on_time_rate)} %; "
+                     f"просрочено {column.count(OVERDUE)}, возвращено {column.count(RETURNED)}")
+        overdue += [(code, collection) for code, status in zip(codes, column) if status == OVERDUE]
+    lines.append("")
+    if overdue:
+        lines.append(f"Просрочено ({len(overdue)}):")
+        overdue.sort(key=lambda item: (item[1].deadline, item[0]))
+        for code, collection in overdue:
+            days = (today - collection.deadline).days
+            lines.append(f"• {names[code]} ({code}) — «{collection.title}», срок {ru_date(collection.deadline)}, "
+                         f"{days} {plural(days, 'день', 'дня', 'дней')} назад")
+    else:
+        lines.append("Просроченных отчётов нет.")
+    lines += ["", "Синхронизация:"]
+    run = district.last_sync
+    if run is None:
+        lines.append("• синхронизаций ещё не было")
+    else:
+        lines.append(f"• последняя: {ru_datetime(run.get('finished_at') or run.get('started_at'))}, "
+                     f"{SYNC_LABELS.get(run['status'], run['status'])}" + (f": {run['error']}" if run.get("error") else ""))
+    for school in district.schools:
+        if school.sync_error:
+            lines.append(f"• {school.name} ({school.code}): книга не прочитана — {school.sync_error}")
+    lines += [f"• {line}" for line in district.failed_jobs]
+    reminded = [m for m in sent_now if m.school]
+    lines += ["", f"Напоминания сегодня: {len(reminded)} {plural(len(reminded), 'школа', 'школы', 'школ')}."]
+    if no_email:
+        lines.append("Нет адреса эл. почты на листе «Школы» (напоминание не отправлено): "
+                     + ", ".join(f"{s.name} ({s.code})" for s in no_email))
+    lines += ["", f"Страница статуса: {public_url}/"]
+    return "\n".join(lines) + "\n"
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}".replace(".", ",")
+
+
+def ru_date(value: date) -> str:
+    return value.strftime("%d.%m.%Y")
+
+
+def ru_datetime(value: str | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.strftime("%d.%m.%Y %H:%M")
+
+
+def plural(n: int, one: str, few: str, many: str) -> str:
+    n = abs(n) % 100
+    if 11 <= n <= 14:
+        return many
+    return one if n % 10 == 1 else few if 2 <= n % 10 <= 4 else many
+
+
+# --- reading the database ----------------------------------------------------------------------------
+
+def read_district(session: Session, academic_year: str, *, backend: str = "xlsx",
+                  now: datetime | None = None) -> District:
+    """Active schools, this year's plan, the facts, current findings and what went wrong lately."""
+    from jobs.models import FAILED, JobRun
+
+    schools = active_schools(session)
+    collections = plan_collections(session, academic_year)
+    school_codes = {s.id: s.code for s in schools}
+    collection_keys = {c.id: c.key for c in collections}
+    states = {s.school_id: s for s in session.scalars(select(m.WorkbookState))}
+    district = District(
+        academic_year=academic_year,
+        schools=[SchoolInfo(s.code, s.name, s.librarian or "", (s.email or "").strip(),
+                            workbook_link(backend, s.workbook, states[s.id].workbook_id if s.id in states else ""),
+                            states[s.id].error if s.id in states else None) for s in schools],
+        collections=[CollectionInfo(c.key, c.title, c.tab, c.deadline) for c in collections])
+    for submission in session.scalars(select(m.Submission)):
+        pair = (school_codes.get(submission.school_id), collection_keys.get(submission.collection_id))
+        if None not in pair:
+            district.facts[pair] = facts_of(submission)
+    for record in session.scalars(select(m.FindingRecord).order_by(m.FindingRecord.id)):
+        code = school_codes.get(record.school_id)
+        key = collection_keys.get(record.collection_id) if record.collection_id is not None else None
+        if code is None or (record.collection_id is not None and key is None):
+            continue
+        district.findings.setdefault((code, key), []).append(FindingInfo(
+            record.severity, record.sheet, record.address, record.row, record.column, record.message, record.hint))
+    run = session.scalar(select(m.SyncRun).order_by(m.SyncRun.id.desc()).limit(1))
+    if run is not None:
+        district.last_sync = {"status": run.status, "error": run.error, "started_at": run.started_at,
+                              "finished_at": run.finished_at}
+    since = (now or datetime.now()) - timedelta(days=1)
+    for job in session.scalars(select(JobRun).where(JobRun.outcome == FAILED, JobRun.started_at >= since)
+                               .order_by(JobRun.id)):
+        first_line = (job.message or "").splitlines()[0] if job.message else ""
+        district.failed_jobs.append(f"задание «{job.job}» {ru_datetime(job.started_at)} завершилось ошибкой: "
+                                    f"{first_line}")
+    return district
+
+
+def workbook_link(backend: str, typed: str | None, resolved: str | None) -> str:
+    """What the librarian opens: the file name (xlsx) or the spreadsheet's URL (google)."""
+    typed, resolved = (typed or "").strip(), (resolved or "").strip()
+    if backend == "google":
+        if typed.startswith("http"):
+            return typed
+        ident = resolved or typed
+        return f"https://docs.google.com/spreadsheets/d/{ident}/edit" if ident else ""
+    return resolved or typed
+
+
+def already_sent(session: Session) -> set[ReminderKey]:
+    from jobs.models import ReminderSent
+
+    return {ReminderKey(r.school, r.collection, r.kind, r.key) for r in session.scalars(select(ReminderSent))}
+
+
+# --- sending ---------------------------------------------------------------------------------------------
+
+@dataclass
+class SendResult:
+    dry_run: bool
+    messages: list[Message] = field(default_factory=list)
+    sent: int = 0
+    skipped: int = 0
+    failed: list[str] = field(default_factory=list)  # Russian lines, never with the password
+
+    def describe(self) -> str:
+        if self.dry_run:
+            return f"Пробный режим: писем подготовлено {len(self.messages)}, ничего не отправлено."
+        line = f"Писем отправлено: {self.sent}"
+        if self.skipped:
+            line += f", уже отправлялись раньше: {self.skipped}"
+        if self.failed:
+            line += f", не отправлено: {len(self.failed)}\n" + "\n".join(self.failed)
+        return line
+
+
+class Mailer:
+    """One SMTP connection for a run: STARTTLS when asked (implicit TLS on port 465), login
+    when a user is set. The password goes to ``login`` only and is never logged."""
+
+    def __init__(self, settings: Settings, timeout: float = 30):
+        self.settings, self.timeout = settings, timeout
+        self.smtp: smtplib.SMTP | None = None
+
+    def connect(self) -> None:
+        s = self.settings
+        if s.smtp_port == 465:
+            self.smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=self.timeout,
+                                         context=ssl.create_default_context())
+        else:
+            self.smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout)
+            if s.smtp_starttls:
+                self.smtp.starttls(context=ssl.create_default_context())
+        if s.smtp_user:
+            try:
+                self.smtp.login(s.smtp_user, s.smtp_password)
+            except UnicodeEncodeError:  # smtplib sends credentials as ASCII only
+                raise smtplib.SMTPAuthenticationError(535, b"non-ASCII user name or password") from None
+
+    def send(self, mail: EmailMessage) -> None:
+        if self.smtp is None:
+            self.connect()
+        try:
+            self.smtp.send_message(mail)
+        except smtplib.SMTPServerDisconnected:  # an idle connection dropped: once more on a new one
+            self.connect()
+            self.smtp.send_message(mail)
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.smtp = None
+
+
+def send_messages(svod: Svod, messages: list[Message], *, dry_run: bool, out: TextIO | None = None) -> SendResult:
+    """Send (or print) ``messages``; each is recorded in ``reminders_sent`` once it is sent."""
+    from jobs.models import ReminderSent
+
+    settings = svod.settings
+    result = SendResult(dry_run=dry_run, messages=messages)
+    if dry_run:
+        out = out or sys.stdout
+        for number, message in enumerate(messages, start=1):
+            out.write(f"--- письмо {number} из {len(messages)} (пробный режим: не отправлено) ---\n"
+                      f"От: {settings.mail_from}\nКому: {message.to}\nТема: {message.subject}\n\n{message.body}\n")
+        return result
+    mailer = Mailer(settings)
+    try:
+        for number, message in enumerate(messages):
+            with svod.db.session() as session:
+                if any(key in already_sent(session) for key in message.keys):  # another run sent it meanwhile
+                    result.skipped += 1
+                    continue
+            try:
+                mailer.send(message.email(settings.mail_from, settings.head_email))
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:  # this letter only
+                log.warning("the mail server refused a reminder to %s: %s", message.to, exc)
+                result.failed.append(f"{message.to}: {_smtp_reason(exc)}")
+                continue
+            except (smtplib.SMTPException, OSError) as exc:  # the server itself: the rest would fail alike
+                log.warning("could not send reminders: %s", exc)
+                result.failed += [f"{later.to}: {_smtp_reason(exc)}" for later in messages[number:]]
+                break
+            result.sent += 1
+            _record(svod, message, ReminderSent)
+    finally:
+        mailer.close()
+    return result
+
+
+def _record(svod: Svod, message: Message, model) -> None:
+    for key in message.keys:
+        try:
+            with svod.db.session() as session:
+                session.add(model(school=key.school, collection=key.collection, kind=key.kind, key=key.key,
+                                  recipient=message.to, sent_at=svod.clock()))
+        except IntegrityError:
+            pass  # recorded by a concurrent run: the unique key did its job
+
+
+def _smtp_reason(exc: Exception) -> str:
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return "сервер почты не принял имя пользователя или пароль (SVOD_SMTP_USER / SVOD_SMTP_PASSWORD)"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "сервер почты не принял адрес получателя"
+    if isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException):
+        return f"нет соединения с сервером почты: {exc}"
+    return f"ошибка сервера почты: {exc}"
+
+
+def send_reminders(svod: Svod, *, dry_run: bool | None = None, out: TextIO | None = None) -> SendResult:
+    """Today's reminders and digest: composed from the database, then sent (or printed)."""
+    settings = svod.settings
+    dry_run = (not settings.smtp_host) if dry_run is None else dry_run
+    now = svod.clock()
+    with svod.db.session() as session:
+        district = read_district(session, svod.academic_year, backend=settings.backend, now=now)
+        sent = already_sent(session)
+    messages = compose_reminders(district, today=now.date(), days_before=settings.reminder_days_before,
+                                 public_url=settings.public_url, head_email=settings.head_email, sent=sent,
+                                 sync_interval_minutes=settings.sync_interval_minutes)
+    return send_messages(svod, messages, dry_run=dry_run, out=out)
+
+
+def cmd_remind(args: argparse.Namespace, svod: Svod) -> int:
+    """``svod remind [--dry-run]``: send today's reminders (printed only in a dry run)."""
+    svod.db.upgrade()
+    result = send_reminders(svod, dry_run=True if getattr(args, "dry_run", False) else None)
+    if result.dry_run and not getattr(args, "dry_run", False):
+        print("SVOD_SMTP_HOST не задан: письма только показаны, не отправлены.", file=sys.stderr)
+    print(result.describe())
+    return 1 if result.failed else 0
