@@ -266,11 +266,15 @@ def _to_bool(raw: Any) -> bool | None:
 _GRADE = re.compile(r"(\d{1,2})\s*(?:-?\s*(?:й|ый|ой|ий))?\s*(?:[«\"]?[а-яa-z][»\"]?)?\s*(?:кл(?:асс[а-я]*|\.)?)?\.?")
 
 
+def _whole(raw: Any) -> Any:
+    """A float from a sheet as the int it is (None when it has a fraction); others as they are."""
+    return _to_int(raw) if isinstance(raw, float) else raw
+
+
 def _to_grade(raw: Any) -> int | None:
-    if isinstance(raw, float):
-        raw = _to_int(raw)
-        if raw is None:
-            return None
+    raw = _whole(raw)
+    if raw is None:
+        return None
     if isinstance(raw, int):
         return raw if 1 <= raw <= 11 else None
     match = _GRADE.fullmatch(fold(raw))
@@ -291,13 +295,14 @@ def _to_fpu(raw: Any) -> str | None:
     return text if _FPU.fullmatch(text) else None
 
 
+_SPACE = re.compile(r"\s")
 _HOST = re.compile(r"(?:[\w-]+\.)+[\w-]{2,}(?::\d{1,5})?|localhost(?::\d{1,5})?", re.IGNORECASE)
 _BARE_SITE = re.compile(r"(?:www\.)?(?:[\w-]+\.)+[a-zа-я]{2,}(?:[/?#].*)?", re.IGNORECASE)
 
 
 def _to_url(raw: Any) -> str | None:
     text = clean_text(str(raw))
-    if not text or any(ch.isspace() for ch in text):
+    if not text or _SPACE.search(text):
         return None
     lower = text.lower()
     if not lower.startswith(("http://", "https://")):
@@ -330,10 +335,9 @@ _PHONE_CHARS = re.compile(r"[\s()\-–.+]")
 
 
 def _to_phone(raw: Any) -> str | None:
-    if isinstance(raw, float):
-        raw = _to_int(raw)
-        if raw is None:
-            return None
+    raw = _whole(raw)
+    if raw is None:
+        return None
     text = _PHONE_CHARS.sub("", clean_text(str(raw)))
     if not text.isdigit() or not text.isascii():
         return None
