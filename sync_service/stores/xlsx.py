@@ -404,6 +404,12 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
     out.append("</sheetData>")
     if spec.protected:
         out.append('<sheetProtection sheet="1" objects="1" scenarios="1"/>')
+    merges = getattr(spec, "merges", ())  # not a TabSpec field yet: the demo's filled tabs carry it
+    if merges:
+        out.append(f'<mergeCells count="{len(merges)}">')
+        out.extend(f'<mergeCell ref="{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}"/>'
+                   for r1, c1, r2, c2 in merges)
+        out.append("</mergeCells>")
     validations = list(spec.dropdowns) + [Dropdown(c, r, r, tuple(_BOOL_TEXT.values())) for r, c in spec.checkboxes]
     if validations:
         out.append(f'<dataValidations count="{len(validations)}">')
@@ -697,7 +703,10 @@ class _Package:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for name in sorted(self.parts, key=lambda n: n != "[Content_Types].xml"):
-                archive.writestr(name, self.parts[name])
+                # Excel's own fixed time stamp: the same content gives the same bytes.
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, self.parts[name])
         return buffer.getvalue()
 
 
