@@ -107,6 +107,8 @@ def format_number(value: float | int) -> str:
 
 def display(value: Any) -> str:
     """A raw cell as it appears in a message (short, as the person sees it)."""
+    if value.__class__ is str and len(value) <= 60 and value.isprintable() and value.strip() is value:
+        return value
     if isinstance(value, bool):
         return "ИСТИНА" if value else "ЛОЖЬ"
     if isinstance(value, datetime):

@@ -341,19 +341,18 @@ def _duplicates(form: Form, rows: list[dict[str, Any]], positions: Mapping[str, 
     if len(set(keys)) == len(keys):
         return
     seen: dict[tuple, int] = {}
+    shown: dict[tuple, str] = {}
+    first_key = key_columns[0]
+    column, col = form.column(first_key), positions[first_key]
     for key, row in zip(keys, rows):
         if None in key:
             continue  # an incomplete key is a required-cell problem, not a repeat
-        first = seen.setdefault(key, row["_row"])
-        if first != row["_row"]:
-            _duplicate(found, form, row, row["_row"], first, key_columns, positions)
-
-
-def _duplicate(found: _Findings, form: Form, row: dict, row_number: int, first: int, key_columns: tuple[str, ...],
-               positions: Mapping[str, int]) -> None:
-    shown = ", ".join(f"{found.labels[k]}: {display(row[k])}" for k in key_columns)
-    found.add("duplicate-row", row=row_number, column=form.column(key_columns[0]), col=positions[key_columns[0]],
-              first_row=first, keys=shown)
+        number = row["_row"]
+        first = seen.setdefault(key, number)
+        if first != number:
+            if key not in shown:
+                shown[key] = ", ".join(f"{found.labels[k]}: {display(row[k])}" for k in key_columns)
+            found.add("duplicate-row", row=number, column=column, col=col, first_row=first, keys=shown[key])
 
 
 # --- records --------------------------------------------------------------------------------------
