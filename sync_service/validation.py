@@ -40,7 +40,7 @@ from .reading import (READY_ROWS, RECORD_VALUE_COLUMN, Filled, fill_merges, find
 from .schema import Column, Expression, Form, Rule
 from .stores.base import Sheet
 
-__all__ = ["parse_form", "data_hash", "cell_finding"]
+__all__ = ["parse_form", "data_hash", "cell_finding", "compile_fast"]
 
 Evaluate = Callable[[Mapping[str, Any]], "float | None"]
 
