@@ -24,10 +24,7 @@ scenarios too: Svod must accept it.
 """
 from __future__ import annotations
 
-import calendar
-import csv
 import random
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -36,6 +33,9 @@ from typing import Any, Callable
 from . import demo_names as names
 from .layout import FIRST_DATA_ROW, HEADER_ROW, form_tab, head_tab
 from .model import Collection, PlanEvent, collection_key
+from .order.fpu import FpuEntry, read_fpu_file, sample_fpu_path
+from .provision import workbook_title
+from .registry import academic_year_of, default_deadline
 from .schema import Form, Schema
 from .stores.base import TabSpec, WorkbookStore
 
@@ -43,8 +43,6 @@ SCENARIOS = ("on_time", "late", "mistakes", "draft", "empty", "deleted_tab")
 HEAD_TITLE = "Настройки ОМО"
 Progress = Callable[[int, int, str], None]
 
-_FPU_FILE = Path(__file__).resolve().parent / "order" / "data" / "fpu_sample.csv"
-_UNSAFE = re.compile(r'[\\/:*?"<>|]+')
 
 
 @dataclass(frozen=True)
@@ -90,16 +88,6 @@ class DemoTab(TabSpec):
 
 # --- the plan -------------------------------------------------------------------------------------
 
-def academic_year_of(day: date) -> str:
-    start = day.year if day.month >= 9 else day.year - 1
-    return f"{start}/{start + 1}"
-
-
-def _month_end(month: int, academic_year: str) -> date:
-    year = int(academic_year[:4]) + (0 if month >= 9 else 1)
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
 def build_plan(schema: Schema, today: date) -> tuple[str, list[Collection], list[PlanEvent]]:
     """The current academic year's collections and plan events, deadlines on both sides of ``today``."""
     year = academic_year_of(today)
@@ -107,7 +95,7 @@ def build_plan(schema: Schema, today: date) -> tuple[str, list[Collection], list
     for form in schema.forms.values():
         for campaign in schema.campaigns if form.per_campaign else (None,):
             month = campaign.month if campaign else form.deadline_month
-            deadline = _month_end(month, year) if month else None
+            deadline = default_deadline(month, year) if month else None
             title = f"{form.title}: {campaign.title}" if campaign else form.title
             collections.append(Collection(collection_key(form, campaign), form, year, deadline, campaign, title))
     dated = sorted((c for c in collections if c.deadline), key=lambda c: (c.deadline, c.key))
@@ -119,7 +107,7 @@ def build_plan(schema: Schema, today: date) -> tuple[str, list[Collection], list
         last = dated[-1]
         collections[collections.index(last)] = replace(last, deadline=today + timedelta(days=14))
     collections.sort(key=lambda c: (c.deadline or date.max, c.key))
-    events = [PlanEvent(title, year, _month_end(month, year) - timedelta(days=9)) for month, title in names.PLAN_EVENTS]
+    events = [PlanEvent(title, year, default_deadline(month, year) - timedelta(days=9)) for month, title in names.PLAN_EVENTS]
     return year, collections, events
 
 
@@ -152,50 +140,15 @@ def school_names(count: int, rng: random.Random) -> list[str]:
     return result
 
 
-def workbook_title(code: str, name: str) -> str:
-    """«sch07 МБОУ СОШ №7»: characters not allowed in file names become spaces."""
-    return " ".join(_UNSAFE.sub(" ", f"{code} {name}").split())
-
-
 def _librarian(rng: random.Random) -> str:
     return f"{rng.choice(names.SURNAMES)} {rng.choice(names.FIRST_NAMES)} {rng.choice(names.PATRONYMICS)}"
 
 
 # --- the federal list sample ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Textbook:
-    code: str
-    title: str
-    authors: str
-    grades: tuple[int, ...]
-    publisher: str
-    valid_until: date | None
-    subject: str
-
-
-def _grades(text: str) -> tuple[int, ...]:
-    parts = [int(p) for p in re.findall(r"\d+", text)]
-    if not parts:
-        return ()
-    return tuple(range(parts[0], parts[-1] + 1))
-
-
-def load_textbooks(path: Path = _FPU_FILE) -> list[_Textbook]:
+def load_textbooks() -> list[FpuEntry]:
     """The entries of the shipped SAMPLE federal list (codes, titles, authors, publishers)."""
-    books = []
-    with open(path, encoding="utf-8") as handle:
-        lines = [line for line in handle if not line.startswith("#")]
-    for row in list(csv.reader(lines, delimiter=";"))[1:]:
-        if len(row) < 7 or not row[0].strip():
-            continue
-        until = None
-        if row[5].strip():
-            d, m, y = row[5].strip().split(".")
-            until = date(int(y), int(m), int(d))
-        books.append(_Textbook(row[0].strip(), row[1].strip(), row[2].strip(), _grades(row[3]), row[4].strip(),
-                               until, row[6].strip()))
-    return books
+    return read_fpu_file(sample_fpu_path()).entries
 
 
 # --- one school's figures -------------------------------------------------------------------------
@@ -258,10 +211,10 @@ def _provision(p: _Profile, rng: random.Random) -> list[list[Any]]:
     return rows
 
 
-def _umk(p: _Profile, books: list[_Textbook], rng: random.Random) -> list[list[Any]]:
+def _umk(p: _Profile, books: list[FpuEntry], rng: random.Random) -> list[list[Any]]:
     rows = []
     for grade in p.students:
-        by_subject: dict[str, _Textbook] = {}
+        by_subject: dict[str, FpuEntry] = {}
         for book in books:
             if grade in book.grades and book.subject and book.subject not in by_subject and rng.random() < 0.8:
                 by_subject[book.subject] = book
@@ -326,7 +279,7 @@ def _events(p: _Profile, collection: Collection, rng: random.Random) -> list[lis
     return sorted(rows, key=lambda r: r[0])
 
 
-def _order(p: _Profile, books: list[_Textbook], year: str, rng: random.Random) -> list[list[Any]]:
+def _order(p: _Profile, books: list[FpuEntry], year: str, rng: random.Random) -> list[list[Any]]:
     next_start = date(int(year[:4]) + 1, 9, 1)
     usable = [b for b in books if b.valid_until is None or b.valid_until >= next_start]
     rows = []
@@ -340,7 +293,7 @@ def _order(p: _Profile, books: list[_Textbook], year: str, rng: random.Random) -
     return sorted(rows, key=lambda r: (r[3], r[0]))
 
 
-def _exchange(p: _Profile, books: list[_Textbook], rng: random.Random) -> list[list[Any]]:
+def _exchange(p: _Profile, books: list[FpuEntry], rng: random.Random) -> list[list[Any]]:
     rows = []
     for book in rng.sample(books, k=rng.randint(2, 5)):
         kind = rng.choice(("Излишек", "Потребность"))
@@ -364,7 +317,7 @@ def _contests(p: _Profile, rng: random.Random) -> list[list[Any]]:
     return rows
 
 
-def form_data(collection: Collection, p: _Profile, books: list[_Textbook], today: date, rng: random.Random):
+def form_data(collection: Collection, p: _Profile, books: list[FpuEntry], today: date, rng: random.Random):
     """Correct data of one form: rows (table forms) or {column key: value} (record forms)."""
     key = collection.form.key
     builders = {
