@@ -18,6 +18,7 @@ with an ``order-duplicate`` warning and the consolidation sums the copies of suc
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Mapping
 
 from sync_service.checks import register
@@ -44,16 +45,17 @@ def suggestions_text(fpu: FpuIndex, title: str, grade: int | None) -> str:
     return "Похожие учебники в перечне: " + "; ".join(describe(e) for e in found) + "."
 
 
-def entry_problem(entry: FpuEntry | None, grade: Any, academic_year: str | None) -> str | None:
+def entry_problem(entry: FpuEntry | None, grade: Any, start: date | None) -> str | None:
     """Why an order line cannot go into the municipal order: the finding code, or None.
 
     The one rule shared by this check and the consolidation (which re-checks every line, so
-    that nothing invalid reaches a specification even from an old snapshot)."""
+    that nothing invalid reaches a specification even from an old snapshot). ``start`` is
+    1 September of the ordered year (:func:`~sync_service.order.fpu.order_year_start`)."""
     if entry is None:
         return "fpu-unknown-code"
     if isinstance(grade, int) and grade not in entry.grades:
         return "fpu-grade"
-    if academic_year and not entry.usable_on(order_year_start(academic_year)):
+    if start is not None and not entry.usable_on(start):
         return "fpu-expired"
     return None
 
@@ -67,6 +69,7 @@ def fpu_order(form: Form, result: FormResult, context: Mapping[str, Any]) -> lis
         return [make_finding("fpu-not-loaded", form=form.key, sheet=result.sheet)]
     year: str | None = context.get("academic_year")
     students: Mapping[int, int] = context.get("students_by_grade") or {}
+    start = order_year_start(year) if year else None
     findings: list[Finding] = []
 
     def at(code: str, row: dict, key: str, **params) -> None:
@@ -84,7 +87,7 @@ def fpu_order(form: Form, result: FormResult, context: Mapping[str, Any]) -> lis
                 at("fpu-suggest", row, "fpu_code", suggestions=suggestions_text(fpu, typed, grade))
             continue
         entry = fpu.get(code)
-        problem = entry_problem(entry, grade, year)
+        problem = entry_problem(entry, grade, start)
         if problem == "fpu-unknown-code":
             hint = " " + suggestions_text(fpu, typed, grade) if typed else ""
             at(problem, row, "fpu_code", code=code, suggestions=hint)

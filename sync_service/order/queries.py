@@ -1,0 +1,155 @@
+"""What the order pages, commands and consolidated tabs read from the database.
+
+The latest stored version of each school's textbook_order / textbook_exchange /
+textbook_provision tab, without the rows that have a blocking finding (the current
+findings of that school and collection), fed to the pure modules of this package.
+
+Which schools count:
+- the order takes the rows of schools that ticked «Готово» (status submitted, submitted
+  late, or returned — a returned order's valid rows still count); every school whose
+  order is not submitted or submitted late is listed as «не сдали заказ»;
+- provision and exchange take the valid rows of every school that typed anything (the
+  exchange has no deadline and is rarely ticked).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Mapping, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sync_service import db as m
+from sync_service.report import active_schools, facts_of
+from sync_service.status import RETURNED, STATUS_LABELS, SUBMITTED, SUBMITTED_LATE, status_of
+from sync_service.stores.base import TabSpec
+
+from .common import MissingSchool, SchoolRows, table_tab
+from .consolidate import ORDER_TAB, MunicipalOrder, build_order, order_tabs
+from .exchange import ExchangePlan, exchange_items, exchange_tab, propose, shortage_needs
+from .fpu import FpuIndex
+from .models import current_fpu, current_prices
+from .provision import ProvisionLine, provision_lines, provision_tab, shortages
+
+ORDER_FORM, EXCHANGE_FORM, PROVISION_FORM = "textbook_order", "textbook_exchange", "textbook_provision"
+DONE = (SUBMITTED, SUBMITTED_LATE)
+TICKED = (SUBMITTED, SUBMITTED_LATE, RETURNED)
+
+
+@dataclass
+class FormRows:
+    """One school's latest snapshot of one form."""
+
+    school: m.School
+    submission: m.Submission | None
+    rows: SchoolRows            # without the rows that have a blocking finding
+    status: str = ""
+
+
+def _collection(session: Session, academic_year: str, form: str) -> m.Collection | None:
+    return session.scalar(select(m.Collection).where(m.Collection.academic_year == academic_year,
+                                                     m.Collection.form == form)
+                          .order_by(m.Collection.in_plan.desc(), m.Collection.id).limit(1))
+
+
+def form_rows(session: Session, academic_year: str, form: str, *, statuses: Mapping[str, str] | None = None,
+              now: datetime | None = None) -> list[FormRows] | None:
+    """Every active school's latest rows of ``form`` (None when the form is not collected
+    this year). ``statuses`` (school code -> status) are the sync's; without them they are
+    computed for ``now``."""
+    collection = _collection(session, academic_year, form)
+    if collection is None:
+        return None
+    schools = active_schools(session)
+    submissions = {s.school_id: s for s in session.scalars(
+        select(m.Submission).where(m.Submission.collection_id == collection.id))}
+    versions = {}
+    if submissions:
+        query = (select(m.SubmissionVersion).join(m.Submission, m.Submission.id == m.SubmissionVersion.submission_id)
+                 .where(m.Submission.collection_id == collection.id,
+                        m.SubmissionVersion.version == m.Submission.version))
+        versions = {v.submission_id: v for v in session.scalars(query)}
+    blocked: dict[int, set[int]] = {}
+    for school_id, row in session.execute(
+            select(m.FindingRecord.school_id, m.FindingRecord.row)
+            .where(m.FindingRecord.collection_id == collection.id, m.FindingRecord.severity == "error",
+                   m.FindingRecord.row.is_not(None))):
+        blocked.setdefault(school_id, set()).add(row)
+    today = (now or datetime.now()).date()
+    result = []
+    for school in schools:
+        submission = submissions.get(school.id)
+        version = versions.get(submission.id) if submission else None
+        bad = blocked.get(school.id, set())
+        rows = [r for r in (version.rows if version else None) or [] if r.get("_row") not in bad]
+        status = (statuses or {}).get(school.code) or status_of(facts_of(submission), collection.deadline, today)
+        result.append(FormRows(school, submission, SchoolRows(school.code, school.name, rows), status))
+    return result
+
+
+def missing_schools(snapshots: Sequence[FormRows]) -> list[MissingSchool]:
+    return [MissingSchool(s.school.code, s.school.name, STATUS_LABELS.get(s.status, s.status))
+            for s in snapshots if s.status not in DONE]
+
+
+def load_order(session: Session, academic_year: str, *, statuses: Mapping[str, str] | None = None,
+               now: datetime | None = None, fpu: FpuIndex | None = None,
+               prices: Mapping[str, Decimal] | None = None) -> MunicipalOrder | None:
+    """The municipal order from the database; None when the list or the collection is missing."""
+    fpu = fpu or current_fpu(session)
+    snapshots = form_rows(session, academic_year, ORDER_FORM, statuses=statuses, now=now)
+    if fpu is None or snapshots is None:
+        return None
+    orders = [s.rows for s in snapshots if s.status in TICKED]
+    return build_order(orders, fpu, academic_year=academic_year,
+                       prices=prices if prices is not None else current_prices(session),
+                       missing=missing_schools(snapshots))
+
+
+def load_provision(session: Session, academic_year: str) -> list[ProvisionLine]:
+    snapshots = form_rows(session, academic_year, PROVISION_FORM) or []
+    return provision_lines([s.rows for s in snapshots])
+
+
+def load_exchange(session: Session, academic_year: str, fpu: FpuIndex | None = None,
+                  provision: Sequence[ProvisionLine] | None = None) -> ExchangePlan:
+    """Proposed transfers: the schools' offers and needs, then the provision shortages."""
+    fpu = fpu or current_fpu(session)
+    snapshots = form_rows(session, academic_year, EXCHANGE_FORM) or []
+    if provision is None:
+        provision = load_provision(session, academic_year)
+    return propose(exchange_items([s.rows for s in snapshots]), shortages=shortage_needs(shortages(provision)),
+                   fpu=fpu)
+
+
+def order_statuses(session: Session, academic_year: str, now: datetime) -> list[FormRows]:
+    """Each school's order snapshot and status today (for the page)."""
+    return form_rows(session, academic_year, ORDER_FORM, now=now) or []
+
+
+# --- the consolidated workbook ----------------------------------------------------------------
+
+def consolidated_tabs(session: Session, *, academic_year: str, statuses: Mapping[tuple[str, str], str],
+                      collections: Sequence[Any]) -> list[TabSpec]:
+    """«Заказ», «Заказ по школам», the specifications and distribution lists, «Обеспеченность»,
+    «Обмен» — for the forms that are collected this year."""
+    forms = {c.form.key: c.key for c in collections}
+    tabs: list[TabSpec] = []
+    fpu = current_fpu(session)
+    if ORDER_FORM in forms:
+        key = forms[ORDER_FORM]
+        by_school = {code: status for (code, collection), status in statuses.items() if collection == key}
+        order = load_order(session, academic_year, statuses=by_school, fpu=fpu) if fpu is not None else None
+        if order is not None:
+            tabs += order_tabs(order)
+        else:
+            tabs.append(table_tab(ORDER_TAB, [["⚠ Федеральный перечень учебников не загружен: заказ не сформирован. "
+                                               "Загрузите его командой «svod fpu import <файл>»."]], [], []))
+    lines = load_provision(session, academic_year) if PROVISION_FORM in forms else []
+    if PROVISION_FORM in forms:
+        tabs.append(provision_tab(lines, academic_year=academic_year))
+    if EXCHANGE_FORM in forms:
+        tabs.append(exchange_tab(load_exchange(session, academic_year, fpu, lines)))
+    return tabs
