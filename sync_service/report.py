@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from . import db as m
 from .findings import CODES
 from .schema import Form, Schema
-from .status import OVERDUE, STATUSES, Facts, rates, status_of
+from .status import OVERDUE, RETURNED, STATUSES, Facts, rates, status_of
 
 NO_FACTS = Facts(ready=False, errors=0, has_data=False, first_submitted_at=None)
 
@@ -103,11 +103,17 @@ def _collection_summary(collection: m.Collection, statuses: list[str]) -> dict:
     }
 
 
+# Runs that went through to the end: «partial» read what it could, which keeps the page fresh.
+COMPLETED_RUNS = ("ok", "partial")
+
+
 def last_sync(session: Session) -> dict | None:
-    """The newest sync run and the schools it could not read (codes only)."""
+    """The newest sync run, how long it took, and the schools it could not read (codes only)."""
     run = session.scalar(select(m.SyncRun).order_by(m.SyncRun.id.desc()).limit(1))
     if run is None:
         return None
+    success = run if run.status in COMPLETED_RUNS else session.scalar(
+        select(m.SyncRun).where(m.SyncRun.status.in_(COMPLETED_RUNS)).order_by(m.SyncRun.id.desc()).limit(1))
     failed = session.scalars(select(m.School.code).join(m.SyncOutcome, m.SyncOutcome.school_id == m.School.id)
                              .where(m.SyncOutcome.run_id == run.id, m.SyncOutcome.outcome == "failed")
                              .order_by(m.School.code))
@@ -115,6 +121,8 @@ def last_sync(session: Session) -> dict | None:
         "id": run.id,
         "started_at": iso(run.started_at),
         "finished_at": iso(run.finished_at),
+        "duration_seconds": (round((run.finished_at - run.started_at).total_seconds())
+                             if run.finished_at and run.started_at else None),
         "status": run.status,
         "trigger": run.trigger,
         "schools_total": run.schools_total,
@@ -125,6 +133,8 @@ def last_sync(session: Session) -> dict | None:
         "error": run.error,
         # The head's «Школы» tab holds names and e-mails: only how many findings it has.
         "head_findings": len(run.head_findings or []),
+        # The newest run that went through (ok or partial): how fresh the page is.
+        "last_success_at": iso(success.finished_at or success.started_at) if success else None,
     }
 
 
@@ -277,11 +287,7 @@ def collection_detail(session: Session, key: str, *, academic_year: str, now: da
         "schools": lines,
         "figures": consolidated_figures(form, [(v.rows, v.computed) for v in snapshots.values()]) if form else None,
         "history": {
-            "rates": [{"at": iso(s.at), "expected": s.expected, "reporting_rate": s.reporting_rate,
-                       "on_time_rate": s.on_time_rate}
-                      for s in session.scalars(select(m.RateSnapshot)
-                                               .where(m.RateSnapshot.collection_id == collection.id)
-                                               .order_by(m.RateSnapshot.at, m.RateSnapshot.id))],
+            "rates": _rate_snapshots(session, [collection.id]).get(collection.id, []),
             "submitted_by_day": submitted_by_day(
                 s.first_submitted_at for s in submissions.values() if s.first_submitted_at is not None),
         },
@@ -351,3 +357,142 @@ def submitted_by_day(moments: Iterable[datetime]) -> list[dict]:
         series.append({"date": day.isoformat(), "count": per_day[day], "total": total})
     return series
 
+
+
+# --- the rates over time ----------------------------------------------------------------------
+
+def _rate_snapshots(session: Session, collection_ids: list[int]) -> dict[int, list[dict]]:
+    """Collection id -> its rate snapshots, oldest first (one query for all)."""
+    if not collection_ids:
+        return {}
+    query = (select(m.RateSnapshot).where(m.RateSnapshot.collection_id.in_(collection_ids))
+             .order_by(m.RateSnapshot.at, m.RateSnapshot.id))
+    history: dict[int, list[dict]] = {}
+    for snapshot in session.scalars(query):
+        history.setdefault(snapshot.collection_id, []).append({
+            "at": iso(snapshot.at), "expected": snapshot.expected, "reporting_rate": snapshot.reporting_rate,
+            "on_time_rate": snapshot.on_time_rate})
+    return history
+
+
+def rate_history(session: Session, *, academic_year: str, now: datetime) -> dict[str, list[dict]]:
+    """Collection key -> its reporting and on-time rates after each sync that changed them
+    (``RateSnapshot``), for every collection of the plan, oldest first. ``now`` is unused
+    but keeps the signature of the other report functions."""
+    collections = plan_collections(session, academic_year)
+    history = _rate_snapshots(session, [c.id for c in collections])
+    return {c.key: history.get(c.id, []) for c in collections}
+
+
+# --- the plan as a calendar -----------------------------------------------------------------------
+
+MONTHS = ("Январь", "Февраль", "Март", "Апрель", "Май", "Июнь", "Июль", "Август", "Сентябрь", "Октябрь",
+          "Ноябрь", "Декабрь")
+
+
+def plan_calendar(session: Session, *, academic_year: str, now: datetime) -> dict:
+    """The association's plan for ``academic_year``: its meetings, seminars and campaigns
+    (``PlanEvent``) and the deadlines of its collections, month by month."""
+    events = session.scalars(select(m.PlanEvent).where(m.PlanEvent.academic_year == academic_year)
+                             .order_by(m.PlanEvent.date, m.PlanEvent.id))
+    items = [{"kind": "event", "date": iso(e.date), "title": e.title, "campaign": e.campaign or None,
+              "collection": None} for e in events]
+    items += [{"kind": "deadline", "date": iso(c.deadline), "title": c.title, "campaign": c.campaign,
+               "collection": c.key} for c in plan_collections(session, academic_year)]
+    return calendar_months(academic_year, items, now.date())
+
+
+def calendar_months(academic_year: str, items: list[dict], today: date) -> dict:
+    """Twelve months, September to August, each with its dated items in order and, in the
+    current month, a ``today`` item where today falls; undated items apart. Pure."""
+    first_year = int(academic_year.split("/")[0])
+    months = []
+    for i in range(12):
+        year, month = first_year + (8 + i) // 12, (8 + i) % 12 + 1
+        months.append({"year": year, "month": month, "title": f"{MONTHS[month - 1]} {year}",
+                       "current": (year, month) == (today.year, today.month),
+                       "past": (year, month) < (today.year, today.month), "entries": []})
+    index = {(entry["year"], entry["month"]): entry for entry in months}
+    undated, outside = [], []
+    for item in sorted(items, key=lambda item: (item["date"] or "", item["kind"] != "event", item["title"])):
+        if item["date"] is None:
+            undated.append(item)
+            continue
+        day = date.fromisoformat(item["date"])
+        entry = index.get((day.year, day.month))
+        (entry["entries"] if entry else outside).append({**item, "past": day < today})
+    current = index.get((today.year, today.month))
+    if current is not None:
+        position = sum(1 for item in current["entries"] if item["past"])
+        current["entries"].insert(position, {"kind": "today", "date": iso(today), "title": "Сегодня",
+                                           "campaign": None, "collection": None, "past": False})
+    return {"academic_year": academic_year, "today": iso(today), "months": months, "undated": undated,
+            "outside": outside}
+
+
+# --- filters and the list of debtors --------------------------------------------------------------
+
+def filter_report(report: dict, *, collection: str | None = None, status: str | None = None) -> dict:
+    """The report narrowed to one collection and/or the schools with a cell of ``status``
+    (among the collections shown). The rates stay the collection's own, over every school.
+    Unknown values narrow nothing. Pure."""
+    keys = [c["key"] for c in report["collections"]]
+    if collection in keys:
+        keys = [collection]
+    if status not in STATUSES:
+        status = None
+    shown = set(keys)
+    cells = [cell for cell in report["submissions"] if cell["collection"] in shown]
+    if status:
+        matching = {cell["school"] for cell in cells if cell["status"] == status}
+    else:
+        matching = {school["code"] for school in report["schools"]}
+    return {
+        **report,
+        "schools": [school for school in report["schools"] if school["code"] in matching],
+        "collections": [c for c in report["collections"] if c["key"] in shown],
+        "submissions": [cell for cell in cells if cell["school"] in matching],
+        "overdue": [o for o in report["overdue"] if o["collection"] in shown and o["school"] in matching
+                    and status in (None, OVERDUE)],
+    }
+
+
+def debtors(report: dict) -> list[dict]:
+    """The schools owing something: overdue and returned cells, grouped by school, the
+    longest overdue first. Names of schools and collections only, nothing personal. Pure."""
+    names = {school["code"]: school["name"] for school in report["schools"]}
+    collections = {c["key"]: c for c in report["collections"]}
+    days = {(o["school"], o["collection"]): o["days_overdue"] for o in report["overdue"]}
+    owing: dict[str, list[dict]] = {}
+    for cell in report["submissions"]:
+        if cell["status"] not in (OVERDUE, RETURNED) or cell["school"] not in names:
+            continue
+        collection = collections[cell["collection"]]
+        owing.setdefault(cell["school"], []).append({
+            "collection": collection["key"], "title": collection["title"], "deadline": collection["deadline"],
+            "status": cell["status"], "days_overdue": days.get((cell["school"], cell["collection"])),
+            "errors": cell["errors"]})
+    result = [{"school": code, "name": names[code], "items": sorted(
+        items, key=lambda item: (-(item["days_overdue"] or 0), item["deadline"] or ""))}
+        for code, items in owing.items()]
+    result.sort(key=lambda entry: (-(entry["items"][0]["days_overdue"] or 0), entry["name"], entry["school"]))
+    return result
+
+
+def debtors_text(report: dict, today: date) -> str:
+    """The debtors as plain text for a messenger: a line per school × collection, a
+    school's lines together. Pure."""
+    owing = debtors(report)
+    when = today.strftime("%d.%m.%Y")
+    if not owing:
+        return f"Должников на {when} нет."
+    lines = [f"Должники на {when}:"]
+    for entry in owing:
+        for item in entry["items"]:
+            if item["status"] == OVERDUE:
+                deadline = date.fromisoformat(item["deadline"]).strftime("%d.%m.%Y")
+                why = f"срок {deadline}, просрочено {item['days_overdue']} дн."
+            else:
+                why = "возвращён на исправление" + (f", ошибок: {item['errors']}" if item["errors"] else "")
+            lines.append(f"— {entry['name']}: {item['title']} ({why})")
+    return "\n".join(lines)

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, jsonify
+from flask import Blueprint, abort, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from sync_service.report import build_report, collection_detail, school_detail
+from sync_service.report import (
+    build_report, collection_detail, filter_report, plan_calendar, rate_history, school_detail,
+)
 
 from .status import read, svod
 
@@ -17,7 +19,19 @@ log = logging.getLogger("svod.web")
 
 @bp.route("/api/status")
 def status():
-    return jsonify(read(build_report))
+    """The report; ``?collection=`` and ``?status=`` narrow it as on the status page."""
+    return jsonify(filter_report(read(build_report), collection=request.args.get("collection") or None,
+                                 status=request.args.get("status") or None))
+
+
+@bp.route("/api/plan")
+def plan():
+    return jsonify(read(plan_calendar))
+
+
+@bp.route("/api/rates")
+def rates():
+    return jsonify(read(rate_history))
 
 
 @bp.route("/api/school/<code>")

@@ -6,9 +6,9 @@ nothing is told by colour or shape alone.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from itertools import count
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from markupsafe import Markup, escape
 
@@ -115,3 +115,85 @@ def chart_window(points: Sequence[tuple[date, int]], deadline: date | None, toda
     deadline) to today or the deadline, whichever is later."""
     anchors = [day for day, _ in points] + ([deadline] if deadline else []) + [today]
     return min(anchors) - timedelta(days=7), max(anchors)
+
+
+class RatePoint(NamedTuple):
+    """The rates of a collection from ``at`` on (until the next point)."""
+    at: datetime
+    reporting_rate: float
+    on_time_rate: float
+
+
+def _ru_day(day: date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def rate_chart(points: Sequence[RatePoint], *, start: date, end: date, title: str, small: bool = False,
+               deadline: date | None = None) -> Markup:
+    """The reporting rate (solid) and the on-time rate (dashed) over time, 0–100 %.
+
+    A rate holds until the next sync changes it (snapshots are only stored on change), so
+    both are drawn as steps carried on to ``end``. ``small`` is the size for the small
+    multiples of the status page: fewer ticks, no point markers."""
+    width, height = (300, 130) if small else (640, 240)
+    left, right, top, bottom = (34, 40, 10, 24) if small else (44, 56, 16, 34)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    first = min([start] + [p.at.date() for p in points])
+    last = max([end, first + timedelta(days=1)])
+    span = (last - first).days
+
+    def x(day: date) -> float:
+        return left + plot_w * (day - first).days / span
+
+    def y(value: float) -> float:
+        return top + plot_h * (1 - max(0.0, min(100.0, value)) / 100)
+
+    body = []
+    for value in ((0, 50, 100) if small else (0, 25, 50, 75, 100)):
+        body.append(f'<line class="{"axis" if value == 0 else "grid"}" x1="{left}" y1="{y(value):.1f}" '
+                    f'x2="{width - right}" y2="{y(value):.1f}"/>'
+                    f'<text class="tick" x="{left - 5}" y="{y(value) + 4:.1f}" text-anchor="end">{value}\u00a0%</text>')
+    for day, anchor in ((first, "start"), (last, "end")):
+        body.append(f'<text class="tick" x="{x(day):.1f}" y="{height - (8 if small else 12)}" '
+                    f'text-anchor="{anchor}">{_ru_day(day)}</text>')
+    if deadline is not None and first <= deadline <= last:
+        body.append(f'<line class="deadline" x1="{x(deadline):.1f}" y1="{top}" x2="{x(deadline):.1f}" '
+                    f'y2="{y(0):.1f}"/>')
+        if not small:
+            body.append(f'<text class="tick deadline-label" x="{x(deadline) + 4:.1f}" y="{top + 12}">'
+                        f'срок {_ru_day(deadline)}</text>')
+    if not points:
+        body.append(f'<text class="label" x="{left + plot_w / 2:.1f}" y="{top + plot_h / 2:.1f}" '
+                    f'text-anchor="middle">нет данных</text>')
+    for field, css in (("on_time_rate", "line line-on-time"), ("reporting_rate", "line")):
+        if not points:
+            break
+        values = [getattr(p, field) for p in points]
+        path = [f"M{x(points[0].at.date()):.1f},{y(values[0]):.1f}"]
+        for point, value in zip(points[1:], values[1:]):
+            path.append(f"H{x(point.at.date()):.1f}V{y(value):.1f}")
+        path.append(f"H{x(last):.1f}")
+        body.append(f'<path class="{css}" d="{"".join(path)}"/>')
+    if points:
+        final = points[-1]
+        body.append(f'<text class="value" x="{width - right + 4}" y="{y(final.reporting_rate) + 4:.1f}">'
+                    f'{escape(percent(final.reporting_rate))}</text>')
+        if not small:
+            for point in points:
+                body.append(f'<circle class="point" cx="{x(point.at.date()):.1f}" cy="{y(point.reporting_rate):.1f}" '
+                            f'r="3"><title>{_ru_day(point.at.date())}: сдали {escape(percent(point.reporting_rate))}, '
+                            f'вовремя {escape(percent(point.on_time_rate))}</title></circle>')
+    return _svg(width, height, title, rate_description(points, first, last), body,
+                "rate-chart small" if small else "rate-chart")
+
+
+def rate_description(points: Sequence[RatePoint], first: date, last: date) -> str:
+    """The chart in words: the rates now, and each change (the first and the last few when many)."""
+    if not points:
+        return f"С {_ru_day(first)} по {_ru_day(last)} данных о сдаче нет"
+    final = points[-1]
+    text = (f"С {_ru_day(first)} по {_ru_day(last)}: сейчас сдали {percent(final.reporting_rate)}, "
+            f"вовремя {percent(final.on_time_rate)}")
+    shown = list(points) if len(points) <= 8 else [*points[:3], None, *points[-4:]]
+    changes = ["…" if p is None else f"{_ru_day(p.at.date())} — {percent(p.reporting_rate)}" for p in shown]
+    return f"{text}. Изменения: " + "; ".join(changes)

@@ -17,6 +17,8 @@ The district at NOW = 22.11.2026 09:00 (academic year 2026/2027):
 
 sch03's workbook failed to be read in the last sync; sch09 is inactive, sch10 left the
 registry; a collection of another year and one dropped from the plan must not show.
+The plan has four dated events (one in August, before the year), one undated, and one
+of another year; staffing has two rate snapshots (25 % then 50 %).
 """
 from __future__ import annotations
 
@@ -196,6 +198,15 @@ def populate(session) -> None:
         outcome = "failed" if school == "sch03" else "read" if school == "sch01" else "unchanged"
         session.add(m.SyncOutcome(run_id=runs[1].id, school_id=schools[school].id, outcome=outcome,
                                   error="нет книги «sch03.xlsx»" if outcome == "failed" else None))
+    session.add_all([
+        m.PlanEvent(academic_year=YEAR, title="Заседание ОМО № 1: итоги года, план работы", date=date(2026, 8, 28)),
+        m.PlanEvent(academic_year=YEAR, title="Международный месячник школьных библиотек", date=date(2026, 10, 1),
+                    campaign="Месячник школьных библиотек"),
+        m.PlanEvent(academic_year=YEAR, title="Семинар «Обеспеченность учебниками»", date=date(2026, 11, 12)),
+        m.PlanEvent(academic_year=YEAR, title="Вебинар в Сферуме: ФПУ и заказ учебников", date=date(2026, 12, 10)),
+        m.PlanEvent(academic_year=YEAR, title="Консультации по запросу", date=None),
+        m.PlanEvent(academic_year="2025/2026", title="Заседание прошлого года", date=date(2026, 3, 1)),
+    ])
     for run, at, rate, on_time in ((runs[0], datetime(2026, 9, 26, 8), 25.0, 25.0),
                                    (runs[1], datetime(2026, 10, 4, 8), 50.0, 25.0)):
         session.add(m.RateSnapshot(run_id=run.id, collection_id=collections["staffing"].id, at=at, expected=4,

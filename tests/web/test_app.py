@@ -8,7 +8,7 @@ from flask import Blueprint
 from web import create_app, register_optional
 
 ROUTES = {"/", "/school/<code>", "/collection/<key>", "/api/status", "/api/school/<code>",
-          "/api/collection/<key>", "/healthz"}
+          "/api/collection/<key>", "/healthz", "/plan", "/debtors.txt", "/api/plan", "/api/rates"}
 
 
 def test_documented_routes_exist(app):

@@ -1,11 +1,11 @@
 """The SVG charts and the Russian number formats."""
-from datetime import date
+from datetime import date, datetime
 from xml.etree import ElementTree
 
 import pytest
 
-from web.charts import bar_chart, chart_window, percent, progress_chart, ru_number
-from web.status import plural, ru_date, ru_datetime
+from web.charts import RatePoint, bar_chart, chart_window, percent, progress_chart, rate_chart, ru_number
+from web.status import plural, ru_date, ru_datetime, ru_duration
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -76,3 +76,47 @@ def test_progress_chart_without_deadline_or_points():
                              title="Ход"))
     root = ElementTree.fromstring(svg)
     assert root.find(f"{SVG}desc").text == "Сдали 0 из 0; без срока"
+
+
+@pytest.mark.parametrize("seconds, shown", [(None, "—"), (0, "0 с"), (45, "45 с"), (60, "1 мин"), (65, "1 мин 5 с"),
+                                            (3600, "1 ч"), (3720, "1 ч 2 мин")])
+def test_ru_duration(seconds, shown):
+    assert ru_duration(seconds) == shown
+
+
+RATES = [RatePoint(datetime(2026, 9, 11, 8), 10.0, 10.0), RatePoint(datetime(2026, 9, 21, 8), 50.0, 40.0),
+         RatePoint(datetime(2026, 10, 1, 8), 75.0, 40.0)]
+
+
+def test_rate_chart_is_a_step_line_carried_to_the_end():
+    svg = str(rate_chart(RATES, start=date(2026, 9, 1), end=date(2026, 10, 11), deadline=date(2026, 9, 30),
+                         title="Кадры"))
+    root = ElementTree.fromstring(svg)
+    assert root.get("role") == "img" and root.find(f"{SVG}title").text == "Кадры"
+    assert root.find(f"{SVG}desc").text == ("С 01.09.2026 по 11.10.2026: сейчас сдали 75\u00a0%, вовремя 40\u00a0%. "
+                                            "Изменения: 11.09.2026 — 10\u00a0%; 21.09.2026 — 50\u00a0%; "
+                                            "01.10.2026 — 75\u00a0%")
+    # 40 days over 540 px from x=44; 0–100 % over 190 px from y=16
+    paths = {p.get("class"): p.get("d") for p in root.iter(f"{SVG}path")}
+    assert paths == {"line line-on-time": "M179.0,187.0H314.0V130.0H449.0V130.0H584.0",
+                     "line": "M179.0,187.0H314.0V111.0H449.0V63.5H584.0"}
+    assert [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "value"] == ["75\u00a0%"]
+    assert [c.find(f"{SVG}title").text for c in root.iter(f"{SVG}circle")][-1] == (
+        "01.10.2026: сдали 75\u00a0%, вовремя 40\u00a0%")
+    assert len([x for x in root.iter(f"{SVG}line") if x.get("class") == "deadline"]) == 1
+
+
+def test_small_rate_chart_and_a_long_history():
+    many = [RatePoint(datetime(2026, 9, day, 8), float(day), 0.0) for day in range(1, 13)]
+    root = ElementTree.fromstring(str(rate_chart(many, start=date(2026, 9, 1), end=date(2026, 9, 30), title="Т",
+                                                 small=True)))
+    assert root.get("class") == "chart rate-chart small" and list(root.iter(f"{SVG}circle")) == []
+    assert root.find(f"{SVG}desc").text.endswith(
+        "Изменения: 01.09.2026 — 1\u00a0%; 02.09.2026 — 2\u00a0%; 03.09.2026 — 3\u00a0%; …; 09.09.2026 — 9\u00a0%; "
+        "10.09.2026 — 10\u00a0%; 11.09.2026 — 11\u00a0%; 12.09.2026 — 12\u00a0%")
+
+
+def test_rate_chart_without_history():
+    root = ElementTree.fromstring(str(rate_chart([], start=date(2026, 9, 1), end=date(2026, 9, 1), title="Т")))
+    assert root.find(f"{SVG}desc").text == "С 01.09.2026 по 02.09.2026 данных о сдаче нет"
+    assert [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "label"] == ["нет данных"]

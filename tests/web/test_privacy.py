@@ -15,7 +15,8 @@ from sync_service.schema import load_schema
 
 SCHOOLS = ["sch01", "sch02", "sch03", "sch04", "sch09", "sch10", "nope"]
 COLLECTIONS = ["staffing", "textbook_provision", "event_report.month", "library_fund", "textbook_exchange", "nope"]
-URLS = (["/", "/api/status", "/healthz"]
+URLS = (["/", "/api/status", "/healthz", "/debtors.txt", "/plan", "/api/plan", "/api/rates", "/?status=returned",
+         "/debtors.txt?collection=staffing"]
         + [f"/school/{code}" for code in SCHOOLS] + [f"/api/school/{code}" for code in SCHOOLS]
         + [f"/collection/{key}" for key in COLLECTIONS] + [f"/api/collection/{key}" for key in COLLECTIONS])
 
