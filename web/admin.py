@@ -1,0 +1,183 @@
+"""The head's pages (signed in only): «Обновить сейчас», sync history, the configuration
+as the last sync read it, downloads, and the clock's job runs.
+
+Admin pages may show personal data (librarians' names and e-mails); public pages never do.
+The web app has no workbook store: «Обновить сейчас» makes one for its background sync.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+
+from flask import (Blueprint, current_app, flash, redirect, render_template, send_file, url_for)
+from sqlalchemy import func, select
+
+from jobs.models import OUTCOME_LABELS, JobRun
+from sync_service import db as m
+from sync_service.context import Svod, make_store
+from sync_service.report import plan_collections
+from sync_service.sync import SyncBusy, run_sync, sync_lock
+
+from .auth import check_csrf, login_required
+from .status import SYNC_LABELS
+
+log = logging.getLogger("svod.web.admin")
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(check_csrf)
+
+BUSY = "Синхронизация уже идёт: дождитесь её окончания и обновите страницу."
+TRIGGER_LABELS = {"clock": "по расписанию", "web": "кнопка «Обновить сейчас»", "cli": "команда svod sync",
+                  "run": "запуск make run"}
+SCHOOL_OUTCOMES = {"read": "прочитана", "unchanged": "без изменений", "failed": "ошибка"}
+JOB_LABELS = {"sync": "синхронизация", "reminders": "напоминания", "export": "выгрузка базы данных"}
+HISTORY_LIMIT = 50
+JOBS_LIMIT = 100
+
+
+def svod() -> Svod:
+    return current_app.extensions["svod"]
+
+
+@bp.app_context_processor
+def _labels() -> dict:
+    return {"sync_labels": SYNC_LABELS, "trigger_labels": TRIGGER_LABELS, "school_outcomes": SCHOOL_OUTCOMES,
+            "job_outcomes": OUTCOME_LABELS, "job_labels": JOB_LABELS}
+
+
+# --- the dashboard and «Обновить сейчас» ------------------------------------------------------------
+
+@bp.route("/")
+@login_required
+def index():
+    context = svod()
+    with context.db.session() as session:
+        runs = session.scalars(select(m.SyncRun).order_by(m.SyncRun.id.desc()).limit(5)).all()
+        jobs = session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(5)).all()
+    from jobs.export import newest_export
+
+    return render_template("admin/index.html", runs=runs, jobs=jobs, running=any(r.status == "running" for r in runs),
+                           consolidated=consolidated_info(context), export=newest_export(context.settings.export_dir))
+
+
+@bp.route("/sync", methods=["POST"])
+@login_required
+def sync_now():
+    if start_background_sync(current_app._get_current_object()):
+        flash("Синхронизация запущена. Обновите страницу через минуту, чтобы увидеть результат.", "ok")
+    else:
+        flash(BUSY, "error")
+    return redirect(url_for("admin.index"))
+
+
+def start_background_sync(app) -> bool:
+    """Start a sync in a thread of this process; False if one is already running anywhere."""
+    context: Svod = app.extensions["svod"]
+    try:
+        with sync_lock(context.settings.lock_file):
+            pass  # free right now; the thread takes it for real (a race ends as SyncBusy there)
+    except SyncBusy:
+        return False
+    thread = threading.Thread(target=_background_sync, args=(context,), name="svod-web-sync", daemon=True)
+    app.extensions["svod_admin_sync"] = thread
+    thread.start()
+    return True
+
+
+def _background_sync(context: Svod) -> None:
+    try:
+        if context.store is None:
+            context = dataclasses.replace(context, store=make_store(context.settings))
+        summary = run_sync(context, trigger="web")
+        log.info("sync from the admin page: %s", summary.status)
+    except SyncBusy:
+        log.info("sync from the admin page skipped: another one is running")
+    except Exception:  # the thread has nobody to tell but the log; the run row says the rest
+        log.exception("sync from the admin page failed")
+
+
+# --- sync history -------------------------------------------------------------------------------------
+
+@bp.route("/history")
+@login_required
+def history():
+    with svod().db.session() as session:
+        runs = session.scalars(select(m.SyncRun).order_by(m.SyncRun.id.desc()).limit(HISTORY_LIMIT)).all()
+    return render_template("admin/history.html", runs=runs)
+
+
+@bp.route("/history/<int:run_id>")
+@login_required
+def run_detail(run_id: int):
+    with svod().db.session() as session:
+        run = session.get(m.SyncRun, run_id)
+        if run is None:
+            return render_template("error.html", code=404, title="Нет такой синхронизации",
+                                   message=f"Синхронизации № {run_id} нет в истории."), 404
+        outcomes = session.execute(select(m.SyncOutcome, m.School).join(m.School, m.School.id == m.SyncOutcome.school_id)
+                                   .where(m.SyncOutcome.run_id == run_id).order_by(m.School.code)).all()
+    return render_template("admin/run.html", run=run, outcomes=outcomes)
+
+
+# --- configuration ---------------------------------------------------------------------------------------
+
+@bp.route("/config")
+@login_required
+def config():
+    context = svod()
+    with context.db.session() as session:
+        schools = session.scalars(select(m.School).order_by(m.School.in_registry.desc(), m.School.code)).all()
+        collections = plan_collections(session, context.academic_year)
+        events = session.scalars(select(m.PlanEvent).where(m.PlanEvent.academic_year == context.academic_year)
+                                 .order_by(m.PlanEvent.date, m.PlanEvent.id)).all()
+        synced_at = session.scalar(select(func.max(m.SyncRun.finished_at)))
+    return render_template("admin/config.html", schools=schools, collections=collections, events=events,
+                           settings=context.settings.public_dict(), academic_year=context.academic_year,
+                           synced_at=synced_at)
+
+
+# --- downloads ---------------------------------------------------------------------------------------------
+
+def consolidated_info(context: Svod) -> dict:
+    """Where the consolidated workbook is: a local file (xlsx) or a spreadsheet URL (google)."""
+    settings = context.settings
+    if settings.backend == "google":
+        ident = settings.consolidated_spreadsheet_id
+        return {"url": f"https://docs.google.com/spreadsheets/d/{ident}/edit" if ident else None, "path": None}
+    path = settings.workbooks_dir / settings.consolidated_workbook
+    return {"url": None, "path": path if path.is_file() else None}
+
+
+@bp.route("/download/consolidated")
+@login_required
+def download_consolidated():
+    info = consolidated_info(svod())
+    if info["url"]:
+        return redirect(info["url"])
+    if info["path"] is None:
+        flash("Сводной книги ещё нет: она появится после первой синхронизации.", "error")
+        return redirect(url_for("admin.index"))
+    return send_file(info["path"].resolve(), as_attachment=True, download_name=info["path"].name)
+
+
+@bp.route("/download/export")
+@login_required
+def download_export():
+    from jobs.export import export_database, newest_export
+
+    context = svod()
+    path = newest_export(context.settings.export_dir)
+    if path is None:
+        path = export_database(context.db, context.settings.export_dir, context.clock().date())
+    return send_file(path.resolve(), as_attachment=True, download_name=path.name)
+
+
+# --- the clock's job runs -------------------------------------------------------------------------------------
+
+@bp.route("/jobs")
+@login_required
+def jobs():
+    with svod().db.session() as session:
+        runs = session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(JOBS_LIMIT)).all()
+    return render_template("admin/jobs.html", runs=runs)
