@@ -72,10 +72,10 @@ def fpu_order(form: Form, result: FormResult, context: Mapping[str, Any]) -> lis
     start = order_year_start(year) if year else None
     findings: list[Finding] = []
 
-    def at(code: str, row: dict, key: str, **params) -> None:
+    def at(finding: str, row: dict, key: str, **params) -> None:
         if key not in result.positions:
             key = "fpu_code"
-        findings.append(cell_finding(form, result, code, row=row["_row"], column_key=key, **params))
+        findings.append(cell_finding(form, result, finding, row=row["_row"], column_key=key, **params))
 
     first: dict[tuple[str, int], dict] = {}
     totals: dict[tuple[str, int], int] = {}
@@ -90,18 +90,18 @@ def fpu_order(form: Form, result: FormResult, context: Mapping[str, Any]) -> lis
         problem = entry_problem(entry, grade, start)
         if problem == "fpu-unknown-code":
             hint = " " + suggestions_text(fpu, typed, grade) if typed else ""
-            at(problem, row, "fpu_code", code=code, suggestions=hint)
+            at(problem, row, "fpu_code", fpu_code=code, suggestions=hint)
             continue
         if problem == "fpu-grade":
-            at(problem, row, "grade", code=code, title=entry.title, grades=grades_text(entry.grades), grade=grade)
+            at(problem, row, "grade", fpu_code=code, title=entry.title, grades=grades_text(entry.grades), grade=grade)
         elif problem == "fpu-expired":
-            at(problem, row, "fpu_code", code=code, title=entry.title, order_year=order_year(year),
+            at(problem, row, "fpu_code", fpu_code=code, title=entry.title, order_year=order_year(year),
                valid_until=entry.valid_until.strftime("%d.%m.%Y"))
         if not typed and not (row.get("authors") or "").strip():
-            at("fpu-lookup", row, "title", code=code, title=entry.title, authors=entry.authors or "авторы не указаны",
+            at("fpu-lookup", row, "title", fpu_code=code, title=entry.title, authors=entry.authors or "авторы не указаны",
                publisher=entry.publisher, grades=grades_text(entry.grades))
         elif typed and not title_tokens(typed) & title_tokens(f"{entry.title} {entry.authors}"):
-            at("fpu-title-mismatch", row, "title", code=code, typed=typed, title=entry.title)
+            at("fpu-title-mismatch", row, "title", fpu_code=code, typed=typed, title=entry.title)
         if isinstance(grade, int) and problem is None:
             key = (entry.code, grade)
             copies = row.get("copies") if isinstance(row.get("copies"), int) else 0
@@ -111,12 +111,12 @@ def fpu_order(form: Form, result: FormResult, context: Mapping[str, Any]) -> lis
             else:
                 first[key] = row
     for row, earlier, key in repeats:
-        at("order-duplicate", row, "copies", code=key[0], grade=key[1], first_row=earlier["_row"], total=totals[key])
+        at("order-duplicate", row, "copies", fpu_code=key[0], grade=key[1], first_row=earlier["_row"], total=totals[key])
     _drop_repeat_errors(result, {row["_row"] for row, _, _ in repeats})
     for (code, grade), total in totals.items():
         pupils = students.get(grade)
         if isinstance(pupils, int) and pupils >= 0 and total > pupils * EXCESS:
-            at("order-exceeds-students", first[(code, grade)], "copies", copies=total, code=code, grade=grade,
+            at("order-exceeds-students", first[(code, grade)], "copies", copies=total, fpu_code=code, grade=grade,
                students=pupils)
     return findings
 

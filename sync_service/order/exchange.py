@@ -133,14 +133,14 @@ def allocate(supply: Mapping[str, int], demand: Mapping[str, int]) -> list[tuple
             if by_size.get(d[taker]):
                 move(by_size[d[taker]].pop(0), taker, d[taker])
     while s and d:
-        k = max(set(s) | set(d), key=lambda x: (s.get(x, 0) + d.get(x, 0), x))
+        k = min(set(s) | set(d), key=lambda x: (-s.get(x, 0) - d.get(x, 0), x))
         givers = [g for g in s if g != k]
         takers = [t for t in d if t != k]
         if k in d and givers:
-            giver = max(givers, key=lambda g: (s[g], g))
+            giver = min(givers, key=lambda g: (-s[g], g))
             move(giver, k, min(s[giver], d[k]))
         elif k in s and takers:
-            taker = max(takers, key=lambda t: (d[t], t))
+            taker = min(takers, key=lambda t: (-d[t], t))
             move(k, taker, min(s[k], d[taker]))
         else:
             break  # what is left is one school's own supply and demand

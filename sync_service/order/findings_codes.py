@@ -11,26 +11,26 @@ from sync_service.findings import ERROR, INFO, WARNING
 ORDER_CODES: dict[str, tuple[str, str, str]] = {
     # a school's order («Заказ учебников»), checked against the federal list
     "fpu-unknown-code": (
-        ERROR, "Кода {code} нет в действующем федеральном перечне учебников",
+        ERROR, "Кода {fpu_code} нет в действующем федеральном перечне учебников",
         "Исправьте код в ячейке {address}: возьмите его из перечня (ФПУ).{suggestions}"),
     "fpu-grade": (
-        ERROR, "Учебник {code} «{title}» — для {grades} кл., а указан {grade} класс",
+        ERROR, "Учебник {fpu_code} «{title}» — для {grades} кл., а указан {grade} класс",
         "Исправьте класс в ячейке {address} или выберите в перечне учебник для {grade} класса."),
     "fpu-expired": (
-        ERROR, "Учебник {code} «{title}» можно использовать только до {valid_until}, а заказ — на {order_year} учебный год",
+        ERROR, "Учебник {fpu_code} «{title}» можно использовать только до {valid_until}, а заказ — на {order_year} учебный год",
         "Замените учебник в строке {row} (код в ячейке {address}) на учебник из действующего перечня."),
     "order-duplicate": (
-        WARNING, "Учебник {code} для {grade} класса уже заказан в строке {first_row}; в общий заказ войдёт сумма: {total} экз.",
+        WARNING, "Учебник {fpu_code} для {grade} класса уже заказан в строке {first_row}; в общий заказ войдёт сумма: {total} экз.",
         "Объедините строки {first_row} и {row} в одну (ячейка {address}) или оставьте как есть — экземпляры сложатся."),
     "order-exceeds-students": (
-        WARNING, "Заказано {copies} экз. учебника {code} для {grade} класса, а обучающихся {grade}-х классов — {students}",
+        WARNING, "Заказано {copies} экз. учебника {fpu_code} для {grade} класса, а обучающихся {grade}-х классов — {students}",
         "Проверьте количество в ячейке {address}: заказ больше числа обучающихся более чем на 10 % "
         "(число обучающихся — из мониторинга обеспеченности). Если всё верно, оставьте как есть."),
     "fpu-title-mismatch": (
-        WARNING, "Название «{typed}» не похоже на учебник с кодом {code}: «{title}»",
+        WARNING, "Название «{typed}» не похоже на учебник с кодом {fpu_code}: «{title}»",
         "Проверьте код в ячейке {address}: в заказ попадёт учебник по коду — «{title}»."),
     "fpu-lookup": (
-        INFO, "{code}: «{title}», {authors}; {publisher}; {grades} кл.",
+        INFO, "{fpu_code}: «{title}», {authors}; {publisher}; {grades} кл.",
         "Справка: учебник найден по коду. Если это не тот учебник, исправьте код в ячейке {address}."),
     "fpu-suggest": (
         INFO, "Код ФПУ не указан. {suggestions}",
