@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import heapq
 import io
 import re
 from collections import defaultdict
@@ -489,9 +490,11 @@ class FpuIndex:
         self.version, self.source = version, source
         self._by_code = {e.code: e for e in self.entries}
         self._title_tokens: list[frozenset[str]] = []
+        self._normal: list[str] = []
         self._postings: dict[str, list[int]] = defaultdict(list)
         for i, entry in enumerate(self.entries):
             self._title_tokens.append(title_tokens(entry.title))
+            self._normal.append(normalized_title(entry.title))
             for token in title_tokens(f"{entry.title} {entry.authors}"):
                 self._postings[token].append(i)
 
@@ -530,11 +533,11 @@ class FpuIndex:
         folded = normalized_title(text)
 
         def score(i: int) -> tuple:
-            entry = self.entries[i]
-            overlap = hits[i] / len(wanted) + 0.5 * len(wanted & self._title_tokens[i]) / max(1, len(self._title_tokens[i]))
-            return (grade is not None and grade in entry.grades, round(overlap, 3), entry.code)
+            titled = self._title_tokens[i]
+            overlap = hits[i] / len(wanted) + 0.5 * len(wanted & titled) / max(1, len(titled))
+            return (grade is not None and grade in self.entries[i].grades, round(overlap, 3), -i)
 
-        ranked = sorted((i for i, n in hits.items() if n >= needed), key=score, reverse=True)[: limit * 5]
-        ranked.sort(key=lambda i: (score(i)[:2], difflib.SequenceMatcher(
-            None, folded, normalized_title(self.entries[i].title)).ratio()), reverse=True)
-        return [self.entries[i] for i in ranked[:limit]]
+        best = heapq.nlargest(limit * 3, ((score(i), i) for i, n in hits.items() if n >= needed))
+        best.sort(key=lambda item: (item[0][:2], difflib.SequenceMatcher(
+            None, folded, self._normal[item[1]]).quick_ratio()), reverse=True)
+        return [self.entries[i] for _, i in best[:limit]]
