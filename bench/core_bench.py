@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sync_service.consolidate import SchoolLine, Snapshot, consolidated_tabs  # noqa: E402
 from sync_service.layout import form_tab  # noqa: E402
 from sync_service.registry import default_collections  # noqa: E402
+from sync_service.runtime import paused_gc  # noqa: E402
 from sync_service.schema import Column, Form, load_schema  # noqa: E402
 from sync_service.status import Facts, status_of  # noqa: E402
 from sync_service.stores.base import Sheet  # noqa: E402
@@ -60,16 +61,26 @@ def cell(column: Column, rng: random.Random, row: int):
         return f"lib{row}@school.example.ru"
     if kind == "phone":
         return f"+7 (9{rng.randint(10, 99)}) {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}"
-    if kind == "fpu_code":
-        return f"1.1.{rng.randint(1, 3)}.{rng.randint(1, 9)}.{rng.randint(1, 9)}.{row % 9 + 1}"
+    if kind == "fpu_code":  # unique within a school's tab, as real codes are
+        return f"1.1.{row // 81 % 3 + 1}.{row // 9 % 9 + 1}.{row % 9 + 1}.{rng.randint(1, 9)}"
+    if column.pattern:  # a name: letters only
+        return rng.choice(NAMES) + " " + rng.choice(NAMES)
     return f"Текст {row} {column.label}"
 
 
-def consistent(form: Form, values: dict, rng: random.Random) -> dict:
+NAMES = ["Иванова", "Петрова", "Сидорова", "Анна", "Ольга", "Мария", "Николаевна", "Сергеевна"]
+
+
+SUBJECTS = load_schema().lists["subjects"]
+
+
+def consistent(form: Form, values: dict, rng: random.Random, row: int) -> dict:
     """Make a generated row obey the form's rules, as most schools' rows do."""
     if form.key == "textbook_provision":
         values["copies"] = max(0, values["students"] - rng.randint(0, 3))
         values["provision"] = None
+        # one row per grade and subject, as the form asks
+        values["grade"], values["subject"] = divmod(row, len(SUBJECTS))[0] % 11 + 1, SUBJECTS[row % len(SUBJECTS)]
     elif form.key == "staffing":
         values["experience_library"] = min(values["experience_library"], values["experience_total"])
     elif form.shape == "record":
@@ -95,12 +106,12 @@ def school_sheet(form: Form, tab: str, rng: random.Random, collection) -> Sheet:
     rows = [list(r) for r in spec.rows]
     rows[1][1] = True
     if form.shape == "record":
-        values = consistent(form, {c.key: cell(c, rng, 1) for c in form.columns}, rng)
+        values = consistent(form, {c.key: cell(c, rng, 1) for c in form.columns}, rng, 0)
         for row, column in zip(rows[4:], form.columns):
             row[1] = typed_like_a_person(column, values[column.key], rng)
     else:
         for n in range(TABLE_ROWS.get(form.key, 20)):
-            values = consistent(form, {c.key: cell(c, rng, n) for c in form.columns}, rng)
+            values = consistent(form, {c.key: cell(c, rng, n) for c in form.columns}, rng, n)
             row = [typed_like_a_person(c, values[c.key], rng) for c in form.columns]
             if rng.random() < 0.01:  # a typical mistake now and then
                 row[rng.randrange(len(row))] = "нет данных"
@@ -119,6 +130,11 @@ def generate(schema, schools: int, seed: int):
 
 
 def run_svod(collections, district):
+    with paused_gc():  # as the sync does
+        return _run_svod(collections, district)
+
+
+def _run_svod(collections, district):
     snapshots, statuses = {}, {}
     rows = 0
     for code, _name, sheets in district:
@@ -190,13 +206,13 @@ def peak_rss_mib() -> float:
 def measure(label: str, fn, *args):
     """Wall time of ``fn`` (not slowed by memory tracing: memory is the process's peak RSS)."""
     gc.collect()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = fn(*args)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     rows = result[0] if isinstance(result, tuple) else result
-    print(f"{label:<28} {rows:>9} rows  {seconds:8.2f} s  {rows / seconds:>10.0f} rows/s  "
-          f"peak RSS so far {peak_rss_mib():7.0f} MiB", flush=True)
-    return rows / seconds
+    print(f"{label:<28} {rows:>8} rows  wall {seconds:6.2f} s  cpu {cpu:6.2f} s  "
+          f"{rows / cpu:>8.0f} rows per cpu-second  peak RSS so far {peak_rss_mib():5.0f} MiB", flush=True)
+    return rows / cpu
 
 
 def main() -> None:
@@ -212,7 +228,8 @@ def main() -> None:
     svod_peak = peak_rss_mib()
     if not args.skip_frictionless:
         frictionless_rate = measure("frictionless validate", run_frictionless, collections, district)
-        print(f"speed-up: {svod_rate / frictionless_rate:.1f}× (target ≥ 10×)")
+        # CPU time, not wall time: a shared machine's load would otherwise decide the ratio.
+        print(f"speed-up (rows per cpu-second): {svod_rate / frictionless_rate:.1f}× (target ≥ 10×)")
     print(f"peak RSS of Svod's run (incl. the generated data): {svod_peak:.0f} MiB (target < 1024 MiB)")
 
 

@@ -3,6 +3,7 @@ totals, and «Статус сдачи». Pure: stored snapshots in, :class:`TabS
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 from datetime import date
 from typing import Any, Mapping, Sequence
 
@@ -39,38 +40,45 @@ def _as_date(value: Any) -> Any:
     return value
 
 
-def _nth(values: Sequence[Any] | None, index: int) -> Any:
-    return values[index] if values and index < len(values) else None
-
-
 def collection_tab(collection: Collection, schools: Sequence[SchoolLine], snapshots: Mapping[str, Snapshot],
                    statuses: Mapping[str, str]) -> TabSpec:
     """One collection: school code and name first, then the form's columns and computed values."""
     form = collection.form
     keys = [c.key for c in form.columns]
-    date_keys = {c.key for c in form.columns if c.type == "date"}
     computed = list(form.computed)
     header = ["Код школы", "Школа", "Статус", *(c.label for c in form.columns), *(c.label for c in computed)]
     rows: list[list[Any]] = [header]
     totals: dict[str, float] = {key: 0 for key in form.numeric_keys}
+    getter = itemgetter(*keys)
+    date_columns = [i for i, c in enumerate(form.columns) if c.type == "date"]
+    numeric_columns = [(i, key) for i, key in enumerate(keys) if key in totals]
     counted = False
     for school in schools:
         snapshot = snapshots.get(school.code)
-        status = STATUS_LABELS.get(statuses.get(school.code, ""), "")
         if snapshot is None or not snapshot.rows:
             continue
+        prefix = [school.code, school.name, STATUS_LABELS.get(statuses.get(school.code, ""), "")]
+        if form.shape == "record":
+            record_extra = [snapshot.computed.get(c.key) for c in computed]
+        else:
+            per_row = [snapshot.computed.get(c.key) or () for c in computed]
         for index, row in enumerate(snapshot.rows):
-            values = [_as_date(row.get(key)) if key in date_keys else row.get(key) for key in keys]
-            if form.shape == "record":
-                extra = [snapshot.computed.get(c.key) for c in computed]
-            else:
-                extra = [_nth(snapshot.computed.get(c.key), index) for c in computed]
-            rows.append([school.code, school.name, status, *values, *extra])
-            for key in totals:
-                value = row.get(key)
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                values = list(getter(row)) if len(keys) > 1 else [row[keys[0]]]
+            except KeyError:  # a snapshot stored before a column was added to the form
+                values = [row.get(key) for key in keys]
+            for i in date_columns:
+                values[i] = _as_date(values[i])
+            for i, key in numeric_columns:
+                value = values[i]
+                if value.__class__ is int or value.__class__ is float:
                     totals[key] += value
                     counted = True
+            if form.shape == "record":
+                extra = record_extra
+            else:
+                extra = [column[index] if index < len(column) else None for column in per_row]
+            rows.append(prefix + values + extra)
     if counted:
         # District ratios come from district totals (Σloans ÷ Σreaders), never from averaging schools.
         total_row = [TOTAL_LABEL, "", ""] + [totals.get(key, "") if key in totals else "" for key in keys]

@@ -35,6 +35,7 @@ from .findings import Finding, make_finding
 from .layout import CHECK_TAB
 from .model import Collection, FormResult, SchoolEntry
 from .registry import Registry, read_registry
+from .runtime import paused_gc
 from .status import Facts, first_submission, rates, status_of
 from .stores.base import StoreError, Workbook, WorkbookChanged, WorkbookUnavailable
 from .validation import data_hash, parse_form
@@ -99,7 +100,7 @@ def workbook_hash(workbook: Workbook) -> str:
 
 def run_sync(svod: Svod, *, trigger: str = "cli", force: bool = False, progress: Progress | None = None) -> SyncSummary:
     """Run one sync under the lock. Raises :class:`SyncBusy` if one is already running."""
-    with sync_lock(svod.settings.lock_file):
+    with sync_lock(svod.settings.lock_file), paused_gc():
         return _Run(svod, trigger=trigger, force=force, progress=progress).execute()
 
 
