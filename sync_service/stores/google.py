@@ -267,13 +267,22 @@ def tab_requests(tab: TabSpec, sheet_id: int, *, new: bool, roomy: bool = False)
     row_data = [{"values": [cell_data(v, bold=i in bold) for v in line]} for i, line in enumerate(tab.rows, start=1)]
     span = dict(whole) if not new else {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": max(1, len(row_data)),
                                         "startColumnIndex": 0, "endColumnIndex": columns}
+    if not new:
+        requests.append({"unmergeCells": {"range": whole}})
     if row_data or not new:
         requests.append({"updateCells": {"range": span, "rows": row_data,
                                          "fields": "userEnteredValue,userEnteredFormat,dataValidation"}})
+    # Merged cells (a demo tab carries the librarian's merges; TabSpec itself has none).
+    for top, left, bottom, right in getattr(tab, "merges", ()):
+        requests.append({"mergeCells": {"mergeType": "MERGE_ALL", "range": {
+            "sheetId": sheet_id, "startRowIndex": top - 1, "endRowIndex": bottom,
+            "startColumnIndex": left - 1, "endColumnIndex": right}}})
+    # Column formats cover the rows written here: Google recognises dates, percentages and
+    # numbers as people type them, and formatting a thousand empty rows makes every read heavier.
     first_data = tab.frozen_rows or (max(bold) if bold else 0)
-    for column, excel in sorted(tab.number_formats.items()):
+    for column, excel in sorted(tab.number_formats.items()) if len(tab.rows) > first_data else ():
         requests.append({"repeatCell": {
-            "range": {"sheetId": sheet_id, "startRowIndex": first_data, "endRowIndex": rows,
+            "range": {"sheetId": sheet_id, "startRowIndex": first_data, "endRowIndex": len(tab.rows),
                       "startColumnIndex": column - 1, "endColumnIndex": column},
             "cell": {"userEnteredFormat": {"numberFormat": number_format(excel)}},
             "fields": "userEnteredFormat.numberFormat"}})
@@ -481,10 +490,10 @@ class GoogleStore(WorkbookStore):
         requests: list[dict] = []
         added: dict[str, SheetRef] = {}
         taken = {ref.sheet_id for ref in (layout or {}).values()}
+        ordered: dict[str, TabSpec] = {}
         for tab in [*tabs, *list_tabs(tabs)]:
-            key = _norm(tab.title)
-            if key in added:
-                continue
+            ordered[_norm(tab.title)] = tab  # of two tabs with one title the later wins, as in the xlsx store
+        for key, tab in ordered.items():
             existing = layout.get(key) if layout is not None else SheetRef(stable_sheet_id(tab.title), tab.title)
             if existing is not None:
                 if replace:
