@@ -195,7 +195,7 @@ def _from_json(table: Table, row: dict) -> dict:
 
 
 def _sqlite_rows(path: Path, known: list[Table]) -> Iterator[tuple[Table, Iterable[dict]]]:
-    engine = create_engine(f"sqlite:///{path}?mode=ro", connect_args={"uri": True})
+    engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")  # read-only: never touch the backup
     try:
         with engine.connect() as source:
             present = inspect(source)
