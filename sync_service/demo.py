@@ -620,17 +620,22 @@ def corrupt_workbook(store: WorkbookStore, workbook_id: str) -> bool:
 
 def generate_demo(store: WorkbookStore, schema: Schema, *, schools: int = 24, seed: int = 1, today: date,
                   progress: Progress | None = None) -> DemoDistrict:
-    """Create the demo district in ``store``: ``schools`` school workbooks and the head's."""
+    """Create the demo district in ``store``: ``schools`` active schools' workbooks and the head's.
+
+    From 8 schools on, the registry also lists one school more that is closed («Активна»: нет),
+    so that the demo shows how the head retires a school without deleting its row.
+    """
     if schools < 1:
         raise ValueError("a district needs at least one school")
     rng = random.Random(seed)
     year, collections, events = build_plan(schema, today)
     books = load_textbooks()
-    width = max(2, len(str(schools)))
-    codes = [f"sch{n:0{width}d}" for n in range(1, schools + 1)]
+    listed = schools + (1 if schools >= 8 else 0)
+    width = max(2, len(str(listed)))
+    codes = [f"sch{n:0{width}d}" for n in range(1, listed + 1)]
     school_list = []
-    inactive = set(rng.sample(codes[6:], k=min(2 if schools >= 15 else 1, max(0, schools - 8)))) if schools >= 8 else set()
-    for code, name in zip(codes, school_names(schools, rng)):
+    inactive = set(codes[schools:])
+    for code, name in zip(codes, school_names(listed, rng)):
         librarian = _librarian(rng)
         email = f"{names.translit(librarian.split()[0])}.{code}@school.example"
         school_list.append(DemoSchool(code, name, librarian, email, "", code not in inactive))
@@ -646,7 +651,7 @@ def generate_demo(store: WorkbookStore, schema: Schema, *, schools: int = 24, se
     corrupt = [spare[-1]] if schools >= 20 and len(spare) > 1 else []
 
     district = DemoDistrict(f"{HEAD_TITLE}.xlsx", year, today, [], collections, events, scenarios, {}, corrupt)
-    total = schools + 1
+    total = listed + 1
     pending = list(MISTAKES)
     for done, school in enumerate(school_list, start=1):
         school_rng = random.Random(f"{seed}:{school.code}")

@@ -52,11 +52,12 @@ def test_same_seed_same_bytes_other_seed_other_district(tmp_path, schema):
 def test_schools_and_head_workbook(district, schema):
     made, store, calls = district
     assert made.head_workbook_id == "Настройки ОМО.xlsx"
-    assert made.school_codes == [f"sch{n:02d}" for n in range(1, 25)]
-    assert len({s.name for s in made.schools}) == 24
-    assert 1 <= sum(not s.active for s in made.schools) <= 2
+    # 24 active schools and one closed school still listed in the registry
+    assert made.school_codes == [f"sch{n:02d}" for n in range(1, 26)]
+    assert len({s.name for s in made.schools}) == 25
+    assert [s.code for s in made.schools if not s.active] == ["sch25"]
     assert {w.id for w in store.list_workbooks()} == {made.head_workbook_id} | {s.workbook_id for s in made.schools}
-    assert calls[-1] == (25, 25, "Настройки ОМО") and len(calls) == 25
+    assert calls[-1] == (26, 26, "Настройки ОМО") and len(calls) == 26
     registry = read_registry(store.read(made.head_workbook_id), schema, academic_year="2026/2027")
     assert not [f for f in registry.findings if f.blocking]
     assert [s.code for s in registry.schools] == made.school_codes
