@@ -39,19 +39,12 @@ def missing_line(missing: Sequence[MissingSchool], what: str = "не сдали 
     return [[f"⚠ {what[0].upper()}{what[1:]} ({len(missing)}): {names}"]]
 
 
-def safe_tab_title(prefix: str, name: str, taken: set[str] | None = None) -> str:
-    """``prefix + name`` within 31 characters, without []:*?/\\, unique among ``taken``."""
+def safe_tab_title(prefix: str, name: str) -> str:
+    """``prefix + name`` within 31 characters and without []:*?/\ (names are made unique
+    before: see ``consolidate.short_publisher``)."""
     name = _TAB_FORBIDDEN.sub("-", name).strip()
     room = TAB_LIMIT - len(prefix)
-    title = prefix + (name if len(name) <= room else name[: room - 1] + "…")
-    n = 2
-    while taken is not None and title in taken:
-        suffix = f" {n}"
-        base = name[: room - len(suffix)]
-        title, n = prefix + base + suffix, n + 1
-    if taken is not None:
-        taken.add(title)
-    return title
+    return prefix + (name if len(name) <= room else name[: room - 1] + "…")
 
 
 def money(value: Decimal | None) -> float | None:

@@ -32,7 +32,6 @@ ORDER_TAB = "Заказ"
 ORDER_LINES_TAB = "Заказ по школам"
 SPEC_PREFIX = "Спецификация — "
 DISTRIBUTION_PREFIX = "Разнарядка — "
-EXPORT_PREFIX = "Спецификация — "
 SHORT_LIMIT = 31 - max(len(SPEC_PREFIX), len(DISTRIBUTION_PREFIX))  # 16 characters
 
 
@@ -356,7 +355,7 @@ def order_tabs(order: MunicipalOrder) -> list[TabSpec]:
 
 def export_title(order: MunicipalOrder, pub: PublisherOrder) -> str:
     """«Спецификация — Просвещение — 2027-2028» (no «/» in a file name)."""
-    return f"{EXPORT_PREFIX}{pub.short} — {order.order_year.replace('/', '-')}"
+    return f"{SPEC_PREFIX}{pub.short} — {order.order_year.replace('/', '-')}"
 
 
 def export_publishers(order: MunicipalOrder, store: WorkbookStore) -> list[str]:
@@ -380,7 +379,7 @@ def stale_exports(order: MunicipalOrder, store: WorkbookStore) -> list[str]:
     suffix = f" — {order.order_year.replace('/', '-')}"
     current = {export_title(order, pub) for pub in order.publishers}
     return [info.id for info in store.list_workbooks()
-            if info.title.startswith(EXPORT_PREFIX) and info.title.endswith(suffix) and info.title not in current]
+            if info.title.startswith(SPEC_PREFIX) and info.title.endswith(suffix) and info.title not in current]
 
 
 # --- the sync's entry point ------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from sync_service.cells import Failure, fold, parse_value
 from sync_service.findings import Finding, a1, make_finding
-from sync_service.reading import label_key
+from sync_service.reading import fill_merges, label_key
 from sync_service.schema import Column
 from sync_service.stores.base import Sheet
 
@@ -203,23 +203,8 @@ def _grid(sheet: Sheet, *, horizontal: bool) -> list[list[Any]]:
     """The values with merged ranges filled in. Vertical merges (a publisher over several
     rows) apply to every row; one-row merges (a section title over the whole width) are
     filled only where ``horizontal`` (the header)."""
-    rows = [list(r) for r in sheet.rows]
-    for first_row, first_col, last_row, last_col in sheet.merges:
-        if not horizontal and last_row == first_row:
-            continue
-        if first_row > len(rows):
-            continue
-        anchor = rows[first_row - 1]
-        value = anchor[first_col - 1] if first_col - 1 < len(anchor) else None
-        if value is None:
-            continue
-        for r in range(first_row, min(last_row, len(rows)) + 1):
-            line = rows[r - 1]
-            if len(line) < last_col:
-                line.extend([None] * (last_col - len(line)))
-            for c in range(first_col, last_col + 1):
-                line[c - 1] = value
-    return rows
+    merges = sheet.merges if horizontal else [m for m in sheet.merges if m[2] > m[0]]
+    return fill_merges(Sheet(sheet.title, sheet.rows, merges)).rows
 
 
 def _match_row(line: Sequence[Any], fields: Sequence[tuple[str, Matcher]]) -> dict[str, list[int]]:

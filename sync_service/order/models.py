@@ -21,8 +21,8 @@ from sync_service.db import Base, utcnow
 from .fpu import FpuEntry, FpuIndex
 
 
-class FpuList(Base):
-    __tablename__ = "fpu_lists"
+class _Version:
+    """What a version of a list records: when, from which file, how many rows, its digest."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, unique=True)
@@ -31,6 +31,10 @@ class FpuList(Base):
     entries: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class FpuList(_Version, Base):
+    __tablename__ = "fpu_lists"
 
 
 class FpuEntryRecord(Base):
@@ -48,17 +52,10 @@ class FpuEntryRecord(Base):
     subject: Mapped[str] = mapped_column(String(200), default="")
 
 
-class PriceList(Base):
+class PriceList(_Version, Base):
     __tablename__ = "price_lists"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, unique=True)
-    imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    source: Mapped[str] = mapped_column(String(500), default="")
     publisher: Mapped[str] = mapped_column(String(300), default="")  # "" when it covers several
-    entries: Mapped[int] = mapped_column(Integer, default=0)
-    sha256: Mapped[str] = mapped_column(String(64))
-    active: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class PriceEntryRecord(Base):

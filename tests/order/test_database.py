@@ -1,7 +1,7 @@
 """Versions of the list and prices in SQLite, the queries, the commands and the pages."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import openpyxl
@@ -13,7 +13,7 @@ from sync_service.order import commands
 from sync_service.order.consolidate import derived_tabs
 from sync_service.order.fpu import sample_fpu_path, sample_prices_path
 from sync_service.order.models import FpuList, current_fpu, current_prices, fpu_versions, import_fpu, import_prices
-from sync_service.order.queries import load_exchange, load_order
+from sync_service.order.queries import load_order
 
 
 def test_migration_creates_the_tables(database):
