@@ -40,7 +40,7 @@ def missing_line(missing: Sequence[MissingSchool], what: str = "не сдали 
 
 
 def safe_tab_title(prefix: str, name: str) -> str:
-    """``prefix + name`` within 31 characters and without []:*?/\ (names are made unique
+    r"""``prefix + name`` within 31 characters and without []:*?/\ (names are made unique
     before: see ``consolidate.short_publisher``)."""
     name = _TAB_FORBIDDEN.sub("-", name).strip()
     room = TAB_LIMIT - len(prefix)
