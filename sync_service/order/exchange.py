@@ -144,12 +144,13 @@ def allocate(supply: Mapping[str, int], demand: Mapping[str, int]) -> list[tuple
             move(k, taker, min(s[k], d[taker]))
         else:
             break  # what is left is one school's own supply and demand
-    while s and d and _augment(s, d, flow, set(supply) | set(demand)):
+    schools = sorted(set(supply) | set(demand))   # a fixed order: the same proposal at every run
+    while s and d and _augment(s, d, flow, schools):
         pass
     return [(giver, taker, copies) for (giver, taker), copies in flow.items() if copies > 0]
 
 
-def _augment(s: dict[str, int], d: dict[str, int], flow: dict[tuple[str, str], int], schools: set[str]) -> bool:
+def _augment(s: dict[str, int], d: dict[str, int], flow: dict[tuple[str, str], int], schools: list[str]) -> bool:
     """One augmenting path giver → taker (← giver → taker)… in the residual graph; False if none."""
     came: dict[tuple[str, str], tuple[str, str] | None] = {("g", g): None for g in s}
     queue = list(came)
