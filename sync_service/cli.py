@@ -53,9 +53,24 @@ def cmd_demo_data(args: argparse.Namespace, svod: Svod) -> int:
     printer = _progress_printer("Демо-район")
     district = generate_demo(store, svod.schema, schools=args.schools, seed=args.seed, today=today,
                              progress=lambda done, total, name: printer(done, total, name, ""))
+    load_sample_lists(svod)
     print(f"Демо-район: школ {args.schools}, книги в {args.out or svod.settings.workbooks_dir}")
     print(district.head_workbook_id)
     return 0
+
+
+def load_sample_lists(svod: Svod) -> None:
+    """The demo's orders use the shipped sample federal list (and prices): load them once."""
+    from .order.commands import fpu_import
+    from .order.fpu import sample_fpu_path, sample_prices_path
+    from .order.models import current_fpu
+
+    svod.db.upgrade()
+    with svod.db.session() as session:
+        loaded = current_fpu(session) is not None
+    if not loaded:
+        print(fpu_import(svod.db, sample_fpu_path()))
+        print(fpu_import(svod.db, sample_prices_path(), prices=True))
 
 
 def cmd_init(args: argparse.Namespace, svod: Svod) -> int:
@@ -109,8 +124,8 @@ def render_status_table(report: dict) -> str:
     width = max([len(s["code"]) for s in report["schools"]] + [5])
     lines = ["Сборы:"]
     for i, c in enumerate(collections, start=1):
-        deadline = date.fromisoformat(c["deadline"]).strftime("%d.%m.%Y") if c.get("deadline") else "без срока"
-        lines.append(f"  {i:>2}. {c['title']} — срок {deadline}; сдали {c['reporting_rate']:.0f} %, "
+        deadline = (f"срок {date.fromisoformat(c['deadline']):%d.%m.%Y}" if c.get("deadline") else "без срока")
+        lines.append(f"  {i:>2}. {c['title']} — {deadline}; сдали {c['reporting_rate']:.0f} %, "
                      f"вовремя {c['on_time_rate']:.0f} %")
     lines.append("")
     lines.append("школа".ljust(width) + " " + " ".join(f"{i:>3}" for i in range(1, len(collections) + 1)))
@@ -150,11 +165,45 @@ def cmd_run(args: argparse.Namespace, svod: Svod) -> int:
         printer = _progress_printer("Демо-район")
         generate_demo(svod.store, svod.schema, schools=count, seed=1, today=svod.clock().date(),
                       progress=lambda done, total, name: printer(done, total, name, ""))
+        load_sample_lists(svod)
     try:
         print(describe(run_sync(svod, trigger="run", progress=_progress_printer("Синхронизация"))))
     except SyncBusy:
         print("Синхронизация уже идёт в другом процессе; показываю последние данные.")
     return cmd_serve(args, svod)
+
+
+def cmd_fpu_import(args: argparse.Namespace, svod: Svod) -> int:
+    from .order.commands import OrderCommandError, fpu_import
+    from .order.fpu import sample_fpu_path, sample_prices_path
+
+    if not args.file and not args.sample:
+        print("Укажите файл перечня (.xlsx или .csv) или --sample", file=sys.stderr)
+        return 2
+    svod.db.upgrade()
+    path = args.file or (sample_prices_path() if args.prices else sample_fpu_path())
+    try:
+        print(fpu_import(svod.db, path, prices=args.prices))
+    except OrderCommandError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_order_export(args: argparse.Namespace, svod: Svod) -> int:
+    from .order.commands import OrderCommandError, order_export
+
+    svod.db.upgrade()
+    try:
+        paths = order_export(svod.db, Path(args.out), academic_year=svod.academic_year, now=svod.clock())
+    except OrderCommandError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for path in paths:
+        print(f"спецификация: {path}")
+    if not paths:
+        print("В заказе пока нет ни одной проверенной строки: спецификаций нет.")
+    return 0
 
 
 def cmd_db_upgrade(args: argparse.Namespace, svod: Svod) -> int:
@@ -171,15 +220,26 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "serve": (cmd_serve, "запустить страницу статуса"),
     "run": (cmd_run, "всё сразу: демо-район при первом запуске, синхронизация, страница статуса"),
     "db-upgrade": (cmd_db_upgrade, "применить миграции базы данных"),
+    "fpu import": (cmd_fpu_import, "загрузить федеральный перечень учебников (или прайс-лист) из .xlsx/.csv"),
+    "order export": (cmd_order_export, "выгрузить спецификации и разнарядки по издательствам в .xlsx"),
 }
+# Commands of two words («fpu import») are grouped under their first word.
+GROUPS = {"fpu": "федеральный перечень учебников", "order": "сводный заказ учебников"}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="svod", description="Svod: сбор отчётов школьных библиотек.")
     parser.add_argument("-v", "--verbose", action="store_true", help="подробный журнал")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="КОМАНДА")
+    sub = parser.add_subparsers(dest="group", required=True, metavar="КОМАНДА")
+    groups: dict[str, argparse._SubParsersAction] = {}
     for name, (_fn, help_text) in COMMANDS.items():
-        command = sub.add_parser(name, help=help_text, description=help_text)
+        first, _, action = name.partition(" ")
+        if action and first not in groups:
+            groups[first] = sub.add_parser(first, help=GROUPS[first], description=GROUPS[first]).add_subparsers(
+                dest="action", required=True, metavar="ДЕЙСТВИЕ")
+        parent = groups[first] if action else sub
+        command = parent.add_parser(action or name, help=help_text, description=help_text)
+        command.set_defaults(command=name)
         if name == "demo-data":
             command.add_argument("--schools", type=int, default=24, help="число школ (по умолчанию 24)")
             command.add_argument("--seed", type=int, default=1, help="зерно случайных данных")
@@ -190,6 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--quiet", action="store_true", help="без строки прогресса")
         elif name == "status":
             command.add_argument("--json", action="store_true", help="вывести JSON")
+        elif name == "fpu import":
+            command.add_argument("file", nargs="?", help="файл .xlsx или .csv")
+            command.add_argument("--prices", action="store_true", help="это прайс-лист издательства (код, цена)")
+            command.add_argument("--sample", action="store_true", help="загрузить образец из поставки Svod")
+        elif name == "order export":
+            command.add_argument("--out", required=True, help="папка для файлов .xlsx")
         elif name in ("serve", "run"):
             command.add_argument("--host")
             command.add_argument("--port", type=int)

@@ -34,6 +34,9 @@ from .context import Svod
 from .findings import Finding, make_finding
 from .layout import CHECK_TAB
 from .model import Collection, FormResult, SchoolEntry
+# importing the order package also registers its finding codes and the «fpu_order» check
+from .order.consolidate import derived_tabs
+from .order.models import current_fpu
 from .registry import Registry, read_registry
 from .runtime import paused_gc
 from .status import Facts, first_submission, rates, status_of
@@ -299,13 +302,9 @@ class _Run:
         return {"academic_year": self.year, "students_by_grade": students, **self.reference_data()}
 
     def reference_data(self) -> dict[str, Any]:
-        """Reference lists for named checks (e.g. the federal textbook list), loaded once a run."""
+        """Reference lists for named checks (the federal textbook list), loaded once a run."""
         if not hasattr(self, "_reference"):
             self._reference = {}
-            try:
-                from .order.models import current_fpu
-            except ImportError:
-                return self._reference
             with self.svod.db.session() as session:
                 fpu = current_fpu(session)
             if fpu is not None:
@@ -444,11 +443,7 @@ class _Run:
             session.merge(m.Meta(key="consolidated_hash", value=digest))
 
     def extra_tabs(self, session: Session, statuses: dict[tuple[str, str], str]) -> list:
-        """Tabs other modules derive from the collections (the municipal order and friends)."""
-        try:
-            from .order.consolidate import derived_tabs
-        except ImportError:
-            return []
+        """Tabs derived from the collections: the municipal order, provision and exchange."""
         return derived_tabs(session, academic_year=self.year, statuses=statuses, collections=self.collections)
 
     def _record_rates(self, session: Session, run_id: int, statuses: dict[tuple[str, str], str]) -> None:

@@ -112,16 +112,9 @@ def fpu_order(form: Form, result: FormResult, context: Mapping[str, Any]) -> lis
                 first[key] = row
     for row, earlier, key in repeats:
         at("order-duplicate", row, "copies", fpu_code=key[0], grade=key[1], first_row=earlier["_row"], total=totals[key])
-    _drop_repeat_errors(result, {row["_row"] for row, _, _ in repeats})
     for (code, grade), total in totals.items():
         pupils = students.get(grade)
         if isinstance(pupils, int) and pupils >= 0 and total > pupils * EXCESS:
             at("order-exceeds-students", first[(code, grade)], "copies", copies=total, fpu_code=code, grade=grade,
                students=pupils)
     return findings
-
-
-def _drop_repeat_errors(result: FormResult, rows: set[int]) -> None:
-    """The standard ``duplicate-row`` errors of the rows now reported as ``order-duplicate``."""
-    if rows:
-        result.findings[:] = [f for f in result.findings if not (f.code == "duplicate-row" and f.row in rows)]
