@@ -27,8 +27,9 @@ from sync_service.schema import load_schema
 
 log = logging.getLogger("svod.web")
 
-# Blueprints written elsewhere, registered when their module is there.
-OPTIONAL_BLUEPRINTS = ("web.orders",)
+# Blueprints written elsewhere, registered when their module is there: the head's
+# sign-in and admin pages, the textbook order area.
+OPTIONAL_BLUEPRINTS = ("web.auth", "web.admin", "web.orders")
 
 
 def build_svod(settings: Settings) -> Svod:

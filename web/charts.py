@@ -41,20 +41,21 @@ def _svg(width: int, height: int, title: str, desc: str, body: list[str], css_cl
 
 
 def bar_chart(bars: Sequence[tuple[str, float]], *, title: str, max_value: float = 100.0) -> Markup:
-    """Horizontal bars of percentages, one per ``(label, value)``, with the value written out."""
-    label_width, bar_width, row, top = 210, 330, 26, 8
-    width, height = label_width + bar_width + 70, top * 2 + row * max(1, len(bars))
+    """Horizontal bars of percentages, one per ``(label, value)``, with the value written out.
+    Each label sits above its bar, so that a long name needs no room beside it (phones)."""
+    bar_width, row, top = 400, 40, 4
+    width, height = bar_width + 70, top * 2 + row * max(1, len(bars))
     body = []
     for i, (label, value) in enumerate(bars):
         y = top + i * row
         length = 0 if not max_value else max(0.0, min(1.0, (value or 0) / max_value)) * bar_width
-        shown = label if len(label) <= 30 else label[:29] + "…"
+        shown = label if len(label) <= 60 else label[:59] + "…"
         body.append(
             f'<g class="bar"><title>{escape(label)}: {escape(percent(value))}</title>'
-            f'<text class="label" x="{label_width - 8}" y="{y + 17}" text-anchor="end">{escape(shown)}</text>'
-            f'<rect class="track" x="{label_width}" y="{y + 4}" width="{bar_width}" height="{row - 8}"/>'
-            f'<rect class="fill" x="{label_width}" y="{y + 4}" width="{length:.1f}" height="{row - 8}"/>'
-            f'<text class="value" x="{label_width + bar_width + 6}" y="{y + 17}">{escape(percent(value))}</text></g>')
+            f'<text class="label" x="0" y="{y + 13}">{escape(shown)}</text>'
+            f'<rect class="track" x="0" y="{y + 18}" width="{bar_width}" height="16"/>'
+            f'<rect class="fill" x="0" y="{y + 18}" width="{length:.1f}" height="16"/>'
+            f'<text class="value" x="{bar_width + 6}" y="{y + 31}">{escape(percent(value))}</text></g>')
     if not bars:
         body.append(f'<text class="label" x="{width / 2}" y="{top + 17}" text-anchor="middle">нет данных</text>')
     desc = "; ".join(f"{label} — {percent(value)}" for label, value in bars) or "нет данных"
@@ -65,8 +66,8 @@ def progress_chart(points: Sequence[tuple[date, int]], *, expected: int, start: 
                    deadline: date | None, title: str) -> Markup:
     """A step line of how many schools had submitted by each day, against the expected
     number and the deadline (a dashed vertical line)."""
-    left, right, top, bottom = 44, 16, 16, 34
-    width, height = 640, 240
+    left, right, top, bottom = 56, 16, 18, 34
+    width, height = 560, 240
     plot_w, plot_h = width - left - right, height - top - bottom
     first = min([start, end] + [day for day, _ in points] + ([deadline] if deadline else []))
     last = max([start, end] + [day for day, _ in points] + ([deadline] if deadline else []))
@@ -84,7 +85,8 @@ def progress_chart(points: Sequence[tuple[date, int]], *, expected: int, start: 
             f'<text class="tick" x="{left - 6}" y="{y(0) + 4:.1f}" text-anchor="end">0</text>',
             f'<line class="expected" x1="{left}" y1="{y(expected):.1f}" x2="{width - right}" y2="{y(expected):.1f}"/>',
             f'<text class="tick" x="{left - 6}" y="{y(expected) + 4:.1f}" text-anchor="end">{expected}</text>',
-            f'<text class="tick" x="{width - right}" y="{y(expected) - 4:.1f}" text-anchor="end">'
+            # below the dotted line: the space above it belongs to the deadline's label
+            f'<text class="tick" x="{width - right}" y="{y(expected) + 14:.1f}" text-anchor="end">'
             f'всего школ: {expected}</text>']
     for day, anchor in ((first, "start"), (last, "end")):
         body.append(f'<text class="tick" x="{x(day):.1f}" y="{height - 12}" text-anchor="{anchor}">'
@@ -92,8 +94,7 @@ def progress_chart(points: Sequence[tuple[date, int]], *, expected: int, start: 
     if deadline is not None:
         body.append(f'<line class="deadline" x1="{x(deadline):.1f}" y1="{top}" x2="{x(deadline):.1f}" '
                     f'y2="{y(0):.1f}"/>'
-                    f'<text class="tick deadline-label" x="{x(deadline) + 4:.1f}" y="{top + 12}">'
-                    f'срок {deadline.strftime("%d.%m.%Y")}</text>')
+                    + _deadline_label(x(deadline), top, width, deadline))
     # The step line: flat until a day with submissions, then up; carried on to the end.
     path, total = [f"M{x(first):.1f},{y(0):.1f}"], 0
     for day, value in points:
@@ -117,6 +118,13 @@ def chart_window(points: Sequence[tuple[date, int]], deadline: date | None, toda
     return min(anchors) - timedelta(days=7), max(anchors)
 
 
+def _deadline_label(x: float, top: int, width: int, deadline: date) -> str:
+    """«срок ДД.ММ.ГГГГ» beside the deadline line: on its left in the right half, so it stays inside."""
+    right_half = x > width / 2
+    return (f'<text class="tick deadline-label" x="{x - 4 if right_half else x + 4:.1f}" y="{top - 4}" '
+            f'text-anchor="{"end" if right_half else "start"}">срок {_ru_day(deadline)}</text>')
+
+
 class RatePoint(NamedTuple):
     """The rates of a collection from ``at`` on (until the next point)."""
     at: datetime
@@ -135,8 +143,8 @@ def rate_chart(points: Sequence[RatePoint], *, start: date, end: date, title: st
     A rate holds until the next sync changes it (snapshots are only stored on change), so
     both are drawn as steps carried on to ``end``. ``small`` is the size for the small
     multiples of the status page: fewer ticks, no point markers."""
-    width, height = (300, 130) if small else (640, 240)
-    left, right, top, bottom = (34, 40, 10, 24) if small else (44, 56, 16, 34)
+    width, height = (300, 130) if small else (560, 240)
+    left, right, top, bottom = (42, 50, 10, 24) if small else (56, 60, 18, 34)
     plot_w, plot_h = width - left - right, height - top - bottom
     first = min([start] + [p.at.date() for p in points])
     last = max([end, first + timedelta(days=1)])
@@ -160,8 +168,7 @@ def rate_chart(points: Sequence[RatePoint], *, start: date, end: date, title: st
         body.append(f'<line class="deadline" x1="{x(deadline):.1f}" y1="{top}" x2="{x(deadline):.1f}" '
                     f'y2="{y(0):.1f}"/>')
         if not small:
-            body.append(f'<text class="tick deadline-label" x="{x(deadline) + 4:.1f}" y="{top + 12}">'
-                        f'срок {_ru_day(deadline)}</text>')
+            body.append(_deadline_label(x(deadline), top, width, deadline))
     if not points:
         body.append(f'<text class="label" x="{left + plot_w / 2:.1f}" y="{top + plot_h / 2:.1f}" '
                     f'text-anchor="middle">нет данных</text>')
@@ -178,7 +185,10 @@ def rate_chart(points: Sequence[RatePoint], *, start: date, end: date, title: st
         final = points[-1]
         body.append(f'<text class="value" x="{width - right + 4}" y="{y(final.reporting_rate) + 4:.1f}">'
                     f'{escape(percent(final.reporting_rate))}</text>')
-        if not small:
+        if small:  # the newest value as a dot: a history of one sync is a dot, not an invisible line
+            body.append(f'<circle class="point" cx="{x(final.at.date()):.1f}" cy="{y(final.reporting_rate):.1f}" '
+                        f'r="2.5"/>')
+        else:
             for point in points:
                 body.append(f'<circle class="point" cx="{x(point.at.date()):.1f}" cy="{y(point.reporting_rate):.1f}" '
                             f'r="3"><title>{_ru_day(point.at.date())}: сдали {escape(percent(point.reporting_rate))}, '

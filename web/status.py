@@ -185,8 +185,8 @@ def plural(n: int, one: str, few: str, many: str) -> str:
 
 # The header's links: (endpoint, label), shown when the endpoint exists (areas written
 # elsewhere register their blueprints only when present).
-NAV = (("status.index", "Статус"), ("status.plan", "План года"), ("orders.index", "Заказ учебников"),
-       ("admin.index", "Управление"))
+NAV = (("status.index", "Статус"), ("status.plan", "План года"), ("orders.order", "Заказ учебников"),
+       ("orders.exchange", "Обмен учебниками"), ("admin.index", "Управление"))
 
 
 def nav_links() -> list[tuple[str, str, str]]:

@@ -50,7 +50,7 @@ def test_bar_chart_is_valid_accessible_svg():
     assert root.find(f"{SVG}desc").get("id") == desc_id
     assert root.find(f"{SVG}desc").text == "Кадры — 50\u00a0%; Фонд <новый> — 12,5\u00a0%"
     widths = [float(r.get("width")) for r in root.iter(f"{SVG}rect") if r.get("class") == "fill"]
-    assert widths == [165.0, 41.2]  # of 330
+    assert widths == [200.0, 50.0]  # of 400
     values = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "value"]
     assert values == ["50\u00a0%", "12,5\u00a0%"]
 
@@ -96,10 +96,10 @@ def test_rate_chart_is_a_step_line_carried_to_the_end():
     assert root.find(f"{SVG}desc").text == ("С 01.09.2026 по 11.10.2026: сейчас сдали 75\u00a0%, вовремя 40\u00a0%. "
                                             "Изменения: 11.09.2026 — 10\u00a0%; 21.09.2026 — 50\u00a0%; "
                                             "01.10.2026 — 75\u00a0%")
-    # 40 days over 540 px from x=44; 0–100 % over 190 px from y=16
+    # 40 days over 444 units from x=56; 0–100 % over 188 units from y=18
     paths = {p.get("class"): p.get("d") for p in root.iter(f"{SVG}path")}
-    assert paths == {"line line-on-time": "M179.0,187.0H314.0V130.0H449.0V130.0H584.0",
-                     "line": "M179.0,187.0H314.0V111.0H449.0V63.5H584.0"}
+    assert paths == {"line line-on-time": "M167.0,187.2H278.0V130.8H389.0V130.8H500.0",
+                     "line": "M167.0,187.2H278.0V112.0H389.0V65.0H500.0"}
     assert [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "value"] == ["75\u00a0%"]
     assert [c.find(f"{SVG}title").text for c in root.iter(f"{SVG}circle")][-1] == (
         "01.10.2026: сдали 75\u00a0%, вовремя 40\u00a0%")
@@ -110,7 +110,9 @@ def test_small_rate_chart_and_a_long_history():
     many = [RatePoint(datetime(2026, 9, day, 8), float(day), 0.0) for day in range(1, 13)]
     root = ElementTree.fromstring(str(rate_chart(many, start=date(2026, 9, 1), end=date(2026, 9, 30), title="Т",
                                                  small=True)))
-    assert root.get("class") == "chart rate-chart small" and list(root.iter(f"{SVG}circle")) == []
+    assert root.get("class") == "chart rate-chart small"
+    dots = list(root.iter(f"{SVG}circle"))  # only the newest value, without a tooltip
+    assert len(dots) == 1 and dots[0].find(f"{SVG}title") is None
     assert root.find(f"{SVG}desc").text.endswith(
         "Изменения: 01.09.2026 — 1\u00a0%; 02.09.2026 — 2\u00a0%; 03.09.2026 — 3\u00a0%; …; 09.09.2026 — 9\u00a0%; "
         "10.09.2026 — 10\u00a0%; 11.09.2026 — 11\u00a0%; 12.09.2026 — 12\u00a0%")

@@ -1,0 +1,242 @@
+"""The pages people use, in a real browser: Debian's Chromium driven by Playwright.
+
+A demo district is generated in a temporary folder (``svod demo-data``), synced
+(``svod sync``) and served by the real app (``svod serve`` on a free port). The test
+reads the status matrix, filters it, copies the debtors' list, opens a school by
+clicking, reads the plan, signs in as the head and runs «Обновить сейчас», at desktop
+width and at phone width (390×844). Screenshots go to ``tests/browser/screenshots/``
+(git-ignored); their paths are printed.
+
+Skipped only when /usr/bin/chromium is absent outside CI; in CI that is a failure.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Without the background-networking flags Chromium keeps calling home on a closed network.
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCHOOLS = 12
+PASSWORD = "head-password-2026"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing in CI: install Debian's chromium (`make chromium`)", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium, or `make chromium`); "
+                "the browser test needs Debian's Chromium", allow_module_level=True)
+
+sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def svod(env: dict, *args: str, timeout: float = 60) -> str:
+    done = subprocess.run([sys.executable, "-m", "sync_service", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    assert done.returncode == 0, f"svod {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The base URL of the real app serving a freshly generated and synced demo district."""
+    folder = tmp_path_factory.mktemp("browser")
+    port = free_port()
+    env = {**os.environ, "SVOD_BACKEND": "xlsx", "SVOD_WORKBOOKS_DIR": str(folder / "district"),
+           "DATABASE_URL": f"sqlite:///{folder / 'svod.db'}", "SVOD_LOCK_FILE": str(folder / "sync.lock"),
+           "SVOD_EXPORT_DIR": str(folder / "exports"), "SVOD_SECRET_KEY": "browser-test-secret",
+           "SVOD_ADMIN_PASSWORD_HASH": generate_password_hash(PASSWORD), "SVOD_HOST": "127.0.0.1",
+           "PORT": str(port), "SVOD_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1"}
+    svod(env, "demo-data", "--schools", str(SCHOOLS), "--out", env["SVOD_WORKBOOKS_DIR"])
+    svod(env, "sync", "--quiet")
+    log = open(folder / "serve.log", "w")
+    process = subprocess.Popen([sys.executable, "-m", "sync_service", "serve"], cwd=ROOT, env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if get_json(f"{base}/healthz")["status"] == "ok":
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None, (folder / "serve.log").read_text()
+            assert time.monotonic() < deadline, "the server did not answer /healthz in 20 s"
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page that records console errors and any request leaving the app."""
+
+    def __init__(self, browser, base: str, viewport: dict, name: str):
+        self.context = browser.new_context(viewport=viewport, locale="ru-RU", is_mobile=viewport is PHONE,
+                                           has_touch=viewport is PHONE)
+        self.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+        self.page = self.context.new_page()
+        self.base, self.name, self.errors, self.outside = base, name, [], []
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("request", lambda request: request.url.startswith(base) or self.outside.append(request.url))
+        self.page.on("response", lambda response: response.status < 400 or response.url.endswith("/admin/") or
+                     self.errors.append(f"{response.status} {response.url}"))
+
+    def open(self, path: str):
+        response = self.page.goto(self.base + path)
+        assert response.status == 200, path
+        return self.page
+
+    def shot(self, label: str) -> Path:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        path = SCREENSHOTS / f"{self.name}-{label}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        print(f"screenshot: {path}")
+        return path
+
+    def fits_the_width(self) -> bool:
+        """Nothing but the matrix's own scroller is wider than the screen."""
+        return self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    def close(self):
+        self.context.close()
+        assert self.errors == [], f"console errors on {self.name}: {self.errors}"
+        assert self.outside == [], f"requests outside the app: {self.outside}"
+
+
+def check_matrix(page, report: dict) -> None:
+    schools, collections = report["schools"], report["collections"]
+    rows = page.locator("table.matrix tbody tr")
+    assert rows.count() == len(schools) > 0
+    assert page.locator("table.matrix tbody th.school-col a").all_inner_texts() == [s["name"] for s in schools]
+    assert page.locator("table.matrix thead th").count() == len(collections) + 1
+    for i in range(rows.count()):
+        assert rows.nth(i).locator("td[data-status]").count() == len(collections)
+    statuses = {cell["status"] for cell in report["submissions"]}
+    assert {page.locator(f'td[data-status="{s}"]').first.get_attribute("data-status") for s in statuses} == statuses
+    legend = page.locator("ul.legend li")
+    assert legend.count() == 6 and "просрочен" in legend.all_inner_texts()[-1]
+
+
+def test_the_pages_in_a_browser(server, browser):
+    report = get_json(f"{server}/api/status")
+    assert report["overdue"], "the demo district should have overdue reports"
+    names = {s["code"]: s["name"] for s in report["schools"]}
+
+    desk = Watched(browser, server, DESKTOP, "desktop")
+    page = desk.open("/")
+    check_matrix(page, report)
+    overdue = page.locator("table.overdue tbody tr")
+    assert overdue.count() == len(report["overdue"])
+    assert overdue.first.locator("td").nth(0).inner_text() == report["overdue"][0]["school_name"]
+    assert page.locator("figure.multiple svg[role=img]").count() == len(report["collections"])
+    desk.shot("status")
+
+    # The debtors' list: the button copies the textarea's text (the clipboard is granted).
+    text = page.locator("#debtors-text").input_value()
+    assert text.startswith("Должники на ") and text.count("\n— ") >= 1
+    page.get_by_role("button", name="Скопировать список должников").click()
+    page.get_by_text("Скопировано.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == text
+
+    # The filters: choosing a status submits the form (the inline script); the URL keeps it.
+    page.select_option("select[name=status]", "overdue")
+    page.wait_for_url("**/?*status=overdue*")
+    shown = page.locator("table.matrix tbody tr")
+    assert 0 < shown.count() <= len(names)
+    for i in range(shown.count()):
+        assert shown.nth(i).locator('td[data-status="overdue"]').count() >= 1
+    desk.shot("status-overdue")
+    page.get_by_role("link", name="Показать все").click()
+    assert page.locator("table.matrix tbody tr").count() == len(names)
+
+    # A school page by clicking its name in the matrix.
+    first = report["schools"][0]
+    page.locator("table.matrix tbody th.school-col a", has_text=first["name"]).click()
+    page.wait_for_url(f"**/school/{first['code']}")
+    assert page.locator("h1").inner_text() == first["name"]
+    assert page.locator("table.list").first.locator("tbody tr").count() == len(report["collections"])
+    desk.shot("school")
+
+    collection = report["collections"][0]
+    page = desk.open(f"/collection/{collection['key']}")
+    assert page.locator("svg.rate-chart[role=img] > title").text_content().startswith("Доля сдавших")
+    desk.shot("collection")
+    page = desk.open("/plan")
+    assert page.locator(".calendar section.month").count() == 12
+    assert page.locator("#today").count() == 1
+    desk.shot("plan")
+
+    # The head signs in and runs a sync from the admin page.
+    runs_before = get_json(f"{server}/api/status")["last_sync"]["id"]
+    page.goto(f"{server}/admin/")
+    page.wait_for_url("**/login**")
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+    page.wait_for_url(re.compile(r".*/admin/?$"))
+    desk.shot("admin")
+    page.get_by_role("button", name="Обновить сейчас").click()
+    page.get_by_text("Синхронизация запущена").wait_for()
+    deadline = time.monotonic() + 30
+    while True:
+        last = get_json(f"{server}/api/status")["last_sync"]
+        if last["id"] > runs_before and last["status"] != "running":
+            break
+        assert time.monotonic() < deadline, f"the sync from the admin page did not finish: {last}"
+        time.sleep(0.3)
+    assert (last["trigger"], last["status"]) == ("web", "ok")
+    page.goto(f"{server}/admin/")
+    desk.shot("admin-after-sync")
+    desk.close()
+
+    phone = Watched(browser, server, PHONE, "phone")
+    for path, label in (("/", "status"), (f"/school/{first['code']}", "school"),
+                        (f"/collection/{collection['key']}", "collection"), ("/plan", "plan"),
+                        ("/admin/login", "login")):
+        phone.open(path)
+        assert phone.fits_the_width(), f"{path} is wider than the phone's screen"
+        phone.shot(label)
+    # The school column stays put while the matrix scrolls sideways.
+    page = phone.open("/")
+    cell = page.locator("table.matrix tbody th.school-col").first
+    x = cell.bounding_box()["x"]
+    page.locator(".matrix-wrap").evaluate("wrap => wrap.scrollLeft = 400")
+    assert abs(cell.bounding_box()["x"] - x) < 1
+    phone.close()
