@@ -36,6 +36,7 @@ from .layout import CHECK_TAB
 from .model import Collection, FormResult, SchoolEntry
 # importing the order package also registers its finding codes and the «fpu_order» check
 from .order.consolidate import derived_tabs
+from .order.fpu import fpu_tab
 from .order.models import current_fpu
 from .registry import Registry, read_registry
 from .runtime import paused_gc
@@ -143,23 +144,15 @@ class _Run:
         return summary
 
     def _execute(self, summary: SyncSummary) -> None:
-        try:
-            head = self.store.read(self.svod.head_workbook_id)
-        except WorkbookUnavailable as exc:
-            summary.error = f"Не удалось прочитать книгу руководителя ОМО «{exc.workbook_id}»: {exc.reason}"
-            raise
-        registry = read_registry(head, self.schema, academic_year=self.year)
-        with self.svod.db.session() as session:
-            run = session.get(m.SyncRun, summary.run_id)
-            run.head_findings = [f.as_dict() for f in registry.findings]
-            collection_ids = _store_registry(session, registry)
-        self.collections = registry.collections
-        self.collection_ids = collection_ids
-        self.entries = [s for s in registry.schools if s.active]
+        # One listing gives every workbook's change marker (Google: one Drive files.list),
+        # so an idle sync costs that one call and nothing else.
+        self.listing = {w.id: w for w in self.store.list_workbooks()}
+        self._load_registry(summary)
         summary.total = len(self.entries)
+        self._write_fpu_tab()
 
         targets = self._locate_workbooks()
-        markers = self.store.markers([wid for wid in targets.values() if wid])
+        markers = {wid: (self.listing[wid].marker if wid in self.listing else None) for wid in targets.values() if wid}
         with self.svod.db.session() as session:
             states = {s.school_id: s for s in session.scalars(select(m.WorkbookState))}
             school_ids = {s.code: s.id for s in session.scalars(select(m.School))}
@@ -201,6 +194,55 @@ class _Run:
         self._write_check_tabs(summary, school_ids, targets)
         self._consolidate(summary)
 
+    def _load_registry(self, summary: SyncSummary) -> None:
+        """Schools and collections: from the head's workbook when it changed, else as stored."""
+        head_id = self.svod.head_workbook_id
+        head = self.listing.get(head_id)
+        with self.svod.db.session() as session:
+            seen = _meta(session, "head_marker")
+            year = _meta(session, "head_year")
+        if head is not None and not self.force and seen == head.marker and year == self.year:
+            with self.svod.db.session() as session:
+                self.entries, self.collections, self.collection_ids = _stored_registry(session, self.schema, self.year)
+            if self.collections:
+                return
+        try:
+            workbook = self.store.read(head_id)
+        except WorkbookUnavailable as exc:
+            summary.error = f"Не удалось прочитать книгу руководителя ОМО «{exc.workbook_id}»: {exc.reason}"
+            raise
+        registry = read_registry(workbook, self.schema, academic_year=self.year)
+        with self.svod.db.session() as session:
+            run = session.get(m.SyncRun, summary.run_id)
+            run.head_findings = [f.as_dict() for f in registry.findings]
+            self.collection_ids = _store_registry(session, registry)
+            _set_meta(session, "head_marker", workbook.marker)
+            _set_meta(session, "head_year", self.year)
+        self.collections = registry.collections
+        self.entries = [s for s in registry.schools if s.active]
+
+    def _write_fpu_tab(self) -> None:
+        """The federal list as a «ФПУ» tab of the head's workbook, rewritten only when the list changes."""
+        with self.svod.db.session() as session:
+            fpu = current_fpu(session)
+            written = _meta(session, "fpu_tab_hash")
+        if fpu is None:
+            return
+        tab = fpu_tab(fpu)
+        digest = _digest(tab.rows)
+        if digest == written:
+            return
+        head_id = self.svod.head_workbook_id
+        try:
+            marker = self.store.write_tabs(head_id, [tab], expect_marker=self.listing[head_id].marker)
+        except (WorkbookChanged, StoreError) as exc:  # the head is editing: next time
+            log.info("«ФПУ» tab not written this time: %s", exc)
+            return
+        with self.svod.db.session() as session:
+            _set_meta(session, "fpu_tab_hash", digest)
+            if _meta(session, "head_marker") == self.listing[head_id].marker:
+                _set_meta(session, "head_marker", marker)  # our own write is not the head's change
+
     def _report(self, done: int, code: str, outcome: str) -> None:
         if self.progress:
             self.progress(done, len(self.entries), code, outcome)
@@ -210,15 +252,12 @@ class _Run:
     def _locate_workbooks(self) -> dict[str, str | None]:
         """School code -> workbook id: the «Книга» column, else a workbook named after the code."""
         targets: dict[str, str | None] = {}
-        listing = None
         for entry in self.entries:
             if entry.workbook:
                 targets[entry.code] = self.store.workbook_id_for(entry.workbook)
                 continue
-            if listing is None:
-                listing = self.store.list_workbooks()
             prefix = entry.code.casefold()
-            match = [w.id for w in listing if w.title.casefold() == prefix
+            match = [w.id for w in self.listing.values() if w.title.casefold() == prefix
                      or w.title.casefold().startswith(prefix + " ")]
             targets[entry.code] = match[0] if len(match) == 1 else None
         return targets
@@ -429,18 +468,20 @@ class _Run:
             self._record_rates(session, summary.run_id, statuses)
             tabs = consolidated_tabs(self.collections, lines, snapshots, statuses) + self.extra_tabs(session, statuses)
             digest = _digest([(t.title, t.rows) for t in tabs])
-            meta = session.get(m.Meta, "consolidated_hash")
-            if meta is not None and meta.value == digest and not self.force:
+            if _meta(session, "consolidated_hash") == digest and not self.force:
                 return
-        target = self.svod.consolidated_workbook_id
-        if target and target in {w.id for w in self.store.list_workbooks()}:
+        with self.svod.db.session() as session:
+            target = self.svod.consolidated_workbook_id or _meta(session, "consolidated_id")
+        if target and target in self.listing:
             self.store.write_tabs(target, tabs)
         else:
-            created = self.store.create_workbook(Path(target).stem if target else "Свод", tabs)
-            log.info("created the consolidated workbook %s", created)
+            # Google without SVOD_CONSOLIDATED_SPREADSHEET_ID: create one and remember it.
+            target = self.store.create_workbook(Path(target).stem if target else "Свод", tabs)
+            log.info("created the consolidated workbook %s", target)
         summary.consolidated_written = True
         with self.svod.db.session() as session:
-            session.merge(m.Meta(key="consolidated_hash", value=digest))
+            _set_meta(session, "consolidated_hash", digest)
+            _set_meta(session, "consolidated_id", target)
 
     def extra_tabs(self, session: Session, statuses: dict[tuple[str, str], str]) -> list:
         """Tabs derived from the collections: the municipal order, provision and exchange."""
@@ -458,6 +499,33 @@ class _Run:
                     current.expected, current.reporting_rate, current.on_time_rate):
                 session.add(m.RateSnapshot(run_id=run_id, collection_id=cid, at=self.now, expected=current.expected,
                                            reporting_rate=current.reporting_rate, on_time_rate=current.on_time_rate))
+
+
+def _meta(session: Session, key: str) -> str | None:
+    row = session.get(m.Meta, key)
+    return row.value if row is not None else None
+
+
+def _set_meta(session: Session, key: str, value: str) -> None:
+    session.merge(m.Meta(key=key, value=value))
+
+
+def _stored_registry(session: Session, schema, year: str):
+    """The registry as the last read of the head's workbook stored it."""
+    entries = [SchoolEntry(s.code, s.name, s.librarian, s.email, s.workbook, s.active)
+               for s in session.scalars(select(m.School).where(m.School.in_registry, m.School.active)
+                                        .order_by(m.School.id))]
+    collections, ids = [], {}
+    rows = session.scalars(select(m.Collection).where(m.Collection.academic_year == year, m.Collection.in_plan)
+                           .order_by(m.Collection.position))
+    for row in rows:
+        form = schema.forms.get(row.form)
+        if form is None:  # the form was removed from sheets_schema/: read the head again
+            return entries, [], {}
+        campaign = schema.campaign(row.campaign) if row.campaign else None
+        collections.append(Collection(row.key, form, year, row.deadline, campaign, row.title))
+        ids[row.key] = row.id
+    return entries, collections, ids
 
 
 def _finding_record(school_id: int, collection_id: int | None, finding: Finding) -> m.FindingRecord:

@@ -28,7 +28,7 @@ from sync_service.cells import Failure, fold, parse_value
 from sync_service.findings import Finding, a1, make_finding
 from sync_service.reading import fill_merges, label_key
 from sync_service.schema import Column
-from sync_service.stores.base import Sheet
+from sync_service.stores.base import Sheet, TabSpec
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 HEADER_SEARCH_ROWS = 30  # the official file has a long title above its header
@@ -526,3 +526,17 @@ class FpuIndex:
         best.sort(key=lambda item: (item[0][:2], difflib.SequenceMatcher(
             None, folded, self._normal[item[1]]).quick_ratio()), reverse=True)
         return [self.entries[i] for _, i in best[:limit]]
+
+
+FPU_TAB = "ФПУ"
+
+
+def fpu_tab(fpu: FpuIndex) -> TabSpec:
+    """The list in force as the «ФПУ» tab of the head's workbook: librarians look codes up there."""
+    header = ["Код ФПУ", "Название", "Авторы", "Классы", "Издательство", "Действует до"]
+    rows = [[e.code, e.title, e.authors, grades_text(e.grades), e.publisher, e.valid_until] for e in fpu]
+    note = [f"Федеральный перечень учебников: {fpu.source or 'загружен'}, версия {fpu.version or '—'}. "
+            "Лист заполняет Svod; правки на нём будут заменены."]
+    return TabSpec(title=FPU_TAB, rows=[note, header, *rows], frozen_rows=2, bold_rows=(2,),
+                   widths={1: 16, 2: 50, 3: 36, 4: 8, 5: 36, 6: 14}, protected=True,
+                   number_formats={6: "DD.MM.YYYY"})

@@ -208,3 +208,33 @@ def test_cli_demo_sync_status_json(tmp_path):
         assert field in data["collections"][0]
     for field in ("school", "collection", "status", "errors", "submitted_at"):
         assert field in data["submissions"][0]
+
+
+def test_the_head_workbook_is_read_again_only_when_it_changes(district):
+    run_sync(district.svod)
+    head = district.folder / "Настройки ОМО.xlsx"
+    before = head.stat().st_mtime_ns
+    run_sync(district.svod)
+    assert head.stat().st_mtime_ns == before
+    # the head retires a school: the next sync sees it
+    book = openpyxl.load_workbook(head)
+    book["Школы"]["F4"] = "нет"
+    book.save(head)
+    summary = run_sync(district.svod)
+    assert summary.total == 2
+    assert {s["code"] for s in report(district)["schools"]} == {"sch01", "sch02"}
+
+
+def test_the_federal_list_goes_to_the_head_workbook_once(district):
+    from sync_service.order.commands import fpu_import
+    from sync_service.order.fpu import sample_fpu_path
+
+    fpu_import(district.svod.db, sample_fpu_path())
+    run_sync(district.svod)
+    head = district.folder / "Настройки ОМО.xlsx"
+    rows = list(openpyxl.load_workbook(head)["ФПУ"].iter_rows(values_only=True))
+    assert rows[1][:2] == ("Код ФПУ", "Название") and len(rows) > 250
+    assert [c for c in openpyxl.load_workbook(head)["Школы"]["A"]][1].value == "sch01"  # the head's tabs intact
+    written = head.stat().st_mtime_ns
+    assert run_sync(district.svod).read == 0
+    assert head.stat().st_mtime_ns == written

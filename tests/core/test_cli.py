@@ -1,0 +1,77 @@
+"""The command line: every command exists and is documented, and mistakes get clear messages."""
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from sync_service.cli import COMMANDS, build_parser, main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("SVOD_WORKBOOKS_DIR", str(tmp_path / "district"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'svod.db'}")
+    monkeypatch.setenv("SVOD_LOCK_FILE", str(tmp_path / "sync.lock"))
+    monkeypatch.setenv("SVOD_ACADEMIC_YEAR", "2026/2027")
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_is_in_the_readme_and_parses(name):
+    assert f"`{name}" in (ROOT / "README.md").read_text(encoding="utf-8")
+    with pytest.raises(SystemExit) as done:
+        build_parser().parse_args([*name.split(), "--help"])
+    assert done.value.code == 0
+
+
+def test_demo_sync_status_and_order_export(env, capsys):
+    assert main(["demo-data", "--schools", "12", "--seed", "1", "--today", "2026-11-22"]) == 0
+    out = capsys.readouterr().out
+    assert "ОБРАЗЕЦ" in out  # the sample federal list is loaded, and says it is a sample
+    assert out.strip().splitlines()[-1] == "Настройки ОМО.xlsx"
+    assert main(["sync", "--quiet"]) == 0
+    assert "Синхронизация успешно: школ 12" in capsys.readouterr().out
+    assert main(["status"]) == 0
+    table = capsys.readouterr().out
+    assert "sch12" in table and "Обозначения" in table
+    assert main(["status", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["schools"]) == 12
+    assert main(["order", "export", "--out", str(env / "orders")]) == 0
+    files = sorted((env / "orders").glob("*.xlsx"))
+    assert files and all("Спецификация" in f.name for f in files)
+    book = openpyxl.load_workbook(files[0])
+    assert any("Спецификация" in title for title in book.sheetnames)
+
+
+def test_a_second_sync_is_idle(env, capsys):
+    main(["demo-data", "--schools", "8", "--today", "2026-11-22"])
+    main(["sync", "--quiet"])
+    capsys.readouterr()
+    assert main(["sync", "--quiet"]) == 0
+    assert "прочитано 0, без изменений 8" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["fpu", "import", "/nonexistent/fpu.xlsx"], "Файл не найден"),
+    (["fpu", "import"], "Укажите файл"),
+])
+def test_fpu_import_mistakes(env, capsys, argv, words):
+    assert main(argv) in (1, 2)
+    assert words in capsys.readouterr().err
+
+
+def test_sync_without_a_head_workbook_says_so(env, capsys):
+    (env / "district").mkdir()
+    assert main(["sync", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "Не удалось прочитать книгу руководителя ОМО" in out and "Настройки ОМО.xlsx" in out
+
+
+def test_a_bad_setting_names_the_variable(env, monkeypatch, capsys):
+    monkeypatch.setenv("SVOD_BACKEND", "dropbox")
+    assert main(["status"]) == 2
+    assert "SVOD_BACKEND" in capsys.readouterr().err
