@@ -14,6 +14,8 @@ cell by their text, so a librarian who inserts a row on top breaks nothing.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from .model import Collection
 from .schema import Column, Form, Schema
 from .stores.base import Dropdown, TabSpec
@@ -35,8 +37,9 @@ def _width(column: Column) -> int:
     return column.width or max(12, min(40, len(column.label) + 2))
 
 
-def form_tab(collection: Collection) -> TabSpec:
-    """The empty tab of one collection in a school's workbook."""
+def form_tab(collection: Collection, *, fpu_codes: Sequence[str] = ()) -> TabSpec:
+    """The empty tab of one collection in a school's workbook; ``fpu_codes`` (the federal
+    list in force) become a dropdown on «Код ФПУ» columns."""
     form = collection.form
     deadline = f" Срок сдачи: {collection.deadline:%d.%m.%Y}." if collection.deadline else ""
     top = [
@@ -46,10 +49,10 @@ def form_tab(collection: Collection) -> TabSpec:
     ]
     if form.shape == "record":
         return _record_tab(collection.tab, form, top)
-    return _table_tab(collection.tab, form, top)
+    return _table_tab(collection.tab, form, top, fpu_codes)
 
 
-def _table_tab(title: str, form: Form, top: list[list]) -> TabSpec:
+def _table_tab(title: str, form: Form, top: list[list], fpu_codes: Sequence[str] = ()) -> TabSpec:
     last = FIRST_DATA_ROW + DROPDOWN_ROWS - 1
     dropdowns = []
     formats = {}
@@ -58,6 +61,8 @@ def _table_tab(title: str, form: Form, top: list[list]) -> TabSpec:
             dropdowns.append(Dropdown(index, FIRST_DATA_ROW, last, column.choices or ()))
         elif column.type == "bool":
             dropdowns.append(Dropdown(index, FIRST_DATA_ROW, last, BOOL_CHOICES))
+        elif column.type == "fpu_code" and fpu_codes:
+            dropdowns.append(Dropdown(index, FIRST_DATA_ROW, last, tuple(fpu_codes)))
         if column.type in _FORMATS:
             formats[index] = _FORMATS[column.type]
     return TabSpec(
@@ -101,14 +106,14 @@ def _record_hint(column: Column) -> str:
     return hints.get(column.type, "")
 
 
-def school_tabs(collections: list[Collection]) -> list[TabSpec]:
+def school_tabs(collections: list[Collection], *, fpu_codes: Sequence[str] = ()) -> list[TabSpec]:
     """Every form tab of a school workbook, one per collection (in calendar order)."""
     seen: set[str] = set()
     tabs = []
     for collection in collections:
         if collection.tab not in seen:
             seen.add(collection.tab)
-            tabs.append(form_tab(collection))
+            tabs.append(form_tab(collection, fpu_codes=fpu_codes))
     return tabs
 
 

@@ -9,6 +9,7 @@ import re
 
 from .context import Svod
 from .layout import school_tabs
+from .order.models import current_fpu
 from .registry import read_registry
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|]+')
@@ -22,7 +23,9 @@ def workbook_title(code: str, name: str) -> str:
 def create_missing_workbooks(svod: Svod) -> tuple[list[str], dict[str, list[str]]]:
     """Returns (titles created, {workbook id: tabs added})."""
     registry = read_registry(svod.store.read(svod.head_workbook_id), svod.schema, academic_year=svod.academic_year)
-    tabs = school_tabs(registry.collections)
+    with svod.db.session() as session:
+        fpu = current_fpu(session)
+    tabs = school_tabs(registry.collections, fpu_codes=[e.code for e in fpu] if fpu else ())
     listing = {w.id: w for w in svod.store.list_workbooks()}
     by_title = {w.title.casefold(): w.id for w in listing.values()}
     created, extended = [], {}

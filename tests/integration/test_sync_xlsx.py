@@ -238,3 +238,28 @@ def test_the_federal_list_goes_to_the_head_workbook_once(district):
     written = head.stat().st_mtime_ns
     assert run_sync(district.svod).read == 0
     assert head.stat().st_mtime_ns == written
+
+
+def test_init_creates_missing_workbooks_and_only_adds_missing_tabs(district):
+    from sync_service.order.commands import fpu_import
+    from sync_service.order.fpu import sample_fpu_path
+    from sync_service.provision import create_missing_workbooks
+
+    fpu_import(district.svod.db, sample_fpu_path())
+    fill(district, "sch01", "staffing")
+    book = openpyxl.load_workbook(district.path("sch01"))
+    del book["УМК"]
+    book.save(district.path("sch01"))
+    district.path("sch02").unlink()
+    typed = form_tabs_snapshot(district, "sch01")
+
+    created, extended = create_missing_workbooks(district.svod)
+    assert created == ["sch02 МБОУ СОШ №2"]
+    assert list(extended.values()) == [["УМК"]]
+    after = form_tabs_snapshot(district, "sch01")
+    service = {"УМК", "Списки"}  # the added tab, and Svod's hidden lists behind the dropdowns
+    assert {k: v for k, v in after.items() if k not in service} == {k: v for k, v in typed.items() if k not in service}
+    order = openpyxl.load_workbook(district.path("sch02"))["Заказ учебников"]
+    lists = [v for v in order.data_validations.dataValidation if "A5" in str(v.sqref)]
+    assert lists, "the «Код ФПУ» column gets a dropdown of the federal list"
+    assert create_missing_workbooks(district.svod) == ([], {})
