@@ -162,8 +162,21 @@ def _consolidated(svod: Svod, store: GoogleStore, registry, listing: dict, repor
                                    f"открыта сервисному аккаунту {store.service_email}")
         return
     schools = [SchoolLine(s.code, s.name, None) for s in registry.schools if s.active]
-    tabs = consolidated_tabs(registry.collections, schools, {}, {})
+    tabs = consolidated_tabs(registry.collections, schools, {}, {}) + _derived_tabs(svod, registry)
     report.consolidated_id = store.create_workbook(f"Свод ОМО {registry.academic_year}", tabs)
     if svod.settings.head_email:
         store.share(report.consolidated_id, svod.settings.head_email, "writer", notify=True,
                     message="Сводная таблица Svod: её листы заполняет Svod после каждой синхронизации.")
+
+
+def _derived_tabs(svod: Svod, registry) -> list[TabSpec]:
+    """The tabs the sync derives from the collections (the municipal order and friends), as
+    they look before any data: created now, so that the first sync finds every tab it writes."""
+    try:
+        from .order.consolidate import derived_tabs
+    except ImportError:
+        return []
+    svod.db.upgrade()
+    with svod.db.session() as session:
+        return derived_tabs(session, academic_year=registry.academic_year, statuses={},
+                            collections=registry.collections)

@@ -4,12 +4,13 @@ Every call is a raw request through gspread's session (see :mod:`.google_http` f
 quota, retries and the emulator URL); gspread's helpers would make several calls where
 one does. What each operation costs (see docs/google.md):
 
-- ``markers()`` / ``list_workbooks()``: one Drive ``files.list`` (pageSize 1000) for all
-  spreadsheets the service account sees. ``read()`` of a workbook whose cached copy may be
-  stale takes a fresh listing too, and the next ``markers()`` reuses it: the sync reads the
-  head's workbook right before it asks for markers, so an idle sync costs one call.
+- ``list_workbooks()`` / ``markers()``: one Drive ``files.list`` (pageSize 1000, paged
+  beyond) for all spreadsheets the service account sees, so an idle sync costs one call.
 - ``read()``: one ``spreadsheets.get`` with grid data and a field mask (titles, merges,
-  values, number-format types) — never a call per tab.
+  values, number-format types) — never a call per tab. Its marker comes from the listing
+  the caller got its markers from (taken before the read, so never newer than the content);
+  a workbook the caller has no marker for costs a listing first, which the next
+  ``markers()`` reuses. An unchanged workbook read again is served from memory.
 - ``write_tabs()``: one ``spreadsheets.batchUpdate`` per workbook (missing tabs added,
   content replaced, formats set, all in the same batch); values go in as typed values
   (``stringValue`` etc.), so nothing a school typed can become a formula.
@@ -50,8 +51,9 @@ READ_FIELDS = ("properties.title,sheets(properties(sheetId,title,gridProperties(
                "data(startRow,startColumn,rowData.values(effectiveValue,formattedValue,"
                "effectiveFormat.numberFormat.type)))")
 LAYOUT_FIELDS = "sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))"
-# A listing younger than this answers list_workbooks() and is handed from read() to markers().
-LISTING_REUSE_SECONDS = 60.0
+# A listing read() took this recently is what the next markers() answers from (a caller
+# that reads the head's workbook and then asks for markers pays one listing, not two).
+HANDOFF_SECONDS = 60.0
 SHEETS_EPOCH = datetime(1899, 12, 30)
 # Rows and columns of a tab people type into; service tabs are sized to fit.
 ROOMY_ROWS, ROOMY_COLUMNS = 1000, 26
@@ -333,7 +335,7 @@ class _Listing:
     files: dict[str, tuple[str, str | None]]
     at: float
     handoff: bool = True          # taken by read()/list_workbooks(), not yet used by markers()
-    seen: set[str] = field(default_factory=set)  # ids markers() reported from this listing
+    seen: set[str] = field(default_factory=set)  # ids whose marker the caller got from this listing
 
 
 class GoogleStore(WorkbookStore):
@@ -393,9 +395,9 @@ class GoogleStore(WorkbookStore):
             self._listing = listing
         return listing
 
-    def _recent_listing(self) -> _Listing | None:
+    def _recent_listing(self, seconds: float) -> _Listing | None:
         listing = self._listing
-        if listing is not None and self.clock() - listing.at <= LISTING_REUSE_SECONDS:
+        if listing is not None and self.clock() - listing.at <= seconds:
             return listing
         return None
 
@@ -403,16 +405,19 @@ class GoogleStore(WorkbookStore):
         return StoreError(f"Не удалось получить список таблиц Google: {_reason(failure, self.service_email)}")
 
     def list_workbooks(self) -> list[WorkbookInfo]:
+        """Always a fresh listing: the sync takes every marker from it."""
         with self._listing_lock:
             try:
-                listing = self._recent_listing() or self._fetch_listing(handoff=True)
+                listing = self._fetch_listing(handoff=True)
             except ApiFailure as failure:
                 raise self._listing_failed(failure) from failure
+            with self._lock:
+                listing.seen = set(listing.files)
         return [WorkbookInfo(wid, title, marker or "") for wid, (title, marker) in listing.files.items()]
 
     def markers(self, workbook_ids: Sequence[str]) -> dict[str, str | None]:
         with self._listing_lock:
-            listing = self._recent_listing()
+            listing = self._recent_listing(HANDOFF_SECONDS)
             if (listing is None or not listing.handoff
                     or any(listing.files.get(w, ("", ""))[1] is None for w in workbook_ids)):
                 try:
@@ -421,7 +426,7 @@ class GoogleStore(WorkbookStore):
                     raise self._listing_failed(failure) from failure
             with self._lock:
                 listing.handoff = False
-                listing.seen = {w for w in workbook_ids if w in listing.files}
+                listing.seen |= {w for w in workbook_ids if w in listing.files}
             return {w: listing.files[w][1] if w in listing.files else None for w in workbook_ids}
 
     def _marker_for_read(self, workbook_id: str) -> str | None:
@@ -644,8 +649,13 @@ class GoogleStore(WorkbookStore):
         found = spreadsheet_id_from(reference)
         if found:
             return found
+        with self._lock:
+            listing = self._listing
+        if listing is None:  # titles change rarely: any listing this store holds will do
+            self.list_workbooks()
+            listing = self._listing
         wanted = _norm(reference)
-        matches = [w.id for w in self.list_workbooks() if _norm(w.title) == wanted]
+        matches = [wid for wid, (title, _) in listing.files.items() if _norm(title) == wanted]
         return matches[0] if len(matches) == 1 else reference.strip()
 
 

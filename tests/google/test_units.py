@@ -108,7 +108,8 @@ def test_grid_sizes_fit_service_tabs_and_leave_room_in_forms():
 
 
 def test_requests_of_a_new_form_tab():
-    tab = TabSpec("Кадры", [["Кадры"], ["Готово", False], [], ["ФИО", "Ставка"]], frozen_rows=4, bold_rows=(1, 4),
+    tab = TabSpec("Кадры", [["Кадры"], ["Готово", False], [], ["ФИО", "Ставка"], ["Иванова", 1]], frozen_rows=4,
+                  bold_rows=(1, 4),
                   widths={1: 30}, dropdowns=(Dropdown(2, 5, 504, ("1", "0,5")),), checkboxes=((2, 2),),
                   protected_rows=(1, 4), number_formats={2: "0.00"})
     requests_ = tab_requests(tab, 11, new=True, roomy=True)
@@ -120,7 +121,11 @@ def test_requests_of_a_new_form_tab():
     assert requests_[3]["setDataValidation"]["rule"]["condition"]["type"] == "ONE_OF_LIST"
     assert requests_[4]["setDataValidation"]["rule"]["condition"] == {"type": "BOOLEAN"}
     assert all(r["addProtectedRange"]["protectedRange"]["warningOnly"] for r in requests_[-2:])
-    assert requests_[2]["repeatCell"]["range"]["startRowIndex"] == 4
+    # the column format covers the rows written, not the empty grid below
+    assert (requests_[2]["repeatCell"]["range"]["startRowIndex"], requests_[2]["repeatCell"]["range"]["endRowIndex"]) \
+        == (4, 5)
+    assert "repeatCell" not in [next(iter(r)) for r in tab_requests(TabSpec("Кадры", [["ФИО"]], frozen_rows=1,
+                                                                            number_formats={1: "0"}), 11, new=True)]
 
 
 def test_requests_rewriting_a_service_tab_replace_everything_but_protection():
