@@ -33,12 +33,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from itertools import repeat
+from typing import Any, Callable, Sequence
 
 from .schema import Column
 
-__all__ = ["Failure", "Parser", "parser_for", "parse_value", "fold", "display", "format_number",
-           "FORMULA_ERRORS", "EXPECTED"]
+__all__ = ["Failure", "Parser", "ColumnParser", "parser_for", "parsers_for", "parse_value", "fold", "display",
+           "format_number", "FORMULA_ERRORS", "EXPECTED"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,11 @@ class Failure:
 
 
 Parser = Callable[[Any], Any]  # -> normalised value | None | Failure
+# A whole column at once: ``parse_column(values) == [parse(v) for v in values]``, but with
+# the common cases (a typed value in range, a clean text, a text seen before) decided
+# without a call per cell.
+ColumnParser = Callable[[Sequence[Any]], list]
+_MISS = object()  # not in a text cache
 
 FORMULA_ERRORS = frozenset({
     "#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#ERROR!",
@@ -353,7 +359,8 @@ def _to_phone(raw: Any) -> str | None:
 # --- building the parser of one column ----------------------------------------------------------
 
 def _cached(convert: Callable[[str], Any]) -> Callable[[str], Any]:
-    """Remember what each distinct text became: columns repeat the same few strings."""
+    """Remember what each distinct text became: columns repeat the same few strings.
+    The cache is ``parse.cache`` (whole-column parsers look texts up directly)."""
     cache: dict[str, Any] = {}
 
     def parse(text: str) -> Any:
@@ -364,6 +371,7 @@ def _cached(convert: Callable[[str], Any]) -> Callable[[str], Any]:
             if len(cache) < _CACHE_SIZE:
                 cache[text] = result
             return result
+    parse.cache = cache
     return parse
 
 
@@ -400,9 +408,10 @@ def _range_check(column: Column) -> Callable[[Any], Any] | None:
 
 
 def _typed(kind: str, column: Column, convert: Callable[[Any], Any], *, exact: type | None = None,
-           accepts: tuple[type, ...] = (), bounded: bool = False) -> Parser:
+           accepts: tuple[type, ...] = (), bounded: bool = False) -> tuple[Parser, ColumnParser]:
     """A parser that returns values of class ``exact`` as they are (within the column's
-    bounds), converts other ``accepts`` values and text with ``convert``."""
+    bounds), converts other ``accepts`` values and text with ``convert``; and its
+    whole-column twin."""
     check = _range_check(column) if bounded else None
     if check is not None:
         plain = convert
@@ -411,6 +420,7 @@ def _typed(kind: str, column: Column, convert: Callable[[Any], Any], *, exact: t
             value = plain(raw)
             return None if value is None else check(value)
     from_text = _from_text(kind, convert, dash_is_empty=kind != "bool")
+    seen = from_text.cache.get  # a text seen before: what from_text returned for it
 
     def other(raw: Any) -> Any:
         if raw is None:
@@ -428,7 +438,17 @@ def _typed(kind: str, column: Column, convert: Callable[[Any], Any], *, exact: t
             if cls is str:
                 return from_text(raw)
             return other(raw)
-        return parse
+
+        if exact is None:
+            def parse_column(values: Sequence[Any]) -> list:
+                # only a str can be a key of the text cache: anything else misses it
+                return [None if v is None else r if (r := seen(v, _MISS)) is not _MISS else parse(v)
+                        for v in values]
+        else:
+            def parse_column(values: Sequence[Any]) -> list:
+                return [v if v.__class__ is exact else None if v is None
+                        else r if (r := seen(v, _MISS)) is not _MISS else parse(v) for v in values]
+        return parse, parse_column
 
     low = float("-inf") if column.min is None else column.min
     high = float("inf") if column.max is None else column.max
@@ -440,10 +460,29 @@ def _typed(kind: str, column: Column, convert: Callable[[Any], Any], *, exact: t
         if cls is str:
             return from_text(raw)
         return other(raw)
-    return parse_bounded
+
+    def parse_bounded_column(values: Sequence[Any]) -> list:
+        return [v if v.__class__ is exact and low <= v <= high else None if v is None
+                else r if (r := seen(v, _MISS)) is not _MISS else parse_bounded(v) for v in values]
+    return parse_bounded, parse_bounded_column
 
 
-def _text(column: Column) -> Parser:
+def _clean_texts(values: Sequence[Any]) -> bool:
+    """True when every value is a non-empty printable str without spaces around it that
+    does not start with «#»: what a text column returns as it is. Decided on the joined
+    column (C loops) instead of cell by cell."""
+    try:
+        joined = "|".join(values)
+    except TypeError:  # a cell that is not text
+        return False
+    # A printable text has no whitespace but the plain space (no tabs, nbsp, zero-width,
+    # newlines), so a value with spaces around it shows as «| » or « |»; an empty value as
+    # «||» or a «|» at either end.
+    return (joined.isprintable() and joined[:1] not in ("", " ", "#", "|") and joined[-1] not in " |"
+            and "| " not in joined and " |" not in joined and "||" not in joined and "|#" not in joined)
+
+
+def _text(column: Column) -> tuple[Parser, ColumnParser]:
     def parse(raw: Any) -> Any:
         if raw.__class__ is str:
             # isprintable() is False for odd spaces, zero-width characters, tabs and newlines
@@ -458,10 +497,16 @@ def _text(column: Column) -> Parser:
         if raw is None:
             return None
         return display(raw) if isinstance(raw, (bool, date, int, float)) else clean_text(str(raw)) or None
-    return parse
+
+    def parse_column(values: Sequence[Any]) -> list:
+        if _clean_texts(values):
+            return list(values)
+        return [v if v.__class__ is str and v and v[0] != "#" and v.isprintable() and v.strip() is v else parse(v)
+                for v in values]
+    return parse, parse_column
 
 
-def _choice(column: Column) -> Parser:
+def _choice(column: Column) -> tuple[Parser, ColumnParser]:
     choices = column.choices or ()
     by_fold = {fold(choice): choice for choice in choices}
     exact = {choice: choice for choice in choices}
@@ -477,15 +522,27 @@ def _choice(column: Column) -> Parser:
             found = exact.get(raw)
             return found if found is not None else from_text(raw)
         return None if raw is None else from_text(display(raw))
-    return parse
+
+    def parse_column(values: Sequence[Any]) -> list:
+        found = list(map(exact.get, values))  # only a str can be a choice: anything else gets None
+        if None in found:
+            return [f if f is not None else parse(v) for f, v in zip(found, values)]
+        return found
+    return parse, parse_column
 
 
-def _grade(column: Column) -> Parser:
-    parse = _typed("grade", column, _to_grade, accepts=(int, float))
-    return lambda raw: raw if raw.__class__ is int and 0 < raw < 12 else parse(raw)
+def _grade(column: Column) -> tuple[Parser, ColumnParser]:
+    other, _ = _typed("grade", column, _to_grade, accepts=(int, float))
+
+    def parse(raw: Any) -> Any:
+        return raw if raw.__class__ is int and 0 < raw < 12 else other(raw)
+
+    def parse_column(values: Sequence[Any]) -> list:
+        return [v if v.__class__ is int and 0 < v < 12 else other(v) for v in values]
+    return parse, parse_column
 
 
-_BUILDERS: dict[str, Callable[[Column], Parser]] = {
+_BUILDERS: dict[str, Callable[[Column], tuple[Parser, ColumnParser]]] = {
     "text": _text,
     "choice": _choice,
     "integer": lambda c: _typed("integer", c, _to_int, exact=int, accepts=(float,), bounded=True),
@@ -493,7 +550,7 @@ _BUILDERS: dict[str, Callable[[Column], Parser]] = {
     "percent": lambda c: _typed("percent", c, _percent_float, exact=float, accepts=(int,), bounded=True),
     "date": lambda c: _typed("date", c, _to_date, exact=date, accepts=(int, float, date)),
     "bool": lambda c: _typed("bool", c, _to_bool, exact=bool, accepts=(int, float)),
-    "grade": lambda c: _grade(c),
+    "grade": _grade,
     "fpu_code": lambda c: _typed("fpu_code", c, _to_fpu, accepts=(int, float)),
     "url": lambda c: _typed("url", c, _to_url),
     "email": lambda c: _typed("email", c, _to_email),
@@ -501,7 +558,7 @@ _BUILDERS: dict[str, Callable[[Column], Parser]] = {
 }
 
 
-def _patterned(parse: Parser, column: Column) -> Parser:
+def _patterned(parse: Parser, parse_column: ColumnParser, column: Column) -> tuple[Parser, ColumnParser]:
     search = re.compile(column.pattern).search
     message = column.pattern_message or "значение не подходит по форме"
 
@@ -510,13 +567,26 @@ def _patterned(parse: Parser, column: Column) -> Parser:
         if value.__class__ is str and not search(value):
             return Failure("pattern", {"value": display(value), "pattern_message": message})
         return value
-    return checked
+
+    def checked_column(values: Sequence[Any]) -> list:
+        parsed = parse_column(values)
+        for i, value in enumerate(parsed):
+            if value.__class__ is str and not search(value):
+                parsed[i] = Failure("pattern", {"value": display(value), "pattern_message": message})
+        return parsed
+    return checked, checked_column
+
+
+def parsers_for(column: Column) -> tuple[Parser, ColumnParser]:
+    """The parser of ``column`` (its type, then its range and pattern) and its twin for a
+    whole column: ``parse_column(values) == [parse(v) for v in values]``."""
+    parse, parse_column = _BUILDERS[column.type](column)
+    return _patterned(parse, parse_column, column) if column.pattern else (parse, parse_column)
 
 
 def parser_for(column: Column) -> Parser:
     """The parser of ``column``: its type, then its range and pattern."""
-    parse = _BUILDERS[column.type](column)
-    return _patterned(parse, column) if column.pattern else parse
+    return parsers_for(column)[0]
 
 
 def parse_value(column: Column, raw: Any) -> Any:

@@ -2,9 +2,11 @@
 totals, and «Статус сдачи». Pure: stored snapshots in, :class:`TabSpec` values out."""
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from operator import itemgetter
 from datetime import date
+from functools import reduce
+from operator import add, itemgetter
 from typing import Any, Mapping, Sequence
 
 from .model import Collection
@@ -40,6 +42,32 @@ def _as_date(value: Any) -> Any:
     return value
 
 
+_NUMBERS = frozenset({int, float})  # what adds up (not bool, not text)
+
+
+def _line_builder(keys: Sequence[str], extras: int, record: bool):
+    """``build(rows, extras, prefix)``: the tab's lines of one school, generated for the
+    form's keys (a list display with direct lookups is twice as fast as a loop over keys).
+    ``extras`` are the computed values: one value each for a record form, one list (as
+    long as ``rows``) each for a table."""
+    lookups = ", ".join(f"row[{key!r}]" for key in keys)
+    names = [f"e{i}" for i in range(extras)]
+    line = ", ".join(["p0, p1, p2", lookups, *names])
+    if record or not extras:
+        loop = "for row in rows"
+    else:
+        loop = f"for row, {', '.join(names)} in zip(rows, *extras)"
+    source = "\n".join([
+        "def build(rows, extras, prefix):",
+        "    p0, p1, p2 = prefix",
+        *([f"    {', '.join(names)}, = extras"] if record and extras else []),
+        f"    return [[{line}] {loop}]",
+    ])
+    namespace: dict[str, Any] = {"__builtins__": {}, "zip": zip}
+    exec(compile(source, "<consolidated lines>", "exec"), namespace)
+    return namespace["build"]
+
+
 def collection_tab(collection: Collection, schools: Sequence[SchoolLine], snapshots: Mapping[str, Snapshot],
                    statuses: Mapping[str, str]) -> TabSpec:
     """One collection: school code and name first, then the form's columns and computed values."""
@@ -49,36 +77,42 @@ def collection_tab(collection: Collection, schools: Sequence[SchoolLine], snapsh
     header = ["Код школы", "Школа", "Статус", *(c.label for c in form.columns), *(c.label for c in computed)]
     rows: list[list[Any]] = [header]
     totals: dict[str, float] = {key: 0 for key in form.numeric_keys}
-    getter = itemgetter(*keys)
-    date_columns = [i for i, c in enumerate(form.columns) if c.type == "date"]
-    numeric_columns = [(i, key) for i, key in enumerate(keys) if key in totals]
+    record = form.shape == "record"
+    build = _line_builder(keys, len(computed), record)
+    date_places = [3 + i for i, c in enumerate(form.columns) if c.type == "date"]
+    numeric_places = [(3 + i, key) for i, key in enumerate(keys) if key in totals]
     counted = False
     for school in schools:
         snapshot = snapshots.get(school.code)
         if snapshot is None or not snapshot.rows:
             continue
-        prefix = [school.code, school.name, STATUS_LABELS.get(statuses.get(school.code, ""), "")]
-        if form.shape == "record":
-            record_extra = [snapshot.computed.get(c.key) for c in computed]
+        school_rows = snapshot.rows
+        count = len(school_rows)
+        if record:
+            extras = [snapshot.computed.get(c.key) for c in computed]
         else:
-            per_row = [snapshot.computed.get(c.key) or () for c in computed]
-        for index, row in enumerate(snapshot.rows):
-            try:
-                values = list(getter(row)) if len(keys) > 1 else [row[keys[0]]]
-            except KeyError:  # a snapshot stored before a column was added to the form
-                values = [row.get(key) for key in keys]
-            for i in date_columns:
-                values[i] = _as_date(values[i])
-            for i, key in numeric_columns:
-                value = values[i]
-                if value.__class__ is int or value.__class__ is float:
-                    totals[key] += value
-                    counted = True
-            if form.shape == "record":
-                extra = record_extra
-            else:
-                extra = [column[index] if index < len(column) else None for column in per_row]
-            rows.append(prefix + values + extra)
+            extras = []
+            for c in computed:
+                values = snapshot.computed.get(c.key) or ()
+                extras.append(values if len(values) == count else [*values[:count], *[None] * (count - len(values))])
+        prefix = (school.code, school.name, STATUS_LABELS.get(statuses.get(school.code, ""), ""))
+        try:
+            lines = build(school_rows, extras, prefix)
+        except KeyError:  # a snapshot stored before a column was added to the form
+            lines = build([{key: row.get(key) for key in keys} for row in school_rows], extras, prefix)
+        for place in date_places:
+            # Dates are stored as ISO text in JSON; give the sheet real dates back.
+            if any(issubclass(kind, str) for kind in set(map(type, map(itemgetter(place), lines)))):
+                for line in lines:
+                    line[place] = _as_date(line[place])
+        for place, key in numeric_places:
+            numbers = list(map(itemgetter(place), lines))
+            if not _NUMBERS.issuperset(map(type, numbers)):
+                numbers = [v for v in numbers if v.__class__ is int or v.__class__ is float]
+            if numbers:
+                totals[key] = reduce(add, numbers, totals[key])  # in row order, as the loop over rows did
+                counted = True
+        rows += lines
     if counted:
         # District ratios come from district totals (Σloans ÷ Σreaders), never from averaging schools.
         total_row = [TOTAL_LABEL, "", ""] + [totals.get(key, "") if key in totals else "" for key in keys]
@@ -115,8 +149,12 @@ def consolidated_tabs(collections: Sequence[Collection], schools: Sequence[Schoo
                       statuses: Mapping[tuple[str, str], str]) -> list[TabSpec]:
     """«Статус сдачи» first, then one tab per collection in calendar order."""
     tabs = [status_tab(collections, schools, statuses)]
+    per_school: dict[str, dict[str, Snapshot]] = defaultdict(dict)
+    for (code, key), snapshot in snapshots.items():
+        per_school[key][code] = snapshot
+    per_status: dict[str, dict[str, str]] = defaultdict(dict)
+    for (code, key), status in statuses.items():
+        per_status[key][code] = status
     for collection in collections:
-        per_school = {code: snap for (code, key), snap in snapshots.items() if key == collection.key}
-        per_status = {code: status for (code, key), status in statuses.items() if key == collection.key}
-        tabs.append(collection_tab(collection, schools, per_school, per_status))
+        tabs.append(collection_tab(collection, schools, per_school[collection.key], per_status[collection.key]))
     return tabs

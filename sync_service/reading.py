@@ -42,7 +42,7 @@ def label_key(value: Any) -> str:
     except KeyError:
         pass
     key = _NOT_WORD.sub(" ", text.translate(_INVISIBLE).casefold().replace("ё", "е")).strip()
-    if len(_LABEL_KEYS) < 8192 and len(text) < 200:  # labels repeat in every school's tab
+    if len(_LABEL_KEYS) < 8192 and len(text) < 2000:  # labels and help texts repeat in every school's tab
         _LABEL_KEYS[text] = key
     return key
 

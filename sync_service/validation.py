@@ -27,10 +27,11 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from itertools import repeat
 from operator import itemgetter
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
-from .cells import EXPECTED, Failure, Parser, display, format_number, parser_for
+from .cells import EXPECTED, ColumnParser, Failure, Parser, display, format_number, parser_for, parsers_for
 from .checks import CHECKS
 from .findings import CODES, WARNING, Finding, column_letter, make_finding
 from .layout import READY_DATE_LABEL, READY_LABEL
@@ -83,6 +84,52 @@ def compile_fast(expr: Expression) -> Evaluate:
     return scope["evaluate"]
 
 
+# ``evaluate(n, *columns)``: an expression over ``n`` rows given the column of each of its
+# names (in ``expr.names`` order) -> one value (or None) per row.
+EvaluateColumns = Callable[..., list]
+
+
+def compile_columns(expr: Expression) -> EvaluateColumns:
+    """``expr`` over whole columns: ``evaluate(n, *columns)[i]`` is what
+    :func:`compile_fast` gives for row ``i`` (same checks, same arithmetic, same order)."""
+    names = expr.names
+    tree = ast.parse(expr.source, mode="eval")
+    local = {name: f"_{i}" for i, name in enumerate(names)}
+    for node in ast.walk(tree):
+        if not isinstance(node, _ARITHMETIC) or isinstance(node, ast.Constant) and not isinstance(
+                node.value, (int, float)):
+            def walk(n: int, *columns: Sequence[Any]) -> list:  # not plain arithmetic: the tree walker
+                if not names:
+                    return [expr({}) for _ in range(n)]
+                return [expr(dict(zip(names, values))) for values in zip(*columns)]
+            return walk
+        if isinstance(node, ast.Name):
+            node.id = local[node.id]
+    params = ", ".join(f"c{i}" for i in range(len(names)))
+    lines = [f"def evaluate(n{', ' if names else ''}{params}):"]
+    if not names:
+        lines += [f"    try: value = {ast.unparse(tree)}",
+                  "    except (ZeroDivisionError, OverflowError): value = None",
+                  "    return [value] * n"]
+    else:
+        targets = ", ".join(local.values()) + ("," if len(names) == 1 else "")
+        source = f"zip({params})" if len(names) > 1 else "c0"
+        numeric = " and ".join(f"({v}.__class__ is int or {v}.__class__ is float)" for v in local.values())
+        lines += ["    out = []", "    add = out.append",
+                  f"    for {targets.rstrip(',') if len(names) == 1 else targets} in {source}:",
+                  f"        if {numeric}:",
+                  f"            try: add({ast.unparse(tree)})",
+                  "            except (ZeroDivisionError, OverflowError): add(None)",
+                  "        else:",
+                  "            add(None)",
+                  "    return out"]
+    scope: dict[str, Any] = {}
+    namespace = {"__builtins__": {}, "int": int, "float": float, "zip": zip, "ZeroDivisionError": ZeroDivisionError,
+                 "OverflowError": OverflowError}
+    exec(compile("\n".join(lines), f"<columns {expr.source}>", "exec"), namespace, scope)
+    return scope["evaluate"]
+
+
 @dataclass(frozen=True)
 class _Rule:
     rule: Rule
@@ -107,12 +154,14 @@ class _Plan:
     """What parsing a form needs, built once per form."""
 
     parsers: dict[str, Parser]
+    column_parsers: dict[str, ColumnParser]
     rules: tuple[_Rule, ...]
     computed: tuple[tuple[str, Evaluate, int], ...]      # (key, evaluate, digits)
     labels: dict[str, str]
     label_index: dict[str, str]
     ready: Parser
     ready_date: Parser
+    expressions: dict[str, EvaluateColumns]              # source -> over columns (rules' sides, computed)
 
 
 def _per_form(build):
@@ -133,14 +182,18 @@ def _per_form(build):
 
 @_per_form
 def _plan(form: Form) -> _Plan:
+    both = {c.key: parsers_for(c) for c in form.columns}
+    expressions = [*(side for r in form.rules for side in (r.left, r.right)), *(c.expr for c in form.computed)]
     return _Plan(
-        parsers={c.key: parser_for(c) for c in form.columns},
+        parsers={key: pair[0] for key, pair in both.items()},
+        column_parsers={key: pair[1] for key, pair in both.items()},
         rules=tuple(_compile_rule(r) for r in form.rules),
         computed=tuple((c.key, compile_fast(c.expr), c.digits) for c in form.computed),
         labels={c.key: c.label for c in form.columns},
         label_index=label_index(form),
         ready=parser_for(Column(key="ready", label=READY_LABEL, type="bool")),
         ready_date=parser_for(Column(key="ready_date", label=READY_DATE_LABEL, type="date")),
+        expressions={e.source: compile_columns(e) for e in expressions},
     )
 
 
@@ -236,13 +289,149 @@ def _read_table(form: Form, grid: Filled, plan: _Plan, result: FormResult, found
         found.add("duplicate-column", row=header.row, column=form.column(key), col=col)
 
     first_finding = len(found.out)
+    _TABLE_ROWS(form, plan, grid.rows, header.row, positions, result, found)
+    # row by row; within a row: its cells left to right, a repeat, the rules in order
+    found.out[first_finding:] = sorted(found.out[first_finding:], key=_finding_row)
+    return header.row
+
+
+def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row: int,
+                    positions: Mapping[str, int], result: FormResult, found: _Findings) -> None:
+    """The data rows below ``header_row`` into ``result`` (rows, computed) and ``found``
+    (cell, repeat and rule findings), a column at a time.
+
+    Each column is cut out of the lines once and parsed by its column parser, which
+    decides the common cells (a typed value in range, a clean text, a choice as spelled,
+    a text seen before) without a call per cell; rules and computed values are evaluated
+    over columns too. The result is the same as :func:`_rows_by_row`'s, which a property
+    test holds equal on messy tabs.
+    """
+    present = sorted((positions[c.key] - 1, c) for c in form.columns if c.key in positions)  # left to right
+    lines = lines[header_row:]
+    if not present or not lines:
+        result.rows = []
+        result.computed = {key: [] for key, _, _ in plan.computed}
+        return
+    count = len(lines)
+    if min(map(len, lines)) > present[-1][0]:
+        every = list(zip(*lines))  # the columns, as far as the shortest line goes
+        raw = [every[at] for at, _ in present]
+    else:
+        raw = [[line[at] if len(line) > at else None for line in lines] for at, _ in present]
+    parsers = plan.column_parsers
+    parsed = [parsers[column.key](values) for (_, column), values in zip(present, raw)]
+
+    # Rows whose cells are all empty are skipped (raw None or "" parse to None as well).
+    numbers: Sequence[int] = range(header_row + 1, header_row + 1 + count)
+    if all(None in values for values in parsed):
+        nothing = (None,) * len(parsed)
+        keep = [i for i, cells in enumerate(zip(*parsed)) if cells != nothing]
+        if len(keep) < count:
+            parsed = [[values[i] for i in keep] for values in parsed]
+            numbers = [header_row + 1 + i for i in keep]
+            count = len(keep)
+
+    # Cell findings, row by row and left to right; bad cells become None.
+    problems: list[tuple[int, int, Column, Failure | None]] = []
+    for (at, column), values in zip(present, parsed):
+        kinds = set(map(type, values))
+        if Failure in kinds:
+            required = column.required
+            for i, value in enumerate(values):
+                if value.__class__ is Failure:
+                    problems.append((i, at, column, value))
+                    values[i] = None
+                elif value is None and required:
+                    problems.append((i, at, column, None))
+        elif column.required and NoneType in kinds:
+            problems += [(i, at, column, None) for i, value in enumerate(values) if value is None]
+    if problems:
+        problems.sort(key=itemgetter(0, 1))
+        cell = found.cell
+        for i, at, column, failure in problems:
+            cell(failure, numbers[i], column, at + 1)
+
+    by_key = {column.key: values for (_, column), values in zip(present, parsed)}
+    rows = _row_builder(form, tuple(by_key))(*by_key.values(), numbers)
+    result.rows = rows
+
+    if form.key_columns and all(k in positions for k in form.key_columns):
+        _duplicates(form, rows, list(zip(*(by_key[k] for k in form.key_columns))), positions, found)
+
+    expressions = plan.expressions
+    evaluated: dict[str, list] = {}
+
+    def values_of(expr: Expression) -> list:
+        values = evaluated.get(expr.source)
+        if values is None:
+            values = evaluated[expr.source] = expressions[expr.source](
+                count, *(by_key.get(name) or repeat(None, count) for name in expr.names))
+        return values
+
+    places = {key: (_letter(col), None) for key, col in positions.items()}
+    for item in plan.rules:
+        holds, tolerance = item.holds, item.rule.tolerance
+        lefts = values_of(item.rule.left)
+        if lefts.count(None) == count:
+            continue
+        for i, left, right in zip(range(count), lefts, values_of(item.rule.right)):
+            if left is not None and right is not None and not holds(left, right, tolerance):
+                found.rule(item, left, right, numbers[i], places, rows[i])
+    result.computed = {c.key: _rounded(values_of(c.expr), c.digits) for c in form.computed}
+
+
+@_per_form
+def _row_builder(form: Form, keys: tuple[str, ...]) -> Callable[..., list[dict[str, Any]]]:
+    """``build(*columns, numbers)``: the row dicts of a table from the columns of ``keys``
+    (every column of the form in its order, None for those the sheet lacks, then ``_row``).
+    Generated, as a dict display with constant keys is several times faster than dict(zip())."""
+    names = [f"v{i}" for i in range(len(keys))]
+    items = [f"{c.key!r}: {names[keys.index(c.key)]}" if c.key in keys else f"{c.key!r}: None" for c in form.columns]
+    params = ", ".join(f"c{i}" for i in range(len(keys)))
+    source = (f"def build({params}, numbers):\n"
+              f"    return [{{{', '.join(items)}, '_row': n}} for {', '.join(names)}, n in zip({params}, numbers)]")
+    namespace: dict[str, Any] = {"__builtins__": {}, "zip": zip}
+    exec(compile(source, f"<row dicts of {form.key}>", "exec"), namespace)
+    return namespace["build"]
+
+
+_ROUNDED: dict[int, dict[float, float]] = {}
+
+
+def _rounded(values: list, digits: int) -> list:
+    """``[None if v is None else round(v, digits) for v in values]``; rounding a float to
+    digits is slow (a decimal conversion) and ratios repeat, so results are remembered."""
+    memo = _ROUNDED.setdefault(digits, {})
+    get = memo.get
+    # only nonzero floats are remembered (1 == 1.0 and 0.0 == -0.0 would mix up types and signs)
+    return [r if v.__class__ is float and (r := get(v)) is not None else _round(v, digits, memo) for v in values]
+
+
+def _round(value: Any, digits: int, memo: dict[float, float]) -> Any:
+    if value is None:
+        return None
+    rounded = round(value, digits)
+    if value.__class__ is float and value and len(memo) < 65536:
+        memo[value] = rounded
+    return rounded
+
+
+NoneType = type(None)
+
+
+def _rows_by_row(form: Form, plan: _Plan, lines: list[list[Any]], header_row: int,
+                 positions: Mapping[str, int], result: FormResult, found: _Findings) -> None:
+    """What :func:`_rows_by_column` does, a row at a time: the reference it is tested against."""
     read = _row_reader(form, tuple(sorted(positions.items())))
-    rows, problems = read(grid.rows, header.row)
+    rows, problems = read(lines, header_row)
     result.rows = rows
     for row in problems:
         _cell_problems(form, row, positions, found)
     if form.key_columns and all(k in positions for k in form.key_columns):
-        _duplicates(form, rows, positions, found)
+        key_columns = form.key_columns
+        get = itemgetter(*key_columns)
+        keys = [get(row) for row in rows] if len(key_columns) > 1 else [(row[key_columns[0]],) for row in rows]
+        _duplicates(form, rows, keys, positions, found)
     places = {key: (_letter(col), None) for key, col in positions.items()}
     for item in plan.rules:
         left_of, right_of, holds, tolerance = item.left, item.right, item.holds, item.rule.tolerance
@@ -254,8 +443,9 @@ def _read_table(form: Form, grid: Filled, plan: _Plan, result: FormResult, found
                     found.rule(item, left, right, row["_row"], places, row)
     result.computed = {key: [None if (value := evaluate(row)) is None else round(value, digits) for row in rows]
                        for key, evaluate, digits in plan.computed}
-    found.out[first_finding:] = sorted(found.out[first_finding:], key=_finding_row)
-    return header.row
+
+
+_TABLE_ROWS = _rows_by_column
 
 
 def _finding_row(finding: Finding) -> int:
@@ -331,11 +521,11 @@ def _cell_problems(form: Form, row: dict[str, Any], positions: Mapping[str, int]
             found.cell(None, number, column, col)
 
 
-def _duplicates(form: Form, rows: list[dict[str, Any]], positions: Mapping[str, int], found: _Findings) -> None:
-    """``duplicate-row`` for each row whose key columns repeat an earlier row's."""
+def _duplicates(form: Form, rows: list[dict[str, Any]], keys: list[tuple], positions: Mapping[str, int],
+                found: _Findings) -> None:
+    """``duplicate-row`` for each row whose key columns (``keys``, a tuple per row) repeat an
+    earlier row's."""
     key_columns = form.key_columns
-    get = itemgetter(*key_columns)
-    keys = [get(row) for row in rows] if len(key_columns) > 1 else [(row[key_columns[0]],) for row in rows]
     if any(form.column(k).type == "text" for k in key_columns):
         keys = [tuple(v.casefold() if v.__class__ is str else v for v in key) for key in keys]
     if len(set(keys)) == len(keys):
