@@ -5,8 +5,11 @@ import argparse
 import functools
 import io
 import logging
+import os
 import re
 import shutil
+import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from sync_service.schema import load_schema
 from sync_service.sync import sync_lock
 from web import admin, auth, create_app
 
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 9, 0)
 YEAR = "2026/2027"
 PASSWORD = "correct horse battery"
@@ -321,3 +325,9 @@ def test_create_admin_asks_twice(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert auth.cmd_create_admin(argparse.Namespace(password_stdin=True), None) == 1
     assert "Пароль слишком короткий" in capsys.readouterr().err
+
+
+def test_the_web_never_imports_the_scheduler():
+    code = ("import sys, web, web.admin, web.auth; "
+            "assert not [name for name in sys.modules if name == 'jobs.scheduler' or name.startswith('apscheduler')]")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
