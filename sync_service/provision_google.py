@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from .consolidate import SchoolLine, consolidated_tabs
 from .context import Svod
 from .layout import CHECK_TAB, school_tabs
+from .order.models import current_fpu
 from .provision import workbook_title
 from .reading import fill_merges, find_header
 from .registry import read_registry
@@ -77,7 +78,10 @@ def provision(svod: Svod, *, notify: bool = True) -> ProvisionReport:
     report = ProvisionReport()
     head = store.read(svod.head_workbook_id)
     registry = read_registry(head, svod.schema, academic_year=svod.academic_year)
-    tabs = [*school_tabs(registry.collections), CHECK_PLACEHOLDER]
+    svod.db.upgrade()
+    with svod.db.session() as session:
+        fpu = current_fpu(session)  # the federal list in force: a dropdown on «Код ФПУ» columns
+    tabs = [*school_tabs(registry.collections, fpu_codes=[e.code for e in fpu] if fpu else ()), CHECK_PLACEHOLDER]
     listing = {w.id: w for w in store.list_workbooks()}
     cells = _workbook_cells(svod, head)
     links: dict[tuple[str, int, int], str] = {}
@@ -176,7 +180,6 @@ def _derived_tabs(svod: Svod, registry) -> list[TabSpec]:
         from .order.consolidate import derived_tabs
     except ImportError:
         return []
-    svod.db.upgrade()
     with svod.db.session() as session:
         return derived_tabs(session, academic_year=registry.academic_year, statuses={},
                             collections=registry.collections)
