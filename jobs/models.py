@@ -1,6 +1,6 @@
 """The clock's tables: every job run with its outcome, and the reminders already sent.
 
-Declared on :class:`sync_service.db.Base` so that Alembic (``0003_jobs``) and the admin
+Declared on :class:`sync_service.db.Base` so that Alembic (``0002_jobs``) and the admin
 pages see them; imported by ``sync_service.models_registry``.
 """
 from __future__ import annotations

@@ -206,6 +206,18 @@ def cmd_order_export(args: argparse.Namespace, svod: Svod) -> int:
     return 0
 
 
+def cmd_remind(args: argparse.Namespace, svod: Svod) -> int:
+    from .reminders import cmd_remind as remind
+
+    return remind(args, svod)
+
+
+def cmd_create_admin(args: argparse.Namespace, svod: Svod) -> int:
+    from web.auth import cmd_create_admin as create_admin
+
+    return create_admin(args, svod)
+
+
 def cmd_db_upgrade(args: argparse.Namespace, svod: Svod) -> int:
     svod.db.upgrade()
     print("База данных обновлена до последней версии схемы.")
@@ -220,6 +232,8 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "serve": (cmd_serve, "запустить страницу статуса"),
     "run": (cmd_run, "всё сразу: демо-район при первом запуске, синхронизация, страница статуса"),
     "db-upgrade": (cmd_db_upgrade, "применить миграции базы данных"),
+    "remind": (cmd_remind, "разослать напоминания школам и сводку руководителю"),
+    "create-admin": (cmd_create_admin, "задать пароль руководителя ОМО (печатает строку для окружения)"),
     "fpu import": (cmd_fpu_import, "загрузить федеральный перечень учебников (или прайс-лист) из .xlsx/.csv"),
     "order export": (cmd_order_export, "выгрузить спецификации и разнарядки по издательствам в .xlsx"),
 }
@@ -250,6 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--quiet", action="store_true", help="без строки прогресса")
         elif name == "status":
             command.add_argument("--json", action="store_true", help="вывести JSON")
+        elif name == "remind":
+            command.add_argument("--dry-run", action="store_true", help="только показать письма, не отправлять")
+        elif name == "create-admin":
+            command.add_argument("--password-stdin", action="store_true", help="прочитать пароль из stdin")
         elif name == "fpu import":
             command.add_argument("file", nargs="?", help="файл .xlsx или .csv")
             command.add_argument("--prices", action="store_true", help="это прайс-лист издательства (код, цена)")

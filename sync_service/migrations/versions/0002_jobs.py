@@ -1,6 +1,6 @@
 """job runs and sent reminders (the clock process)
 
-Revision ID: 0003_jobs
+Revision ID: 0002_jobs
 Revises: 0001_core
 Create Date: 2026-11-22 12:00:00
 """
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0003_jobs'
+revision = '0002_jobs'
 down_revision = '0001_core'
 branch_labels = None
 depends_on = None

@@ -1,18 +1,16 @@
 """versions of the federal textbook list (ФПУ) and of the publishers' price lists
 
-Revision ID: 0002_fpu
-Revises: 0003_jobs
+Revision ID: 0003_fpu
+Revises: 0002_jobs
 
-Numbered 0002 but placed after 0003_jobs: both were written at the same time against
-0001_core, and two heads would break ``upgrade head`` — the chain is 0001 -> 0003 -> 0002.
 Create Date: 2026-11-22 08:08:17.302514
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002_fpu'
-down_revision = '0003_jobs'
+revision = '0003_fpu'
+down_revision = '0002_jobs'
 branch_labels = None
 depends_on = None
 
