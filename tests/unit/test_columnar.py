@@ -1,0 +1,237 @@
+"""The columnar fast paths give exactly what the cell-by-cell and row-by-row paths give.
+
+Seeded random messy tabs (every form, shuffled and missing headers, extra columns, blank
+and short lines, values typed every way people type them) are parsed both ways and
+compared: findings (code, place, message, hint, params), rows and computed values, with
+the class of every value (1, 1.0 and True are equal in Python but not in a sheet).
+"""
+import random
+from datetime import date, datetime
+
+import pytest
+
+from sync_service import validation
+from sync_service.cells import Failure, parsers_for
+from sync_service.consolidate import SchoolLine, Snapshot, collection_tab
+from sync_service.findings import flatten
+from sync_service.model import Collection
+from sync_service.schema import Column, load_schema
+from sync_service.stores.base import Sheet
+from sync_service.validation import parse_form
+
+SCHEMA = load_schema()
+FORMS = {**SCHEMA.forms, **{f"head.{key}": form for key, form in SCHEMA.head.items()}}
+TABLES = sorted(key for key, form in FORMS.items() if form.shape == "table")
+
+MESS = [None, "", " ", "  ", "\u00a0", "\u200b", "—", "-", "#REF!", "#Н/Д", " #DIV/0! ", "#хэштег", "нет данных",
+        "?", 0, 1, -1, 7, 11, 12, 1000, 5001, 123456, 0.0, -0.0, 0.5, 1.0, 2.5, 1e20, float("nan"), True, False,
+        "0", "1", "5", "05", "1 234", "1\u00a0234", "1234,0", "12,5 %", "12.5%", "1,5", " 7 ", "7\t", "5А",
+        "5 класс", "11-й", "да", "НЕТ", "+", "✓", "x", "01.09.2024", "1.9.24", "2024-09-01", "31.02.2024",
+        "1 сентября 2024 г.", date(2024, 9, 1), datetime(2024, 9, 1, 10, 30), 45536, "1.1.1.1.1.1",
+        " 1,1,1,1,1,1 ", 1.1, "www.school.ru", "https://school.ru/news/1", "http://a b", "lib@school.ru",
+        "mailto:Lib@School.RU", "8 (916) 123-45-67", 89161234567, "Иванова Анна", "Иванова 2", "Ёлкина Мария",
+        "текст\nв две строки", "a|b", "| x", "x |", "a||b", " с пробелами ", "Математика", "математика ",
+        "МАТЕМАТИКА", "Русский язык", "Литература", "Сентябрь", "сентябрь", "Излишек", "Победитель"]
+
+
+def typical(column: Column, rng: random.Random):
+    """A clean value of the column's type, so that fast paths run on most cells."""
+    kind = column.type
+    if kind in ("integer", "grade"):
+        low = int(column.min if column.min is not None else 1)
+        high = int(column.max if column.max is not None else 11 if kind == "grade" else 300)
+        value = rng.randint(low, min(high, low + 50))
+        return value if rng.random() < 0.7 else str(value)
+    if kind in ("number", "percent"):
+        return round(rng.uniform(column.min or 0, min(column.max or 100, 100)), 1)
+    if kind == "date":
+        return date(2024, rng.randint(1, 12), rng.randint(1, 28))
+    if kind == "choice":
+        return rng.choice(column.choices)
+    if kind == "bool":
+        return rng.choice([True, False, "да", "нет"])
+    if kind == "fpu_code":
+        return f"1.1.{rng.randint(1, 3)}.{rng.randint(1, 9)}.{rng.randint(1, 9)}.1"
+    if kind == "url":
+        return f"https://school{rng.randint(1, 5)}.ru/news/{rng.randint(1, 9)}"
+    if kind == "email":
+        return f"lib{rng.randint(1, 5)}@school.ru"
+    if kind == "phone":
+        return "+7 916 123-45-6" + str(rng.randint(0, 9))
+    return rng.choice(["Иванова Анна", "Петрова Ольга", "Сидорова Мария"])
+
+
+TEXT_MESS = [v for v in MESS if isinstance(v, str)]
+
+
+def messy_values(column: Column, rng: random.Random, count: int, share: float | None = None) -> list:
+    share = rng.choice([0.0, 0.05, 0.3, 0.9]) if share is None else share
+    return [rng.choice(MESS) if rng.random() < share else typical(column, rng) for _ in range(count)]
+
+
+def one_odd_text(column: Column, rng: random.Random, count: int) -> list:
+    """Typical values and a single odd text: a whole column that almost takes the fast path."""
+    values = [typical(column, rng) for _ in range(count)]
+    values[rng.randrange(count)] = rng.choice(TEXT_MESS)
+    return values
+
+
+def strict(value):
+    """A value with its class, recursively, so that 1 == 1.0 == True does not hide a change."""
+    if isinstance(value, dict):
+        return {k: strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return (float, "nan")
+    return (type(value), value)
+
+
+@pytest.mark.parametrize("column", [c for form in FORMS.values() for c in form.columns], ids=lambda c: c.key)
+@pytest.mark.parametrize("seed", range(4))
+def test_column_parser_is_the_cell_parser_on_a_whole_column(column, seed):
+    rng = random.Random(seed)
+    for values in [messy_values(column, rng, 60), *(one_odd_text(column, rng, 20) for _ in range(12))]:
+        parse, parse_column = parsers_for(column)
+        first = parse_column(values)  # a cold text cache, then a warm one
+        assert strict(first) == strict([parse(v) for v in values]), values
+        assert strict(parse_column(tuple(values))) == strict(first)
+        fresh, _ = parsers_for(column)
+        assert strict(first) == strict([fresh(v) for v in values])
+
+
+def messy_tab(form_key: str, rng: random.Random) -> Sheet:
+    form = FORMS[form_key]
+    columns = list(form.columns)
+    if rng.random() < 0.5:
+        rng.shuffle(columns)
+    if rng.random() < 0.3 and len(columns) > 1:
+        columns.pop(rng.randrange(len(columns)))  # a column gone
+    header = [c.label if rng.random() < 0.8 else c.labels[-1] for c in columns]
+    if rng.random() < 0.3:
+        header.insert(rng.randrange(len(header) + 1), "Лишний столбец")
+    if rng.random() < 0.2:
+        header.append(columns[0].label)  # a column twice
+    by_label = {label: column for column in form.columns for label in column.labels}
+    top = [["Заголовок формы"], ["Готово", rng.choice([True, False, None, "да", "может быть"]), "Дата сдачи",
+                                 rng.choice([None, date(2026, 9, 1), "вчера"])]]
+    top += [[] for _ in range(rng.randint(0, 2))]
+    lines = []
+    share = rng.choice([0.0, 0.01, 0.05, 0.3])  # how messy this tab is
+    for _ in range(rng.randint(0, 40)):
+        roll = rng.random()
+        if roll < 0.05 and share:
+            lines.append([])  # an empty line
+            continue
+        if roll < 0.1 and share:
+            lines.append([None, "", None][:rng.randint(0, 3)])
+            continue
+        line = []
+        for label in header:
+            column = by_label.get(label)
+            if column is None:
+                line.append(rng.choice(MESS))
+            else:
+                line.append(messy_values(column, rng, 1, share)[0])
+        if roll < 0.2 and share:
+            line = line[:rng.randint(0, len(line))]  # a short line
+        lines.append(line)
+    if lines and rng.random() < 0.4:  # repeats of earlier rows
+        for _ in range(rng.randint(1, 3)):
+            lines.append(list(rng.choice(lines)))
+    return Sheet(form.tab, top + [header] + lines)
+
+
+def outcome(result):
+    findings = [(f.code, f.severity, f.row, f.column, f.column_key, f.address, f.message, f.hint, strict(f.params))
+                for f in result.findings]
+    return {"flat": flatten(result.findings), "findings": findings, "rows": strict(result.rows),
+            "computed": strict(result.computed), "positions": result.positions, "ready": result.ready}
+
+
+@pytest.mark.parametrize("form_key", TABLES)
+def test_columnar_table_reading_is_the_row_by_row_reading(form_key, monkeypatch):
+    form = FORMS[form_key]
+    for seed in range(40):
+        sheet = messy_tab(form_key, random.Random(f"{form_key}-{seed}"))
+        monkeypatch.setattr(validation, "_TABLE_ROWS", validation._rows_by_column)
+        fast = outcome(parse_form(form, sheet, tab=form.tab))
+        monkeypatch.setattr(validation, "_TABLE_ROWS", validation._rows_by_row)
+        slow = outcome(parse_form(form, sheet, tab=form.tab))
+        assert fast == slow, f"seed {seed}"
+
+
+def test_columnar_reading_finds_every_kind_of_cell_problem():
+    """The property test above is not vacuous: its tabs hold failures, blanks and repeats."""
+    codes = set()
+    for form_key in TABLES:
+        form = FORMS[form_key]
+        for seed in range(40):
+            result = parse_form(form, messy_tab(form_key, random.Random(f"{form_key}-{seed}")), tab=form.tab)
+            codes.update(f.code for f in result.findings)
+    assert {"required", "type", "formula-error", "range", "choice", "pattern", "duplicate-row",
+            "rule"} <= codes
+
+
+def consolidated_by_rows(collection, schools, snapshots, statuses):
+    """The consolidated tab as the loop over rows built it (the reference)."""
+    from sync_service.consolidate import _as_date
+    from sync_service.status import STATUS_LABELS
+    form = collection.form
+    keys = [c.key for c in form.columns]
+    totals = {key: 0 for key in form.numeric_keys}
+    rows, counted = [], False
+    for school in schools:
+        snapshot = snapshots.get(school.code)
+        if snapshot is None or not snapshot.rows:
+            continue
+        prefix = [school.code, school.name, STATUS_LABELS.get(statuses.get(school.code, ""), "")]
+        for index, row in enumerate(snapshot.rows):
+            values = [_as_date(row.get(key)) if c.type == "date" else row.get(key)
+                      for key, c in zip(keys, form.columns)]
+            for key, value in zip(keys, values):
+                if key in totals and (value.__class__ is int or value.__class__ is float):
+                    totals[key] += value
+                    counted = True
+            if form.shape == "record":
+                extra = [snapshot.computed.get(c.key) for c in form.computed]
+            else:
+                extra = [(snapshot.computed.get(c.key) or ())[index]
+                         if index < len(snapshot.computed.get(c.key) or ()) else None for c in form.computed]
+            rows.append(prefix + values + extra)
+    return rows, totals, counted
+
+
+@pytest.mark.parametrize("form_key", sorted(SCHEMA.forms))
+def test_consolidated_lines_are_the_row_by_row_lines(form_key):
+    form = SCHEMA.forms[form_key]
+    collection = Collection(form.key, form, "2026/2027", date(2026, 9, 30))
+    rng = random.Random(form_key)
+    schools = [SchoolLine(f"sch{i}", f"Школа №{i}") for i in range(12)]
+    snapshots, statuses = {}, {}
+    for school in schools[:-1]:
+        count = 1 if form.shape == "record" else rng.randint(0, 30)
+        rows = [{**{c.key: messy_values(c, rng, 1)[0] for c in form.columns}, "_row": 5 + i} for i in range(count)]
+        if rows and rng.random() < 0.3:
+            rows = [{k: v for k, v in row.items() if k != form.columns[-1].key} for row in rows]  # an old snapshot
+        if rows and rng.random() < 0.3:  # dates as stored in JSON
+            rows = [{k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()} for row in rows]
+        if form.shape == "record":
+            computed = {c.key: rng.choice([None, 1, 2.5, 0.0]) for c in form.computed}
+        else:
+            computed = {c.key: [rng.choice([None, 1, 2.5]) for _ in range(count + rng.choice([-1, 0, 0, 1]))]
+                        for c in form.computed if rng.random() < 0.8}
+        snapshots[school.code] = Snapshot(rows, computed)
+        statuses[school.code] = rng.choice(["submitted", "returned", "overdue"])
+    tab = collection_tab(collection, schools, snapshots, statuses)
+    lines, totals, counted = consolidated_by_rows(collection, schools, snapshots, statuses)
+    assert strict(tab.rows[1:1 + len(lines)]) == strict(lines)
+    if counted:
+        keys = [c.key for c in form.columns]
+        assert strict(tab.rows[-1][3:3 + len(keys)]) == strict([totals.get(k, "") for k in keys])
+    assert len(tab.rows) == 1 + len(lines) + (1 if counted else 0)
+
+
+def test_failures_are_shared_values_not_identities():
+    """A Failure compares by code and params (the fast path may return a cached one)."""
+    assert Failure("type", {"value": "x"}) == Failure("type", {"value": "x"})
