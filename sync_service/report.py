@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import db as m
@@ -50,27 +50,34 @@ def plan_collections(session: Session, academic_year: str) -> list[m.Collection]
                                 .order_by(m.Collection.position, m.Collection.id)))
 
 
-def _submissions(session: Session, school_ids: Iterable[int],
-                 collection_ids: Iterable[int]) -> dict[tuple[int, int], m.Submission]:
+# The facts a status needs, read as plain rows: ORM objects cost ~10× more for the
+# 6 500 cells of a 500-school district (measured with bench/web_bench.py).
+_SUBMISSION_FACTS = (m.Submission.id, m.Submission.school_id, m.Submission.collection_id, m.Submission.ready,
+                     m.Submission.errors, m.Submission.warnings, m.Submission.has_data,
+                     m.Submission.first_submitted_at, m.Submission.version, m.Submission.changed_at)
+
+
+def _submissions(session: Session, school_ids: Iterable[int], collection_ids: Iterable[int]) -> dict[tuple[int, int], Any]:
+    """(school id, collection id) -> a row with the submission's facts (attributes as on ``Submission``)."""
     school_ids, collection_ids = list(school_ids), list(collection_ids)
     if not school_ids or not collection_ids:
         return {}
-    query = select(m.Submission).where(m.Submission.school_id.in_(school_ids),
-                                       m.Submission.collection_id.in_(collection_ids))
-    return {(s.school_id, s.collection_id): s for s in session.scalars(query)}
+    query = select(*_SUBMISSION_FACTS).where(m.Submission.school_id.in_(school_ids),
+                                              m.Submission.collection_id.in_(collection_ids))
+    return {(s.school_id, s.collection_id): s for s in session.execute(query)}
 
 
 def _sync_errors(session: Session) -> dict[int, m.WorkbookState]:
     return {s.school_id: s for s in session.scalars(select(m.WorkbookState).where(m.WorkbookState.error.is_not(None)))}
 
 
-def facts_of(submission: m.Submission | None) -> Facts:
+def facts_of(submission) -> Facts:
     if submission is None:
         return NO_FACTS
     return Facts(submission.ready, submission.errors, submission.has_data, submission.first_submitted_at)
 
 
-def _cell(school: m.School, collection: m.Collection, submission: m.Submission | None, today: date) -> dict:
+def _cell(school: m.School, collection: m.Collection, submission, today: date) -> dict:
     """One school × collection: its status today and the facts behind it."""
     status = status_of(facts_of(submission), collection.deadline, today)
     return {
@@ -136,6 +143,24 @@ def last_sync(session: Session) -> dict | None:
         # The newest run that went through (ok or partial): how fresh the page is.
         "last_success_at": iso(success.finished_at or success.started_at) if success else None,
     }
+
+
+def _marker_query():
+    newest = select(m.SyncRun).order_by(m.SyncRun.id.desc()).limit(1).subquery()
+    return select(select(func.max(m.SyncOutcome.id)).scalar_subquery(),
+                  select(func.max(m.RateSnapshot.id)).scalar_subquery(),
+                  select(newest.c.id).scalar_subquery(), select(newest.c.status).scalar_subquery(),
+                  select(newest.c.finished_at).scalar_subquery())
+
+
+_MARKER_QUERY = _marker_query()  # built once: it is asked for on every page view
+
+
+def data_marker(session: Session) -> tuple:
+    """A value that changes whenever a sync writes what the report reads: a new run, each
+    school's outcome (stored with its submissions and findings), new rate snapshots, the
+    end of a run. Caches of built reports are keyed by it (one cheap query)."""
+    return tuple(session.execute(_MARKER_QUERY).one())
 
 
 # --- the report -----------------------------------------------------------------------------

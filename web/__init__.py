@@ -7,6 +7,8 @@ passed in as ``{"SVOD": svod}`` (the CLI's ``serve`` and the tests do that).
 Config keys:
 - ``SVOD``: the Svod context to serve; built from the environment when absent.
 - ``SVOD_UPGRADE``: migrate the database at start (default ``True``).
+- ``SVOD_PAGE_CACHE``: keep built reports and the rendered status page in the process
+  until a sync writes (default ``True``; see ``web.status.Cache``).
 - anything else Flask knows (``TESTING``, ``SECRET_KEY`` — by default ``SVOD_SECRET_KEY``).
 
 The pages only read the database: the web never touches the workbook store, so the
@@ -40,7 +42,7 @@ def build_svod(settings: Settings) -> Svod:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
-    app.config.from_mapping(SVOD=None, SVOD_UPGRADE=True)
+    app.config.from_mapping(SVOD=None, SVOD_UPGRADE=True, SVOD_PAGE_CACHE=True)
     if test_config:
         app.config.update(test_config)
     svod: Svod = app.config["SVOD"] or build_svod(Settings.from_env())

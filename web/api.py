@@ -11,7 +11,7 @@ from sync_service.report import (
     build_report, collection_detail, filter_report, plan_calendar, rate_history, school_detail,
 )
 
-from .status import read, svod
+from .status import read, read_cached, svod
 
 bp = Blueprint("api", __name__)
 log = logging.getLogger("svod.web")
@@ -20,18 +20,18 @@ log = logging.getLogger("svod.web")
 @bp.route("/api/status")
 def status():
     """The report; ``?collection=`` and ``?status=`` narrow it as on the status page."""
-    return jsonify(filter_report(read(build_report), collection=request.args.get("collection") or None,
+    return jsonify(filter_report(read_cached(build_report), collection=request.args.get("collection") or None,
                                  status=request.args.get("status") or None))
 
 
 @bp.route("/api/plan")
 def plan():
-    return jsonify(read(plan_calendar))
+    return jsonify(read_cached(plan_calendar))
 
 
 @bp.route("/api/rates")
 def rates():
-    return jsonify(read(rate_history))
+    return jsonify(read_cached(rate_history))
 
 
 @bp.route("/api/school/<code>")

@@ -8,16 +8,7 @@ import pytest
 from sync_service import db as m
 from sync_service.report import calendar_months, filter_report
 
-from .test_pages import page, text
-
-
-def matrix(html: str) -> list[list[str]]:
-    """[school, status, status, …] per matrix row, collections in the header's order."""
-    got: dict[str, list[str]] = {}
-    for school, _key, status in re.findall(r'data-school="(\w+)" data-collection="([\w.]+)" data-status="(\w+)"',
-                                           html):
-        got.setdefault(school, []).append(status)
-    return [[school, *statuses] for school, statuses in got.items()]
+from .test_pages import matrix, page, text
 
 
 def header_keys(html: str) -> list[str]:
@@ -301,3 +292,43 @@ def test_collection_page_rate_chart(client):
     assert len(re.findall(r'<circle class="point"', svg)) == 2
     assert "04.10.2026: сдали 50\u00a0%, вовремя 25\u00a0%" in svg
     assert 'class="deadline"' in svg and "срок 30.09.2026" in svg
+
+
+# --- the page cache ------------------------------------------------------------------------------
+
+def _retire_sch04(app):
+    with app.extensions["svod"].db.session() as session:
+        session.query(m.School).filter_by(code="sch04").update({"active": False})
+
+
+def test_pages_are_cached_until_a_sync_writes(make_app):
+    app = make_app()
+    client = app.test_client()
+    assert "МБОУ Лицей № 4" in page(client, "/")
+    _retire_sch04(app)  # not through a sync: the cached page and report stay
+    assert "МБОУ Лицей № 4" in page(client, "/") and "МБОУ Лицей № 4" in client.get("/debtors.txt").get_data(True)
+    with app.extensions["svod"].db.session() as session:  # a sync's outcome is a write the cache sees
+        session.add(m.SyncOutcome(run_id=2, school_id=1, outcome="unchanged"))
+    assert "МБОУ Лицей № 4" not in page(client, "/")
+    assert [s["code"] for s in client.get("/api/status").get_json()["schools"]] == ["sch01", "sch02", "sch03"]
+
+
+def test_the_cache_can_be_switched_off(make_app):
+    app = make_app(config={"SVOD_PAGE_CACHE": False})
+    client = app.test_client()
+    assert "МБОУ Лицей № 4" in page(client, "/")
+    _retire_sch04(app)
+    assert "МБОУ Лицей № 4" not in page(client, "/")
+
+
+def test_a_cached_report_still_tells_the_time_now(make_app):
+    now = [datetime(2026, 11, 22, 9, 0)]
+    app = make_app()
+    app.extensions["svod"].clock = lambda: now[0]
+    client = app.test_client()
+    assert client.get("/api/status").get_json()["generated_at"] == "2026-11-22T09:00:00"
+    now[0] = datetime(2026, 11, 22, 9, 5)
+    assert client.get("/api/status").get_json()["generated_at"] == "2026-11-22T09:05:00"
+    assert "Статусы на 22.11.2026 09:05" in text(page(client, "/"))
+    now[0] = datetime(2026, 11, 23, 9, 0)  # a new day: days overdue move on
+    assert client.get("/api/status").get_json()["overdue"][0]["days_overdue"] == 54
