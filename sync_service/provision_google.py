@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import db as m
 from .consolidate import SchoolLine, consolidated_tabs
 from .context import Svod
 from .layout import CHECK_TAB, school_tabs
@@ -29,6 +30,8 @@ CHECK_PLACEHOLDER = TabSpec(
     title=CHECK_TAB, protected=True, widths={1: 80},
     rows=[["Проверка"], ["Svod ещё не проверял эту книгу: замечания появятся здесь после ближайшей синхронизации."]],
     bold_rows=(1,))
+# The fact where the sync keeps the id of the consolidated spreadsheet it writes.
+CONSOLIDATED_KEY = "consolidated_id"
 SHARE_MESSAGE = ("Таблица школы для отчётов и мониторингов ОМО школьных библиотекарей. Заполняйте листы форм и "
                  "ставьте «Готово»; замечания Svod появятся на листе «Проверка».")
 
@@ -159,7 +162,11 @@ def _workbook_cells(svod: Svod, head) -> dict[str, tuple[str, int, int]]:
 
 
 def _consolidated(svod: Svod, store: GoogleStore, registry, listing: dict, report: ProvisionReport) -> None:
-    wanted = svod.settings.consolidated_spreadsheet_id
+    """The consolidated spreadsheet: the configured one, else the one a sync created and
+    remembered (the sync's ``consolidated_id`` fact), else a new one, remembered likewise."""
+    with svod.db.session() as session:
+        remembered = session.get(m.Meta, CONSOLIDATED_KEY)
+        wanted = svod.settings.consolidated_spreadsheet_id or (remembered.value if remembered else "")
     if wanted:
         if wanted not in listing:
             report.problems.append(f"сводная таблица {wanted} (SVOD_CONSOLIDATED_SPREADSHEET_ID) не найдена или не "
@@ -168,6 +175,8 @@ def _consolidated(svod: Svod, store: GoogleStore, registry, listing: dict, repor
     schools = [SchoolLine(s.code, s.name, None) for s in registry.schools if s.active]
     tabs = consolidated_tabs(registry.collections, schools, {}, {}) + _derived_tabs(svod, registry)
     report.consolidated_id = store.create_workbook(f"Свод ОМО {registry.academic_year}", tabs)
+    with svod.db.session() as session:
+        session.merge(m.Meta(key=CONSOLIDATED_KEY, value=report.consolidated_id))
     if svod.settings.head_email:
         store.share(report.consolidated_id, svod.settings.head_email, "writer", notify=True,
                     message="Сводная таблица Svod: её листы заполняет Svod после каждой синхронизации.")
