@@ -374,6 +374,13 @@ class GoogleStore(WorkbookStore):
         return cls(client.http_client, per_minute=settings.google_quota_per_minute,
                    read_workers=settings.read_workers, service_email=email, time_zone=settings.timezone)
 
+    def _call(self, workbook_id: str, method: str, url: str, **kwargs: Any) -> dict:
+        """One API call about one spreadsheet; a failure becomes WorkbookUnavailable."""
+        try:
+            return self.api.call(method, url, **kwargs)[0]
+        except ApiFailure as failure:
+            raise WorkbookUnavailable(workbook_id, _reason(failure, self.service_email)) from failure
+
     # --- listing and markers -------------------------------------------------------------
 
     def _fetch_listing(self, *, handoff: bool) -> _Listing:
@@ -453,11 +460,8 @@ class GoogleStore(WorkbookStore):
             cached = self._cache.get(workbook_id)
         if cached is not None and marker is not None and cached.marker == marker:
             return copy.deepcopy(cached)
-        try:
-            data, _ = self.api.call("GET", f"{SPREADSHEETS_URL}/{workbook_id}", name="spreadsheets.get",
-                                    params={"includeGridData": "true", "fields": READ_FIELDS})
-        except ApiFailure as failure:
-            raise WorkbookUnavailable(workbook_id, _reason(failure, self.service_email)) from failure
+        data = self._call(workbook_id, "GET", f"{SPREADSHEETS_URL}/{workbook_id}", name="spreadsheets.get",
+                          params={"includeGridData": "true", "fields": READ_FIELDS})
         workbook = workbook_from_json(workbook_id, data, marker or "")
         with self._lock:
             self._layouts[workbook_id] = {_norm(s["properties"]["title"]): SheetRef(
@@ -468,11 +472,8 @@ class GoogleStore(WorkbookStore):
 
     def layout(self, workbook_id: str) -> dict[str, SheetRef]:
         """Tab titles (normalised) -> sheet: one metadata read."""
-        try:
-            data, _ = self.api.call("GET", f"{SPREADSHEETS_URL}/{workbook_id}", name="spreadsheets.get",
-                                    params={"fields": LAYOUT_FIELDS})
-        except ApiFailure as failure:
-            raise WorkbookUnavailable(workbook_id, _reason(failure, self.service_email)) from failure
+        data = self._call(workbook_id, "GET", f"{SPREADSHEETS_URL}/{workbook_id}", name="spreadsheets.get",
+                          params={"fields": LAYOUT_FIELDS})
         layout = {_norm(s["properties"]["title"]): SheetRef(s["properties"]["sheetId"], s["properties"]["title"])
                   for s in data.get("sheets") or []}
         with self._lock:
@@ -608,11 +609,8 @@ class GoogleStore(WorkbookStore):
             return self._known_marker(workbook_id) or ""
         data = [{"range": a1(tab, row, column), "values": [[_raw(value)]]}
                 for (tab, row, column), value in cells.items()]
-        try:
-            self.api.call("POST", f"{SPREADSHEETS_URL}/{workbook_id}/values:batchUpdate",
-                          json={"valueInputOption": "RAW", "data": data}, name="spreadsheets.values.batchUpdate")
-        except ApiFailure as failure:
-            raise WorkbookUnavailable(workbook_id, _reason(failure, self.service_email)) from failure
+        self._call(workbook_id, "POST", f"{SPREADSHEETS_URL}/{workbook_id}/values:batchUpdate",
+                   json={"valueInputOption": "RAW", "data": data}, name="spreadsheets.values.batchUpdate")
         with self._lock:
             self._cache.pop(workbook_id, None)
         return self._after_write(workbook_id, self._known_marker(workbook_id))
@@ -621,11 +619,8 @@ class GoogleStore(WorkbookStore):
 
     def permissions(self, workbook_id: str) -> dict[str, str]:
         """E-mail (lower case) -> role of everyone the spreadsheet is shared with."""
-        try:
-            body, _ = self.api.call("GET", f"{FILES_URL}/{workbook_id}/permissions", name="drive.permissions.list",
-                                    params={"fields": "permissions(emailAddress,role)", "supportsAllDrives": "true"})
-        except ApiFailure as failure:
-            raise WorkbookUnavailable(workbook_id, _reason(failure, self.service_email)) from failure
+        body = self._call(workbook_id, "GET", f"{FILES_URL}/{workbook_id}/permissions", name="drive.permissions.list",
+                          params={"fields": "permissions(emailAddress,role)", "supportsAllDrives": "true"})
         return {p["emailAddress"].lower(): p.get("role", "") for p in body.get("permissions") or []
                 if p.get("emailAddress")}
 
@@ -635,11 +630,8 @@ class GoogleStore(WorkbookStore):
         params = {"sendNotificationEmail": "true" if notify else "false", "supportsAllDrives": "true"}
         if notify and message:
             params["emailMessage"] = message
-        try:
-            self.api.call("POST", f"{FILES_URL}/{workbook_id}/permissions", params=params,
-                          json={"type": "user", "role": role, "emailAddress": email}, name="drive.permissions.create")
-        except ApiFailure as failure:
-            raise WorkbookUnavailable(workbook_id, _reason(failure, self.service_email)) from failure
+        self._call(workbook_id, "POST", f"{FILES_URL}/{workbook_id}/permissions", params=params,
+                   json={"type": "user", "role": role, "emailAddress": email}, name="drive.permissions.create")
         self._after_write(workbook_id, self._known_marker(workbook_id))
 
     # --- references ---------------------------------------------------------------------
