@@ -61,10 +61,13 @@ class District:
         return [tuple(row) for row in book[tab].iter_rows(values_only=True)]
 
 
-def build_district(folder: Path, schools: int = 3, *, deadlines: dict[str, date] | None = None) -> District:
-    """``schools`` schools with empty form tabs; the plan is the default calendar."""
+def build_district(folder: Path, schools: int = 3, *, deadlines: dict[str, date] | None = None,
+                   database_url: str | None = None) -> District:
+    """``schools`` schools with empty form tabs; the plan is the default calendar. The database
+    is SQLite beside ``folder`` unless ``database_url`` names another (PostgreSQL tests)."""
     folder.mkdir(parents=True, exist_ok=True)
-    settings = Settings.from_env({}, workbooks_dir=folder, database_url=f"sqlite:///{folder.parent / 'svod.db'}",
+    database_url = database_url or f"sqlite:///{folder.parent / 'svod.db'}"
+    settings = Settings.from_env({}, workbooks_dir=folder, database_url=database_url,
                                  lock_file=folder.parent / "sync.lock", academic_year=YEAR, read_workers=2)
     store = XlsxStore(folder)
     svod = Svod.from_settings(settings, store=store, clock=lambda: NOW)
