@@ -83,16 +83,22 @@ _SPACES = dict.fromkeys(map(ord, " \u00a0\u202f\u2007\u2009\u2008\u2006\u2005\u2
 _MINUSES = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-"})
 # Anything that makes a text need more than a plain comparison.
 _UNCLEAN = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad\u00a0\u202f\u2007\u2009\u2000-\u2008\u205f\u3000\t\r]|^\s|\s$")
+_SPACE_RUNS = re.compile(r"[^\S\n]+")
 _DASHES = frozenset({"-", "–", "—", "−"})
 _CACHE_SIZE = 4096
 
 
 def clean_text(value: str) -> str:
     """Without invisible characters, with odd spaces made plain, stripped."""
-    if not _UNCLEAN.search(value):
+    if value.isprintable():
+        # no invisible or odd space characters (the only printable space is « »): the regex
+        # below could only find a space at either end
+        if value[:1] != " " and value[-1:] != " ":
+            return value
+    elif not _UNCLEAN.search(value):
         return value
     value = value.translate(_INVISIBLE)
-    return re.sub(r"[^\S\n]+", " ", value).strip()
+    return _SPACE_RUNS.sub(" ", value).strip()
 
 
 def fold(text: str) -> str:
@@ -146,10 +152,20 @@ _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _INTEGRAL = re.compile(r"([+-]?\d+)(?:\.0*)?")
 
 
+def _unspaced(text: str) -> str:
+    """``text.translate(_SPACES)``; plain replaces for ASCII text (a translate table costs a
+    dict lookup per character)."""
+    if text.isascii():
+        return text.replace(" ", "").replace("\t", "").replace("'", "")
+    return text.translate(_SPACES)
+
+
 def _number_text(text: str) -> str:
     """«1 234,5 экз.» -> «1234.5»: spaces out, units out, one decimal point."""
-    text = clean_text(text).translate(_SPACES).translate(_MINUSES).casefold()
-    text = _UNITS.sub("", text)
+    text = _unspaced(clean_text(text))
+    text = (text if text.isascii() else text.translate(_MINUSES)).casefold()
+    if not text[-1:].isdigit():  # a unit is letters (and a dot) at the end
+        text = _UNITS.sub("", text)
     if "," in text:
         if "." in text:  # both: the last one is the decimal mark, the other groups thousands
             if text.rfind(",") > text.rfind("."):
@@ -293,17 +309,20 @@ def _to_grade(raw: Any) -> int | None:
 
 
 _FPU = re.compile(r"\d+(?:\.\d+)+")
+_DOTS = re.compile(r"\.{2,}")
 
 
 def _to_fpu(raw: Any) -> str | None:
     # A number from a sheet (1.1) has lost its dotted form: its text is the best guess.
     text = repr(raw) if isinstance(raw, float) else str(raw)
-    text = clean_text(text).translate(_SPACES).replace(",", ".").lstrip("№#").strip(".")
-    text = re.sub(r"\.{2,}", ".", text)
+    text = _unspaced(clean_text(text)).replace(",", ".").lstrip("№#").strip(".")
+    if ".." in text:
+        text = _DOTS.sub(".", text)
     return text if _FPU.fullmatch(text) else None
 
 
 _SPACE = re.compile(r"\s")
+_HOST_END = re.compile(r"[/?#]")
 _HOST = re.compile(r"(?:[\w-]+\.)+[\w-]{2,}(?::\d{1,5})?|localhost(?::\d{1,5})?", re.IGNORECASE)
 _BARE_SITE = re.compile(r"(?:www\.)?(?:[\w-]+\.)+[a-zа-я]{2,}(?:[/?#].*)?", re.IGNORECASE)
 
@@ -319,7 +338,7 @@ def _to_url(raw: Any) -> str | None:
         text = "https://" + text
         lower = text.lower()
     rest = text[text.index("://") + 3:]
-    host = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    host = _HOST_END.split(rest, maxsplit=1)[0]
     if not _HOST.fullmatch(host):
         return None
     return text
@@ -380,7 +399,8 @@ def _from_text(kind: str, convert: Callable[[Any], Any], *, dash_is_empty: bool 
     ``convert`` (None from it is a type error), cached."""
 
     def from_text(text: str) -> Any:
-        stripped = text.translate(_INVISIBLE).strip()
+        # a printable text has no invisible characters: no translate (a dict lookup per character)
+        stripped = text.strip() if text.isprintable() else text.translate(_INVISIBLE).strip()
         if not stripped:
             return None
         if stripped[0] == "#" and (error := _formula_error(stripped)):

@@ -27,7 +27,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any, Callable, Mapping, Sequence
 
@@ -36,8 +36,8 @@ from .checks import CHECKS
 from .findings import CODES, WARNING, Finding, column_letter, make_finding
 from .layout import READY_DATE_LABEL, READY_LABEL
 from .model import FormResult
-from .reading import (READY_ROWS, RECORD_VALUE_COLUMN, Filled, fill_merges, find_fields, find_header, find_ready,
-                      label_index)
+from .reading import (READY_ROWS, RECORD_VALUE_COLUMN, Fields, Filled, Header, ReadyCells, fill_merges, find_fields,
+                      find_header, find_ready, label_index)
 from .schema import Column, Expression, Form, Rule
 from .stores.base import Sheet
 
@@ -162,6 +162,7 @@ class _Plan:
     ready: Parser
     ready_date: Parser
     expressions: dict[str, EvaluateColumns]              # source -> over columns (rules' sides, computed)
+    layouts: dict[tuple, tuple]                          # top of a tab -> where things are (see _table_layout)
 
 
 def _per_form(build):
@@ -194,6 +195,7 @@ def _plan(form: Form) -> _Plan:
         ready=parser_for(Column(key="ready", label=READY_LABEL, type="bool")),
         ready_date=parser_for(Column(key="ready_date", label=READY_DATE_LABEL, type="date")),
         expressions={e.source: compile_columns(e) for e in expressions},
+        layouts={},
     )
 
 
@@ -273,13 +275,67 @@ def _number(value: float) -> str:
 
 # --- tables ---------------------------------------------------------------------------------------
 
-def _read_table(form: Form, grid: Filled, plan: _Plan, result: FormResult, found: _Findings) -> int | None:
-    """Rows of a table form into ``result``; returns the header's row (None if not found)."""
+# Where the header, the fields and the flags of a tab are depends only on its top rows (and,
+# for a record form, on the labels in column A), which every school's tab shares: found once
+# per distinct top, remembered in the form's plan. The key holds the cells and their classes
+# (1 == 1.0 == True); tabs with merged cells are not remembered.
+_TABLE_TOP = 4    # rows 1-4: the flags (row 2) and the header (row 4) of the tabs Svod creates
+_RECORD_TOP = 2   # rows 1-2: the flags
+_LAYOUTS = 512    # distinct tops remembered per form
+
+
+def _top_key(grid: Filled, rows: int, *, labels: bool = False) -> tuple | None:
+    if grid.copies:
+        return None
+    top = grid.rows[:rows]
+    key = [*map(tuple, top)]
+    if labels:
+        key.append(tuple(line[0] if line else None for line in grid.rows[rows:]))
+    return (*key, *map(type, chain.from_iterable(key)))
+
+
+def _remember(plan: _Plan, key: tuple, layout: tuple) -> tuple:
+    if len(plan.layouts) >= _LAYOUTS:
+        plan.layouts.clear()
+    plan.layouts[key] = layout
+    return layout
+
+
+def _table_layout(form: Form, grid: Filled, plan: _Plan) -> tuple[Header | None, ReadyCells]:
+    """The header of a table tab and its flags (above the header)."""
+    key = _top_key(grid, _TABLE_TOP)
+    if key is not None and (known := plan.layouts.get(key)) is not None:
+        return known
     header = find_header(grid, form, index=plan.label_index)
+    cells = find_ready(grid, rows=READY_ROWS if header is None else min(READY_ROWS, header.row - 1))
+    # a complete header within the top ends the search there: nothing below it counts
+    if key is not None and header is not None and header.row <= _TABLE_TOP and len(header.positions) == len(
+            form.columns):
+        return _remember(plan, key, (header, cells))
+    return header, cells
+
+
+def _record_layout(form: Form, grid: Filled, plan: _Plan) -> tuple[Fields, ReadyCells]:
+    """The fields of a record tab (labels in column A) and its flags."""
+    key = _top_key(grid, _RECORD_TOP, labels=True)
+    if key is not None and (known := plan.layouts.get(key)) is not None:
+        return known
+    fields = find_fields(grid, form, index=plan.label_index)
+    cells = find_ready(grid, rows=READY_ROWS)
+    # with both flags found within the top, the search for them ended there
+    if key is not None and cells.ready is not None and cells.date is not None and max(
+            cells.ready.row, cells.date.row) <= _RECORD_TOP:
+        return _remember(plan, key, (fields, cells))
+    return fields, cells
+
+
+def _read_table(form: Form, grid: Filled, plan: _Plan, result: FormResult, found: _Findings,
+                header: Header | None) -> None:
+    """Rows of a table form into ``result``."""
     if header is None:
         found.add("header-not-found", labels=", ".join(f"«{c.label}»" for c in form.columns))
         result.computed = {key: [] for key, _, _ in plan.computed}
-        return None
+        return
     positions = header.positions
     result.positions = dict(positions)
     for column in form.columns:
@@ -292,7 +348,6 @@ def _read_table(form: Form, grid: Filled, plan: _Plan, result: FormResult, found
     _TABLE_ROWS(form, plan, grid.rows, header.row, positions, result, found)
     # row by row; within a row: its cells left to right, a repeat, the rules in order
     found.out[first_finding:] = sorted(found.out[first_finding:], key=_finding_row)
-    return header.row
 
 
 def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row: int,
@@ -356,7 +411,7 @@ def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row:
     result.rows = rows
 
     if form.key_columns and all(k in positions for k in form.key_columns):
-        _duplicates(form, rows, list(zip(*(by_key[k] for k in form.key_columns))), positions, found)
+        _duplicates(form, rows, [by_key[k] for k in form.key_columns], positions, found)
 
     expressions = plan.expressions
     evaluated: dict[str, list] = {}
@@ -428,10 +483,7 @@ def _rows_by_row(form: Form, plan: _Plan, lines: list[list[Any]], header_row: in
     for row in problems:
         _cell_problems(form, row, positions, found)
     if form.key_columns and all(k in positions for k in form.key_columns):
-        key_columns = form.key_columns
-        get = itemgetter(*key_columns)
-        keys = [get(row) for row in rows] if len(key_columns) > 1 else [(row[key_columns[0]],) for row in rows]
-        _duplicates(form, rows, keys, positions, found)
+        _duplicates(form, rows, [[row[k] for row in rows] for k in form.key_columns], positions, found)
     places = {key: (_letter(col), None) for key, col in positions.items()}
     for item in plan.rules:
         left_of, right_of, holds, tolerance = item.left, item.right, item.holds, item.rule.tolerance
@@ -521,13 +573,14 @@ def _cell_problems(form: Form, row: dict[str, Any], positions: Mapping[str, int]
             found.cell(None, number, column, col)
 
 
-def _duplicates(form: Form, rows: list[dict[str, Any]], keys: list[tuple], positions: Mapping[str, int],
+def _duplicates(form: Form, rows: list[dict[str, Any]], columns: list[Sequence[Any]], positions: Mapping[str, int],
                 found: _Findings) -> None:
-    """``duplicate-row`` for each row whose key columns (``keys``, a tuple per row) repeat an
-    earlier row's."""
+    """``duplicate-row`` for each row whose key columns (``columns``: the values of each,
+    row by row) repeat an earlier row's."""
     key_columns = form.key_columns
     if any(form.column(k).type == "text" for k in key_columns):
-        keys = [tuple(v.casefold() if v.__class__ is str else v for v in key) for key in keys]
+        columns = [[v.casefold() if v.__class__ is str else v for v in values] for values in columns]
+    keys = list(zip(*columns))
     if len(set(keys)) == len(keys):
         return
     seen: dict[tuple, int] = {}
@@ -547,8 +600,7 @@ def _duplicates(form: Form, rows: list[dict[str, Any]], keys: list[tuple], posit
 
 # --- records --------------------------------------------------------------------------------------
 
-def _read_record(form: Form, grid: Filled, plan: _Plan, result: FormResult, found: _Findings) -> None:
-    fields = find_fields(grid, form, index=plan.label_index)
+def _read_record(form: Form, grid: Filled, plan: _Plan, result: FormResult, found: _Findings, fields: Fields) -> None:
     for column in form.columns:
         if column.required and column.key not in fields.rows:
             found.add("missing-field", column=column)
@@ -593,11 +645,10 @@ def _read_record(form: Form, grid: Filled, plan: _Plan, result: FormResult, foun
 
 # --- «Готово» ------------------------------------------------------------------------------------
 
-def _read_flags(grid: Filled, plan: _Plan, result: FormResult, found: _Findings, *, rows: int,
-                expected: bool, data_read: bool = True) -> None:
+def _read_flags(plan: _Plan, result: FormResult, found: _Findings, cells: ReadyCells, *, expected: bool,
+                data_read: bool = True) -> None:
     """The flag and its date; ``expected``: warn when there is none; ``data_read``: the rows
     could be read, so a ticked tab without any is empty."""
-    cells = find_ready(grid, rows=rows)
     ready, ready_date = cells.ready, cells.date
     if ready is None:
         if expected:
@@ -636,16 +687,18 @@ def parse_form(form: Form, sheet: Sheet | None, *, tab: str, context: Mapping[st
         return result
     grid = fill_merges(sheet)
     if form.shape == "record":
-        _read_record(form, grid, plan, result, found)
-        _read_flags(grid, plan, result, found, rows=READY_ROWS, expected=True)
+        fields, cells = _record_layout(form, grid, plan)
+        _read_record(form, grid, plan, result, found, fields)
+        _read_flags(plan, result, found, cells, expected=True)
     else:
-        header_row = _read_table(form, grid, plan, result, found)
-        if header_row is None:
-            _read_flags(grid, plan, result, found, rows=READY_ROWS, expected=True, data_read=False)
+        header, cells = _table_layout(form, grid, plan)
+        _read_table(form, grid, plan, result, found, header)
+        if header is None:
+            _read_flags(plan, result, found, cells, expected=True, data_read=False)
         else:
             # The flag sits above the header; a tab whose header is its first row (the
             # head's «Школы», «План») has no flag by design.
-            _read_flags(grid, plan, result, found, rows=min(READY_ROWS, header_row - 1), expected=header_row > 1)
+            _read_flags(plan, result, found, cells, expected=header.row > 1)
     for name in form.checks:
         check = CHECKS.get(name)
         if check is not None:
