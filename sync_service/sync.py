@@ -70,10 +70,18 @@ class SyncSummary:
 
 # --- the lock -------------------------------------------------------------------------
 
+# PostgreSQL's advisory lock key for the sync: "SVODSYNC" in ASCII, one bigint.
+SYNC_LOCK_KEY = 0x53564F4453594E43
+
+
 @contextmanager
-def sync_lock(path: Path) -> Iterator[None]:
+def sync_lock(path: Path, database_url: str | None = None) -> Iterator[None]:
     """An exclusive, non-blocking lock on ``path``: held by the process for the run, released
-    by the kernel if the process dies (kill -9 included)."""
+    by the kernel if the process dies (kill -9 included).
+
+    With a PostgreSQL ``database_url`` the database's advisory lock is taken too, so that
+    processes on different machines (the web and the clock of a Procfile host) exclude
+    each other as well; busy either way is :class:`SyncBusy`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -83,9 +91,33 @@ def sync_lock(path: Path) -> Iterator[None]:
             raise SyncBusy("синхронизация уже идёт") from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
-        yield
+        if database_url and database_url.startswith("postgresql"):
+            with _advisory_lock(database_url):
+                yield
+        else:
+            yield
     finally:
         os.close(fd)
+
+
+@contextmanager
+def _advisory_lock(url: str) -> Iterator[None]:
+    """PostgreSQL's session-level advisory lock on a connection of its own, held for the run.
+
+    The lock lives as long as that connection: a dead process's connection is closed by the
+    server, which frees the lock. Autocommit, so the connection waits idle rather than idle
+    in a transaction, and no pool, so closing it really ends the session."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            if not connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": SYNC_LOCK_KEY}):
+                raise SyncBusy("синхронизация уже идёт")
+            yield
+    finally:
+        engine.dispose()
 
 
 # --- hashing ----------------------------------------------------------------------------
@@ -104,7 +136,7 @@ def workbook_hash(workbook: Workbook) -> str:
 
 def run_sync(svod: Svod, *, trigger: str = "cli", force: bool = False, progress: Progress | None = None) -> SyncSummary:
     """Run one sync under the lock. Raises :class:`SyncBusy` if one is already running."""
-    with sync_lock(svod.settings.lock_file), paused_gc():
+    with sync_lock(svod.settings.lock_file, svod.settings.database_url), paused_gc():
         return _Run(svod, trigger=trigger, force=force, progress=progress).execute()
 
 

@@ -1,0 +1,36 @@
+"""A sync that stops after its first school and waits there, holding the sync's locks: the
+other process in test_lock_postgres.py. Run as
+
+    python -m tests.postgres.sync_holder WORKBOOKS_DIR DATABASE_URL LOCK_FILE READY_FILE
+
+It writes READY_FILE once it waits, and waits at most a minute.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from sync_service.config import Settings
+from sync_service.context import Svod
+from sync_service.stores.xlsx import XlsxStore
+from sync_service.sync import run_sync
+
+from tests.integration.district import NOW, YEAR
+
+
+def main(folder: str, database_url: str, lock_file: str, ready_file: str) -> None:
+    settings = Settings.from_env({}, workbooks_dir=Path(folder), database_url=database_url,
+                                 lock_file=Path(lock_file), academic_year=YEAR, read_workers=1)
+    svod = Svod.from_settings(settings, store=XlsxStore(Path(folder)), clock=lambda: NOW)
+
+    def wait_after_the_first_school(done: int, _total: int, _code: str, _outcome: str) -> None:
+        if done == 1:
+            Path(ready_file).write_text("waiting")
+            time.sleep(60)
+
+    run_sync(svod, trigger="holder", progress=wait_after_the_first_school)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
