@@ -235,3 +235,58 @@ def test_consolidated_lines_are_the_row_by_row_lines(form_key):
 def test_failures_are_shared_values_not_identities():
     """A Failure compares by code and params (the fast path may return a cached one)."""
     assert Failure("type", {"value": "x"}) == Failure("type", {"value": "x"})
+
+
+def record_tab(form_key: str, rng: random.Random) -> Sheet:
+    form = FORMS[form_key]
+    rows = [["Заголовок формы"], ["Готово", rng.choice([True, 1, 1.0, "да", None]), "Дата сдачи",
+                                  rng.choice([None, date(2026, 9, 1), datetime(2026, 9, 1), 46266, "вчера"])]]
+    if rng.random() < 0.3:
+        rows.insert(0, [])  # a row added on top
+    rows.append(["Показатель", "Значение", "Пояснение"])
+    for column in form.columns:
+        if rng.random() < 0.1:
+            continue  # a field gone
+        rows.append([column.label, messy_values(column, rng, 1, 0.2)[0]])
+    if rng.random() < 0.3:
+        rows.append([form.columns[0].label, 1])  # a field twice
+    return Sheet(form.tab, rows)
+
+
+@pytest.mark.parametrize("form_key", sorted(FORMS))
+def test_remembered_layouts_give_what_a_fresh_search_gives(form_key):
+    """Where header, fields and flags are is remembered per distinct top of a tab."""
+    form = FORMS[form_key]
+    plan = validation._plan(form)
+    for seed in range(30):
+        rng = random.Random(f"layout-{form_key}-{seed}")
+        sheet = messy_tab(form_key, rng) if form.shape == "table" else record_tab(form_key, rng)
+        plan.layouts.clear()
+        cold = outcome(parse_form(form, sheet, tab=form.tab))
+        warm = outcome(parse_form(form, sheet, tab=form.tab))
+        assert cold == warm, f"seed {seed}"
+        for other in range(3):  # other tabs with the same top reuse the layout
+            rng = random.Random(f"layout-{form_key}-{seed}-{other}")
+            sibling = messy_tab(form_key, rng) if form.shape == "table" else record_tab(form_key, rng)
+            sibling.rows[:2] = [list(line) for line in sheet.rows[:2]]
+            remembered = outcome(parse_form(form, sibling, tab=form.tab))
+            plan.layouts.clear()
+            assert remembered == outcome(parse_form(form, sibling, tab=form.tab)), f"seed {seed}, {other}"
+
+
+def test_clean_text_shortcut_is_the_regex():
+    import re
+
+    from sync_service.cells import _INVISIBLE, _UNCLEAN, clean_text
+
+    def reference(value):
+        if not _UNCLEAN.search(value):
+            return value
+        return re.sub(r"[^\S\n]+", " ", value.translate(_INVISIBLE)).strip()
+
+    rng = random.Random(7)
+    alphabet = "ab 1#,.\u00a0\u200b\t\n\r\u3000\u2009ё"
+    texts = [s for s in MESS if isinstance(s, str)]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8))) for _ in range(3000)]
+    for text in texts:
+        assert clean_text(text) == reference(text), repr(text)
