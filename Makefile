@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip -q --disable-pip-version-check
 
-.PHONY: run test bench chromium clean help
+.PHONY: run test bench chromium postgres clean help
 
 help:
 	@echo "make run    — install, generate the demo district on first run, sync, serve http://127.0.0.1:8000"
@@ -31,10 +31,17 @@ chromium:
 	  echo "installing Debian's chromium for the browser test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's PostgreSQL server for tests/postgres/ (each run starts a throwaway cluster of its
+# own; the system cluster the package may start on 5432 is not used).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql for the PostgreSQL tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
 run: $(VENV)/.installed
 	$(BIN)/python -m sync_service run
 
-test: $(VENV)/.installed-dev chromium
+test: $(VENV)/.installed-dev chromium postgres
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-dev
