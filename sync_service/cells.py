@@ -482,6 +482,8 @@ def _typed(kind: str, column: Column, convert: Callable[[Any], Any], *, exact: t
         return other(raw)
 
     def parse_bounded_column(values: Sequence[Any]) -> list:
+        if values.count(None) == len(values):  # an optional column left empty
+            return [None] * len(values)
         return [v if v.__class__ is exact and low <= v <= high else None if v is None
                 else r if (r := seen(v, _MISS)) is not _MISS else parse_bounded(v) for v in values]
     return parse_bounded, parse_bounded_column

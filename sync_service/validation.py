@@ -112,13 +112,20 @@ def compile_columns(expr: Expression) -> EvaluateColumns:
                   "    except (ZeroDivisionError, OverflowError): value = None",
                   "    return [value] * n"]
     else:
-        targets = ", ".join(local.values()) + ("," if len(names) == 1 else "")
+        targets = ", ".join(local.values())
         source = f"zip({params})" if len(names) > 1 else "c0"
         numeric = " and ".join(f"({v}.__class__ is int or {v}.__class__ is float)" for v in local.values())
-        lines += ["    out = []", "    add = out.append",
-                  f"    for {targets.rstrip(',') if len(names) == 1 else targets} in {source}:",
+        body = ast.unparse(tree)
+        lines += [f"    if {' or '.join(f'c{i}.count(None) == n' for i in range(len(names)))}:",
+                  "        return [None] * n  # an empty column: nothing to compute",
+                  "    try:  # one comprehension; row by row only when a row divides by zero",
+                  f"        return [{body} if {numeric} else None for {targets} in {source}]",
+                  "    except (ZeroDivisionError, OverflowError):",
+                  "        pass",
+                  "    out = []", "    add = out.append",
+                  f"    for {targets} in {source}:",
                   f"        if {numeric}:",
-                  f"            try: add({ast.unparse(tree)})",
+                  f"            try: add({body})",
                   "            except (ZeroDivisionError, OverflowError): add(None)",
                   "        else:",
                   "            add(None)",
@@ -419,8 +426,10 @@ def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row:
     def values_of(expr: Expression) -> list:
         values = evaluated.get(expr.source)
         if values is None:
-            values = evaluated[expr.source] = expressions[expr.source](
-                count, *(by_key.get(name) or repeat(None, count) for name in expr.names))
+            columns = [by_key.get(name) for name in expr.names]
+            # a column the sheet lacks makes every row's value None
+            values = evaluated[expr.source] = [None] * count if None in columns else expressions[expr.source](
+                count, *columns)
         return values
 
     places = {key: (_letter(col), None) for key, col in positions.items()}
@@ -451,6 +460,7 @@ def _row_builder(form: Form, keys: tuple[str, ...]) -> Callable[..., list[dict[s
 
 
 _ROUNDED: dict[int, dict[float, float]] = {}
+_FLOATS = frozenset({float, type(None)})
 
 
 def _rounded(values: list, digits: int) -> list:
@@ -458,6 +468,10 @@ def _rounded(values: list, digits: int) -> list:
     digits is slow (a decimal conversion) and ratios repeat, so results are remembered."""
     memo = _ROUNDED.setdefault(digits, {})
     get = memo.get
+    if _FLOATS.issuperset(map(type, values)):  # floats (and None) only: look them all up at once
+        found = list(map(get, values))
+        if None not in found:
+            return found
     # only nonzero floats are remembered (1 == 1.0 and 0.0 == -0.0 would mix up types and signs)
     return [r if v.__class__ is float and (r := get(v)) is not None else _round(v, digits, memo) for v in values]
 
