@@ -79,7 +79,7 @@ def sync_job(svod: Svod, stop: threading.Event | None = None) -> Outcome:
 def mark_interrupted_syncs(svod: Svod) -> int:
     """Mark runs left «running» as interrupted, if no sync holds the lock (else it will do so)."""
     try:
-        with sync_lock(svod.settings.lock_file), svod.db.session() as session:
+        with sync_lock(svod.settings.lock_file, svod.settings.database_url), svod.db.session() as session:
             stale = list(session.scalars(select(m.SyncRun).where(m.SyncRun.status == "running")))
             for run in stale:
                 run.status, run.finished_at = "interrupted", svod.clock()

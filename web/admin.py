@@ -75,7 +75,7 @@ def start_background_sync(app) -> bool:
     """Start a sync in a thread of this process; False if one is already running anywhere."""
     context: Svod = app.extensions["svod"]
     try:
-        with sync_lock(context.settings.lock_file):
+        with sync_lock(context.settings.lock_file, context.settings.database_url):
             pass  # free right now; the thread takes it for real (a race ends as SyncBusy there)
     except SyncBusy:
         return False
