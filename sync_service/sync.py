@@ -236,6 +236,8 @@ class _Run:
         if head is not None and not self.force and seen == head.marker and year == self.year:
             with self.svod.db.session() as session:
                 self.entries, self.collections, self.collection_ids = _stored_registry(session, self.schema, self.year)
+                # the head's mistakes are still there until the head changes the workbook
+                session.get(m.SyncRun, summary.run_id).head_findings = json.loads(_meta(session, "head_findings") or "[]")
             if self.collections:
                 return
         try:
@@ -247,6 +249,7 @@ class _Run:
         with self.svod.db.session() as session:
             run = session.get(m.SyncRun, summary.run_id)
             run.head_findings = [f.as_dict() for f in registry.findings]
+            _set_meta(session, "head_findings", json.dumps(run.head_findings, ensure_ascii=False))
             self.collection_ids = _store_registry(session, registry)
             _set_meta(session, "head_marker", workbook.marker)
             _set_meta(session, "head_year", self.year)

@@ -263,3 +263,16 @@ def test_init_creates_missing_workbooks_and_only_adds_missing_tabs(district):
     lists = [v for v in order.data_validations.dataValidation if "A5" in str(v.sqref)]
     assert lists, "the «Код ФПУ» column gets a dropdown of the federal list"
     assert create_missing_workbooks(district.svod) == ([], {})
+
+
+def test_the_heads_own_mistakes_stay_reported_while_the_head_is_unchanged(district):
+    head = district.folder / "Настройки ОМО.xlsx"
+    book = openpyxl.load_workbook(head)
+    book["Школы"]["A5"] = "школа 4"  # not a valid code
+    book["Школы"]["B5"] = "МБОУ СОШ №4"
+    book.save(head)
+    for _ in range(2):
+        run_sync(district.svod)
+        with district.svod.db.session() as session:
+            last = session.scalar(select(m.SyncRun).order_by(m.SyncRun.id.desc()))
+            assert [(f["code"], f["row"]) for f in last.head_findings] == [("pattern", 5)]
