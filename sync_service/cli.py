@@ -86,6 +86,20 @@ def cmd_init(args: argparse.Namespace, svod: Svod) -> int:
     return 0
 
 
+def cmd_provision(args: argparse.Namespace, svod: Svod) -> int:
+    if svod.settings.backend != "google":
+        print("provision — для Google Таблиц (SVOD_BACKEND=google); для файлов .xlsx есть «init».",
+              file=sys.stderr)
+        return 2
+    from .provision_google import provision
+
+    svod.db.upgrade()
+    report = provision(svod, notify=not args.no_email)
+    for line in report.lines():
+        print(line)
+    return 1 if report.problems else 0
+
+
 def cmd_sync(args: argparse.Namespace, svod: Svod) -> int:
     from .sync import SyncBusy, describe, run_sync
 
@@ -227,6 +241,7 @@ def cmd_db_upgrade(args: argparse.Namespace, svod: Svod) -> int:
 COMMANDS: dict[str, tuple[Command, str]] = {
     "demo-data": (cmd_demo_data, "создать демо-район: книги школ и книгу руководителя"),
     "init": (cmd_init, "создать недостающие книги школ по списку «Школы»"),
+    "provision": (cmd_provision, "Google Таблицы: создать недостающие таблицы школ и свода, открыть доступ"),
     "sync": (cmd_sync, "прочитать книги, проверить, записать «Проверку» и свод"),
     "status": (cmd_status, "показать статус сдачи"),
     "serve": (cmd_serve, "запустить страницу статуса"),
@@ -259,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--seed", type=int, default=1, help="зерно случайных данных")
             command.add_argument("--out", help="папка для книг (по умолчанию SVOD_WORKBOOKS_DIR)")
             command.add_argument("--today", help="считать сегодняшней эту дату (ГГГГ-ММ-ДД)")
+        elif name == "provision":
+            command.add_argument("--no-email", action="store_true", help="открыть доступ без письма-уведомления")
         elif name == "sync":
             command.add_argument("--force", action="store_true", help="перечитать все книги")
             command.add_argument("--quiet", action="store_true", help="без строки прогресса")

@@ -268,9 +268,11 @@ class _Run:
         if digest == written:
             return
         head_id = self.svod.head_workbook_id
+        # No expect_marker: a service-owned tab never overwrites the head's cells (Google writes
+        # cells; the xlsx store re-applies the tab onto a save that happened meanwhile).
         try:
-            marker = self.store.write_tabs(head_id, [tab], expect_marker=self.listing[head_id].marker)
-        except (WorkbookChanged, StoreError) as exc:  # the head is editing: next time
+            marker = self.store.write_tabs(head_id, [tab])
+        except StoreError as exc:
             log.info("«ФПУ» tab not written this time: %s", exc)
             return
         with self.svod.db.session() as session:
