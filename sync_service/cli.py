@@ -3,12 +3,16 @@ Svod context from the environment, and calls the functions that do the work."""
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Callable, Sequence
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import make_url
 
 from .config import ConfigError, Settings
 from .context import Svod
@@ -306,4 +310,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Ошибка настройки: {exc}", file=sys.stderr)
         return 2
-    return COMMANDS[args.command][0](args, svod)
+    try:
+        return COMMANDS[args.command][0](args, svod)
+    except OperationalError as exc:
+        # never the password: the URL is shown as SQLAlchemy masks it
+        where = make_url(svod.settings.database_url).render_as_string(hide_password=True)
+        print(f"Нет связи с базой данных {where}: {exc.orig}. Проверьте DATABASE_URL и что сервер базы "
+              "запущен.", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            print(f"Адрес уже занят: {exc.strerror}. Остановите другой процесс на этом порту или задайте "
+                  "другой порт (PORT).", file=sys.stderr)
+            return 1
+        raise
+    except KeyboardInterrupt:
+        print("\nОстановлено.", file=sys.stderr)
+        return 130

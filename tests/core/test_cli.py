@@ -75,3 +75,11 @@ def test_a_bad_setting_names_the_variable(env, monkeypatch, capsys):
     monkeypatch.setenv("SVOD_BACKEND", "dropbox")
     assert main(["status"]) == 2
     assert "SVOD_BACKEND" in capsys.readouterr().err
+
+
+def test_an_unreachable_database_is_a_clear_message_without_the_password(env, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://svod:secretpw@127.0.0.1:1/svod")
+    assert main(["status"]) == 1
+    err = capsys.readouterr().err
+    assert "Нет связи с базой данных" in err and "DATABASE_URL" in err
+    assert "secretpw" not in err
