@@ -498,7 +498,7 @@ class GoogleStore(WorkbookStore):
         taken = {ref.sheet_id for ref in (layout or {}).values()}
         ordered: dict[str, TabSpec] = {}
         for tab in [*tabs, *list_tabs(tabs)]:
-            ordered[_norm(tab.title)] = tab  # of two tabs with one title the later wins, as in the xlsx store
+            ordered[_norm(tab.title)] = tab  # a spreadsheet cannot hold two tabs of one title: the later wins
         for key, tab in ordered.items():
             existing = layout.get(key) if layout is not None else SheetRef(stable_sheet_id(tab.title), tab.title)
             if existing is not None:
