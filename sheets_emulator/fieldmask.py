@@ -80,6 +80,20 @@ def _merge(into: Tree, other: Tree) -> None:
             into[name] = sub
 
 
+def subtree(tree: Tree | None, *path: str) -> Tree | None:
+    """The part of a mask under ``path`` (None: everything there is selected,
+    or the mask does not reach that far and selects nothing below it — either
+    way a caller building the value cannot leave anything out)."""
+    for name in path:
+        if tree is None:
+            return None
+        sub = tree.get(name, tree.get("*", False))
+        if sub is False:
+            return None
+        tree = sub
+    return tree
+
+
 def select(value: Any, tree: Tree | None) -> Any:
     """Keep only the selected parts of a response value. Lists are filtered
     element-wise; selected-but-absent fields are simply absent."""

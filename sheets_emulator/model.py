@@ -402,18 +402,28 @@ class Evaluator:
 
         return resolve
 
-    def cell_data(self, sheet: Sheet, row: int, col: int) -> dict[str, Any]:
-        """A full CellData as spreadsheets.get shows it with grid data."""
+    def cell_data(self, sheet: Sheet, row: int, col: int, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A full CellData as spreadsheets.get shows it with grid data; with
+        ``fields`` (a parsed field mask under ``values``) only the top-level
+        fields it names are built — the response mask trims the rest."""
         stored = sheet.cells.get((row, col))
         if not stored:
             return {}
-        out = copy.deepcopy(stored)
+
+        def wanted(key: str) -> bool:
+            return fields is None or key in fields or "*" in fields
+
+        out = {key: copy.deepcopy(value) for key, value in stored.items() if wanted(key)}
+        if not (wanted("effectiveValue") or wanted("formattedValue") or wanted("effectiveFormat")):
+            return out
         effective = self.effective(sheet, row, col)
         user_format = stored.get("userEnteredFormat")
         if effective:
-            out["effectiveValue"] = effective
-            out["formattedValue"] = values.formatted_value(effective, (user_format or {}).get("numberFormat"))
-        if effective or user_format:
+            if wanted("effectiveValue"):
+                out["effectiveValue"] = effective
+            if wanted("formattedValue"):
+                out["formattedValue"] = values.formatted_value(effective, (user_format or {}).get("numberFormat"))
+        if (effective or user_format) and wanted("effectiveFormat"):
             out["effectiveFormat"] = effective_format(self.spreadsheet, user_format)
         return out
 

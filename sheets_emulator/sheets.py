@@ -88,7 +88,8 @@ def spreadsheets_get(call: Call, spreadsheet_id: str) -> dict[str, Any]:
     fields = call.param("fields")
     mask = fieldmask.parse(fields) if fields else None
     include_grid = call.flag("includeGridData") or _mask_wants_grid(mask)
-    result = spreadsheet_json(spreadsheet, Evaluator(spreadsheet), include_grid, call.params_list("ranges"))
+    result = spreadsheet_json(spreadsheet, Evaluator(spreadsheet), include_grid, call.params_list("ranges"),
+                              cell_fields=fieldmask.subtree(mask, "sheets", "data", "rowData", "values"))
     return fieldmask.select(result, mask)
 
 
@@ -104,8 +105,12 @@ def _mask_wants_grid(mask: fieldmask.Tree | None) -> bool:
 
 
 def spreadsheet_json(
-    spreadsheet: Spreadsheet, evaluator: Evaluator, include_grid: bool, ranges: list[str]
+    spreadsheet: Spreadsheet, evaluator: Evaluator, include_grid: bool, ranges: list[str],
+    cell_fields: fieldmask.Tree | None = None,
 ) -> dict[str, Any]:
+    """The Spreadsheet resource; ``cell_fields`` (the mask under
+    sheets.data.rowData.values, None for all) spares building cell fields that
+    the field mask would drop anyway."""
     wanted: dict[int, list[Box]] = {}
     for text in ranges:
         sheet, rng = spreadsheet.resolve(text)
@@ -117,7 +122,7 @@ def spreadsheet_json(
         entry = sheet_json(sheet)
         if include_grid:
             boxes = wanted.get(sheet.id) or [clip(sheet, a1.A1Range(sheet.title))]
-            entry["data"] = [grid_data(evaluator, box) for box in boxes]
+            entry["data"] = [grid_data(evaluator, box, cell_fields) for box in boxes]
         sheets.append(entry)
     out: dict[str, Any] = {
         "spreadsheetId": spreadsheet.id,
@@ -160,7 +165,7 @@ def sheet_json(sheet: Sheet) -> dict[str, Any]:
     return out
 
 
-def grid_data(evaluator: Evaluator, box: Box) -> dict[str, Any]:
+def grid_data(evaluator: Evaluator, box: Box, cell_fields: fieldmask.Tree | None = None) -> dict[str, Any]:
     """GridData of a box: rows up to the last one holding anything, each row
     up to its last non-empty cell, empty cells as {}."""
     sheet = box.sheet
@@ -176,7 +181,7 @@ def grid_data(evaluator: Evaluator, box: Box) -> dict[str, Any]:
             if not cols:
                 rows.append({})
                 continue
-            rows.append({"values": [evaluator.cell_data(sheet, r, c) for c in range(box.start_col, max(cols) + 1)]})
+            rows.append({"values": [evaluator.cell_data(sheet, r, c, cell_fields) for c in range(box.start_col, max(cols) + 1)]})
     out: dict[str, Any] = {}
     if box.start_row:
         out["startRow"] = box.start_row

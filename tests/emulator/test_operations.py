@@ -219,3 +219,37 @@ def test_unknown_paths_answer_404(api):
     answer = api.get(f"{api.base}/v4/nothing/here")
     assert answer.status_code == 404
     assert answer.json()["error"]["status"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("mask", [
+    "sheets(properties(title),data(rowData(values(effectiveValue,formattedValue,effectiveFormat.numberFormat.type))))",
+    "sheets.data.rowData.values(userEnteredValue,dataValidation)",
+    "sheets.data.rowData.values.effectiveFormat",
+    "sheets.data.rowData.values(*)",
+    "sheets.data.rowData",
+    "sheets(properties.title,data(startRow,rowData.values.formattedValue))",
+])
+def test_masked_grid_reads_equal_the_full_read_trimmed(api, mask):
+    """spreadsheets.get builds only the cell fields its mask keeps; what it answers must be
+    exactly the full resource trimmed by that mask."""
+    from sheets_emulator import fieldmask
+
+    created = api.post(f"{api.base}/v4/spreadsheets", json={"properties": {"title": "Masks"}}).json()
+    sid = created["spreadsheetId"]
+    api.put(f"{api.base}/v4/spreadsheets/{sid}/values/A1", params={"valueInputOption": "USER_ENTERED"},
+            json={"values": [["Книга", "=2*3", "12.5%"], ["", "01.09.2026", "да"]]})
+    api.post(f"{api.base}/v4/spreadsheets/{sid}:batchUpdate", json={"requests": [
+        {"setDataValidation": {"range": {"sheetId": 0, "startRowIndex": 1, "endRowIndex": 3, "startColumnIndex": 2,
+                                         "endColumnIndex": 3},
+                               "rule": {"condition": {"type": "ONE_OF_LIST",
+                                                      "values": [{"userEnteredValue": "да"}, {"userEnteredValue": "нет"}]},
+                                        "strict": True, "showCustomUi": True}}},
+        {"repeatCell": {"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1},
+                        "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                        "fields": "userEnteredFormat.textFormat.bold"}},
+    ]}).raise_for_status()
+    full = api.get(f"{api.base}/v4/spreadsheets/{sid}", params={"includeGridData": "true"}).json()
+    masked = api.get(f"{api.base}/v4/spreadsheets/{sid}", params={"includeGridData": "true", "fields": mask}).json()
+    assert masked == fieldmask.select(full, fieldmask.parse(mask))
+    assert any(row.get("values") for sheet in masked["sheets"] for data in sheet.get("data", [])
+               for row in data.get("rowData", []))
