@@ -83,17 +83,25 @@ ROUTES = [
 ]
 
 
-def _json(body: Any, status: int = 200) -> Response:
+def _json(body: Any, status: int = 200, pretty: bool = True) -> Response:
+    """Google indents its JSON unless the request says prettyPrint=false."""
     return Response(
-        json.dumps(body, ensure_ascii=False, indent=2),
+        json.dumps(body, ensure_ascii=False, indent=2) if pretty else json.dumps(body, ensure_ascii=False,
+                                                                                 separators=(",", ":")),
         status=status,
         content_type="application/json; charset=UTF-8",
     )
 
 
-def _error(route: Route | None, error: ApiError) -> Response:
+def _error(route: Route | None, error: ApiError, pretty: bool = True) -> Response:
     body = error.drive_body() if route is not None and route.service == "drive" else error.sheets_body()
-    return _json(body, error.code)
+    return _json(body, error.code, pretty)
+
+
+def _pretty(request: Request) -> bool:
+    """The system parameter prettyPrint (also spelled $prettyPrint), true by default."""
+    value = request.args.get("prettyPrint", request.args.get("$prettyPrint", "true"))
+    return value.strip().lower() not in ("false", "0")
 
 
 class App:
@@ -156,15 +164,16 @@ class App:
     def dispatch(self, request: Request) -> Response:
         if request.path.startswith("/_emulator/"):
             return self.control(request)
+        pretty = _pretty(request)
         route, args = self._match(request)
         if route is None:
-            return _json({"error": {"code": 404, "message": "Method not found.", "status": "NOT_FOUND"}}, 404)
+            return _json({"error": {"code": 404, "message": "Method not found.", "status": "NOT_FOUND"}}, 404, pretty)
         self.stats.count(request.method, route.name, route.is_write)
         if self.config.latency_ms:
             time.sleep(self.config.latency_ms / 1000)
         user = self._user(request)
         if user is None:
-            return _error(route, ApiError(401, UNAUTHENTICATED_MESSAGE, reason="required"))
+            return _error(route, ApiError(401, UNAUTHENTICATED_MESSAGE, reason="required"), pretty)
         fault = self.faults.pick(self.config.fault_rate, self.config.fault_kinds)
         if fault is not None:
             self.stats.add_fault()
@@ -172,12 +181,12 @@ class App:
                 return self._drop(request)
             if fault == "429":
                 limit = self.config.write_quota if route.is_write else self.config.read_quota
-                return _error(route, quota_exceeded(route.service, route.is_write, limit))
-            return _error(route, injected_error(fault))
+                return _error(route, quota_exceeded(route.service, route.is_write, limit), pretty)
+            return _error(route, injected_error(fault), pretty)
         limit = self.config.write_quota if route.is_write else self.config.read_quota
         if not self.quotas.admit(user, route.service, route.is_write, limit):
             self.stats.add_throttled()
-            return _error(route, quota_exceeded(route.service, route.is_write, limit))
+            return _error(route, quota_exceeded(route.service, route.is_write, limit), pretty)
         try:
             body = self._body(request)
             with self.state.lock:
@@ -185,16 +194,16 @@ class App:
                 result = route.handler(call, **args)
                 self.state.save_if_dirty()
         except ApiError as error:
-            return _error(route, error)
+            return _error(route, error, pretty)
         except Exception:  # a bug in the emulator: answer like Google's 500
             traceback.print_exc()
-            return _error(route, ApiError(500, "Internal error encountered."))
+            return _error(route, ApiError(500, "Internal error encountered."), pretty)
         if result is None:
             return Response(status=204)
         if isinstance(result, tuple):  # (content type, bytes) from exports
             content_type, data = result
             return Response(data, content_type=content_type)
-        return _json(result)
+        return _json(result, pretty=pretty)
 
     @staticmethod
     def _match(request: Request) -> tuple[Route | None, dict[str, str]]:

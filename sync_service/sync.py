@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,8 +207,12 @@ class _Run:
                 done += 1
                 self._report(done, entry.code, "unchanged")
 
-        workers = max(1, min(self.svod.settings.read_workers, len(to_read) or 1))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="svod-read") as pool:
+        # Each school's «Проверка» is written as soon as its workbook is absorbed, so the writes
+        # run under Google's write quota while the other schools are still being read.
+        workers = max(1, self.svod.settings.read_workers)
+        writes: dict[Future, tuple[int, str]] = {}
+        with ThreadPoolExecutor(max_workers=min(workers, len(to_read) or 1), thread_name_prefix="svod-read") as pool, \
+                ThreadPoolExecutor(max_workers=workers, thread_name_prefix="svod-write") as writer:
             futures = {pool.submit(self._timed_read, wid): (entry, wid) for entry, wid in to_read}
             for future in as_completed(futures):
                 entry, workbook_id = futures[future]
@@ -220,10 +224,14 @@ class _Run:
                     outcome = "failed"
                 else:
                     outcome = self._absorb(summary, school_id, entry, workbook, millis)
+                    self._submit_check_tabs(writer, writes, [entry], school_ids)
                 done += 1
                 self._report(done, entry.code, outcome)
-
-        self._write_check_tabs(summary, school_ids, targets)
+            # Schools not read this time still get theirs when a status moved (a deadline passed).
+            read = {entry.code for entry, _ in to_read}
+            self._submit_check_tabs(writer, writes, [e for e in self.entries if e.code not in read], school_ids)
+            for future in as_completed(writes):
+                self._finish_check_write(summary, future, *writes[future])
         self._consolidate(summary)
 
     def _load_registry(self, summary: SyncSummary) -> None:
@@ -419,29 +427,37 @@ class _Run:
 
     # --- writing back ------------------------------------------------------------------------------
 
-    def _facts(self, session: Session) -> dict[tuple[int, int], m.Submission]:
-        return {(s.school_id, s.collection_id): s for s in session.scalars(select(m.Submission))}
+    def _facts(self, session: Session, school_ids: list[int] | None = None) -> dict[tuple[int, int], m.Submission]:
+        query = select(m.Submission)
+        if school_ids is not None:
+            query = query.where(m.Submission.school_id.in_(school_ids))
+        return {(s.school_id, s.collection_id): s for s in session.scalars(query)}
 
     def _status(self, submission: m.Submission | None, collection: Collection) -> str:
         facts = Facts(False, 0, False, None) if submission is None else Facts(
             submission.ready, submission.errors, submission.has_data, submission.first_submitted_at)
         return status_of(facts, collection.deadline, self.now.date())
 
-    def _write_check_tabs(self, summary: SyncSummary, school_ids: dict[str, int], targets: dict[str, str | None]) -> None:
-        """Render every readable school's «Проверка»; write only those whose content changed."""
-        pending = []
+    def _submit_check_tabs(self, pool: ThreadPoolExecutor, writes: dict[Future, tuple[int, str]],
+                           entries: list[SchoolEntry], school_ids: dict[str, int]) -> None:
+        """Render the «Проверка» of readable schools among ``entries``; submit the writes of
+        those whose content changed."""
+        if not entries:
+            return
+        wanted = [school_ids[e.code] for e in entries]
         with self.svod.db.session() as session:
-            submissions = self._facts(session)
-            states = {s.school_id: s for s in session.scalars(select(m.WorkbookState))}
+            submissions = self._facts(session, wanted)
+            states = {s.school_id: s for s in session.scalars(
+                select(m.WorkbookState).where(m.WorkbookState.school_id.in_(wanted)))}
             titles = {c.key: c.display_title for c in self.collections}
             by_id = {cid: key for key, cid in self.collection_ids.items()}
             findings: dict[int, list[dict]] = {}
-            for record in session.scalars(select(m.FindingRecord)):
+            for record in session.scalars(select(m.FindingRecord).where(m.FindingRecord.school_id.in_(wanted))):
                 item = _record_dict(record)
                 item["form_title"] = titles.get(by_id.get(record.collection_id), record.form or "")
                 findings.setdefault(record.school_id, []).append(item)
-            versions = _latest_versions(session)
-            for entry in self.entries:
+            versions = _latest_versions(session, wanted)
+            for entry in entries:
                 school_id = school_ids[entry.code]
                 state = states.get(school_id)
                 if state is None or state.error or state.marker is None:
@@ -461,27 +477,22 @@ class _Run:
                 tab = render_check_tab(entry.name, lines, findings.get(school_id, []), checked_at=self.now)
                 digest = content_hash(tab)
                 if digest != state.check_hash:
-                    pending.append((school_id, state.workbook_id, state.marker, tab, digest))
-        if not pending:
+                    future = pool.submit(self.store.write_tabs, state.workbook_id, [tab], expect_marker=state.marker)
+                    writes[future] = (school_id, digest)
+
+    def _finish_check_write(self, summary: SyncSummary, future: Future, school_id: int, digest: str) -> None:
+        try:
+            new_marker = future.result()
+        except WorkbookChanged:
+            # The librarian saved meanwhile: their work wins; the next sync reads it and writes then.
             return
-        workers = max(1, min(self.svod.settings.read_workers, len(pending)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="svod-write") as pool:
-            futures = {pool.submit(self.store.write_tabs, wid, [tab], expect_marker=marker): (sid, digest)
-                       for sid, wid, marker, tab, digest in pending}
-            for future in as_completed(futures):
-                school_id, digest = futures[future]
-                try:
-                    new_marker = future.result()
-                except WorkbookChanged:
-                    # The librarian saved meanwhile: their work wins; the next sync reads it and writes then.
-                    continue
-                except StoreError as exc:
-                    log.warning("could not write «Проверка» for school %s: %s", school_id, exc)
-                    continue
-                with self.svod.db.session() as session:
-                    state = session.get(m.WorkbookState, school_id)
-                    state.check_hash, state.marker = digest, new_marker
-                summary.checks_written += 1
+        except StoreError as exc:
+            log.warning("could not write «Проверка» for school %s: %s", school_id, exc)
+            return
+        with self.svod.db.session() as session:
+            state = session.get(m.WorkbookState, school_id)
+            state.check_hash, state.marker = digest, new_marker
+        summary.checks_written += 1
 
     def _consolidate(self, summary: SyncSummary) -> None:
         """Rebuild the consolidated workbook from stored snapshots; write it only when it changed."""
@@ -578,11 +589,14 @@ def _record_dict(record: m.FindingRecord) -> dict:
             "address": record.address, "message": record.message, "hint": record.hint}
 
 
-def _latest_versions(session: Session) -> dict[tuple[int, int], m.SubmissionVersion]:
+def _latest_versions(session: Session, school_ids: list[int] | None = None
+                     ) -> dict[tuple[int, int], m.SubmissionVersion]:
     """(school id, collection id) -> the newest stored version of that submission."""
     query = (select(m.Submission.school_id, m.Submission.collection_id, m.SubmissionVersion)
              .join(m.SubmissionVersion, (m.SubmissionVersion.submission_id == m.Submission.id)
                    & (m.SubmissionVersion.version == m.Submission.version)))
+    if school_ids is not None:
+        query = query.where(m.Submission.school_id.in_(school_ids))
     return {(school_id, collection_id): version for school_id, collection_id, version in session.execute(query)}
 
 

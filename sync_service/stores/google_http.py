@@ -141,6 +141,10 @@ class CallCounts:
     endpoints: collections.Counter = field(default_factory=collections.Counter)
 
 
+# Google's system parameter: answer without indentation (a school's read is a third smaller).
+COMPACT = {"prettyPrint": "false"}
+
+
 class ApiClient:
     """Sends one API request through gspread's HTTP client, under the quota, with retries,
     and with at most ``concurrency`` requests in flight. Returns the parsed JSON body (or
@@ -174,7 +178,7 @@ class ApiClient:
             try:
                 with self.slots:
                     self._count(write, name or url)
-                    response = self.http.request(method, url, params=dict(params or {}), json=json)
+                    response = self.http.request(method, url, params={**COMPACT, **(params or {})}, json=json)
                 body = response.json() if response.content else {}
                 return body, response.headers
             except (requests.ConnectionError, requests.Timeout) as exc:

@@ -253,3 +253,13 @@ def test_masked_grid_reads_equal_the_full_read_trimmed(api, mask):
     assert masked == fieldmask.select(full, fieldmask.parse(mask))
     assert any(row.get("values") for sheet in masked["sheets"] for data in sheet.get("data", [])
                for row in data.get("rowData", []))
+
+
+def test_pretty_print_is_the_default_and_can_be_turned_off(api):
+    sid = api.post(f"{api.base}/v4/spreadsheets", json={"properties": {"title": "Печать"}}).json()["spreadsheetId"]
+    pretty = api.get(f"{api.base}/v4/spreadsheets/{sid}")
+    compact = api.get(f"{api.base}/v4/spreadsheets/{sid}", params={"prettyPrint": "false"})
+    assert pretty.text.startswith("{\n  ") and "\n" not in compact.text.strip()
+    assert pretty.json() == compact.json()
+    missing = api.get(f"{api.base}/v4/spreadsheets/nope", params={"$prettyPrint": "false"})
+    assert missing.status_code == 404 and "\n" not in missing.text.strip()

@@ -276,3 +276,35 @@ def test_the_heads_own_mistakes_stay_reported_while_the_head_is_unchanged(distri
         with district.svod.db.session() as session:
             last = session.scalar(select(m.SyncRun).order_by(m.SyncRun.id.desc()))
             assert [(f["code"], f["row"]) for f in last.head_findings] == [("pattern", 5)]
+
+
+def test_check_tabs_are_written_while_other_schools_are_still_read(tmp_path, monkeypatch):
+    """A school's «Проверка» goes out as soon as its workbook is absorbed — on Google the writes
+    then run under the write quota alongside the reads instead of after them. The read of the
+    last school waits until another school's «Проверка» has been written."""
+    import threading
+
+    district = build_district(tmp_path / "district", schools=4)
+    store = district.store
+    written = threading.Event()
+    saw_a_write_before_the_last_read = []
+    real_read, real_write = store.read, store.write_tabs
+
+    def read(workbook_id):
+        if "sch04" in workbook_id:
+            saw_a_write_before_the_last_read.append(written.wait(timeout=10))
+        return real_read(workbook_id)
+
+    def write_tabs(workbook_id, tabs, **kwargs):
+        marker = real_write(workbook_id, tabs, **kwargs)
+        if workbook_id.startswith("sch0") and "sch04" not in workbook_id:
+            written.set()
+        return marker
+
+    monkeypatch.setattr(store, "read", read)
+    monkeypatch.setattr(store, "write_tabs", write_tabs)
+    summary = run_sync(district.svod)
+    assert saw_a_write_before_the_last_read == [True]
+    assert summary.read == 4 and summary.failed == 0
+    assert summary.checks_written == 4
+    assert all(check_tab(district, code) for code, _ in district.schools)
