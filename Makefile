@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip -q --disable-pip-version-check
 
-.PHONY: run test bench chromium postgres clean help
+.PHONY: run test bench chromium postgres wrk clean help
 
 help:
 	@echo "make run    — install, generate the demo district on first run, sync, serve http://127.0.0.1:8000"
@@ -44,7 +44,13 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev chromium postgres
 	$(BIN)/python -m pytest -q
 
-bench: $(VENV)/.installed-dev
+# Debian's wrk for bench/web_bench.py.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "installing Debian's wrk for the web benchmark"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+bench: $(VENV)/.installed-dev wrk
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
