@@ -54,3 +54,21 @@ def test_a_missing_optional_blueprint_is_skipped(make_app, monkeypatch):
     assert register_optional(app, "web.no_such_area") is False
     monkeypatch.setitem(sys.modules, "web.empty_area", types.ModuleType("web.empty_area"))
     assert register_optional(app, "web.empty_area") is False  # a module without `bp`
+
+
+def test_text_answers_are_gzipped_for_clients_that_accept_it(client):
+    import gzip
+
+    plain = client.get("/")
+    packed = client.get("/", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert plain.headers.get("Content-Encoding") is None
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"] and "Accept-Encoding" in plain.headers["Vary"]
+    assert gzip.decompress(packed.data) == plain.data
+    assert int(packed.headers["Content-Length"]) == len(packed.data) < len(plain.data)
+    api = client.get("/api/status", headers={"Accept-Encoding": "gzip"})
+    assert api.headers["Content-Encoding"] == "gzip" and gzip.decompress(api.data).startswith(b"{")
+    tiny = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
+    assert tiny.headers.get("Content-Encoding") is None  # not worth it under a kilobyte
+    refused = client.get("/", headers={"Accept-Encoding": "gzip;q=0"})
+    assert refused.headers.get("Content-Encoding") is None
