@@ -16,7 +16,6 @@ context the factory builds has ``store=None`` (syncs run in the CLI and the cloc
 """
 from __future__ import annotations
 
-import gzip
 import importlib
 import logging
 from typing import Any, Mapping
@@ -56,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         svod.db.upgrade()
 
     from . import api, status
+    from .compress import compress
 
     app.register_blueprint(status.bp)
     app.register_blueprint(api.bp)
@@ -64,28 +64,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_error_handler(404, _error_page)
     app.register_error_handler(500, _error_page)
-    app.after_request(_gzip)
+    app.after_request(compress)
     return app
-
-
-# The status page of a 500-school district is 1.5 MB of HTML and 60 KB gzipped (9 ms).
-GZIP_MIN_BYTES = 1024
-COMPRESSIBLE = ("text/html", "text/plain", "text/csv", "text/css", "application/json", "application/javascript",
-                "image/svg+xml")
-
-
-def _gzip(response):
-    """Compress text answers for clients that accept gzip (every browser does)."""
-    response.vary.add("Accept-Encoding")
-    if (response.direct_passthrough or response.is_streamed or "Content-Encoding" in response.headers
-            or response.mimetype not in COMPRESSIBLE or not request.accept_encodings["gzip"]):
-        return response
-    body = response.get_data()
-    if len(body) < GZIP_MIN_BYTES:
-        return response
-    response.set_data(gzip.compress(body, compresslevel=6))
-    response.headers["Content-Encoding"] = "gzip"
-    return response
 
 
 def register_optional(app: Flask, module_name: str) -> bool:

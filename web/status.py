@@ -17,6 +17,7 @@ from sync_service.report import (
 from sync_service.status import STATUS_LABELS
 
 from .charts import RatePoint, bar_chart, chart_window, percent, progress_chart, rate_chart, ru_number
+from .compress import Body
 
 bp = Blueprint("status", __name__)
 
@@ -116,15 +117,15 @@ def cached_fragment(render) -> Markup:
 
 
 def cached_page(render) -> Response:
-    """A whole page, encoded, kept for the current minute (pages show the time to the
-    minute) and these query parameters, until a sync writes."""
+    """A whole page, encoded (and gzipped once when a browser asks), kept for the current
+    minute (pages show the time to the minute) and these query parameters, until a sync writes."""
     store = cache()
     if store is None:
         return Response(render(), mimetype="text/html")
     minute = svod().clock().replace(second=0, microsecond=0)
     body = store.get(("page", request.endpoint, request.query_string, minute, *data_key()),
-                     lambda: render().encode())
-    return Response(body, mimetype="text/html")
+                     lambda: Body(render().encode()))
+    return body.response("text/html")
 
 
 @bp.route("/")

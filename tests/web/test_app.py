@@ -72,3 +72,18 @@ def test_text_answers_are_gzipped_for_clients_that_accept_it(client):
     assert tiny.headers.get("Content-Encoding") is None  # not worth it under a kilobyte
     refused = client.get("/", headers={"Accept-Encoding": "gzip;q=0"})
     assert refused.headers.get("Content-Encoding") is None
+
+
+def test_a_cached_page_is_gzipped_once(app):
+    from web.compress import Body
+
+    body = Body(("<p>Школа</p>" * 500).encode())
+    with app.test_request_context("/", headers={"Accept-Encoding": "gzip"}):
+        first = body.response("text/html")
+        packed = body._packed
+        second = body.response("text/html")
+    assert packed is not None and body._packed is packed
+    assert first.headers["Content-Encoding"] == "gzip" and first.get_data() == second.get_data()
+    assert first.get_data() is not body.raw and len(first.get_data()) < len(body.raw) // 10
+    with app.test_request_context("/"):
+        assert body.response("text/html").get_data() == body.raw
