@@ -86,6 +86,7 @@ _UNCLEAN = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad\u00a0\u202f\u2007\
 _SPACE_RUNS = re.compile(r"[^\S\n]+")
 _DASHES = frozenset({"-", "–", "—", "−"})
 _CACHE_SIZE = 4096
+_KNOWN_TEXTS = 32768  # clean texts remembered per text column
 
 
 def clean_text(value: str) -> str:
@@ -520,8 +521,18 @@ def _text(column: Column) -> tuple[Parser, ColumnParser]:
             return None
         return display(raw) if isinstance(raw, (bool, date, int, float)) else clean_text(str(raw)) or None
 
+    # Texts this column has taken as they are, and None (an empty cell stays None): the
+    # same authors, titles and publishers come from school after school, and a set lookup
+    # is cheaper than looking at every character again.
+    known: set[str | None] = {None}
+    issuperset = known.issuperset
+
     def parse_column(values: Sequence[Any]) -> list:
+        if issuperset(values):
+            return list(values)
         if _clean_texts(values):
+            if len(known) < _KNOWN_TEXTS:
+                known.update(values)
             return list(values)
         return [v if v.__class__ is str and v and v[0] != "#" and v.isprintable() and v.strip() is v else parse(v)
                 for v in values]

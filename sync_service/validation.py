@@ -116,6 +116,12 @@ def compile_columns(expr: Expression) -> EvaluateColumns:
         source = f"zip({params})" if len(names) > 1 else "c0"
         numeric = " and ".join(f"({v}.__class__ is int or {v}.__class__ is float)" for v in local.values())
         body = ast.unparse(tree)
+        # A row whose divisor is zero is None without raising (which would send the whole
+        # column down the row-by-row path below); the guard's own failures still do.
+        divisors = [ast.unparse(node.right) for node in ast.walk(tree)
+                    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)]
+        if divisors:
+            body = f"({body} if {' and '.join(f'({d})' for d in divisors)} else None)"
         lines += [f"    if {' or '.join(f'c{i}.count(None) == n' for i in range(len(names)))}:",
                   "        return [None] * n  # an empty column: nothing to compute",
                   "    try:  # one comprehension; row by row only when a row divides by zero",
@@ -383,30 +389,34 @@ def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row:
     parsers = plan.column_parsers
     parsed = [parsers[column.key](values) for (_, column), values in zip(present, raw)]
 
+    # The classes in each column, found in one C-level pass: they decide whether a column
+    # needs any cell-by-cell look at all.
+    kinds = [set(map(type, values)) for values in parsed]
+
     # Rows whose cells are all empty are skipped (raw None or "" parse to None as well).
     numbers: Sequence[int] = range(header_row + 1, header_row + 1 + count)
-    if all(None in values for values in parsed):
+    if all(NoneType in kind for kind in kinds):
         nothing = (None,) * len(parsed)
         keep = [i for i, cells in enumerate(zip(*parsed)) if cells != nothing]
         if len(keep) < count:
             parsed = [[values[i] for i in keep] for values in parsed]
             numbers = [header_row + 1 + i for i in keep]
             count = len(keep)
+            kinds = [set(map(type, values)) for values in parsed]
 
     # Cell findings, row by row and left to right; bad cells become None.
     problems: list[tuple[int, int, Column, Failure | None]] = []
-    for (at, column), values in zip(present, parsed):
-        kinds = set(map(type, values))
-        if Failure in kinds:
-            required = column.required
-            for i, value in enumerate(values):
-                if value.__class__ is Failure:
-                    problems.append((i, at, column, value))
+    for (at, column), values, kind in zip(present, parsed, kinds):
+        failing = Failure in kind
+        missing = column.required and NoneType in kind
+        if failing or missing:
+            types = list(map(type, values))
+            if failing:
+                for i in _indices(types, Failure):
+                    problems.append((i, at, column, values[i]))
                     values[i] = None
-                elif value is None and required:
-                    problems.append((i, at, column, None))
-        elif column.required and NoneType in kinds:
-            problems += [(i, at, column, None) for i, value in enumerate(values) if value is None]
+            if missing:
+                problems += [(i, at, column, None) for i in _indices(types, NoneType)]
     if problems:
         problems.sort(key=itemgetter(0, 1))
         cell = found.cell
@@ -472,6 +482,7 @@ def _rounded(values: list, digits: int) -> list:
         found = list(map(get, values))
         if None not in found:
             return found
+        return [r if r is not None else _round(v, digits, memo) for r, v in zip(found, values)]
     # only nonzero floats are remembered (1 == 1.0 and 0.0 == -0.0 would mix up types and signs)
     return [r if v.__class__ is float and (r := get(v)) is not None else _round(v, digits, memo) for v in values]
 
@@ -512,6 +523,20 @@ def _rows_by_row(form: Form, plan: _Plan, lines: list[list[Any]], header_row: in
 
 
 _TABLE_ROWS = _rows_by_column
+
+
+def _indices(items: list, item: Any) -> list[int]:
+    """Where ``item`` is in ``items`` (by identity or equality, as ``list.index``), found by
+    C-level scans rather than a Python loop over every cell."""
+    found = []
+    at = -1
+    index = items.index
+    try:
+        while True:
+            at = index(item, at + 1)
+            found.append(at)
+    except ValueError:
+        return found
 
 
 def _finding_row(finding: Finding) -> int:
@@ -587,16 +612,28 @@ def _cell_problems(form: Form, row: dict[str, Any], positions: Mapping[str, int]
             found.cell(None, number, column, col)
 
 
+@_per_form
+def _text_keys(form: Form) -> tuple[int, ...]:
+    """Which of the form's key columns are free text (compared without regard to case)."""
+    return tuple(i for i, key in enumerate(form.key_columns) if form.column(key).type == "text")
+
+
 def _duplicates(form: Form, rows: list[dict[str, Any]], columns: list[Sequence[Any]], positions: Mapping[str, int],
                 found: _Findings) -> None:
     """``duplicate-row`` for each row whose key columns (``columns``: the values of each,
     row by row) repeat an earlier row's."""
     key_columns = form.key_columns
-    if any(form.column(k).type == "text" for k in key_columns):
-        columns = [[v.casefold() if v.__class__ is str else v for v in values] for values in columns]
-    keys = list(zip(*columns))
-    if len(set(keys)) == len(keys):
+    folded = _text_keys(form)
+    if folded:
+        columns = list(columns)
+        for i in folded:
+            try:  # a column of texts only: casefolded by one C-level map
+                columns[i] = list(map(str.casefold, columns[i]))
+            except TypeError:
+                columns[i] = [v.casefold() if v.__class__ is str else v for v in columns[i]]
+    if len(set(zip(*columns))) == len(rows):
         return
+    keys = list(zip(*columns))
     seen: dict[tuple, int] = {}
     shown: dict[tuple, str] = {}
     first_key = key_columns[0]
