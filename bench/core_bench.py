@@ -141,7 +141,7 @@ def _run_svod(collections, district):
         for collection in collections:
             result = parse_form(collection.form, sheets[collection.key], tab=collection.tab)
             rows += len(result.rows)
-            snapshots[(code, collection.key)] = Snapshot(result.rows, result.computed)
+            snapshots[(code, collection.key)] = Snapshot(result.table, result.computed)
             statuses[(code, collection.key)] = status_of(
                 Facts(result.ready, result.errors, result.has_data, None), collection.deadline, TODAY)
     lines = [SchoolLine(code, name) for code, name, _ in district]

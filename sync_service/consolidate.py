@@ -6,12 +6,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from functools import reduce
-from operator import add, itemgetter
+from itertools import repeat
+from operator import add
 from typing import Any, Mapping, Sequence
 
 from .model import Collection
 from .status import STATUS_LABELS, rates
 from .stores.base import TabSpec
+from .table import Table
 
 STATUS_TAB = "Статус сдачи"
 TOTAL_LABEL = "Итого по району"
@@ -28,7 +30,7 @@ class SchoolLine:
 class Snapshot:
     """The latest stored version of one school's tab."""
 
-    rows: Sequence[Mapping[str, Any]]
+    table: Table
     computed: Mapping[str, Any]
 
 
@@ -45,32 +47,12 @@ def _as_date(value: Any) -> Any:
 _NUMBERS = frozenset({int, float})  # what adds up (not bool, not text)
 
 
-def _line_builder(keys: Sequence[str], extras: int, record: bool):
-    """``build(rows, extras, prefix)``: the tab's lines of one school, generated for the
-    form's keys (a list display with direct lookups is twice as fast as a loop over keys).
-    ``extras`` are the computed values: one value each for a record form, one list (as
-    long as ``rows``) each for a table."""
-    lookups = ", ".join(f"row[{key!r}]" for key in keys)
-    names = [f"e{i}" for i in range(extras)]
-    line = ", ".join(["p0, p1, p2", lookups, *names])
-    if record or not extras:
-        loop = "for row in rows"
-    else:
-        loop = f"for row, {', '.join(names)} in zip(rows, *extras)"
-    source = "\n".join([
-        "def build(rows, extras, prefix):",
-        "    p0, p1, p2 = prefix",
-        *([f"    {', '.join(names)}, = extras"] if record and extras else []),
-        f"    return [[{line}] {loop}]",
-    ])
-    namespace: dict[str, Any] = {"__builtins__": {}, "zip": zip}
-    exec(compile(source, "<consolidated lines>", "exec"), namespace)
-    return namespace["build"]
-
-
 def collection_tab(collection: Collection, schools: Sequence[SchoolLine], snapshots: Mapping[str, Snapshot],
                    statuses: Mapping[str, str]) -> TabSpec:
-    """One collection: school code and name first, then the form's columns and computed values."""
+    """One collection: school code and name first, then the form's columns and computed values.
+
+    Built a column at a time: each school's lines are one ``zip`` of its prefix, its
+    columns and its computed values."""
     form = collection.form
     keys = [c.key for c in form.columns]
     computed = list(form.computed)
@@ -78,41 +60,36 @@ def collection_tab(collection: Collection, schools: Sequence[SchoolLine], snapsh
     rows: list[list[Any]] = [header]
     totals: dict[str, float] = {key: 0 for key in form.numeric_keys}
     record = form.shape == "record"
-    build = _line_builder(keys, len(computed), record)
-    date_places = [3 + i for i, c in enumerate(form.columns) if c.type == "date"]
-    numeric_places = [(3 + i, key) for i, key in enumerate(keys) if key in totals]
+    dates = {c.key for c in form.columns if c.type == "date"}
     counted = False
     for school in schools:
         snapshot = snapshots.get(school.code)
-        if snapshot is None or not snapshot.rows:
+        if snapshot is None or not len(snapshot.table):
             continue
-        school_rows = snapshot.rows
-        count = len(school_rows)
+        table = snapshot.table
+        count = len(table)
+        columns = [table.column(key) for key in keys]
+        for i, key in enumerate(keys):
+            values = columns[i]
+            if key in dates and str in set(map(type, values)):
+                columns[i] = list(map(_as_date, values))
+            elif key in totals:
+                kinds = set(map(type, values))
+                numbers = values if _NUMBERS.issuperset(kinds) else [
+                    v for v in values if v.__class__ is int or v.__class__ is float]
+                if numbers:
+                    totals[key] = reduce(add, numbers, totals[key])  # in row order, as the loop over rows did
+                    counted = True
         if record:
-            extras = [snapshot.computed.get(c.key) for c in computed]
+            extras = [repeat(snapshot.computed.get(c.key), count) for c in computed]
         else:
             extras = []
             for c in computed:
                 values = snapshot.computed.get(c.key) or ()
                 extras.append(values if len(values) == count else [*values[:count], *[None] * (count - len(values))])
-        prefix = (school.code, school.name, STATUS_LABELS.get(statuses.get(school.code, ""), ""))
-        try:
-            lines = build(school_rows, extras, prefix)
-        except KeyError:  # a snapshot stored before a column was added to the form
-            lines = build([{key: row.get(key) for key in keys} for row in school_rows], extras, prefix)
-        for place in date_places:
-            # Dates are stored as ISO text in JSON; give the sheet real dates back.
-            if any(issubclass(kind, str) for kind in set(map(type, map(itemgetter(place), lines)))):
-                for line in lines:
-                    line[place] = _as_date(line[place])
-        for place, key in numeric_places:
-            numbers = list(map(itemgetter(place), lines))
-            if not _NUMBERS.issuperset(map(type, numbers)):
-                numbers = [v for v in numbers if v.__class__ is int or v.__class__ is float]
-            if numbers:
-                totals[key] = reduce(add, numbers, totals[key])  # in row order, as the loop over rows did
-                counted = True
-        rows += lines
+        label = STATUS_LABELS.get(statuses.get(school.code, ""), "")
+        rows += map(list, zip(repeat(school.code, count), repeat(school.name, count), repeat(label, count),
+                              *columns, *extras))
     if counted:
         # District ratios come from district totals (Σloans ÷ Σreaders), never from averaging schools.
         total_row = [TOTAL_LABEL, "", ""] + [totals.get(key, "") if key in totals else "" for key in keys]

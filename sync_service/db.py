@@ -20,6 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
+from .table import Table
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -119,12 +121,19 @@ class SubmissionVersion(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     data_hash: Mapped[str] = mapped_column(String(64))
+    # the tab's rows as columns (see sync_service.table); versions before revision 0004 held
+    # a list of row dicts, which Table.from_json still reads
     rows: Mapped[Any] = mapped_column(JSON)
     computed: Mapped[Any] = mapped_column(JSON)
     ready: Mapped[bool] = mapped_column(Boolean, default=False)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id", ondelete="SET NULL"), nullable=True)
+
+    @property
+    def table(self) -> Table:
+        """The stored rows as a :class:`Table`."""
+        return Table.from_json(self.rows)
 
 
 class FindingRecord(Base):

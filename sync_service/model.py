@@ -7,6 +7,7 @@ from typing import Any
 
 from .findings import Finding
 from .schema import Campaign, Form, campaign_tab
+from .table import Table
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,12 @@ class PlanEvent:
 class FormResult:
     """What one tab of one school's workbook says, parsed and validated.
 
-    ``rows`` holds one dict per data row, keyed by column key, plus ``_row`` (the
-    sheet's row number). A record form has exactly one such dict (``_row`` absent) when
-    anything was typed. ``computed`` holds the form's computed values: for a record
-    form ``{key: value}``; for a table form ``{key: [value per row]}``.
+    ``table`` holds the data rows as columns (:class:`~sync_service.table.Table`): every
+    column of the form, and each row's sheet row number. A record form has exactly one
+    row (without a sheet row) when anything was typed. ``rows`` gives the same rows as
+    dicts (column keys and ``_row``), for code that thinks in rows. ``computed`` holds the
+    form's computed values: for a record form ``{key: value}``; for a table form
+    ``{key: [value per row]}``.
     """
 
     form: str
@@ -76,15 +79,19 @@ class FormResult:
     present: bool = True
     ready: bool = False
     ready_date: date | None = None
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    table: Table = field(default_factory=Table)
     computed: dict[str, Any] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     # column key -> the 1-based column it was found in (for A1 addresses of later checks)
     positions: dict[str, int] = field(default_factory=dict)
 
     @property
+    def rows(self) -> list[dict[str, Any]]:
+        return self.table.records()
+
+    @property
     def has_data(self) -> bool:
-        return bool(self.rows)
+        return len(self.table) > 0
 
     @property
     def errors(self) -> int:

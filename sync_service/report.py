@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime
+from functools import reduce
+from operator import add
 from typing import Any, Iterable, Mapping
 
 from sqlalchemy import func, select
@@ -22,6 +24,7 @@ from . import db as m
 from .findings import CODES
 from .schema import Form, Schema
 from .status import OVERDUE, RETURNED, STATUSES, Facts, rates, status_of
+from .table import Table
 
 NO_FACTS = Facts(ready=False, errors=0, has_data=False, first_submitted_at=None)
 
@@ -300,17 +303,17 @@ def collection_detail(session: Session, key: str, *, academic_year: str, now: da
         submission = submissions.get((school.id, collection.id))
         cell = _cell(school, collection, submission, today)
         version = versions.get(submission.id) if submission else None
-        if version is not None and version.rows:
-            snapshots[school.code] = version
-        lines.append({**cell, "name": school.name,
-                      "rows": len(version.rows or []) if version is not None else 0})
+        table = version.table if version is not None else Table()
+        if len(table):
+            snapshots[school.code] = (table, version.computed)
+        lines.append({**cell, "name": school.name, "rows": len(table)})
     summary = _collection_summary(collection, [line["status"] for line in lines])
     return {
         "academic_year": academic_year,
         "generated_at": iso(now),
         "collection": {**summary, "shape": form.shape if form else None},
         "schools": lines,
-        "figures": consolidated_figures(form, [(v.rows, v.computed) for v in snapshots.values()]) if form else None,
+        "figures": consolidated_figures(form, snapshots.values()) if form else None,
         "history": {
             "rates": _rate_snapshots(session, [collection.id]).get(collection.id, []),
             "submitted_by_day": submitted_by_day(
@@ -334,7 +337,7 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def consolidated_figures(form: Form, snapshots: Iterable[tuple[list[Mapping[str, Any]], Any]]) -> dict:
+def consolidated_figures(form: Form, snapshots: Iterable[tuple[Table, Any]]) -> dict:
     """The district's totals of a form's numeric, non-personal columns over the schools'
     snapshots, and the form's computed values taken from those totals (Σloans ÷ Σreaders,
     never an average of the schools' ratios). Pure."""
@@ -342,14 +345,13 @@ def consolidated_figures(form: Form, snapshots: Iterable[tuple[list[Mapping[str,
     totals: dict[str, float] = {k: 0 for k in keys}
     filled: Counter = Counter()
     schools = rows = 0
-    for snapshot_rows, _computed in snapshots:
+    for table, _computed in snapshots:
         schools += 1
-        rows += len(snapshot_rows or [])
-        for row in snapshot_rows or []:
-            for k in keys:
-                if _number(row.get(k)):
-                    totals[k] += row[k]
-                    filled[k] += 1
+        rows += len(table)
+        for k in keys:
+            numbers = [v for v in table.column(k) if _number(v)]
+            totals[k] = reduce(add, numbers, totals[k])  # row by row, school by school
+            filled[k] += len(numbers)
     present = {k: v for k, v in totals.items() if filled[k]}
     return {
         "shape": form.shape,

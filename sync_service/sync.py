@@ -420,7 +420,7 @@ class _Run:
             submission.changed_at = self.now
             session.add(m.SubmissionVersion(
                 submission_id=submission.id, version=submission.version, data_hash=digest,
-                rows=m.json_safe(result.rows), computed=m.json_safe(result.computed), ready=result.ready,
+                rows=result.table.to_json(), computed=m.json_safe(result.computed), ready=result.ready,
                 errors=result.errors, created_at=self.now, run_id=run_id))
         for finding in result.findings:
             session.add(_finding_record(school_id, collection_id, finding))
@@ -512,7 +512,7 @@ class _Run:
                     statuses[(entry.code, collection.key)] = self._status(submissions.get((school.id, cid)), collection)
                     version = versions.get((school.id, cid))
                     if version is not None:
-                        snapshots[(entry.code, collection.key)] = Snapshot(version.rows or [], version.computed or {})
+                        snapshots[(entry.code, collection.key)] = Snapshot(version.table, version.computed or {})
             self._record_rates(session, summary.run_id, statuses)
             tabs = consolidated_tabs(self.collections, lines, snapshots, statuses) + self.extra_tabs(session, statuses)
             digest = _digest([(t.title, t.rows) for t in tabs])

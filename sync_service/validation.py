@@ -40,6 +40,7 @@ from .reading import (READY_ROWS, RECORD_VALUE_COLUMN, Fields, Filled, Header, R
                       find_header, find_ready, label_index)
 from .schema import Column, Expression, Form, Rule
 from .stores.base import Sheet
+from .table import Table
 
 __all__ = ["parse_form", "data_hash", "cell_finding", "compile_fast"]
 
@@ -377,7 +378,6 @@ def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row:
     present = sorted((positions[c.key] - 1, c) for c in form.columns if c.key in positions)  # left to right
     lines = lines[header_row:]
     if not present or not lines:
-        result.rows = []
         result.computed = {key: [] for key, _, _ in plan.computed}
         return
     count = len(lines)
@@ -424,11 +424,12 @@ def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row:
             cell(failure, numbers[i], column, at + 1)
 
     by_key = {column.key: values for (_, column), values in zip(present, parsed)}
-    rows = _row_builder(form, tuple(by_key))(*by_key.values(), numbers)
-    result.rows = rows
+    numbers = list(numbers)
+    result.table = Table({c.key: by_key[c.key] if c.key in by_key else [None] * count for c in form.columns},
+                         numbers)
 
     if form.key_columns and all(k in positions for k in form.key_columns):
-        _duplicates(form, rows, [by_key[k] for k in form.key_columns], positions, found)
+        _duplicates(form, numbers, [by_key[k] for k in form.key_columns], positions, found)
 
     expressions = plan.expressions
     evaluated: dict[str, list] = {}
@@ -450,23 +451,8 @@ def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row:
             continue
         for i, left, right in zip(range(count), lefts, values_of(item.rule.right)):
             if left is not None and right is not None and not holds(left, right, tolerance):
-                found.rule(item, left, right, numbers[i], places, rows[i])
+                found.rule(item, left, right, numbers[i], places, {name: by_key[name][i] for name in item.names})
     result.computed = {c.key: _rounded(values_of(c.expr), c.digits) for c in form.computed}
-
-
-@_per_form
-def _row_builder(form: Form, keys: tuple[str, ...]) -> Callable[..., list[dict[str, Any]]]:
-    """``build(*columns, numbers)``: the row dicts of a table from the columns of ``keys``
-    (every column of the form in its order, None for those the sheet lacks, then ``_row``).
-    Generated, as a dict display with constant keys is several times faster than dict(zip())."""
-    names = [f"v{i}" for i in range(len(keys))]
-    items = [f"{c.key!r}: {names[keys.index(c.key)]}" if c.key in keys else f"{c.key!r}: None" for c in form.columns]
-    params = ", ".join(f"c{i}" for i in range(len(keys)))
-    source = (f"def build({params}, numbers):\n"
-              f"    return [{{{', '.join(items)}, '_row': n}} for {', '.join(names)}, n in zip({params}, numbers)]")
-    namespace: dict[str, Any] = {"__builtins__": {}, "zip": zip}
-    exec(compile(source, f"<row dicts of {form.key}>", "exec"), namespace)
-    return namespace["build"]
 
 
 _ROUNDED: dict[int, dict[float, float]] = {}
@@ -504,11 +490,12 @@ def _rows_by_row(form: Form, plan: _Plan, lines: list[list[Any]], header_row: in
     """What :func:`_rows_by_column` does, a row at a time: the reference it is tested against."""
     read = _row_reader(form, tuple(sorted(positions.items())))
     rows, problems = read(lines, header_row)
-    result.rows = rows
     for row in problems:
         _cell_problems(form, row, positions, found)
+    result.table = Table.from_records(rows, [c.key for c in form.columns])
     if form.key_columns and all(k in positions for k in form.key_columns):
-        _duplicates(form, rows, [[row[k] for row in rows] for k in form.key_columns], positions, found)
+        _duplicates(form, [row["_row"] for row in rows], [[row[k] for row in rows] for k in form.key_columns],
+                    positions, found)
     places = {key: (_letter(col), None) for key, col in positions.items()}
     for item in plan.rules:
         left_of, right_of, holds, tolerance = item.left, item.right, item.holds, item.rule.tolerance
@@ -618,34 +605,34 @@ def _text_keys(form: Form) -> tuple[int, ...]:
     return tuple(i for i, key in enumerate(form.key_columns) if form.column(key).type == "text")
 
 
-def _duplicates(form: Form, rows: list[dict[str, Any]], columns: list[Sequence[Any]], positions: Mapping[str, int],
+def _duplicates(form: Form, numbers: Sequence[int], columns: list[Sequence[Any]], positions: Mapping[str, int],
                 found: _Findings) -> None:
-    """``duplicate-row`` for each row whose key columns (``columns``: the values of each,
-    row by row) repeat an earlier row's."""
+    """``duplicate-row`` for each row (``numbers``: their sheet rows) whose key columns
+    (``columns``: the values of each, row by row) repeat an earlier row's."""
     key_columns = form.key_columns
+    compared = columns
     folded = _text_keys(form)
     if folded:
-        columns = list(columns)
+        compared = list(columns)
         for i in folded:
             try:  # a column of texts only: casefolded by one C-level map
-                columns[i] = list(map(str.casefold, columns[i]))
+                compared[i] = list(map(str.casefold, columns[i]))
             except TypeError:
-                columns[i] = [v.casefold() if v.__class__ is str else v for v in columns[i]]
-    if len(set(zip(*columns))) == len(rows):
+                compared[i] = [v.casefold() if v.__class__ is str else v for v in columns[i]]
+    if len(set(zip(*compared))) == len(numbers):
         return
-    keys = list(zip(*columns))
     seen: dict[tuple, int] = {}
     shown: dict[tuple, str] = {}
     first_key = key_columns[0]
     column, col = form.column(first_key), positions[first_key]
-    for key, row in zip(keys, rows):
+    for index, (key, number) in enumerate(zip(zip(*compared), numbers)):
         if None in key:
             continue  # an incomplete key is a required-cell problem, not a repeat
-        number = row["_row"]
         first = seen.setdefault(key, number)
         if first != number:
             if key not in shown:
-                shown[key] = ", ".join(f"{found.labels[k]}: {display(row[k])}" for k in key_columns)
+                shown[key] = ", ".join(f"{found.labels[k]}: {display(values[index])}"
+                                       for k, values in zip(key_columns, columns))
             found.add("duplicate-row", row=number, column=column, col=col, first_row=first, keys=shown[key])
 
 
@@ -682,7 +669,7 @@ def _read_record(form: Form, grid: Filled, plan: _Plan, result: FormResult, foun
         return  # nothing typed yet: not started, nothing to ask for
     for failure, column, row in problems:
         found.cell(failure, row, column, RECORD_VALUE_COLUMN)
-    result.rows.append(record)
+    result.table = Table({key: [value] for key, value in record.items()}, [None])
 
     places = {key: (_letter(RECORD_VALUE_COLUMN), row) for key, row in fields.rows.items()}
     for item in plan.rules:
@@ -720,7 +707,7 @@ def _read_flags(plan: _Plan, result: FormResult, found: _Findings, cells: ReadyC
         else:
             found.add("bad-ready-date", row=ready_date.row, col=ready_date.value_column, label=READY_DATE_LABEL,
                       value=display(ready_date.value))
-    if result.ready and data_read and not result.rows:
+    if result.ready and data_read and not result.has_data:
         found.add("empty-form", row=ready.row, col=ready.value_column, label=READY_LABEL)
 
 
@@ -774,9 +761,10 @@ def _json_value(value: Any) -> Any:
 
 
 def data_hash(result: FormResult) -> str:
-    """A digest of what the tab says (its rows without ``_row``, and the «Готово» flag): the
-    sync makes a new snapshot version only when it changes."""
-    rows = [{k: v for k, v in row.items() if k != "_row"} for row in result.rows]
-    payload = json.dumps({"ready": result.ready, "rows": rows}, sort_keys=True, ensure_ascii=False,
-                         separators=(",", ":"), default=_json_value)
+    """A digest of what the tab says (its columns, without the sheet's row numbers, and the
+    «Готово» flag): the sync makes a new snapshot version only when it changes. Migration
+    0004 computes the same digest for the versions stored before it."""
+    table = result.table
+    payload = json.dumps({"ready": result.ready, "columns": table.columns if len(table) else {}}, sort_keys=True,
+                         ensure_ascii=False, separators=(",", ":"), default=_json_value)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

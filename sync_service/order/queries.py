@@ -83,7 +83,7 @@ def form_rows(session: Session, academic_year: str, form: str, *, statuses: Mapp
         submission = submissions.get(school.id)
         version = versions.get(submission.id) if submission else None
         bad = blocked.get(school.id, set())
-        rows = [r for r in (version.rows if version else None) or [] if r.get("_row") not in bad]
+        rows = [r for r in (version.table.records() if version else ()) if r.get("_row") not in bad]
         status = (statuses or {}).get(school.code) or status_of(facts_of(submission), collection.deadline, today)
         result.append(FormRows(school, submission, SchoolRows(school.code, school.name, rows), status))
     return result

@@ -5,6 +5,7 @@ from sync_service.check_tab import CollectionLine, content_hash, render_check_ta
 from sync_service.consolidate import SchoolLine, Snapshot, collection_tab, consolidated_tabs, status_tab
 from sync_service.model import Collection
 from sync_service.schema import load_schema
+from sync_service.table import Table
 
 SCHEMA = load_schema()
 FUND = Collection("library_fund", SCHEMA.forms["library_fund"], "2026/2027", date(2026, 11, 30))
@@ -17,7 +18,7 @@ def fund(total, textbooks, readers, students, received=100):
     values = {"fund_total": total, "fund_textbooks": textbooks, "fund_fiction": 1000, "received": received,
               "written_off": 10, "readers": readers, "students": students}
     computed = {c.key: c.value(values) for c in FUND.form.computed}
-    return Snapshot([values], computed)
+    return Snapshot(Table.from_records([values]), computed)
 
 
 def test_record_form_is_one_row_per_school_with_district_totals():
@@ -36,7 +37,7 @@ def test_record_form_is_one_row_per_school_with_district_totals():
 def test_table_form_keeps_every_row_and_its_computed_values():
     rows = [{"grade": 5, "subject": "Математика", "students": 50, "copies": 45, "_row": 5},
             {"grade": 6, "subject": "История", "students": 40, "copies": 40, "_row": 6}]
-    snapshot = Snapshot(rows, {"provision_pct": [90.0, 100.0]})
+    snapshot = Snapshot(Table.from_records(rows), {"provision_pct": [90.0, 100.0]})
     tab = collection_tab(PROVISION, SCHOOLS, {"sch03": snapshot}, {"sch03": "submitted"})
     assert [r[:4] for r in tab.rows[1:3]] == [["sch03", "Школа №3", "сдан", 5], ["sch03", "Школа №3", "сдан", 6]]
     assert [r[-1] for r in tab.rows[1:3]] == [90.0, 100.0]

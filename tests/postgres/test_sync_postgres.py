@@ -79,10 +79,10 @@ def test_a_sync_on_postgres_stores_what_sqlite_stores(districts):
         # JSON columns keep the rows as typed, dates as ISO strings
         version = session.scalar(select(m.SubmissionVersion).where(m.SubmissionVersion.submission_id == staffing.id))
         assert version.version == 1 and version.ready
-        assert version.rows[0]["full_name"] == "Иванова Анна Петровна"
-        assert "1975-03-04" in version.rows[0].values()
+        assert version.rows["columns"]["full_name"][0] == "Иванова Анна Петровна"
+        assert "1975-03-04" in version.table.records()[0].values()
         sizes = dict(session.execute(
-            select(m.School.code, func.json_array_length(m.SubmissionVersion.rows))
+            select(m.School.code, func.json_array_length(m.SubmissionVersion.rows["rows"]))
             .join(m.Submission, m.Submission.id == m.SubmissionVersion.submission_id)
             .join(m.School).join(m.Collection).where(m.Collection.key == "textbook_provision")).all())
         assert sizes == {"sch02": 3}
@@ -118,7 +118,7 @@ def test_a_change_is_a_new_version_and_a_fix_clears_the_findings(districts):
         versions = session.scalars(select(m.SubmissionVersion).join(m.Submission).join(m.School).join(m.Collection)
                                    .where(m.School.code == "sch01", m.Collection.key == "library_fund")
                                    .order_by(m.SubmissionVersion.version)).all()
-        assert [(v.version, v.rows[0]["fund_total"]) for v in versions] == [(1, 12000), (2, 12500)]
+        assert [(v.version, v.table.column("fund_total")[0]) for v in versions] == [(1, 12000), (2, 12500)]
         assert not session.scalars(select(m.FindingRecord).join(m.School).where(
             m.School.code == "sch02", m.FindingRecord.severity == "error")).all()
     statuses = {(s["school"], s["collection"]): s["status"] for s in report(district)["submissions"]}

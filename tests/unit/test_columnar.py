@@ -17,6 +17,7 @@ from sync_service.findings import flatten
 from sync_service.model import Collection
 from sync_service.schema import Column, load_schema
 from sync_service.stores.base import Sheet
+from sync_service.table import Table
 from sync_service.validation import parse_form
 
 SCHEMA = load_schema()
@@ -183,10 +184,10 @@ def consolidated_by_rows(collection, schools, snapshots, statuses):
     rows, counted = [], False
     for school in schools:
         snapshot = snapshots.get(school.code)
-        if snapshot is None or not snapshot.rows:
+        if snapshot is None or not len(snapshot.table):
             continue
         prefix = [school.code, school.name, STATUS_LABELS.get(statuses.get(school.code, ""), "")]
-        for index, row in enumerate(snapshot.rows):
+        for index, row in enumerate(snapshot.table.records()):
             values = [_as_date(row.get(key)) if c.type == "date" else row.get(key)
                       for key, c in zip(keys, form.columns)]
             for key, value in zip(keys, values):
@@ -221,7 +222,7 @@ def test_consolidated_lines_are_the_row_by_row_lines(form_key):
         else:
             computed = {c.key: [rng.choice([None, 1, 2.5]) for _ in range(count + rng.choice([-1, 0, 0, 1]))]
                         for c in form.computed if rng.random() < 0.8}
-        snapshots[school.code] = Snapshot(rows, computed)
+        snapshots[school.code] = Snapshot(Table.from_records(rows), computed)
         statuses[school.code] = rng.choice(["submitted", "returned", "overdue"])
     tab = collection_tab(collection, schools, snapshots, statuses)
     lines, totals, counted = consolidated_by_rows(collection, schools, snapshots, statuses)
