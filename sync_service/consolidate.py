@@ -51,45 +51,57 @@ def collection_tab(collection: Collection, schools: Sequence[SchoolLine], snapsh
                    statuses: Mapping[str, str]) -> TabSpec:
     """One collection: school code and name first, then the form's columns and computed values.
 
-    Built a column at a time: each school's lines are one ``zip`` of its prefix, its
-    columns and its computed values."""
+    Built a column at a time: every school's columns are gathered into the tab's columns
+    (school by school, row by row), which are then typed and totalled once and zipped
+    into lines."""
     form = collection.form
     keys = [c.key for c in form.columns]
     computed = list(form.computed)
     header = ["Код школы", "Школа", "Статус", *(c.label for c in form.columns), *(c.label for c in computed)]
-    rows: list[list[Any]] = [header]
-    totals: dict[str, float] = {key: 0 for key in form.numeric_keys}
     record = form.shape == "record"
-    dates = {c.key for c in form.columns if c.type == "date"}
-    counted = False
+    codes: list[str] = []
+    names: list[str] = []
+    labels: list[str] = []
+    columns: list[list[Any]] = [[] for _ in keys]
+    extras: list[list[Any]] = [[] for _ in computed]
     for school in schools:
         snapshot = snapshots.get(school.code)
-        if snapshot is None or not len(snapshot.table):
+        if snapshot is None:
             continue
         table = snapshot.table
         count = len(table)
-        columns = [table.column(key) for key in keys]
-        for i, key in enumerate(keys):
-            values = columns[i]
-            if key in dates and str in set(map(type, values)):
-                columns[i] = list(map(_as_date, values))
-            elif key in totals:
-                kinds = set(map(type, values))
-                numbers = values if _NUMBERS.issuperset(kinds) else [
-                    v for v in values if v.__class__ is int or v.__class__ is float]
-                if numbers:
-                    totals[key] = reduce(add, numbers, totals[key])  # in row order, as the loop over rows did
-                    counted = True
-        if record:
-            extras = [repeat(snapshot.computed.get(c.key), count) for c in computed]
-        else:
-            extras = []
-            for c in computed:
-                values = snapshot.computed.get(c.key) or ()
-                extras.append(values if len(values) == count else [*values[:count], *[None] * (count - len(values))])
-        label = STATUS_LABELS.get(statuses.get(school.code, ""), "")
-        rows += map(list, zip(repeat(school.code, count), repeat(school.name, count), repeat(label, count),
-                              *columns, *extras))
+        if not count:
+            continue
+        codes += repeat(school.code, count)
+        names += repeat(school.name, count)
+        labels += repeat(STATUS_LABELS.get(statuses.get(school.code, ""), ""), count)
+        for gathered, values in zip(columns, map(table.columns.get, keys)):
+            # a snapshot stored before a column was added to the form has None there
+            gathered += repeat(None, count) if values is None else values
+        for gathered, c in zip(extras, computed):
+            values = snapshot.computed.get(c.key)
+            if record:
+                gathered += repeat(values, count)
+            elif values is not None and len(values) == count:
+                gathered += values
+            else:
+                values = values or ()
+                gathered += [*values[:count], *repeat(None, count - len(values[:count]))]
+    totals: dict[str, float] = {key: 0 for key in form.numeric_keys}
+    counted = False
+    for i, column in enumerate(form.columns):
+        values = columns[i]
+        if column.type == "date" and str in set(map(type, values)):
+            # Dates are stored as ISO text in JSON; give the sheet real dates back.
+            columns[i] = list(map(_as_date, values))
+        elif column.key in totals:
+            if not _NUMBERS.issuperset(set(map(type, values))):
+                values = [v for v in values if v.__class__ is int or v.__class__ is float]
+            if values:
+                totals[column.key] = reduce(add, values, 0)  # school by school, row by row
+                counted = True
+    rows: list[list[Any]] = [header]
+    rows += map(list, zip(codes, names, labels, *columns, *extras))
     if counted:
         # District ratios come from district totals (Σloans ÷ Σreaders), never from averaging schools.
         total_row = [TOTAL_LABEL, "", ""] + [totals.get(key, "") if key in totals else "" for key in keys]

@@ -92,7 +92,9 @@ EvaluateColumns = Callable[..., list]
 
 def compile_columns(expr: Expression) -> EvaluateColumns:
     """``expr`` over whole columns: ``evaluate(n, *columns)[i]`` is what
-    :func:`compile_fast` gives for row ``i`` (same checks, same arithmetic, same order)."""
+    :func:`compile_fast` gives for row ``i`` (same checks, same arithmetic, same order).
+    ``evaluate.numbers_only`` gives the same for columns that hold only ints and floats
+    (no None, no bool), without checking every operand's class."""
     names = expr.names
     tree = ast.parse(expr.source, mode="eval")
     local = {name: f"_{i}" for i, name in enumerate(names)}
@@ -103,6 +105,7 @@ def compile_columns(expr: Expression) -> EvaluateColumns:
                 if not names:
                     return [expr({}) for _ in range(n)]
                 return [expr(dict(zip(names, values))) for values in zip(*columns)]
+            walk.numbers_only = walk  # type: ignore[attr-defined]
             return walk
         if isinstance(node, ast.Name):
             node.id = local[node.id]
@@ -136,12 +139,18 @@ def compile_columns(expr: Expression) -> EvaluateColumns:
                   "            except (ZeroDivisionError, OverflowError): add(None)",
                   "        else:",
                   "            add(None)",
-                  "    return out"]
-    scope: dict[str, Any] = {}
+                  "    return out",
+                  f"def numbers_only(n, {params}):",
+                  "    try:",
+                  f"        return [{body} for {targets} in {source}]",
+                  "    except (ZeroDivisionError, OverflowError):",
+                  f"        return evaluate(n, {params})"]
     namespace = {"__builtins__": {}, "int": int, "float": float, "zip": zip, "ZeroDivisionError": ZeroDivisionError,
                  "OverflowError": OverflowError}
-    exec(compile("\n".join(lines), f"<columns {expr.source}>", "exec"), namespace, scope)
-    return scope["evaluate"]
+    exec(compile("\n".join(lines), f"<columns {expr.source}>", "exec"), namespace)
+    evaluate = namespace["evaluate"]
+    evaluate.numbers_only = namespace.get("numbers_only", evaluate)
+    return evaluate
 
 
 @dataclass(frozen=True)
@@ -364,6 +373,36 @@ def _read_table(form: Form, grid: Filled, plan: _Plan, result: FormResult, found
     found.out[first_finding:] = sorted(found.out[first_finding:], key=_finding_row)
 
 
+@dataclass(frozen=True)
+class _Arrangement:
+    """Where a form's columns are in one layout of a tab, and what follows from it: built
+    once per layout (schools' tabs share a few), not per tab."""
+
+    ats: tuple[int, ...]                 # the 0-based sheet column of each present column, left to right
+    columns: tuple[Column, ...]          # those columns
+    keys: tuple[str, ...]                # and their keys
+    parsers: tuple[ColumnParser, ...]    # and their column parsers
+    widest: int                          # the rightmost of ``ats``
+    order: tuple[tuple[str, int | None], ...]   # every form column: its key and index in ``columns`` (None: absent)
+    key_columns: tuple[int, ...] | None  # the form's key columns as indices in ``columns`` (None: one is absent)
+    places: dict[str, tuple[str, None]]  # column key -> (its column letter, None), for rule findings
+
+
+@_per_form
+def _arrangement(form: Form, positions: tuple[tuple[str, int], ...]) -> _Arrangement:
+    where = dict(positions)
+    present = sorted((where[c.key] - 1, c) for c in form.columns if c.key in where)  # left to right
+    keys = tuple(c.key for _, c in present)
+    parsers = _plan(form).column_parsers
+    return _Arrangement(
+        ats=tuple(at for at, _ in present), columns=tuple(c for _, c in present), keys=keys,
+        parsers=tuple(parsers[key] for key in keys), widest=present[-1][0] if present else -1,
+        order=tuple((c.key, keys.index(c.key) if c.key in keys else None) for c in form.columns),
+        key_columns=tuple(keys.index(k) for k in form.key_columns) if form.key_columns and all(
+            k in keys for k in form.key_columns) else None,
+        places={key: (_letter(col), None) for key, col in positions})
+
+
 def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row: int,
                     positions: Mapping[str, int], result: FormResult, found: _Findings) -> None:
     """The data rows below ``header_row`` into ``result`` (rows, computed) and ``found``
@@ -375,19 +414,18 @@ def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row:
     over columns too. The result is the same as :func:`_rows_by_row`'s, which a property
     test holds equal on messy tabs.
     """
-    present = sorted((positions[c.key] - 1, c) for c in form.columns if c.key in positions)  # left to right
+    arrangement = _arrangement(form, tuple(positions.items()))
     lines = lines[header_row:]
-    if not present or not lines:
+    if not arrangement.columns or not lines:
         result.computed = {key: [] for key, _, _ in plan.computed}
         return
     count = len(lines)
-    if min(map(len, lines)) > present[-1][0]:
-        every = list(zip(*lines))  # the columns, as far as the shortest line goes
-        raw = [every[at] for at, _ in present]
+    every = list(zip(*lines))  # the columns, as far as the shortest line goes
+    if len(every) > arrangement.widest:
+        raw = list(map(every.__getitem__, arrangement.ats))
     else:
-        raw = [[line[at] if len(line) > at else None for line in lines] for at, _ in present]
-    parsers = plan.column_parsers
-    parsed = [parsers[column.key](values) for (_, column), values in zip(present, raw)]
+        raw = [[line[at] if len(line) > at else None for line in lines] for at in arrangement.ats]
+    parsed = [parse(values) for parse, values in zip(arrangement.parsers, raw)]
 
     # The classes in each column, found in one C-level pass: they decide whether a column
     # needs any cell-by-cell look at all.
@@ -406,7 +444,7 @@ def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row:
 
     # Cell findings, row by row and left to right; bad cells become None.
     problems: list[tuple[int, int, Column, Failure | None]] = []
-    for (at, column), values, kind in zip(present, parsed, kinds):
+    for at, column, values, kind in zip(arrangement.ats, arrangement.columns, parsed, kinds):
         failing = Failure in kind
         missing = column.required and NoneType in kind
         if failing or missing:
@@ -423,27 +461,30 @@ def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row:
         for i, at, column, failure in problems:
             cell(failure, numbers[i], column, at + 1)
 
-    by_key = {column.key: values for (_, column), values in zip(present, parsed)}
+    by_key = dict(zip(arrangement.keys, parsed))
     numbers = list(numbers)
-    result.table = Table({c.key: by_key[c.key] if c.key in by_key else [None] * count for c in form.columns},
+    result.table = Table({key: parsed[i] if i is not None else [None] * count for key, i in arrangement.order},
                          numbers)
 
-    if form.key_columns and all(k in positions for k in form.key_columns):
-        _duplicates(form, numbers, [by_key[k] for k in form.key_columns], positions, found)
+    if arrangement.key_columns is not None:
+        _duplicates(form, numbers, [parsed[i] for i in arrangement.key_columns], positions, found)
 
     expressions = plan.expressions
     evaluated: dict[str, list] = {}
+    numbers_only = {key for key, kind in zip(arrangement.keys, kinds) if _NUMBERS.issuperset(kind)}
 
     def values_of(expr: Expression) -> list:
         values = evaluated.get(expr.source)
         if values is None:
             columns = [by_key.get(name) for name in expr.names]
+            evaluate = expressions[expr.source]
+            if numbers_only.issuperset(expr.names):
+                evaluate = evaluate.numbers_only
             # a column the sheet lacks makes every row's value None
-            values = evaluated[expr.source] = [None] * count if None in columns else expressions[expr.source](
-                count, *columns)
+            values = evaluated[expr.source] = [None] * count if None in columns else evaluate(count, *columns)
         return values
 
-    places = {key: (_letter(col), None) for key, col in positions.items()}
+    places = arrangement.places
     for item in plan.rules:
         holds, tolerance = item.holds, item.rule.tolerance
         lefts = values_of(item.rule.left)
@@ -455,6 +496,7 @@ def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row:
     result.computed = {c.key: _rounded(values_of(c.expr), c.digits) for c in form.computed}
 
 
+_NUMBERS = frozenset({int, float})
 _ROUNDED: dict[int, dict[float, float]] = {}
 _FLOATS = frozenset({float, type(None)})
 
@@ -466,9 +508,9 @@ def _rounded(values: list, digits: int) -> list:
     get = memo.get
     if _FLOATS.issuperset(map(type, values)):  # floats (and None) only: look them all up at once
         found = list(map(get, values))
-        if None not in found:
-            return found
-        return [r if r is not None else _round(v, digits, memo) for r, v in zip(found, values)]
+        for i in _indices(found, None):  # None, or a ratio not seen yet
+            found[i] = _round(values[i], digits, memo)
+        return found
     # only nonzero floats are remembered (1 == 1.0 and 0.0 == -0.0 would mix up types and signs)
     return [r if v.__class__ is float and (r := get(v)) is not None else _round(v, digits, memo) for v in values]
 

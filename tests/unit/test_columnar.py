@@ -293,7 +293,8 @@ def test_clean_text_shortcut_is_the_regex():
         assert clean_text(text) == reference(text), repr(text)
 
 
-OPERANDS = [None, 0, 0.0, -0.0, 1, 2, 3, -4, 0.5, 1e308, 1e-320, float("nan"), True, "5", 10 ** 400]
+NUMBERS = [0, 0.0, -0.0, 1, 2, 3, -4, 0.5, 1e308, 1e-320, float("nan"), 10 ** 400]
+OPERANDS = [None, True, "5", *NUMBERS]
 
 
 @pytest.mark.parametrize("source", ["a / b * 100", "a / (b - c)", "a / (b / c)", "(a + b) / c / a", "a * b - c",
@@ -312,4 +313,7 @@ def test_expressions_over_columns_are_the_row_by_row_expressions(source):
         expected = [by_row(dict(zip(expr.names, values))) for values in zip(*columns)]
         got = by_column(count, *columns)
         assert strict(got) == strict(expected), (source, columns)
+        numbers = [[rng.choice(NUMBERS) for _ in range(count)] for _ in expr.names]  # what numbers_only is for
+        expected = [by_row(dict(zip(expr.names, values))) for values in zip(*numbers)]
+        assert strict(by_column.numbers_only(count, *numbers)) == strict(expected), (source, numbers)
     assert by_column(2, *([0, 1] for _ in expr.names)) == [by_row(dict.fromkeys(expr.names, v)) for v in (0, 1)]
