@@ -140,7 +140,7 @@ def _run_svod(collections, district):
     for code, _name, sheets in district:
         for collection in collections:
             result = parse_form(collection.form, sheets[collection.key], tab=collection.tab)
-            rows += len(result.rows)
+            rows += len(result.table)
             snapshots[(code, collection.key)] = Snapshot(result.table, result.computed)
             statuses[(code, collection.key)] = status_of(
                 Facts(result.ready, result.errors, result.has_data, None), collection.deadline, TODAY)
@@ -220,8 +220,22 @@ def main() -> None:
     parser.add_argument("--schools", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip-frictionless", action="store_true")
+    parser.add_argument("--only", choices=["generate", "svod", "frictionless"],
+                        help="run that part alone, print only the number of rows (for bench/core_instructions.py)")
     args = parser.parse_args()
     schema = load_schema()
+    if args.only:
+        collections, district = generate(schema, args.schools, args.seed)
+        import frictionless  # noqa: F401  (imported in every part, so that its import is not counted)
+        gc.collect()
+        if args.only == "svod":
+            run_svod(collections, district)
+        elif args.only == "frictionless":
+            run_frictionless(collections, district)
+        # the data rows below a table's header (row 4), one row per record form
+        print(sum(len(sheets[c.key].rows) - 4 if c.form.shape == "table" else 1
+                  for _, _, sheets in district for c in collections))
+        return
     print(f"generating {args.schools} schools × {len(schema.forms)} forms …", flush=True)
     collections, district = generate(schema, args.schools, args.seed)
     svod_rate = measure("svod parse+validate+consol.", run_svod, collections, district)

@@ -361,16 +361,16 @@ def _read_table(form: Form, grid: Filled, plan: _Plan, result: FormResult, found
         return
     positions = header.positions
     result.positions = dict(positions)
-    for column in form.columns:
-        if column.required and column.key not in positions:
-            found.add("missing-column", row=header.row, column=column)
+    for column in _arranged(form, positions).missing:
+        found.add("missing-column", row=header.row, column=column)
     for key, col in header.duplicates:
         found.add("duplicate-column", row=header.row, column=form.column(key), col=col)
 
     first_finding = len(found.out)
     _TABLE_ROWS(form, plan, grid.rows, header.row, positions, result, found)
-    # row by row; within a row: its cells left to right, a repeat, the rules in order
-    found.out[first_finding:] = sorted(found.out[first_finding:], key=_finding_row)
+    if len(found.out) > first_finding + 1:
+        # row by row; within a row: its cells left to right, a repeat, the rules in order
+        found.out[first_finding:] = sorted(found.out[first_finding:], key=_finding_row)
 
 
 @dataclass(frozen=True)
@@ -386,6 +386,26 @@ class _Arrangement:
     order: tuple[tuple[str, int | None], ...]   # every form column: its key and index in ``columns`` (None: absent)
     key_columns: tuple[int, ...] | None  # the form's key columns as indices in ``columns`` (None: one is absent)
     places: dict[str, tuple[str, None]]  # column key -> (its column letter, None), for rule findings
+    missing: tuple[Column, ...]          # the required columns the tab lacks
+    required: tuple[int, ...]            # the required columns among ``columns`` (indices)
+    complete: bool                       # every column of the form is there
+    evaluates: bool                      # the form has rules or computed values
+
+
+_ARRANGED: dict[int, tuple[Form, Mapping[str, int], _Arrangement]] = {}
+
+
+def _arranged(form: Form, positions: Mapping[str, int]) -> _Arrangement:
+    """:func:`_arrangement` of a header's ``positions``, remembered by that object: the
+    layouts of :func:`_table_layout` hand the same header to every tab with the same top."""
+    hit = _ARRANGED.get(id(positions))
+    if hit is not None and hit[0] is form and hit[1] is positions:
+        return hit[2]
+    if len(_ARRANGED) >= _LAYOUTS:
+        _ARRANGED.clear()
+    arrangement = _arrangement(form, tuple(positions.items()))
+    _ARRANGED[id(positions)] = (form, positions, arrangement)  # holding positions keeps its id unique
+    return arrangement
 
 
 @_per_form
@@ -400,7 +420,11 @@ def _arrangement(form: Form, positions: tuple[tuple[str, int], ...]) -> _Arrange
         order=tuple((c.key, keys.index(c.key) if c.key in keys else None) for c in form.columns),
         key_columns=tuple(keys.index(k) for k in form.key_columns) if form.key_columns and all(
             k in keys for k in form.key_columns) else None,
-        places={key: (_letter(col), None) for key, col in positions})
+        places={key: (_letter(col), None) for key, col in positions},
+        missing=tuple(c for c in form.columns if c.required and c.key not in where),
+        required=tuple(i for i, (_, c) in enumerate(present) if c.required),
+        complete=len(keys) == len(form.columns),
+        evaluates=bool(form.rules or form.computed))
 
 
 def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row: int,
@@ -414,7 +438,7 @@ def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row:
     over columns too. The result is the same as :func:`_rows_by_row`'s, which a property
     test holds equal on messy tabs.
     """
-    arrangement = _arrangement(form, tuple(positions.items()))
+    arrangement = _arranged(form, positions)
     lines = lines[header_row:]
     if not arrangement.columns or not lines:
         result.computed = {key: [] for key, _, _ in plan.computed}
@@ -444,7 +468,12 @@ def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row:
 
     # Cell findings, row by row and left to right; bad cells become None.
     problems: list[tuple[int, int, Column, Failure | None]] = []
-    for at, column, values, kind in zip(arrangement.ats, arrangement.columns, parsed, kinds):
+    every_kind = set().union(*kinds)
+    if Failure in every_kind or NoneType in every_kind and any(NoneType in kinds[i] for i in arrangement.required):
+        checked = zip(arrangement.ats, arrangement.columns, parsed, kinds)
+    else:
+        checked = ()  # no failure, no empty required cell: nothing to look at cell by cell
+    for at, column, values, kind in checked:
         failing = Failure in kind
         missing = column.required and NoneType in kind
         if failing or missing:
@@ -461,14 +490,21 @@ def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row:
         for i, at, column, failure in problems:
             cell(failure, numbers[i], column, at + 1)
 
-    by_key = dict(zip(arrangement.keys, parsed))
-    numbers = list(numbers)
-    result.table = Table({key: parsed[i] if i is not None else [None] * count for key, i in arrangement.order},
-                         numbers)
+    if arrangement.complete:  # every column of the form is there
+        columns = dict(zip(arrangement.keys, parsed))
+        result.table = Table({key: columns[key] for key, _ in arrangement.order}, numbers)
+    else:
+        result.table = Table({key: parsed[i] if i is not None else [None] * count for key, i in arrangement.order},
+                             numbers)
+    numbers = result.table.numbers
 
     if arrangement.key_columns is not None:
         _duplicates(form, numbers, [parsed[i] for i in arrangement.key_columns], positions, found)
+    if not arrangement.evaluates:
+        result.computed = {}
+        return
 
+    by_key = dict(zip(arrangement.keys, parsed))
     expressions = plan.expressions
     evaluated: dict[str, list] = {}
     numbers_only = {key for key, kind in zip(arrangement.keys, kinds) if _NUMBERS.issuperset(kind)}
