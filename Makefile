@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip -q --disable-pip-version-check
 
-.PHONY: run test bench chromium postgres wrk clean help
+.PHONY: run test bench chromium postgres wrk valgrind clean help
 
 help:
 	@echo "make run    — install, generate the demo district on first run, sync, serve http://127.0.0.1:8000"
@@ -50,7 +50,13 @@ wrk:
 	  echo "installing Debian's wrk for the web benchmark"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
-bench: $(VENV)/.installed-dev wrk
+# Debian's valgrind for bench/core_instructions.py (callgrind counts instructions).
+valgrind:
+	@command -v valgrind >/dev/null 2>&1 || { \
+	  echo "installing Debian's valgrind for the instruction counts"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
+
+bench: $(VENV)/.installed-dev wrk valgrind
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
