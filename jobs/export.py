@@ -15,6 +15,7 @@ first, in one transaction with the load). ``python -m jobs restore FILE`` calls 
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -29,7 +30,7 @@ from typing import Any, Iterable, Iterator
 from sqlalchemy import Date, DateTime, Table, create_engine, delete, func, inspect, select, text
 from sqlalchemy.engine import Connection
 
-from sync_service.db import Base, Database
+from sync_service.db import MIGRATIONS_DIR, Base, Database
 
 log = logging.getLogger("svod.export")
 
@@ -153,9 +154,20 @@ def restore_database(db: Database, path: Path, *, replace: bool = False) -> dict
         counts = {}
         for table, rows in _source_rows(path, known):
             counts[table.name] = _insert(connection, table, rows)
+        _columnar_versions(connection)  # an export made before revision 0004 holds row dicts
         if connection.dialect.name == "postgresql":
             _reset_sequences(connection, known)
     return counts
+
+
+def _columnar_versions(connection: Connection) -> int:
+    """Versions restored from an export made before revision 0004 are rewritten as that
+    revision rewrote the database's own (rows as columns, today's digest)."""
+    spec = importlib.util.spec_from_file_location("svod_migration_0004",
+                                                  MIGRATIONS_DIR / "versions" / "0004_columnar_rows.py")
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    return migration.to_columns(connection)
 
 
 def _source_rows(path: Path, known: list[Table]) -> Iterator[tuple[Table, Iterable[dict]]]:

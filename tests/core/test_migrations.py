@@ -26,12 +26,20 @@ def test_stored_row_dicts_become_columns_with_the_digest_a_sync_now_computes(tmp
     """Revision 0004 rewrites the versions stored as row dicts: the columns a parse gives
     today, and today's digest (so the first sync after the upgrade makes no new versions);
     its downgrade gives back exactly what was stored."""
+    check_columnar_migration(f"sqlite:///{tmp_path / 'svod.db'}")
+
+
+def check_columnar_migration(url: str) -> None:
+    """The check above on the database at ``url`` (empty); also run on PostgreSQL."""
     import hashlib
     import json
 
     from alembic import command
     from sqlalchemy import JSON, Boolean, DateTime, Integer, String, column, insert, select, table
 
+    from sqlalchemy.orm import Session
+
+    from sync_service import db as m
     from sync_service.db import json_safe
     from sync_service.schema import load_schema
     from sync_service.stores.base import Sheet
@@ -47,7 +55,6 @@ def test_stored_row_dicts_become_columns_with_the_digest_a_sync_now_computes(tmp
                                          None, None, None, None]])),
         (fund, Sheet(fund.tab, [["Готово", False]])),  # nothing typed: no rows
     ]
-    url = f"sqlite:///{tmp_path / 'svod.db'}"
     config = alembic_config(url)
     command.upgrade(config, "0003_fpu")
     versions = table("submission_versions", column("id", Integer), column("submission_id", Integer),
@@ -55,6 +62,15 @@ def test_stored_row_dicts_become_columns_with_the_digest_a_sync_now_computes(tmp
                      column("ready", Boolean), column("errors", Integer), column("data_hash", String),
                      column("created_at", DateTime))
     engine = create_engine(url)
+    with Session(engine) as session, session.begin():  # the rows the versions belong to (same tables at 0003)
+        school = m.School(code="sch01", name="Школа №1")
+        session.add(school)
+        for form, _ in tabs:
+            collection = m.Collection(key=form.key, academic_year="2026/2027", form=form.key, tab=form.tab,
+                                      title=form.title)
+            session.add(collection)
+            session.flush()
+            session.add(m.Submission(school_id=school.id, collection_id=collection.id, version=1))
     results, stored = [], []
     for number, (form, sheet) in enumerate(tabs, start=1):
         result = parse_form(form, sheet, tab=form.tab)

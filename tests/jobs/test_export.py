@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from jobs.export import RestoreError, export_database, exports, newest_export, prune, restore_database
 from jobs.models import JobRun
 from sync_service import db as m
+from sync_service.model import FormResult
 
 DAY = date(2026, 11, 22)
 
@@ -33,7 +34,8 @@ def database(tmp_path):
         session.add(submission)
         session.flush()
         session.add(m.SubmissionVersion(submission_id=submission.id, version=1, data_hash="h",
-                                        rows=[{"full_name": "Иванова", "rate": 1.0}], computed={}, run_id=run.id,
+                                        rows={"columns": {"full_name": ["Иванова"], "rate": [1.0]}, "rows": [5]},
+                                        computed={}, run_id=run.id,
                                         created_at=datetime(2026, 9, 25, 10, 30)))
         session.add(JobRun(job="export", started_at=datetime(2026, 11, 21, 2, 30), outcome="ok", message=""))
     yield db
@@ -76,7 +78,7 @@ def test_the_jsonl_export_is_readable_lines_with_a_manifest(database, tmp_path):
     assert manifest["format"] == "svod-export" and manifest["revision"]
     assert manifest["tables"]["schools"] == 1
     assert schools[0]["name"] == "МБОУ СОШ № 1"
-    assert versions[0]["rows"] == [{"full_name": "Иванова", "rate": 1.0}]
+    assert versions[0]["rows"] == {"columns": {"full_name": ["Иванова"], "rate": [1.0]}, "rows": [5]}
     assert versions[0]["created_at"] == "2026-09-25T10:30:00"
 
 
@@ -112,3 +114,24 @@ def test_the_last_fourteen_exports_are_kept(database, tmp_path):
     # Re-exporting today replaces today's file, leaving no partial file behind.
     export_database(database, folder, DAY)
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "svod-2026-11-21.sqlite3", "svod-2026-11-22.sqlite3"]
+
+
+def test_an_export_from_before_revision_0004_is_restored_with_rows_as_columns(database, tmp_path):
+    """Versions exported as row dicts come back as columns with today's digest, as the
+    migration rewrote the database's own."""
+    from sync_service.table import Table
+    from sync_service.validation import data_hash
+
+    with database.session() as session:
+        version = session.scalar(select(m.SubmissionVersion))
+        version.rows, version.data_hash = [{"full_name": "Иванова", "rate": 1.0, "_row": 5}], "old"
+    path = export_database(database, tmp_path / "exports", DAY, fmt="jsonl")
+    target = m.Database(f"sqlite:///{tmp_path / 'restored.db'}")
+    restore_database(target, path)
+    with target.session() as session:
+        restored = session.scalar(select(m.SubmissionVersion))
+        assert restored.rows == {"columns": {"full_name": ["Иванова"], "rate": [1.0]}, "rows": [5]}
+        result = FormResult(form="staffing", sheet="Кадры", ready=restored.ready,
+                            table=Table({"full_name": ["Иванова"], "rate": [1.0]}, [5]))
+        assert restored.data_hash == data_hash(result)
+    target.dispose()

@@ -20,3 +20,9 @@ def test_upgrade_head_has_no_difference_from_the_models(postgres_url):
         upgrade(postgres_url)  # a second upgrade is a no-op
     finally:
         engine.dispose()
+
+
+def test_stored_row_dicts_become_columns_on_postgresql(postgres_url):
+    from tests.core.test_migrations import check_columnar_migration
+
+    check_columnar_migration(postgres_url)

@@ -47,23 +47,37 @@ def _rows(table: dict) -> list:
     return rows
 
 
-def _rewrite(convert, old_format: type) -> None:
-    bind = op.get_bind()
-    for version_id, rows, ready in bind.execute(sa.select(versions.c.id, versions.c.rows, versions.c.ready)).all():
+def _rewrite(connection, convert, old_format: type) -> int:
+    done = 0
+    for version_id, rows, ready in connection.execute(
+            sa.select(versions.c.id, versions.c.rows, versions.c.ready)).all():
         if isinstance(rows, old_format):
             stored, content = convert(rows, ready)
-            bind.execute(versions.update().where(versions.c.id == version_id).values(rows=stored, data_hash=content))
+            connection.execute(versions.update().where(versions.c.id == version_id).values(
+                rows=stored, data_hash=content))
+            done += 1
+    return done
+
+
+def _to_columns(rows: list, ready: bool):
+    table = _columnar(rows)
+    return table, _digest({"columns": table["columns"] if rows else {}}, ready)
+
+
+def _to_rows(table: dict, ready: bool):
+    rows = _rows(table)
+    return rows, _digest({"rows": [{k: v for k, v in row.items() if k != ROW} for row in rows]}, ready)
+
+
+def to_columns(connection) -> int:
+    """Rewrite the versions still stored as row dicts; returns how many. Also used after
+    restoring an export made before this revision (jobs/export.py)."""
+    return _rewrite(connection, _to_columns, list)
 
 
 def upgrade() -> None:
-    def convert(rows: list, ready: bool):
-        table = _columnar(rows)
-        return table, _digest({"columns": table["columns"] if rows else {}}, ready)
-    _rewrite(convert, list)
+    to_columns(op.get_bind())
 
 
 def downgrade() -> None:
-    def convert(table: dict, ready: bool):
-        rows = _rows(table)
-        return rows, _digest({"rows": [{k: v for k, v in row.items() if k != ROW} for row in rows]}, ready)
-    _rewrite(convert, dict)
+    _rewrite(op.get_bind(), _to_rows, dict)
