@@ -42,6 +42,7 @@ run: $(VENV)/.installed
 	$(BIN)/python -m sync_service run
 
 test: $(VENV)/.installed-dev chromium postgres
+	$(BIN)/ruff check --select F --quiet .
 	$(BIN)/python -m pytest -q
 
 # Debian's wrk for bench/web_bench.py.

@@ -33,7 +33,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import repeat
 from typing import Any, Callable, Sequence
 
 from .schema import Column

@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import date, datetime
 from functools import reduce
 from operator import add
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session

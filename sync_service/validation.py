@@ -27,7 +27,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import chain
 from operator import itemgetter
 from typing import Any, Callable, Mapping, Sequence
 

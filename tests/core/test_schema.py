@@ -1,6 +1,5 @@
 """The schema loader: the shipped forms load, and mistakes name the file and the path."""
 import shutil
-from pathlib import Path
 
 import pytest
 

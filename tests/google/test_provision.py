@@ -69,6 +69,7 @@ def test_first_run_creates_extends_shares_and_links(emu, district):
 def test_second_run_writes_nothing(emu, district, tmp_path):
     svod, _ = district
     first = provision(svod, notify=False)
+    assert first.changed  # the first run created and shared what was missing
     # the consolidated spreadsheet's id is remembered in the database, as the sync does
     svod = svod_for(emu, tmp_path, head_spreadsheet_id=svod.settings.head_spreadsheet_id,
                     head_email="head@omo.example")

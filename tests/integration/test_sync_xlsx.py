@@ -5,8 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import zipfile
-from datetime import date
 from pathlib import Path
 
 import openpyxl
