@@ -82,11 +82,10 @@ def collection_tab(collection: Collection, schools: Sequence[SchoolLine], snapsh
             values = snapshot.computed.get(c.key)
             if record:
                 gathered += repeat(values, count)
-            elif values is not None and len(values) == count:
-                gathered += values
-            else:
+            else:  # one value per row; a stored list of another length is cut or padded with None
                 values = values or ()
-                gathered += [*values[:count], *repeat(None, count - len(values[:count]))]
+                gathered += values[:count]
+                gathered += repeat(None, count - min(count, len(values)))
     totals: dict[str, float] = {key: 0 for key in form.numeric_keys}
     counted = False
     for i, column in enumerate(form.columns):

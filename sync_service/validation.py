@@ -383,13 +383,10 @@ class _Arrangement:
     keys: tuple[str, ...]                # and their keys
     parsers: tuple[ColumnParser, ...]    # and their column parsers
     widest: int                          # the rightmost of ``ats``
-    order: tuple[tuple[str, int | None], ...]   # every form column: its key and index in ``columns`` (None: absent)
     key_columns: tuple[int, ...] | None  # the form's key columns as indices in ``columns`` (None: one is absent)
     places: dict[str, tuple[str, None]]  # column key -> (its column letter, None), for rule findings
     missing: tuple[Column, ...]          # the required columns the tab lacks
     required: tuple[int, ...]            # the required columns among ``columns`` (indices)
-    complete: bool                       # every column of the form is there
-    evaluates: bool                      # the form has rules or computed values
 
 
 _ARRANGED: dict[int, tuple[Form, Mapping[str, int], _Arrangement]] = {}
@@ -417,14 +414,11 @@ def _arrangement(form: Form, positions: tuple[tuple[str, int], ...]) -> _Arrange
     return _Arrangement(
         ats=tuple(at for at, _ in present), columns=tuple(c for _, c in present), keys=keys,
         parsers=tuple(parsers[key] for key in keys), widest=present[-1][0] if present else -1,
-        order=tuple((c.key, keys.index(c.key) if c.key in keys else None) for c in form.columns),
         key_columns=tuple(keys.index(k) for k in form.key_columns) if form.key_columns and all(
             k in keys for k in form.key_columns) else None,
         places={key: (_letter(col), None) for key, col in positions},
         missing=tuple(c for c in form.columns if c.required and c.key not in where),
-        required=tuple(i for i, (_, c) in enumerate(present) if c.required),
-        complete=len(keys) == len(form.columns),
-        evaluates=bool(form.rules or form.computed))
+        required=tuple(i for i, (_, c) in enumerate(present) if c.required))
 
 
 def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row: int,
@@ -490,21 +484,17 @@ def _rows_by_column(form: Form, plan: _Plan, lines: list[list[Any]], header_row:
         for i, at, column, failure in problems:
             cell(failure, numbers[i], column, at + 1)
 
-    if arrangement.complete:  # every column of the form is there
-        columns = dict(zip(arrangement.keys, parsed))
-        result.table = Table({key: columns[key] for key, _ in arrangement.order}, numbers)
-    else:
-        result.table = Table({key: parsed[i] if i is not None else [None] * count for key, i in arrangement.order},
-                             numbers)
+    by_key = dict(zip(arrangement.keys, parsed))
+    result.table = Table({c.key: by_key[c.key] if c.key in by_key else [None] * count for c in form.columns},
+                         numbers)
     numbers = result.table.numbers
 
     if arrangement.key_columns is not None:
         _duplicates(form, numbers, [parsed[i] for i in arrangement.key_columns], positions, found)
-    if not arrangement.evaluates:
+    if not (plan.rules or form.computed):
         result.computed = {}
         return
 
-    by_key = dict(zip(arrangement.keys, parsed))
     expressions = plan.expressions
     evaluated: dict[str, list] = {}
     numbers_only = {key for key, kind in zip(arrangement.keys, kinds) if _NUMBERS.issuperset(kind)}
