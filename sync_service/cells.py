@@ -325,6 +325,10 @@ _SPACE = re.compile(r"\s")
 _HOST_END = re.compile(r"[/?#]")
 _HOST = re.compile(r"(?:[\w-]+\.)+[\w-]{2,}(?::\d{1,5})?|localhost(?::\d{1,5})?", re.IGNORECASE)
 _BARE_SITE = re.compile(r"(?:www\.)?(?:[\w-]+\.)+[a-zа-я]{2,}(?:[/?#].*)?", re.IGNORECASE)
+# A link as it usually comes (https://school.ru/news/1): what _to_url returns unchanged, in
+# one match. No whitespace, nothing clean_text removes; anything else takes the long way.
+_PLAIN_URL = re.compile(r"https?://(?:[\w-]+\.)+[\w-]{2,}(?::\d{1,5})?(?:[/?#][^\s\u200b\u200c\u200d\u2060\ufeff\u00ad]*)?",
+                        re.IGNORECASE)
 
 
 def _to_url(raw: Any) -> str | None:
@@ -428,16 +432,19 @@ def _range_check(column: Column) -> Callable[[Any], Any] | None:
 
 
 def _typed(kind: str, column: Column, convert: Callable[[Any], Any], *, exact: type | None = None,
-           accepts: tuple[type, ...] = (), bounded: bool = False) -> tuple[Parser, ColumnParser]:
+           accepts: tuple[type, ...] = (), bounded: bool = False,
+           plain: re.Pattern | None = None) -> tuple[Parser, ColumnParser]:
     """A parser that returns values of class ``exact`` as they are (within the column's
     bounds), converts other ``accepts`` values and text with ``convert``; and its
-    whole-column twin."""
+    whole-column twin, which also takes a text that fullmatches ``plain`` as it is (a
+    shortcut: ``convert`` returns such a text unchanged). For texts that rarely repeat,
+    such as links, which a text cache cannot help."""
     check = _range_check(column) if bounded else None
     if check is not None:
-        plain = convert
+        unchecked = convert
 
         def convert(raw: Any) -> Any:
-            value = plain(raw)
+            value = unchecked(raw)
             return None if value is None else check(value)
     from_text = _from_text(kind, convert, dash_is_empty=kind != "bool")
     seen = from_text.cache.get  # a text seen before: what from_text returned for it
@@ -459,7 +466,13 @@ def _typed(kind: str, column: Column, convert: Callable[[Any], Any], *, exact: t
                 return from_text(raw)
             return other(raw)
 
-        if exact is None:
+        if plain is not None:
+            taken = plain.fullmatch
+
+            def parse_column(values: Sequence[Any]) -> list:
+                return [None if v is None else r if (r := seen(v, _MISS)) is not _MISS
+                        else v if v.__class__ is str and taken(v) else parse(v) for v in values]
+        elif exact is None:
             def parse_column(values: Sequence[Any]) -> list:
                 # only a str can be a key of the text cache: anything else misses it
                 return [None if v is None else r if (r := seen(v, _MISS)) is not _MISS else parse(v)
@@ -584,7 +597,7 @@ _BUILDERS: dict[str, Callable[[Column], tuple[Parser, ColumnParser]]] = {
     "bool": lambda c: _typed("bool", c, _to_bool, exact=bool, accepts=(int, float)),
     "grade": _grade,
     "fpu_code": lambda c: _typed("fpu_code", c, _to_fpu, accepts=(int, float)),
-    "url": lambda c: _typed("url", c, _to_url),
+    "url": lambda c: _typed("url", c, _to_url, plain=_PLAIN_URL),
     "email": lambda c: _typed("email", c, _to_email),
     "phone": lambda c: _typed("phone", c, _to_phone, accepts=(int, float)),
 }

@@ -706,44 +706,68 @@ def _duplicates(form: Form, numbers: Sequence[int], columns: list[Sequence[Any]]
 
 # --- records --------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _Fielded:
+    """What a record form's layout of fields implies, built once per layout (schools' tabs
+    share it), not per tab."""
+
+    rows: tuple[int, ...]                # the sheet row of each present field, in the form's order
+    columns: tuple[Column, ...]          # those fields
+    parsers: tuple[Parser, ...]          # and their parsers
+    missing: tuple[Column, ...]          # the required ones among them
+    positions: dict[str, int]            # present field key -> the value column
+    places: dict[str, tuple[str, int]]   # field key -> (value column letter, row), for rule findings
+
+
+_FIELDED: dict[int, tuple[Form, Fields, _Fielded]] = {}
+
+
+def _fielded(form: Form, plan: _Plan, fields: Fields) -> _Fielded:
+    """:class:`_Fielded` of ``fields``, remembered by that object (as :func:`_arranged`)."""
+    hit = _FIELDED.get(id(fields))
+    if hit is not None and hit[0] is form and hit[1] is fields:
+        return hit[2]
+    if len(_FIELDED) >= _LAYOUTS:
+        _FIELDED.clear()
+    present = [c for c in form.columns if c.key in fields.rows]
+    fielded = _Fielded(
+        rows=tuple(fields.rows[c.key] for c in present), columns=tuple(present),
+        parsers=tuple(plan.parsers[c.key] for c in present),
+        missing=tuple(c for c in form.columns if c.required and c.key not in fields.rows),
+        positions={c.key: RECORD_VALUE_COLUMN for c in present},
+        places={key: (_letter(RECORD_VALUE_COLUMN), row) for key, row in fields.rows.items()})
+    _FIELDED[id(fields)] = (form, fields, fielded)  # holding fields keeps its id unique
+    return fielded
+
+
 def _read_record(form: Form, grid: Filled, plan: _Plan, result: FormResult, found: _Findings, fields: Fields) -> None:
-    for column in form.columns:
-        if column.required and column.key not in fields.rows:
-            found.add("missing-field", column=column)
+    fielded = _fielded(form, plan, fields)
+    for column in fielded.missing:
+        found.add("missing-field", column=column)
     for key, row in fields.duplicates:
         found.add("duplicate-field", row=row, column=form.column(key), col=1)
+    result.positions.update(fielded.positions)
 
-    record: dict[str, Any] = {}
-    problems: list[tuple[Failure | None, Column, int]] = []
-    typed = False
-    for column in form.columns:
-        row = fields.rows.get(column.key)
-        record[column.key] = None
-        if row is None:
-            continue
-        result.positions[column.key] = RECORD_VALUE_COLUMN
-        value = plan.parsers[column.key](grid.cell(row, RECORD_VALUE_COLUMN))
+    cell = grid.cell
+    values = [parse(cell(row, RECORD_VALUE_COLUMN)) for parse, row in zip(fielded.parsers, fielded.rows)]
+    result.computed = dict.fromkeys([key for key, _, _ in plan.computed])
+    if values.count(None) == len(values):
+        return  # nothing typed yet: not started, nothing to ask for
+    record = dict.fromkeys(plan.labels)  # every field of the form, in its order
+    for value, column, row in zip(values, fielded.columns, fielded.rows):
         if value is None:
             if column.required:
-                problems.append((None, column, row))
-        else:
-            typed = True
-            if value.__class__ is Failure:
-                problems.append((value, column, row))
-            else:
-                record[column.key] = value
-    result.computed = {key: None for key, _, _ in plan.computed}
-    if not typed:
-        return  # nothing typed yet: not started, nothing to ask for
-    for failure, column, row in problems:
-        found.cell(failure, row, column, RECORD_VALUE_COLUMN)
+                found.cell(None, row, column, RECORD_VALUE_COLUMN)
+        elif value.__class__ is Failure:
+            found.cell(value, row, column, RECORD_VALUE_COLUMN)
+            value = None
+        record[column.key] = value
     result.table = Table({key: [value] for key, value in record.items()}, [None])
 
-    places = {key: (_letter(RECORD_VALUE_COLUMN), row) for key, row in fields.rows.items()}
     for item in plan.rules:
         left, right = item.left(record), item.right(record)
         if left is not None and right is not None and not item.holds(left, right, item.rule.tolerance):
-            found.rule(item, left, right, 0, places, record)
+            found.rule(item, left, right, 0, fielded.places, record)
     for key, evaluate, digits in plan.computed:
         value = evaluate(record)
         result.computed[key] = None if value is None else round(value, digits)

@@ -293,6 +293,30 @@ def test_clean_text_shortcut_is_the_regex():
         assert clean_text(text) == reference(text), repr(text)
 
 
+def test_plain_link_shortcut_takes_only_links_the_long_way_returns_unchanged():
+    from sync_service.cells import _PLAIN_URL, _to_url
+
+    rng = random.Random(11)
+    parts = ["http", "https", "HTTPS", "ftp", "://", ":/", "www.", "school7", "школа", ".ru", ".рф", ".r", ".", "-",
+             "_", ":8000", ":123456", "/", "/news/1", "?a=1", "#top", "@", "localhost", " ", "\u00a0", "\u200b",
+             "\u00ad", "\t", "\x01", "\n", "%20", "ё"]
+    texts = ["https://school7.ru/news/1", "HTTP://School7.RU", "https://localhost:8000/x", "https://школа7.рф/фото",
+             "https://a.ru/b c", "https://a.ru/\u200b", " https://a.ru", "https://a.ru ", "https://", "https://.ru"]
+    texts += ["".join(rng.choice(parts) for _ in range(rng.randint(1, 9))) for _ in range(5000)]
+    for _ in range(5000):  # links with a piece of something else here and there
+        pieces = [rng.choice(["https://", "http://", "HTTPS://"]), rng.choice(["", "www."]), rng.choice(parts[7:9]),
+                  rng.choice(parts[9:12]), rng.choice(["", ":8000", ":123456"]), rng.choice(["", "/news/1", "?a=1"])]
+        if rng.random() < 0.6:
+            pieces.insert(rng.randrange(len(pieces) + 1), rng.choice(parts))
+        texts.append("".join(pieces))
+    taken = 0
+    for text in texts:
+        if _PLAIN_URL.fullmatch(text):
+            taken += 1
+            assert _to_url(text) == text, repr(text)
+    assert taken > 500  # the shortcut is exercised, not just never taken
+
+
 NUMBERS = [0, 0.0, -0.0, 1, 2, 3, -4, 0.5, 1e308, 1e-320, float("nan"), 10 ** 400]
 OPERANDS = [None, True, "5", *NUMBERS]
 
