@@ -12,6 +12,7 @@ Prints instructions per row for each and their ratio. Needs valgrind (Debian's
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -32,7 +33,8 @@ def instructions(part: str, schools: int, seed: int) -> tuple[int, int]:
         done = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={folder}/out", sys.executable, str(BENCH),
              "--only", part, "--schools", str(schools), "--seed", str(seed)],
-            capture_output=True, text=True, check=True)
+            capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONHASHSEED": "0"})  # the same hashes, so the same count run after run
         found = re.search(r"Collected : (\d+)", done.stderr)
         if found is None:
             raise SystemExit(f"callgrind printed no count for {part}:\n{done.stderr[-2000:]}")

@@ -83,11 +83,21 @@ ROUTES = [
 ]
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escaped(match: re.Match) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def _json(body: Any, status: int = 200, pretty: bool = True) -> Response:
-    """Google indents its JSON unless the request says prettyPrint=false."""
+    """Google indents its JSON unless the request says prettyPrint=false. Text is UTF-8 as
+    it is; half of a broken emoji in a cell (a lone surrogate, which UTF-8 cannot carry)
+    goes out as a JSON escape, which clients read back as that same half."""
+    text = json.dumps(body, ensure_ascii=False, indent=2) if pretty else json.dumps(body, ensure_ascii=False,
+                                                                                     separators=(",", ":"))
     return Response(
-        json.dumps(body, ensure_ascii=False, indent=2) if pretty else json.dumps(body, ensure_ascii=False,
-                                                                                 separators=(",", ":")),
+        _LONE_SURROGATE.sub(_escaped, text),
         status=status,
         content_type="application/json; charset=UTF-8",
     )

@@ -75,13 +75,17 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "fpu_code": ("код ФПУ", "код из федерального перечня учебников, например 1.1.1.1.1.1"),
 }
 
-# Characters that never mean anything in a cell: zero-width spaces and joiners, BOM.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Characters that never mean anything in a cell: zero-width spaces and joiners, BOM, NUL
+# (which PostgreSQL cannot store); and half of a broken emoji (a lone surrogate, which
+# Google's JSON can carry but UTF-8 cannot encode) becomes «�».
+_INVISIBLE: dict[int, str | None] = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\x00"), None)
+_INVISIBLE.update(dict.fromkeys(range(0xD800, 0xE000), "\ufffd"))
 # Spaces people (and Excel's thousands separators) put inside numbers.
 _SPACES = dict.fromkeys(map(ord, " \u00a0\u202f\u2007\u2009\u2008\u2006\u2005\u2004\u2003\u2002\u205f\u3000\t'’"), None)
 _MINUSES = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-"})
 # Anything that makes a text need more than a plain comparison.
-_UNCLEAN = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad\u00a0\u202f\u2007\u2009\u2000-\u2008\u205f\u3000\t\r]|^\s|\s$")
+_UNCLEAN = re.compile(
+    "[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00\ud800-\udfff\u00a0\u202f\u2007\u2009\u2000-\u2008\u205f\u3000\t\r]|^\\s|\\s$")
 _SPACE_RUNS = re.compile(r"[^\S\n]+")
 _DASHES = frozenset({"-", "–", "—", "−"})
 _CACHE_SIZE = 4096

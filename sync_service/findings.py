@@ -18,6 +18,9 @@ CODES: dict[str, tuple[str, str, str]] = {
     # the workbook and its tabs
     "unreadable-workbook": (ERROR, "Не удалось прочитать книгу: {reason}",
                             "Проверьте, что файл — книга Excel (.xlsx) и что он не открыт с ошибкой; пересохраните его."),
+    "processing-error": (ERROR, "Svod не смог обработать книгу: {reason}",
+                         "Это сбой Svod, а не ошибка в книге: прежние данные школы сохранены. Сообщите руководителю "
+                         "объединения; после исправления книга будет прочитана заново."),
     "missing-workbook": (ERROR, "Книга школы не найдена: {workbook}",
                          "Проверьте столбец «Книга» на листе «Школы» или выполните «svod init»."),
     "missing-tab": (ERROR, "Нет листа «{sheet}»",

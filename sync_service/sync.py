@@ -123,7 +123,9 @@ def _advisory_lock(url: str) -> Iterator[None]:
 # --- hashing ----------------------------------------------------------------------------
 
 def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, default=str, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    # surrogatepass: a broken emoji in a cell (a lone surrogate) hashes like any other text
+    return hashlib.sha256(json.dumps(value, default=str, ensure_ascii=False, sort_keys=True).encode(
+        "utf-8", "surrogatepass")).hexdigest()
 
 
 def workbook_hash(workbook: Workbook) -> str:
@@ -223,8 +225,16 @@ class _Run:
                     self._record_failure(summary, school_id, workbook_id, finding, error, millis)
                     outcome = "failed"
                 else:
-                    outcome = self._absorb(summary, school_id, entry, workbook, millis)
-                    self._submit_check_tabs(writer, writes, [entry], school_ids)
+                    try:
+                        outcome = self._absorb(summary, school_id, entry, workbook, millis)
+                    except Exception:  # a defect of ours must not stop the other schools
+                        log.exception("could not process the workbook of school %s", entry.code)
+                        reason = "внутренняя ошибка при разборе книги (подробности в журнале сервиса)"
+                        self._record_failure(summary, school_id, workbook_id,
+                                             make_finding("processing-error", reason=reason), reason, millis)
+                        outcome = "failed"
+                    else:
+                        self._submit_check_tabs(writer, writes, [entry], school_ids)
                 done += 1
                 self._report(done, entry.code, outcome)
             # Schools not read this time still get theirs when a status moved (a deadline passed).

@@ -8,6 +8,9 @@ sync, the status report, then a librarian's fix.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+
+from sync_service import db as m
 
 import sync_service.order  # noqa: F401  registers the order form's named check
 from sync_service.demo import generate_demo
@@ -107,6 +110,27 @@ def test_a_librarians_fix_changes_the_status_and_the_check_tab_and_nothing_typed
     # the next sync sees nothing new: Svod's own write does not look like the librarian's
     reset_stats(emulator)
     assert run_sync(svod).read == 0 and stats(emulator)["reads"] == 1
+
+
+def test_half_an_emoji_or_a_nul_in_a_cell_is_stored_cleaned_and_stops_nobody(emulator, district):
+    """Google's JSON can carry what UTF-8 and PostgreSQL cannot: a lone surrogate (half of
+    a broken emoji, pasted from somewhere) and NUL. The school is read like any other; the
+    text is stored with «�» for the broken half and without the NUL."""
+    made, svod, _ = district
+    school = next(s for s in made.schools if s.active and made.scenarios[(s.code, "work_plan")] == "empty")
+    book = librarian(emulator, school.email).open_by_key(school.workbook_id)
+    book.worksheet("План работы").update([["Информационная", "Обзор \ud83d новинок\x00", None, "Октябрь"]], "A5",
+                                         value_input_option="RAW")
+
+    summary = run_sync(svod)
+    assert (summary.status, summary.read, summary.failed) == ("ok", 1, 0)
+    with svod.db.session() as session:
+        version = session.scalars(
+            select(m.SubmissionVersion).join(m.Submission).join(m.School).join(m.Collection)
+            .where(m.School.code == school.code, m.Collection.key == "work_plan")
+            .order_by(m.SubmissionVersion.version.desc())).first()
+        activities = version.table.column("activity")
+    assert activities == ["Обзор \ufffd новинок"]
 
 
 def _status(svod, code: str, collection: str) -> str:

@@ -123,6 +123,42 @@ def test_a_broken_workbook_keeps_its_last_good_snapshot(district):
     assert status_rows["sch01"][-1]  # the sync error is shown
 
 
+def test_a_defect_while_processing_one_school_stops_only_that_school(district, monkeypatch):
+    """Fault injection: nothing a librarian can type makes parsing raise (the fuzzing of
+    tests/unit proves what it can), so a defect of Svod is simulated by making the parse of
+    sch01's workbook raise. That school keeps its last stored snapshot and shows a Russian
+    error; the others are read and consolidated; the next sync reads it again."""
+    from sync_service.sync import _Run
+
+    fill(district, "sch01", "library_fund")
+    fill(district, "sch02", "library_fund")
+    run_sync(district.svod)
+    district.edit("sch01", "Фонд", {"B5": 12500})
+    district.edit("sch02", "Фонд", {"B5": 13500})
+    real = _Run.parse_workbook
+
+    def parse_workbook(self, workbook):
+        if workbook.id.startswith("sch01"):
+            raise RuntimeError("a defect")
+        return real(self, workbook)
+
+    monkeypatch.setattr(_Run, "parse_workbook", parse_workbook)
+    summary = run_sync(district.svod)
+    assert (summary.status, summary.read, summary.failed, summary.unchanged) == ("partial", 1, 1, 1)
+    school = {s["code"]: s for s in report(district)["schools"]}
+    assert "внутренняя ошибка" in school["sch01"]["sync_error"]
+    with district.svod.db.session() as session:
+        codes = session.scalars(select(m.FindingRecord.code).join(m.School, m.FindingRecord.school_id == m.School.id)
+                                .where(m.School.code == "sch01")).all()
+    assert "processing-error" in codes
+    book = openpyxl.load_workbook(district.folder / CONSOLIDATED)
+    funds = {r[0]: r[3] for r in book["Фонд"].iter_rows(min_row=2, values_only=True)}
+    assert (funds["sch01"], funds["sch02"]) == (12000, 13500)  # sch01's last good snapshot
+
+    monkeypatch.setattr(_Run, "parse_workbook", real)
+    assert run_sync(district.svod).read == 1  # the failed school is read again, and only it
+
+
 def test_problems_are_reported_in_russian_with_their_place(tmp_path):
     district = build_district(tmp_path / "district", schools=6)
     # sch01: a deleted tab

@@ -29,6 +29,10 @@ def outcome(value):
     ("text", "строка 1\nстрока 2", "строка 1\nстрока 2"),
     ("text", "   ", None),
     ("text", ZW, None),
+    # half of a broken emoji (UTF-8 cannot encode it) and NUL (PostgreSQL cannot store it)
+    ("text", "Обзор \ud83d новинок\x00", "Обзор \ufffd новинок"),
+    ("text", "\x00", None),
+    ("integer", "12\x003", 123),
     ("text", "", None),
     ("text", None, None),
     ("text", 7, "7"),

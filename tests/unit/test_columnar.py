@@ -32,7 +32,8 @@ MESS = [None, "", " ", "  ", "\u00a0", "\u200b", "—", "-", "#REF!", "#Н/Д", 
         " 1,1,1,1,1,1 ", 1.1, "www.school.ru", "https://school.ru/news/1", "http://a b", "lib@school.ru",
         "mailto:Lib@School.RU", "8 (916) 123-45-67", 89161234567, "Иванова Анна", "Иванова 2", "Ёлкина Мария",
         "текст\nв две строки", "a|b", "| x", "x |", "a||b", " с пробелами ", "Математика", "математика ",
-        "МАТЕМАТИКА", "Русский язык", "Литература", "Сентябрь", "сентябрь", "Излишек", "Победитель"]
+        "МАТЕМАТИКА", "Русский язык", "Литература", "Сентябрь", "сентябрь", "Излишек", "Победитель",
+        "Обзор \ud83d новинок", "\x00", "1\x002"]
 
 
 def typical(column: Column, rng: random.Random):
@@ -286,7 +287,7 @@ def test_clean_text_shortcut_is_the_regex():
         return re.sub(r"[^\S\n]+", " ", value.translate(_INVISIBLE)).strip()
 
     rng = random.Random(7)
-    alphabet = "ab 1#,.\u00a0\u200b\t\n\r\u3000\u2009ё"
+    alphabet = "ab 1#,.\u00a0\u200b\t\n\r\u3000\u2009ё\x00\ud83d\ude00"
     texts = [s for s in MESS if isinstance(s, str)]
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8))) for _ in range(3000)]
     for text in texts:
