@@ -714,7 +714,7 @@ class _Fielded:
     rows: tuple[int, ...]                # the sheet row of each present field, in the form's order
     columns: tuple[Column, ...]          # those fields
     parsers: tuple[Parser, ...]          # and their parsers
-    missing: tuple[Column, ...]          # the required ones among them
+    missing: tuple[Column, ...]          # the required fields the tab lacks
     positions: dict[str, int]            # present field key -> the value column
     places: dict[str, tuple[str, int]]   # field key -> (value column letter, row), for rule findings
 
