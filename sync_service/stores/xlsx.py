@@ -1,7 +1,10 @@
 """Local .xlsx workbooks in one folder: the store for associations that do not use Google.
 
-Reading goes through openpyxl's streaming reader (``read_only``, cached formula values)
-and takes merged ranges from the same pass over each sheet's XML.
+Reading parses each sheet's XML itself in one pass (the cached values of formulas, shared
+strings, the styles that make a number a date or a percent, merged ranges), with
+openpyxl's helpers for number formats and Excel dates. Only the parts a read needs are
+unpacked: not the photos librarians paste into their workbooks; a part that would unpack
+to more than 512 MB (a zip bomb) is refused.
 
 Writing never loads and re-saves a workbook with openpyxl: that would drop the cached
 values of the librarian's formulas (Svod would then read them as empty), shapes,
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import unquote, urlparse
 from xml.etree import ElementTree as ET
@@ -65,6 +69,8 @@ REASONS = {
                  "и сохраните её как .xlsx",
     "ods": "файл в формате OpenDocument (.ods); сохраните его как «Книга Excel (.xlsx)»",
     "not_xlsx": "файл повреждён или не является книгой Excel (.xlsx); пересохраните его в Excel как .xlsx",
+    "too_big": "часть книги в распакованном виде больше 512 МБ — это не похоже на отчёт школы; "
+               "удалите из книги лишнее (большие картинки, вложения) или пересохраните её",
     "strict": "книга сохранена в формате «Strict Open XML»; сохраните её как обычную «Книга Excel (.xlsx)»",
     "bad_name": "недопустимое имя книги: укажите имя файла в папке книг, без «..»",
     "directory": "это папка, а не файл книги; укажите имя файла .xlsx",
@@ -278,8 +284,9 @@ def _cell_of(ref: str) -> tuple[int, int]:
 
 
 def read_package(data: bytes, only: set[str] | None = None) -> dict[str, Sheet]:
-    """Every tab (or those in ``only``) of the .xlsx in ``data``; errors of a bad file pass through."""
-    package = _Package.load(data)
+    """Every tab (or those in ``only``) of the .xlsx in ``data``; errors of a bad file pass through.
+    Only the parts a read needs are unpacked (not the pictures a workbook may carry)."""
+    package = _Package.load(data, lazy=True)
     if package.strict():
         raise _Strict()
     look = _look(package)
@@ -590,10 +597,44 @@ class _Styles:
         return _append_children(xml, "cellXfs", self.new_xfs, count=len(self.xfs))
 
 
+_MAX_PART = 512 * 1024 * 1024  # unpacked bytes of one part: more is a zip bomb, not a school's report
+
+
+class _TooBig(Exception):
+    """A part of the package unpacks to more than ``_MAX_PART`` bytes."""
+
+
+def _unpacked(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    if info.file_size > _MAX_PART:
+        raise _TooBig(info.filename)
+    return archive.read(info)
+
+
+class _PackedParts(Mapping):
+    """Part name -> bytes of a zip, each part unpacked when first asked for and kept."""
+
+    def __init__(self, archive: zipfile.ZipFile):
+        self._archive = archive
+        self._infos = {info.filename: info for info in archive.infolist()}
+        self._unpacked: dict[str, bytes] = {}
+
+    def __getitem__(self, name: str) -> bytes:
+        found = self._unpacked.get(name)
+        if found is None:
+            found = self._unpacked[name] = _unpacked(self._archive, self._infos[name])
+        return found
+
+    def __iter__(self):
+        return iter(self._infos)
+
+    def __len__(self) -> int:
+        return len(self._infos)
+
+
 class _Package:
     """An .xlsx zip held in memory, part name -> bytes, edited by whole parts."""
 
-    def __init__(self, parts: dict[str, bytes]):
+    def __init__(self, parts: dict[str, bytes] | _PackedParts):
         self.parts = parts
         root = ET.fromstring(parts["_rels/.rels"])
         target = next(r.get("Target") for r in root if r.get("Type", "").endswith("/officeDocument"))
@@ -603,9 +644,13 @@ class _Package:
         self.rels_path = posixpath.join(folder, "_rels", name + ".rels")
 
     @classmethod
-    def load(cls, data: bytes) -> "_Package":
+    def load(cls, data: bytes, *, lazy: bool = False) -> "_Package":
+        """The package in ``data``: every part unpacked (to be edited and written back), or
+        with ``lazy`` each part when it is first asked for (to be read)."""
+        if lazy:
+            return cls(_PackedParts(zipfile.ZipFile(io.BytesIO(data))))
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return cls({info.filename: archive.read(info) for info in archive.infolist()})
+            return cls({info.filename: _unpacked(archive, info) for info in archive.infolist()})
 
     @classmethod
     def empty(cls) -> "_Package":
@@ -857,7 +902,7 @@ class XlsxStore(WorkbookStore):
             raise WorkbookUnavailable(workbook_id, REASONS["locked"]) from None
 
     def _unreadable(self, workbook_id: str, data: bytes, exc: Exception) -> WorkbookUnavailable:
-        reason = "strict" if isinstance(exc, _Strict) else _diagnose(data)
+        reason = "strict" if isinstance(exc, _Strict) else "too_big" if isinstance(exc, _TooBig) else _diagnose(data)
         if reason == "truncated" and zipfile.is_zipfile(io.BytesIO(data)):
             reason = "not_xlsx"  # a whole zip that is not a workbook (a renamed .docx)
         log.info("cannot read %s (%s): %r", workbook_id, reason, exc)

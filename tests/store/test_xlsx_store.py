@@ -131,6 +131,49 @@ def test_truncated_zip_a_renamed_docx_and_a_missing_file(store, tmp_path):
         assert reason == reason.strip() and not reason.isascii()
 
 
+def _with_part(source, target, name, content: bytes) -> None:
+    """A copy of the workbook ``source`` with the part ``name`` added or replaced."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            if info.filename != name:
+                new.writestr(info, old.read(info))
+        new.writestr(name, content)
+
+
+def test_pictures_in_a_workbook_are_not_unpacked_to_read_it(store, tmp_path):
+    """Librarians paste photos of their events into workbooks: reading one costs what its
+    sheets cost, not its megabytes of pictures."""
+    import tracemalloc
+
+    plain = librarian_workbook(tmp_path / "plain.xlsx", Кадры=[["ФИО"], ["Иванова Анна"]])
+    _with_part(plain, tmp_path / "photos.xlsx", "xl/media/image1.jpeg", os.urandom(30_000_000))
+    tracemalloc.start()
+    try:
+        sheets = store.read("photos.xlsx").sheets
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sheets["Кадры"].rows == [["ФИО"], ["Иванова Анна"]]
+    # the file's bytes are held once; the picture is not unpacked beside them (30 MB more)
+    assert peak < (tmp_path / "photos.xlsx").stat().st_size + 5_000_000
+
+
+def test_a_part_that_unpacks_to_too_much_is_refused(store, tmp_path, monkeypatch):
+    """A zip bomb (a small file that unpacks to gigabytes) is refused before it is unpacked:
+    here the limit is lowered to 1 MB instead of making a file of over 512 MB."""
+    from sync_service.stores import xlsx
+
+    monkeypatch.setattr(xlsx, "_MAX_PART", 1_000_000)
+    plain = librarian_workbook(tmp_path / "plain.xlsx", Кадры=[["ФИО"]])
+    with zipfile.ZipFile(plain) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    _with_part(plain, tmp_path / "bomb.xlsx", "xl/worksheets/sheet1.xml", sheet + b" " * 2_000_000)
+    with pytest.raises(WorkbookUnavailable) as caught:
+        store.read("bomb.xlsx")
+    assert "512 МБ" in caught.value.reason
+    assert store.read("plain.xlsx").sheets["Кадры"].rows == [["ФИО"]]
+
+
 @pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="root reads any file")
 def test_unreadable_file(store, tmp_path):
     path = librarian_workbook(tmp_path / "locked.xlsx", Лист=[[1]])
