@@ -631,6 +631,10 @@ class _PackedParts(Mapping):
         return len(self._infos)
 
 
+# Parts in formats that are compressed already (pictures, media): stored as they are.
+_PACKED_FORMATS = frozenset({".jpeg", ".jpg", ".png", ".gif", ".webp", ".mp3", ".mp4", ".m4a", ".zip"})
+
+
 class _Package:
     """An .xlsx zip held in memory, part name -> bytes, edited by whole parts."""
 
@@ -750,7 +754,9 @@ class _Package:
             for name in sorted(self.parts, key=lambda n: n != "[Content_Types].xml"):
                 # Excel's own fixed time stamp: the same content gives the same bytes.
                 info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
+                # photos are compressed already: deflating them again costs seconds, saves nothing
+                info.compress_type = (zipfile.ZIP_STORED if posixpath.splitext(name)[1].lower() in _PACKED_FORMATS
+                                      else zipfile.ZIP_DEFLATED)
                 archive.writestr(info, self.parts[name])
         return buffer.getvalue()
 

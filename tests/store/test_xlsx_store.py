@@ -158,6 +158,22 @@ def test_pictures_in_a_workbook_are_not_unpacked_to_read_it(store, tmp_path):
     assert peak < (tmp_path / "photos.xlsx").stat().st_size + 5_000_000
 
 
+def test_writing_beside_photos_keeps_them_and_does_not_compress_them_again(store, tmp_path):
+    """A photo is compressed already: it is kept byte for byte and stored as it is (deflating
+    megabytes of photos again on every «Проверка» took seconds); the sheets stay deflated."""
+    plain = librarian_workbook(tmp_path / "plain.xlsx", Мероприятия=[["Неделя детской книги"]])
+    photo = os.urandom(200_000)
+    _with_part(plain, tmp_path / "sch01.xlsx", "xl/media/image1.JPEG", photo)
+
+    store.write_tabs("sch01.xlsx", [spec()])
+    with zipfile.ZipFile(tmp_path / "sch01.xlsx") as archive:
+        assert archive.read("xl/media/image1.JPEG") == photo
+        kinds = {info.filename: info.compress_type for info in archive.infolist()}
+    assert kinds["xl/media/image1.JPEG"] == zipfile.ZIP_STORED
+    assert kinds["xl/worksheets/sheet1.xml"] == zipfile.ZIP_DEFLATED
+    assert list(store.read("sch01.xlsx").sheets) == ["Мероприятия", "Проверка"]
+
+
 def test_a_part_that_unpacks_to_too_much_is_refused(store, tmp_path, monkeypatch):
     """A zip bomb (a small file that unpacks to gigabytes) is refused before it is unpacked:
     here the limit is lowered to 1 MB instead of making a file of over 512 MB."""
