@@ -10,7 +10,8 @@ Writing never loads and re-saves a workbook with openpyxl: that would drop the c
 values of the librarian's formulas (Svod would then read them as empty), shapes,
 comments' layout and whatever else openpyxl does not model. Instead the service-owned
 tabs are rendered to sheet XML here and put into the workbook's zip package next to
-the untouched parts of everything else; a few styles (bold, number formats) are
+the untouched parts of everything else (photos and other media stored as they are, not
+compressed again); a few styles (bold, number formats) are
 appended to ``styles.xml``. The new file is written beside the old one and swapped in
 with ``os.replace``, so a reader never sees half a file.
 """
