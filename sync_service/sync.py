@@ -499,6 +499,9 @@ class _Run:
         except StoreError as exc:
             log.warning("could not write «Проверка» for school %s: %s", school_id, exc)
             return
+        except Exception:  # a defect (ours or a library's) must not stop the run: retried next sync
+            log.exception("writing «Проверка» for school %s failed", school_id)
+            return
         with self.svod.db.session() as session:
             state = session.get(m.WorkbookState, school_id)
             state.check_hash, state.marker = digest, new_marker

@@ -159,6 +159,31 @@ def test_a_defect_while_processing_one_school_stops_only_that_school(district, m
     assert run_sync(district.svod).read == 1  # the failed school is read again, and only it
 
 
+def test_a_failed_check_write_stops_nothing_and_is_retried(district, monkeypatch):
+    """Fault injection: writing sch01's «Проверка» raises something no store error covers.
+    The run finishes (the other schools' «Проверка», the consolidated workbook); the next
+    sync writes sch01's."""
+    store = district.store
+    real = store.write_tabs
+
+    def write_tabs(workbook_id, tabs, **kwargs):
+        if workbook_id.startswith("sch01"):
+            raise RuntimeError("a defect")
+        return real(workbook_id, tabs, **kwargs)
+
+    monkeypatch.setattr(store, "write_tabs", write_tabs)
+    summary = run_sync(district.svod)
+    assert (summary.status, summary.read, summary.checks_written) == ("ok", 3, 2)
+    has_check = lambda code: "Проверка" in openpyxl.load_workbook(district.path(code)).sheetnames  # noqa: E731
+    assert not has_check("sch01") and has_check("sch02") and has_check("sch03")
+    assert (district.folder / CONSOLIDATED).exists()
+
+    monkeypatch.setattr(store, "write_tabs", real)
+    summary = run_sync(district.svod)
+    assert (summary.read, summary.checks_written) == (0, 1)
+    assert has_check("sch01") and check_tab(district, "sch01")
+
+
 def test_problems_are_reported_in_russian_with_their_place(tmp_path):
     district = build_district(tmp_path / "district", schools=6)
     # sch01: a deleted tab
