@@ -164,7 +164,7 @@ class _Run:
         summary = SyncSummary(run_id=run.id, status="running")
         try:
             self._execute(summary)
-            summary.status = "partial" if summary.failed else "ok"
+            summary.status = "partial" if summary.failed or summary.error else "ok"
         except Exception as exc:  # the run itself failed: record it, never lose what was stored
             log.exception("sync run %s failed", run.id)
             summary.status, summary.error = "failed", summary.error or f"Внутренняя ошибка: {exc}"
@@ -533,12 +533,19 @@ class _Run:
                 return
         with self.svod.db.session() as session:
             target = self.svod.consolidated_workbook_id or _meta(session, "consolidated_id")
-        if target and target in self.listing:
-            self.store.write_tabs(target, tabs)
-        else:
-            # Google without SVOD_CONSOLIDATED_SPREADSHEET_ID: create one and remember it.
-            target = self.store.create_workbook(Path(target).stem if target else "Свод", tabs)
-            log.info("created the consolidated workbook %s", target)
+        try:
+            if target and target in self.listing:
+                self.store.write_tabs(target, tabs)
+            else:
+                # Google without SVOD_CONSOLIDATED_SPREADSHEET_ID: create one and remember it.
+                target = self.store.create_workbook(Path(target).stem if target else "Свод", tabs)
+                log.info("created the consolidated workbook %s", target)
+        except StoreError as exc:  # everything is stored: only the workbook waits for the next sync
+            log.warning("could not write the consolidated workbook %s: %s", target, exc)
+            reason = exc.reason if isinstance(exc, WorkbookUnavailable) else str(exc)
+            summary.error = (f"Сводная книга не записана: {reason}. Данные школ сохранены, следующая "
+                             "синхронизация запишет её снова.")
+            return
         summary.consolidated_written = True
         with self.svod.db.session() as session:
             _set_meta(session, "consolidated_hash", digest)

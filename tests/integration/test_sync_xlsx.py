@@ -184,6 +184,30 @@ def test_a_failed_check_write_stops_nothing_and_is_retried(district, monkeypatch
     assert has_check("sch01") and check_tab(district, "sch01")
 
 
+def test_a_consolidated_workbook_that_cannot_be_written_waits_for_the_next_sync(district):
+    """Something in the way of «Свод.xlsx» (here a folder of that name): the schools are
+    read and stored, the run is «с ошибками» with a Russian reason, and the next sync
+    writes the workbook once the way is clear."""
+    import shutil
+
+    fill(district, "sch01", "library_fund")
+    (district.folder / CONSOLIDATED).mkdir()
+    summary = run_sync(district.svod)
+    assert (summary.status, summary.read, summary.failed, summary.consolidated_written) == ("partial", 3, 0, False)
+    assert "Сводная книга не записана" in summary.error and "следующая синхронизация" in summary.error
+    assert report(district)["last_sync"]["error"] == summary.error
+    assert statuses(district)[("sch01", "library_fund")] == "submitted"
+    from web import create_app
+    page = create_app({"SVOD": district.svod, "SVOD_UPGRADE": False, "TESTING": True}).test_client().get("/")
+    assert "Сводная книга не записана" in page.get_data(as_text=True)  # the head sees why, every morning
+
+    shutil.rmtree(district.folder / CONSOLIDATED)
+    summary = run_sync(district.svod)
+    assert (summary.status, summary.consolidated_written) == ("ok", True)
+    book = openpyxl.load_workbook(district.folder / CONSOLIDATED)
+    assert "sch01" in [r[0] for r in book["Фонд"].iter_rows(min_row=2, values_only=True)]
+
+
 def test_problems_are_reported_in_russian_with_their_place(tmp_path):
     district = build_district(tmp_path / "district", schools=6)
     # sch01: a deleted tab
