@@ -262,7 +262,18 @@ class _Run:
             workbook = self.store.read(head_id)
         except WorkbookUnavailable as exc:
             summary.error = f"Не удалось прочитать книгу руководителя ОМО «{exc.workbook_id}»: {exc.reason}"
-            raise
+            with self.svod.db.session() as session:
+                stored = _stored_registry(session, self.schema, self.year)
+                session.get(m.SyncRun, summary.run_id).head_findings = json.loads(
+                    _meta(session, "head_findings") or "[]")
+            if head is None or not stored[1]:
+                raise  # gone (a wrong folder or id?), or never read: nothing to go on
+            # There but unreadable (half-copied, open with an error): the schools need not wait,
+            # the last schools and plan apply, and the next sync reads the workbook again.
+            log.warning("the head's workbook %s is unreadable (%s): the stored registry applies", head_id, exc.reason)
+            summary.error += ". Школы и план взяты из прошлой синхронизации."
+            self.entries, self.collections, self.collection_ids = stored
+            return
         registry = read_registry(workbook, self.schema, academic_year=self.year)
         with self.svod.db.session() as session:
             run = session.get(m.SyncRun, summary.run_id)

@@ -308,6 +308,36 @@ def test_the_head_workbook_is_read_again_only_when_it_changes(district):
     assert {s["code"] for s in report(district)["schools"]} == {"sch01", "sch02"}
 
 
+def test_an_unreadable_head_workbook_does_not_hold_back_the_schools(district, tmp_path):
+    """The head's workbook half-copied (or open with an error): the schools and the plan of
+    the last sync apply, the run is «с ошибками» and says why; once the workbook is whole
+    again it is read again. Without the workbook at all, or on a first run, there is nothing
+    to go on: the run fails."""
+    head = district.folder / "Настройки ОМО.xlsx"
+    whole = head.read_bytes()
+    run_sync(district.svod)
+    head.write_bytes(whole[: len(whole) // 2])
+    fill(district, "sch01", "library_fund")
+
+    summary = run_sync(district.svod)
+    assert (summary.status, summary.total, summary.read, summary.failed) == ("partial", 3, 1, 0)
+    assert "книгу руководителя ОМО" in summary.error and "прошлой синхронизации" in summary.error
+    assert statuses(district)[("sch01", "library_fund")] == "submitted"
+
+    head.write_bytes(whole)
+    summary = run_sync(district.svod)
+    assert (summary.status, summary.error) == ("ok", None)
+
+    head.unlink()  # gone altogether (a wrong folder?): the run does not go on without it
+    summary = run_sync(district.svod)
+    assert summary.status == "failed" and "книгу руководителя ОМО" in summary.error
+
+    fresh = build_district(tmp_path / "other" / "district", schools=2)  # its own database
+    (fresh.folder / "Настройки ОМО.xlsx").write_bytes(b"not a workbook")
+    summary = run_sync(fresh.svod)
+    assert summary.status == "failed" and "книгу руководителя ОМО" in summary.error
+
+
 def test_the_federal_list_goes_to_the_head_workbook_once(district):
     from sync_service.order.commands import fpu_import
     from sync_service.order.fpu import sample_fpu_path
