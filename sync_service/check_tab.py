@@ -49,6 +49,40 @@ def render_check_tab(school_name: str, lines: Sequence[CollectionLine], findings
         rows.append([line.title, line.tab, line.deadline.strftime("%d.%m.%Y") if line.deadline else "без срока",
                      STATUS_LABELS.get(line.status, line.status), line.errors, line.warnings])
     rows.append([])
+    _add_findings(rows, bold, findings)
+    ratios = [(line.title, label, value) for line in lines for label, value in line.computed if value is not None]
+    if ratios:
+        rows.append([])
+        rows.append(["Показатели (считает Svod)"])
+        bold.append(len(rows))
+        rows.append(["Сбор", "Показатель", "Значение"])
+        bold.append(len(rows))
+        rows.extend([title, label, value] for title, label, value in ratios)
+    return TabSpec(title=CHECK_TAB, rows=rows, bold_rows=tuple(bold), frozen_rows=0, protected=True,
+                   widths={1: 40, 2: 22, 3: 12, 4: 24, 5: 50, 6: 60, 7: 16})
+
+
+def render_head_check_tab(findings: Sequence[Mapping[str, Any]], *, checked_at: datetime, schools: int,
+                          collections: int) -> TabSpec:
+    """The «Проверка» of the head's workbook: what Svod took from «Школы» and «План», and the
+    mistakes in them (``findings`` as for :func:`render_check_tab`)."""
+    rows: list[list[Any]] = [
+        ["Проверка Svod — книга руководителя ОМО"],
+        ["Этот лист Svod заполняет сам, когда читает книгу: правки на нём будут заменены. "
+         "Исправляйте листы «Школы» и «План»."],
+        ["Проверено:", checked_at.strftime("%d.%m.%Y %H:%M")],
+        ["Школ в работе:", schools],
+        ["Сборов в плане:", collections],
+        [],
+    ]
+    bold = [1]
+    _add_findings(rows, bold, findings)
+    return TabSpec(title=CHECK_TAB, rows=rows, bold_rows=tuple(bold), frozen_rows=0, protected=True,
+                   widths={1: 40, 2: 22, 3: 12, 4: 24, 5: 50, 6: 60, 7: 16})
+
+
+def _add_findings(rows: list[list[Any]], bold: list[int], findings: Sequence[Mapping[str, Any]]) -> None:
+    """«Что исправить»: every finding, errors first, sheet by sheet and row by row."""
     rows.append(["Что исправить"])
     bold.append(len(rows))
     rows.append(["Форма", "Лист", "Ячейка", "Столбец", "Что не так", "Как исправить", "Важность"])
@@ -62,16 +96,6 @@ def render_check_tab(school_name: str, lines: Sequence[CollectionLine], findings
                      SEVERITY_LABELS.get(f.get("severity"), f.get("severity") or "")])
     if not ordered:
         rows.append(["Замечаний нет."])
-    ratios = [(line.title, label, value) for line in lines for label, value in line.computed if value is not None]
-    if ratios:
-        rows.append([])
-        rows.append(["Показатели (считает Svod)"])
-        bold.append(len(rows))
-        rows.append(["Сбор", "Показатель", "Значение"])
-        bold.append(len(rows))
-        rows.extend([title, label, value] for title, label, value in ratios)
-    return TabSpec(title=CHECK_TAB, rows=rows, bold_rows=tuple(bold), frozen_rows=0, protected=True,
-                   widths={1: 40, 2: 22, 3: 12, 4: 24, 5: 50, 6: 60, 7: 16})
 
 
 def content_hash(tab: TabSpec, *, skip_rows: Sequence[int] = (3,)) -> str:

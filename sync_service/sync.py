@@ -28,7 +28,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import db as m
-from .check_tab import CollectionLine, content_hash, render_check_tab
+from .check_tab import CollectionLine, content_hash, render_check_tab, render_head_check_tab
 from .consolidate import SchoolLine, Snapshot, consolidated_tabs
 from .context import Svod
 from .findings import Finding, make_finding
@@ -150,6 +150,8 @@ class _Run:
         self.year = svod.academic_year
         self.schema = svod.schema
         self.store = svod.store
+        self.head_read = True   # False when the head's workbook could not be read this run
+        self.head_findings: list[dict] = []
 
     # The steps of a run, each committing its own transaction.
     def execute(self) -> SyncSummary:
@@ -183,7 +185,7 @@ class _Run:
         self.listing = {w.id: w for w in self.store.list_workbooks()}
         self._load_registry(summary)
         summary.total = len(self.entries)
-        self._write_fpu_tab()
+        self._write_head_tabs()
 
         targets = self._locate_workbooks()
         markers = {wid: (self.listing[wid].marker if wid in self.listing else None) for wid in targets.values() if wid}
@@ -255,7 +257,8 @@ class _Run:
             with self.svod.db.session() as session:
                 self.entries, self.collections, self.collection_ids = _stored_registry(session, self.schema, self.year)
                 # the head's mistakes are still there until the head changes the workbook
-                session.get(m.SyncRun, summary.run_id).head_findings = json.loads(_meta(session, "head_findings") or "[]")
+                self.head_findings = json.loads(_meta(session, "head_findings") or "[]")
+                session.get(m.SyncRun, summary.run_id).head_findings = self.head_findings
             if self.collections:
                 return
         try:
@@ -266,6 +269,7 @@ class _Run:
                 stored = _stored_registry(session, self.schema, self.year)
                 session.get(m.SyncRun, summary.run_id).head_findings = json.loads(
                     _meta(session, "head_findings") or "[]")
+            self.head_read = False
             if head is None or not stored[1]:
                 raise  # gone (a wrong folder or id?), or never read: nothing to go on
             # There but unreadable (half-copied, open with an error): the schools need not wait,
@@ -277,7 +281,7 @@ class _Run:
         registry = read_registry(workbook, self.schema, academic_year=self.year)
         with self.svod.db.session() as session:
             run = session.get(m.SyncRun, summary.run_id)
-            run.head_findings = [f.as_dict() for f in registry.findings]
+            run.head_findings = self.head_findings = [f.as_dict() for f in registry.findings]
             _set_meta(session, "head_findings", json.dumps(run.head_findings, ensure_ascii=False))
             self.collection_ids = _store_registry(session, registry)
             _set_meta(session, "head_marker", workbook.marker)
@@ -285,28 +289,38 @@ class _Run:
         self.collections = registry.collections
         self.entries = [s for s in registry.schools if s.active]
 
-    def _write_fpu_tab(self) -> None:
-        """The federal list as a «ФПУ» tab of the head's workbook, rewritten only when the list changes."""
+    def _write_head_tabs(self) -> None:
+        """The service's tabs in the head's workbook, in one write and only those that changed:
+        «Проверка» (what Svod took from «Школы» and «План», and their mistakes) and «ФПУ»
+        (the federal list librarians look codes up in)."""
+        if not self.head_read:
+            return  # the workbook could not be read: it waits for the next sync
         with self.svod.db.session() as session:
             fpu = current_fpu(session)
-            written = _meta(session, "fpu_tab_hash")
-        if fpu is None:
-            return
-        tab = fpu_tab(fpu)
-        digest = _digest(tab.rows)
-        if digest == written:
+            written = {key: _meta(session, key) for key in ("head_check_hash", "fpu_tab_hash")}
+        titles = {key: form.title for key, form in self.schema.head.items()}
+        findings = [{**f, "form_title": titles.get(f.get("form"), "")} for f in self.head_findings]
+        check = render_head_check_tab(findings, checked_at=self.now, schools=len(self.entries),
+                                      collections=len(self.collections))
+        candidates = [(check, "head_check_hash", content_hash(check))]
+        if fpu is not None:
+            tab = fpu_tab(fpu)
+            candidates.append((tab, "fpu_tab_hash", _digest(tab.rows)))
+        changed = [(tab, key, digest) for tab, key, digest in candidates if written[key] != digest]
+        if not changed:
             return
         head_id = self.svod.head_workbook_id
         # No expect_marker: a service-owned tab never overwrites the head's cells (Google writes
         # cells; the xlsx store re-applies the tab onto a save that happened meanwhile).
         try:
-            marker = self.store.write_tabs(head_id, [tab])
+            marker = self.store.write_tabs(head_id, [tab for tab, _, _ in changed])
         except StoreError as exc:
-            log.info("«ФПУ» tab not written this time: %s", exc)
+            log.info("the head's «%s» not written this time: %s", "», «".join(t.title for t, _, _ in changed), exc)
             return
         with self.svod.db.session() as session:
-            _set_meta(session, "fpu_tab_hash", digest)
-            if _meta(session, "head_marker") == self.listing[head_id].marker:
+            for _, key, digest in changed:
+                _set_meta(session, key, digest)
+            if head_id in self.listing and _meta(session, "head_marker") == self.listing[head_id].marker:
                 _set_meta(session, "head_marker", marker)  # our own write is not the head's change
 
     def _report(self, done: int, code: str, outcome: str) -> None:

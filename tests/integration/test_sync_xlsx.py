@@ -391,6 +391,41 @@ def test_the_heads_own_mistakes_stay_reported_while_the_head_is_unchanged(distri
             assert [(f["code"], f["row"]) for f in last.head_findings] == [("pattern", 5)]
 
 
+def test_the_head_workbook_gets_its_own_check_tab(district):
+    """The status page sends the head to «Проверка» in her workbook: it lists what Svod took
+    and the mistakes of «Школы» and «План» with their cells; it is rewritten only when that
+    changes, and nothing she typed changes."""
+    head = district.folder / "Настройки ОМО.xlsx"
+    book = openpyxl.load_workbook(head)
+    book["Школы"]["A5"] = "школа 4"  # not a valid code
+    book["Школы"]["B5"] = "МБОУ СОШ №4"
+    book.save(head)
+    book = openpyxl.load_workbook(head)
+    typed = {t: [tuple(r) for r in book[t].iter_rows(values_only=True)] for t in ("Школы", "План")}
+
+    run_sync(district.svod)
+    book = openpyxl.load_workbook(head)
+    rows = [tuple(r) for r in book["Проверка"].iter_rows(values_only=True)]
+    assert ("Школ в работе:", 3) in [r[:2] for r in rows]
+    mistake = [r for r in rows if r[2] == "A5"]
+    assert len(mistake) == 1 and mistake[0][0] == district.svod.schema.head["schools"].title
+    assert mistake[0][1] == "Школы" and mistake[0][4]
+    assert {t: [tuple(r) for r in book[t].iter_rows(values_only=True)] for t in ("Школы", "План")} == typed
+    page = report(district)["last_sync"]
+    assert page["head_findings"] == 1
+
+    written = head.stat().st_mtime_ns
+    run_sync(district.svod)
+    assert head.stat().st_mtime_ns == written  # nothing new to say: not rewritten
+
+    book["Школы"]["A5"] = "sch04"
+    book.save(head)
+    run_sync(district.svod)
+    rows = [tuple(r) for r in openpyxl.load_workbook(head)["Проверка"].iter_rows(values_only=True)]
+    assert [r[0] for r in rows].count("Замечаний нет.") == 1
+    assert ("Школ в работе:", 4) in [r[:2] for r in rows]
+
+
 def test_check_tabs_are_written_while_other_schools_are_still_read(tmp_path, monkeypatch):
     """A school's «Проверка» goes out as soon as its workbook is absorbed — on Google the writes
     then run under the write quota alongside the reads instead of after them. The read of the
