@@ -17,6 +17,7 @@ from .stores.base import TabSpec
 
 SEVERITY_LABELS = {"error": "ошибка", "warning": "предупреждение", "info": "справка"}
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+_WIDTHS = {1: 40, 2: 22, 3: 12, 4: 24, 5: 50, 6: 60, 7: 16}  # characters, column by column
 
 
 @dataclass
@@ -59,7 +60,7 @@ def render_check_tab(school_name: str, lines: Sequence[CollectionLine], findings
         bold.append(len(rows))
         rows.extend([title, label, value] for title, label, value in ratios)
     return TabSpec(title=CHECK_TAB, rows=rows, bold_rows=tuple(bold), frozen_rows=0, protected=True,
-                   widths={1: 40, 2: 22, 3: 12, 4: 24, 5: 50, 6: 60, 7: 16})
+                   widths=dict(_WIDTHS))
 
 
 def render_head_check_tab(findings: Sequence[Mapping[str, Any]], *, checked_at: datetime, schools: int,
@@ -78,7 +79,7 @@ def render_head_check_tab(findings: Sequence[Mapping[str, Any]], *, checked_at: 
     bold = [1]
     _add_findings(rows, bold, findings)
     return TabSpec(title=CHECK_TAB, rows=rows, bold_rows=tuple(bold), frozen_rows=0, protected=True,
-                   widths={1: 40, 2: 22, 3: 12, 4: 24, 5: 50, 6: 60, 7: 16})
+                   widths=dict(_WIDTHS))
 
 
 def _add_findings(rows: list[list[Any]], bold: list[int], findings: Sequence[Mapping[str, Any]]) -> None:
