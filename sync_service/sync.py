@@ -257,8 +257,7 @@ class _Run:
             with self.svod.db.session() as session:
                 self.entries, self.collections, self.collection_ids = _stored_registry(session, self.schema, self.year)
                 # the head's mistakes are still there until the head changes the workbook
-                self.head_findings = json.loads(_meta(session, "head_findings") or "[]")
-                session.get(m.SyncRun, summary.run_id).head_findings = self.head_findings
+                self._keep_head_findings(session, summary.run_id)
             if self.collections:
                 return
         try:
@@ -267,8 +266,7 @@ class _Run:
             summary.error = f"Не удалось прочитать книгу руководителя ОМО «{exc.workbook_id}»: {exc.reason}"
             with self.svod.db.session() as session:
                 stored = _stored_registry(session, self.schema, self.year)
-                session.get(m.SyncRun, summary.run_id).head_findings = json.loads(
-                    _meta(session, "head_findings") or "[]")
+                self._keep_head_findings(session, summary.run_id)
             self.head_read = False
             if head is None or not stored[1]:
                 raise  # gone (a wrong folder or id?), or never read: nothing to go on
@@ -288,6 +286,11 @@ class _Run:
             _set_meta(session, "head_year", self.year)
         self.collections = registry.collections
         self.entries = [s for s in registry.schools if s.active]
+
+    def _keep_head_findings(self, session: Session, run_id: int) -> None:
+        """The head's mistakes as the last read of her workbook found them, for this run too."""
+        self.head_findings = json.loads(_meta(session, "head_findings") or "[]")
+        session.get(m.SyncRun, run_id).head_findings = self.head_findings
 
     def _write_head_tabs(self) -> None:
         """The service's tabs in the head's workbook, in one write and only those that changed:
@@ -568,8 +571,8 @@ class _Run:
         except StoreError as exc:  # everything is stored: only the workbook waits for the next sync
             log.warning("could not write the consolidated workbook %s: %s", target, exc)
             reason = exc.reason if isinstance(exc, WorkbookUnavailable) else str(exc)
-            summary.error = (f"Сводная книга не записана: {reason}. Данные школ сохранены, следующая "
-                             "синхронизация запишет её снова.")
+            summary.error = (f"Сводная книга не записана («{target or 'Свод'}»): {reason}. Данные школ "
+                             "сохранены, следующая синхронизация запишет её снова.")
             return
         summary.consolidated_written = True
         with self.svod.db.session() as session:

@@ -389,20 +389,29 @@ class _Arrangement:
     required: tuple[int, ...]            # the required columns among ``columns`` (indices)
 
 
-_ARRANGED: dict[int, tuple[Form, Mapping[str, int], _Arrangement]] = {}
+def _per_layout(build):
+    """Cache ``build(form, layout)`` by the identity of ``layout`` (a header's positions, a
+    record's fields): the layouts of :func:`_table_layout` and :func:`_record_layout` hand the
+    same object to every tab with the same top, and hashing its contents per tab would cost
+    more than the lookup saves. An entry holds its layout, which keeps the id unique."""
+    cache: dict[int, tuple[Form, Any, Any]] = {}
+
+    def cached(form: Form, layout):
+        hit = cache.get(id(layout))
+        if hit is not None and hit[0] is form and hit[1] is layout:
+            return hit[2]
+        if len(cache) >= _LAYOUTS:
+            cache.clear()
+        built = build(form, layout)
+        cache[id(layout)] = (form, layout, built)
+        return built
+    return cached
 
 
+@_per_layout
 def _arranged(form: Form, positions: Mapping[str, int]) -> _Arrangement:
-    """:func:`_arrangement` of a header's ``positions``, remembered by that object: the
-    layouts of :func:`_table_layout` hand the same header to every tab with the same top."""
-    hit = _ARRANGED.get(id(positions))
-    if hit is not None and hit[0] is form and hit[1] is positions:
-        return hit[2]
-    if len(_ARRANGED) >= _LAYOUTS:
-        _ARRANGED.clear()
-    arrangement = _arrangement(form, tuple(positions.items()))
-    _ARRANGED[id(positions)] = (form, positions, arrangement)  # holding positions keeps its id unique
-    return arrangement
+    """:func:`_arrangement` of a header's ``positions``, remembered by that object."""
+    return _arrangement(form, tuple(positions.items()))
 
 
 @_per_form
@@ -719,29 +728,21 @@ class _Fielded:
     places: dict[str, tuple[str, int]]   # field key -> (value column letter, row), for rule findings
 
 
-_FIELDED: dict[int, tuple[Form, Fields, _Fielded]] = {}
-
-
-def _fielded(form: Form, plan: _Plan, fields: Fields) -> _Fielded:
-    """:class:`_Fielded` of ``fields``, remembered by that object (as :func:`_arranged`)."""
-    hit = _FIELDED.get(id(fields))
-    if hit is not None and hit[0] is form and hit[1] is fields:
-        return hit[2]
-    if len(_FIELDED) >= _LAYOUTS:
-        _FIELDED.clear()
+@_per_layout
+def _fielded(form: Form, fields: Fields) -> _Fielded:
+    """:class:`_Fielded` of ``fields``, remembered by that object."""
+    parsers = _plan(form).parsers
     present = [c for c in form.columns if c.key in fields.rows]
-    fielded = _Fielded(
+    return _Fielded(
         rows=tuple(fields.rows[c.key] for c in present), columns=tuple(present),
-        parsers=tuple(plan.parsers[c.key] for c in present),
+        parsers=tuple(parsers[c.key] for c in present),
         missing=tuple(c for c in form.columns if c.required and c.key not in fields.rows),
         positions={c.key: RECORD_VALUE_COLUMN for c in present},
         places={key: (_letter(RECORD_VALUE_COLUMN), row) for key, row in fields.rows.items()})
-    _FIELDED[id(fields)] = (form, fields, fielded)  # holding fields keeps its id unique
-    return fielded
 
 
 def _read_record(form: Form, grid: Filled, plan: _Plan, result: FormResult, found: _Findings, fields: Fields) -> None:
-    fielded = _fielded(form, plan, fields)
+    fielded = _fielded(form, fields)
     for column in fielded.missing:
         found.add("missing-field", column=column)
     for key, row in fields.duplicates:
