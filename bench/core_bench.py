@@ -4,9 +4,11 @@ Generates N schools × every form as in-memory sheets (the layout Svod creates, 
 plausible values and a sprinkling of typical mistakes), runs Svod's pure pipeline
 (parse_form on every tab, then the consolidated tabs), and has frictionless validate
 the same rows against an equivalent schema (one resource per form with every school's
-rows, frictionless's most favourable case). Prints rows per second and peak memory.
+rows, frictionless's most favourable case). Each side runs alone in a fresh process,
+``--runs`` times in turns; prints rows per CPU-second of the best and the median run, and
+the peak memory of Svod's process.
 
-    python bench/core_bench.py [--schools 500] [--seed 1] [--skip-frictionless]
+    python bench/core_bench.py [--schools 500] [--seed 1] [--runs 5] [--skip-frictionless]
 
 Targets (issue #2): ≥ 10× frictionless's rows per second, peak memory under 1 GB.
 """
@@ -16,6 +18,8 @@ import argparse
 import gc
 import random
 import resource
+import statistics
+import subprocess
 import sys
 import time
 from datetime import date, timedelta
@@ -203,48 +207,72 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(label: str, fn, *args):
-    """Wall time of ``fn`` (not slowed by memory tracing: memory is the process's peak RSS)."""
+def only(part: str, schools: int, seed: int) -> None:
+    """One part in this process: the district is generated, then ``part`` runs; prints the
+    CPU seconds of the part and the process's peak RSS, then the number of rows last (what
+    ``bench/core_instructions.py`` reads)."""
+    collections, district = generate(load_schema(), schools, seed)
+    import frictionless  # noqa: F401  (imported in every part, so that its import is not counted)
     gc.collect()
-    started, cpu_started = time.perf_counter(), time.process_time()
-    result = fn(*args)
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    rows = result[0] if isinstance(result, tuple) else result
-    print(f"{label:<28} {rows:>8} rows  wall {seconds:6.2f} s  cpu {cpu:6.2f} s  "
-          f"{rows / cpu:>8.0f} rows per cpu-second  peak RSS so far {peak_rss_mib():5.0f} MiB", flush=True)
-    return rows / cpu
+    started = time.process_time()
+    if part == "svod":
+        run_svod(collections, district)
+    elif part == "frictionless":
+        run_frictionless(collections, district)
+    print(f"cpu {time.process_time() - started:.4f}")
+    print(f"rss {peak_rss_mib():.0f}")
+    # the data rows below a table's header (row 4), one row per record form
+    print(sum(len(sheets[c.key].rows) - 4 if c.form.shape == "table" else 1
+              for _, _, sheets in district for c in collections))
+
+
+def measure(part: str, schools: int, seed: int) -> tuple[float, float, int]:
+    """CPU seconds, peak RSS (MiB) and rows of ``part`` run alone in a fresh process: each
+    run starts as a sync does, with nothing remembered, and neither side runs in the heap
+    or the garbage collector's state the other one left."""
+    done = subprocess.run([sys.executable, __file__, "--only", part, "--schools", str(schools), "--seed", str(seed)],
+                          capture_output=True, text=True, check=True)
+    figures = dict(line.split() for line in done.stdout.splitlines()[:-1])
+    return float(figures["cpu"]), float(figures["rss"]), int(done.stdout.split()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schools", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=5, help="fresh processes per side, taken in turns")
     parser.add_argument("--skip-frictionless", action="store_true")
     parser.add_argument("--only", choices=["generate", "svod", "frictionless"],
-                        help="run that part alone, print only the number of rows (for bench/core_instructions.py)")
+                        help="run that part alone in this process (used by the runs, and by bench/core_instructions.py)")
     args = parser.parse_args()
-    schema = load_schema()
     if args.only:
-        collections, district = generate(schema, args.schools, args.seed)
-        import frictionless  # noqa: F401  (imported in every part, so that its import is not counted)
-        gc.collect()
-        if args.only == "svod":
-            run_svod(collections, district)
-        elif args.only == "frictionless":
-            run_frictionless(collections, district)
-        # the data rows below a table's header (row 4), one row per record form
-        print(sum(len(sheets[c.key].rows) - 4 if c.form.shape == "table" else 1
-                  for _, _, sheets in district for c in collections))
+        only(args.only, args.schools, args.seed)
         return
-    print(f"generating {args.schools} schools × {len(schema.forms)} forms …", flush=True)
-    collections, district = generate(schema, args.schools, args.seed)
-    svod_rate = measure("svod parse+validate+consol.", run_svod, collections, district)
-    svod_peak = peak_rss_mib()
-    if not args.skip_frictionless:
-        frictionless_rate = measure("frictionless validate", run_frictionless, collections, district)
+    parts = ["svod"] if args.skip_frictionless else ["svod", "frictionless"]
+    print(f"{args.schools} schools × {len(load_schema().forms)} forms, each side {args.runs} times in a fresh "
+          "process, in turns (the least CPU time is the one the machine's load disturbed least):", flush=True)
+    cpu: dict[str, list[float]] = {part: [] for part in parts}
+    peak = 0.0
+    rows = 0
+    for run in range(1, args.runs + 1):
+        for part in parts:
+            seconds, rss, rows = measure(part, args.schools, args.seed)
+            cpu[part].append(seconds)
+            peak = max(peak, rss) if part == "svod" else peak
+            print(f"  run {run}: {part:<12} {seconds:6.2f} s CPU  {rows / seconds:>8.0f} rows per CPU-second"
+                  f"  peak RSS {rss:4.0f} MiB", flush=True)
+    rate = {part: rows / min(times) for part, times in cpu.items()}
+    print(f"{rows} rows")
+    print(f"svod parse+validate+consol.  {rate['svod']:>8.0f} rows per CPU-second (best run; "
+          f"median {rows / statistics.median(cpu['svod']):.0f})")
+    if "frictionless" in rate:
+        print(f"frictionless validate        {rate['frictionless']:>8.0f} rows per CPU-second (best run; "
+              f"median {rows / statistics.median(cpu['frictionless']):.0f})")
         # CPU time, not wall time: a shared machine's load would otherwise decide the ratio.
-        print(f"speed-up (rows per cpu-second): {svod_rate / frictionless_rate:.1f}× (target ≥ 10×)")
-    print(f"peak RSS of Svod's run (incl. the generated data): {svod_peak:.0f} MiB (target < 1024 MiB)")
+        print(f"speed-up (rows per CPU-second, best runs): {rate['svod'] / rate['frictionless']:.1f}× "
+              f"(medians {statistics.median(cpu['frictionless']) / statistics.median(cpu['svod']):.1f}×; target ≥ 10×)")
+    print(f"peak RSS of Svod's process (with the generated data and frictionless imported, as in every part): "
+          f"{peak:.0f} MiB (target < 1024 MiB)")
 
 
 if __name__ == "__main__":
