@@ -258,7 +258,8 @@ def main() -> None:
         for part in parts:
             seconds, rss, rows = measure(part, args.schools, args.seed)
             cpu[part].append(seconds)
-            peak = max(peak, rss) if part == "svod" else peak
+            if part == "svod":
+                peak = max(peak, rss)
             print(f"  run {run}: {part:<12} {seconds:6.2f} s CPU  {rows / seconds:>8.0f} rows per CPU-second"
                   f"  peak RSS {rss:4.0f} MiB", flush=True)
     rate = {part: rows / min(times) for part, times in cpu.items()}
