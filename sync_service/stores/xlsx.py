@@ -25,11 +25,11 @@ import re
 import tempfile
 import threading
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import unquote, urlparse
 from xml.etree import ElementTree as ET
