@@ -4,9 +4,16 @@ Generates N schools × every form as in-memory sheets (the layout Svod creates, 
 plausible values and a sprinkling of typical mistakes), runs Svod's pure pipeline
 (parse_form on every tab, then the consolidated tabs), and has frictionless validate
 the same rows against an equivalent schema (one resource per form with every school's
-rows, frictionless's most favourable case). Each side runs alone in a fresh process,
-``--runs`` times in turns; prints rows per CPU-second of the best and the median run, and
-the peak memory of Svod's process.
+rows, frictionless's most favourable case): each column's type as Svod reads it, with
+its required flag, range, choices and pattern; the school and the form's key columns as
+the primary key; the form's rules as row constraints. On the same rows both report the
+same places (``tests/bench/test_core_bench_equivalence.py``). For comparison it also
+runs frictionless against the reduced schema used until 2026-11-29 (integers and numbers
+typed, everything else plain text, no keys, no rules).
+
+Each side runs alone in a fresh process, ``--runs`` times in turns; prints rows per
+CPU-second of the best and the median run, the findings each side reported, and the
+peak memory of Svod's process.
 
     python bench/core_bench.py [--schools 500] [--seed 1] [--runs 5] [--skip-frictionless]
 
@@ -17,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gc
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -138,102 +146,179 @@ def run_svod(collections, district):
         return _run_svod(collections, district)
 
 
-def _run_svod(collections, district):
+def _run_svod(collections, district) -> tuple[int, int]:
+    """Rows parsed and findings reported (the consolidated tabs are built, not counted)."""
     snapshots, statuses = {}, {}
-    rows = 0
+    rows = findings = 0
     for code, _name, sheets in district:
         for collection in collections:
             result = parse_form(collection.form, sheets[collection.key], tab=collection.tab)
             rows += len(result.table)
+            findings += len(result.findings)
             snapshots[(code, collection.key)] = Snapshot(result.table, result.computed)
             statuses[(code, collection.key)] = status_of(
                 Facts(result.ready, result.errors, result.has_data, None), collection.deadline, TODAY)
     lines = [SchoolLine(code, name) for code, name, _ in district]
-    tabs = consolidated_tabs(collections, lines, snapshots, statuses)
-    return rows, sum(len(t.rows) for t in tabs)
+    consolidated_tabs(collections, lines, snapshots, statuses)
+    return rows, findings
 
 
-FRICTIONLESS_TYPES = {"text": "string", "integer": "integer", "number": "number", "percent": "string",
-                      "date": "string", "choice": "string", "bool": "string", "url": "string", "email": "string",
-                      "phone": "string", "grade": "integer", "fpu_code": "string"}
+# What frictionless needs to check what Svod checks, per column type (Table Schema fields
+# and constraints). Integers as people type them ("1 234") are numbers with a group separator.
+YES, NO = ["да", "Да", "ДА", "+"], ["нет", "Нет", "НЕТ", "-"]
+PHONE = r"\+?[0-9 ()\-.]{10,18}"   # what _to_phone accepts: 10 or 11 digits with the usual marks
+FPU = r"[0-9]+(\.[0-9]+)+"         # what _to_fpu accepts: a dotted code
 
 
-def frictionless_schema(form: Form):
-    """The same columns for frictionless: types, required, min/max, enums, patterns."""
-    from frictionless import Schema, fields
+def frictionless_field(column: Column, *, full: bool = True):
+    """``column`` as a frictionless field: its type, required, min/max, choices, pattern.
+
+    ``full=False`` is the reduced schema this benchmark used until 2026-11-29: integers
+    and numbers typed, every other column a plain string."""
+    from frictionless import fields
+
+    constraints: dict = {"required": True} if column.required else {}
+    if column.type == "choice":
+        constraints["enum"] = list(column.choices)
+    if column.pattern:
+        constraints["pattern"] = column.pattern
+    kind = column.type
+    if kind in ("integer", "grade") or full and kind in ("number", "percent"):
+        if column.min is not None:
+            constraints["minimum"] = column.min
+        if column.max is not None:
+            constraints["maximum"] = column.max
+    if not full:
+        if kind in ("integer", "grade"):
+            return fields.IntegerField(name=column.key, constraints=constraints)
+        if kind == "number":
+            return fields.NumberField(name=column.key, constraints=constraints)
+        return fields.StringField(name=column.key, constraints=constraints)
+    if kind == "grade":
+        return fields.IntegerField(name=column.key, constraints=constraints)
+    if kind == "integer":
+        return fields.NumberField(name=column.key, group_char=" ", constraints=constraints)
+    if kind == "number":
+        return fields.NumberField(name=column.key, constraints=constraints)
+    if kind == "percent":  # "12,5 %"
+        return fields.NumberField(name=column.key, decimal_char=",", bare_number=False, constraints=constraints)
+    if kind == "date":  # a date cell as it is, or text as people type it
+        return fields.DateField(name=column.key, format="%d.%m.%Y", constraints=constraints)
+    if kind == "bool":
+        return fields.BooleanField(name=column.key, true_values=YES, false_values=NO, constraints=constraints)
+    if kind in ("url", "email"):
+        return fields.StringField(name=column.key, format="uri" if kind == "url" else "email", constraints=constraints)
+    if kind in ("phone", "fpu_code"):
+        constraints.setdefault("pattern", PHONE if kind == "phone" else FPU)
+    return fields.StringField(name=column.key, constraints=constraints)
+
+
+def frictionless_checks(form: Form) -> list:
+    """Svod's row rules as frictionless row constraints: a rule with a missing operand or a
+    zero divisor is skipped, as Svod skips it; ``~=`` holds within its tolerance."""
+    from frictionless import checks
 
     built = []
-    for column in form.columns:
-        constraints = {}
-        if column.required:
-            constraints["required"] = True
-        if column.type in ("integer", "grade"):
-            if column.min is not None:
-                constraints["minimum"] = column.min
-            if column.max is not None:
-                constraints["maximum"] = column.max
-        if column.type == "choice":
-            constraints["enum"] = list(column.choices)
-        if column.pattern:
-            constraints["pattern"] = column.pattern
-        kind = FRICTIONLESS_TYPES[column.type]
-        field_class = {"string": fields.StringField, "integer": fields.IntegerField, "number": fields.NumberField}[kind]
-        built.append(field_class(name=column.key, constraints=constraints))
-    return Schema(fields=built, primary_key=[])
-
-
-def run_frictionless(collections, district):
-    from frictionless import Resource, validate
-
-    rows = 0
-    for collection in collections:
-        form = collection.form
-        if form.shape == "record":
-            # a record form is one row of values per school
-            data = [[c.key for c in form.columns]]
-            for _code, _name, sheets in district:
-                data.append([str(r[1]) if r[1] is not None else None for r in sheets[collection.key].rows[4:]])
+    for rule in form.rules:
+        left, right = rule.left.source, rule.right.source
+        names = sorted(set(rule.left.names) | set(rule.right.names))
+        divisors = sorted(set(re.findall(r"/\s*(\w+)", f"{left} {right}")))
+        skip = " or ".join([f"{name} == None" for name in names] + [f"{name} == 0" for name in divisors])
+        if rule.op == "~=":
+            holds = f"{-rule.tolerance} <= ({left}) - ({right}) <= {rule.tolerance}"
         else:
-            data = [[c.key for c in form.columns]]
-            for _code, _name, sheets in district:
-                data.extend([None if v is None else str(v) for v in row] for row in sheets[collection.key].rows[4:])
-        rows += len(data) - 1
-        report = validate(Resource(data=data, schema=frictionless_schema(form)), limit_errors=10 ** 9)
+            holds = f"({left}) {rule.op} ({right})"
+        built.append(checks.row_constraint(formula=f"{skip} or {holds}"))
+    return built
+
+
+def frictionless_schema(form: Form, *, full: bool = True):
+    """The form for frictionless: its columns, and (``full``) the school and the form's key
+    columns as the primary key, as Svod reports a repeated key within a school's tab."""
+    from frictionless import Schema, fields
+
+    built = [frictionless_field(column, full=full) for column in form.columns]
+    if not (full and form.key_columns):
+        return Schema(fields=built, primary_key=[])
+    return Schema(fields=[fields.StringField(name="school"), *built], primary_key=["school", *form.key_columns])
+
+
+def frictionless_data(collection, district, *, full: bool = True) -> list[list]:
+    """A collection's rows for frictionless, every school's in one resource (frictionless's
+    most favourable case): the cells as a workbook holds them (numbers and dates typed, the
+    rest text), each row led by its school's code when the form has key columns. The
+    reduced schema had every cell as text and no school."""
+    form = collection.form
+    school = bool(full and form.key_columns)
+    data = [["school"] * school + [c.key for c in form.columns]]
+    for code, _name, sheets in district:
+        lines = sheets[collection.key].rows[4:]
+        if form.shape == "record":  # a record form is one row of values per school
+            lines = [[line[1] for line in lines]]
+        for line in lines:
+            data.append([code] * school + (list(line) if full else [None if v is None else str(v) for v in line]))
+    return data
+
+
+def validate_with_frictionless(collection, data: list[list], *, full: bool = True):
+    """frictionless's report on ``data``: every error, the checks of the schema and the rules."""
+    from frictionless import Checklist, Resource, validate
+
+    checklist = Checklist(checks=frictionless_checks(collection.form) if full else [])
+    return validate(Resource(data=data, schema=frictionless_schema(collection.form, full=full)),
+                    checklist=checklist, limit_errors=10 ** 9)
+
+
+def run_frictionless(collections, district, *, full: bool = True) -> tuple[int, int]:
+    """Rows validated and errors found."""
+    rows = errors = 0
+    for collection in collections:
+        data = frictionless_data(collection, district, full=full)
+        report = validate_with_frictionless(collection, data, full=full)
         assert report.tasks[0].stats["rows"] == len(data) - 1
-    return rows
+        rows += len(data) - 1
+        errors += len(report.tasks[0].errors)
+    return rows, errors
 
 
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+PARTS = {"svod": "Svod: parse + validate + consolidate",
+         "frictionless": "frictionless: the equivalent schema",
+         "frictionless-columns": "frictionless: columns only (until 2026-11-29)"}
+
+
 def only(part: str, schools: int, seed: int) -> None:
     """One part in this process: the district is generated, then ``part`` runs; prints the
-    CPU seconds of the part and the process's peak RSS, then the number of rows last (what
-    ``bench/core_instructions.py`` reads)."""
+    CPU seconds of the part, the process's peak RSS and the findings (errors) it reported,
+    then the number of rows last (what ``bench/core_instructions.py`` reads)."""
     collections, district = generate(load_schema(), schools, seed)
     import frictionless  # noqa: F401  (imported in every part, so that its import is not counted)
     gc.collect()
     started = time.process_time()
+    found = 0
     if part == "svod":
-        run_svod(collections, district)
-    elif part == "frictionless":
-        run_frictionless(collections, district)
+        found = run_svod(collections, district)[1]
+    elif part.startswith("frictionless"):
+        found = run_frictionless(collections, district, full=part == "frictionless")[1]
     print(f"cpu {time.process_time() - started:.4f}")
     print(f"rss {peak_rss_mib():.0f}")
+    print(f"found {found}")
     # the data rows below a table's header (row 4), one row per record form
     print(sum(len(sheets[c.key].rows) - 4 if c.form.shape == "table" else 1
               for _, _, sheets in district for c in collections))
 
 
-def measure(part: str, schools: int, seed: int) -> tuple[float, float, int]:
-    """CPU seconds, peak RSS (MiB) and rows of ``part`` run alone in a fresh process: each
-    run starts as a sync does, with nothing remembered, and neither side runs in the heap
-    or the garbage collector's state the other one left."""
+def measure(part: str, schools: int, seed: int) -> tuple[float, float, int, int]:
+    """CPU seconds, peak RSS (MiB), findings and rows of ``part`` run alone in a fresh
+    process: each run starts as a sync does, with nothing remembered, and no side runs in
+    the heap or the garbage collector's state another one left."""
     done = subprocess.run([sys.executable, __file__, "--only", part, "--schools", str(schools), "--seed", str(seed)],
                           capture_output=True, text=True, check=True)
     figures = dict(line.split() for line in done.stdout.splitlines()[:-1])
-    return float(figures["cpu"]), float(figures["rss"]), int(done.stdout.split()[-1])
+    return float(figures["cpu"]), float(figures["rss"]), int(figures["found"]), int(done.stdout.split()[-1])
 
 
 def main() -> None:
@@ -242,36 +327,35 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=5, help="fresh processes per side, taken in turns")
     parser.add_argument("--skip-frictionless", action="store_true")
-    parser.add_argument("--only", choices=["generate", "svod", "frictionless"],
+    parser.add_argument("--only", choices=["generate", *PARTS],
                         help="run that part alone in this process (used by the runs, and by bench/core_instructions.py)")
     args = parser.parse_args()
     if args.only:
         only(args.only, args.schools, args.seed)
         return
-    parts = ["svod"] if args.skip_frictionless else ["svod", "frictionless"]
+    parts = ["svod"] if args.skip_frictionless else list(PARTS)
     print(f"{args.schools} schools × {len(load_schema().forms)} forms, each side {args.runs} times in a fresh "
           "process, in turns (the least CPU time is the one the machine's load disturbed least):", flush=True)
     cpu: dict[str, list[float]] = {part: [] for part in parts}
+    found: dict[str, int] = {}
     peak = 0.0
     rows = 0
     for run in range(1, args.runs + 1):
         for part in parts:
-            seconds, rss, rows = measure(part, args.schools, args.seed)
+            seconds, rss, found[part], rows = measure(part, args.schools, args.seed)
             cpu[part].append(seconds)
             if part == "svod":
                 peak = max(peak, rss)
-            print(f"  run {run}: {part:<12} {seconds:6.2f} s CPU  {rows / seconds:>8.0f} rows per CPU-second"
+            print(f"  run {run}: {part:<20} {seconds:6.2f} s CPU  {rows / seconds:>8.0f} rows per CPU-second"
                   f"  peak RSS {rss:4.0f} MiB", flush=True)
-    rate = {part: rows / min(times) for part, times in cpu.items()}
     print(f"{rows} rows")
-    print(f"svod parse+validate+consol.  {rate['svod']:>8.0f} rows per CPU-second (best run; "
-          f"median {rows / statistics.median(cpu['svod']):.0f})")
-    if "frictionless" in rate:
-        print(f"frictionless validate        {rate['frictionless']:>8.0f} rows per CPU-second (best run; "
-              f"median {rows / statistics.median(cpu['frictionless']):.0f})")
+    for part in parts:
+        print(f"{PARTS[part]:<48} {rows / min(cpu[part]):>8.0f} rows per CPU-second (best run; median "
+              f"{rows / statistics.median(cpu[part]):.0f}), {found[part]} findings")
+    for part in parts[1:]:
         # CPU time, not wall time: a shared machine's load would otherwise decide the ratio.
-        print(f"speed-up (rows per CPU-second, best runs): {rate['svod'] / rate['frictionless']:.1f}× "
-              f"(medians {statistics.median(cpu['frictionless']) / statistics.median(cpu['svod']):.1f}×; target ≥ 10×)")
+        print(f"speed-up over {PARTS[part]}: {min(cpu[part]) / min(cpu['svod']):.1f}× best runs, "
+              f"{statistics.median(cpu[part]) / statistics.median(cpu['svod']):.1f}× medians (target ≥ 10×)")
     print(f"peak RSS of Svod's process (with the generated data and frictionless imported, as in every part): "
           f"{peak:.0f} MiB (target < 1024 MiB)")
 

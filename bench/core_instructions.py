@@ -3,11 +3,12 @@ cannot move (wall and CPU seconds on these virtual machines vary by half from ru
 
     python bench/core_instructions.py [--schools 100] [--seed 1]
 
-Runs ``bench/core_bench.py --only generate|svod|frictionless`` under valgrind's callgrind:
-the same district is generated each time, so the difference from the generation alone is
-what Svod's parse + validate + consolidate, and frictionless's validation, execute.
-Prints instructions per row for each and their ratio. Needs valgrind (Debian's
-``valgrind``); 100 schools take about ten minutes, most of them frictionless's.
+Runs ``bench/core_bench.py --only generate|svod|frictionless|frictionless-columns`` under
+valgrind's callgrind: the same district is generated each time, so the difference from the
+generation alone is what Svod's parse + validate + consolidate, and frictionless's
+validation (against the equivalent schema, and against the columns-only schema used until
+2026-11-29), execute. Prints instructions per row for each and the ratios. Needs valgrind
+(Debian's ``valgrind``); 100 schools take about half an hour, most of it frictionless's.
 """
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent / "core_bench.py"
+sys.path.insert(0, str(BENCH.parent))
+
+from core_bench import PARTS  # noqa: E402  (what each part is, in the same words)
 
 
 def instructions(part: str, schools: int, seed: int) -> tuple[int, int]:
@@ -51,12 +55,12 @@ def main() -> None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
     print(f"{args.schools} schools × every form, each part under callgrind:", flush=True)
     base, rows = instructions("generate", args.schools, args.seed)
-    svod = instructions("svod", args.schools, args.seed)[0] - base
-    frictionless = instructions("frictionless", args.schools, args.seed)[0] - base
+    counted = {part: instructions(part, args.schools, args.seed)[0] - base for part in PARTS}
     print(f"{rows} rows")
-    print(f"svod parse+validate+consol.  {svod / rows:>9,.0f} instructions per row")
-    print(f"frictionless validate        {frictionless / rows:>9,.0f} instructions per row")
-    print(f"speed-up (instructions per row): {frictionless / svod:.1f}× (target ≥ 10×)")
+    for part, label in PARTS.items():
+        print(f"{label:<48} {counted[part] / rows:>9,.0f} instructions per row")
+    for part, label in list(PARTS.items())[1:]:
+        print(f"speed-up over {label}: {counted[part] / counted['svod']:.1f}× (target ≥ 10×)")
 
 
 if __name__ == "__main__":
