@@ -9,7 +9,9 @@ its required flag, range, choices and pattern; the school and the form's key col
 the primary key; the form's rules as row constraints. On the same rows both report the
 same places (``tests/bench/test_core_bench_equivalence.py``). For comparison it also
 runs frictionless against the reduced schema used until 2026-11-29 (integers and numbers
-typed, everything else plain text, no keys, no rules).
+typed, everything else plain text, no keys, no rules). A form's named checks beyond its
+schema (the textbook order's lookup in the federal list, registered by
+``sync_service.order``, which this benchmark does not import) run on neither side.
 
 Each side runs alone in a fresh process, ``--runs`` times in turns; prints rows per
 CPU-second of the best and the median run, the findings each side reported, and the
