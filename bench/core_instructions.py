@@ -8,7 +8,7 @@ valgrind's callgrind: the same district is generated each time, so the differenc
 generation alone is what Svod's parse + validate + consolidate, and frictionless's
 validation (against the equivalent schema, and against the columns-only schema used until
 2026-11-29), execute. Prints instructions per row for each and the ratios. Needs valgrind
-(Debian's ``valgrind``); 100 schools take about half an hour, most of it frictionless's.
+(Debian's ``valgrind``); 100 schools take about ten minutes, most of them frictionless's.
 """
 from __future__ import annotations
 
