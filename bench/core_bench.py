@@ -37,14 +37,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sync_service.consolidate import SchoolLine, Snapshot, consolidated_tabs  # noqa: E402
-from sync_service.layout import form_tab  # noqa: E402
-from sync_service.registry import default_collections  # noqa: E402
-from sync_service.runtime import paused_gc  # noqa: E402
-from sync_service.schema import Column, Form, load_schema  # noqa: E402
-from sync_service.status import Facts, status_of  # noqa: E402
+from sync_service.district.consolidate import SchoolLine, Snapshot, consolidated_tabs  # noqa: E402
+from sync_service.district.registry import default_collections  # noqa: E402
+from sync_service.district.status import Facts, status_of  # noqa: E402
+from sync_service.forms.layout import form_tab  # noqa: E402
+from sync_service.forms.schema import Column, Form, load_schema  # noqa: E402
+from sync_service.forms.validation import parse_form  # noqa: E402
 from sync_service.stores.base import Sheet  # noqa: E402
-from sync_service.validation import parse_form  # noqa: E402
+from sync_service.sync.runtime import paused_gc  # noqa: E402
 
 # Rows per table form for one school (textbook_provision: 11 grades × ~15 subjects).
 TABLE_ROWS = {"textbook_provision": 165, "umk": 120, "textbook_order": 60, "work_plan": 40,

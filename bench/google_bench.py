@@ -41,10 +41,10 @@ sys.path.insert(0, str(ROOT))
 import sync_service.order  # noqa: E402,F401  registers the order form's named check
 from sync_service.config import Settings  # noqa: E402
 from sync_service.context import Svod  # noqa: E402
-from sync_service.demo import generate_demo  # noqa: E402
-from sync_service.schema import load_schema  # noqa: E402
+from sync_service.demo.district import generate_demo  # noqa: E402
+from sync_service.forms.schema import load_schema  # noqa: E402
 from sync_service.stores.google import GoogleStore  # noqa: E402
-from sync_service.sync import describe, run_sync  # noqa: E402
+from sync_service.sync.run import describe, run_sync  # noqa: E402
 
 TODAY = date(2026, 11, 22)
 NOW = datetime(2026, 11, 22, 9, 0)

@@ -23,8 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sync_service.order.common import MissingSchool, SchoolRows  # noqa: E402
 from sync_service.order.consolidate import build_order, export_publishers, order_tabs  # noqa: E402
-from sync_service.order.fpu import (FpuIndex, order_year_start, read_fpu_file, read_price_file,  # noqa: E402
-                                    sample_fpu_path, sample_prices_path)
+from sync_service.order.fpu import (  # noqa: E402
+    FpuIndex,
+    order_year_start,
+    read_fpu_file,
+    read_price_file,
+    sample_fpu_path,
+    sample_prices_path,
+)
 from sync_service.stores.xlsx import XlsxStore  # noqa: E402
 
 YEAR = "2026/2027"

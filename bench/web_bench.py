@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sync_service import db as m  # noqa: E402
-from sync_service.registry import academic_year_of  # noqa: E402
+from sync_service.district.registry import academic_year_of  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "web"
 # key, form, tab, title, (month, day) of the deadline or None, campaign — the demo plan

@@ -4,8 +4,8 @@ Three jobs, each run recorded in ``job_runs``:
 
 | job | when | what |
 |---|---|---|
-| ``sync`` | every ``SVOD_SYNC_INTERVAL_MINUTES``, and once at start | :func:`sync_service.sync.run_sync` under the cross-process lock; a busy lock is logged and the run «skipped» |
-| ``reminders`` | daily at ``SVOD_REMINDER_HOUR``:00 | :func:`sync_service.reminders.send_reminders` |
+| ``sync`` | every ``SVOD_SYNC_INTERVAL_MINUTES``, and once at start | :func:`sync_service.sync.run.run_sync` under the cross-process lock; a busy lock is logged and the run «skipped» |
+| ``reminders`` | daily at ``SVOD_REMINDER_HOUR``:00 | :func:`sync_service.district.reminders.send_reminders` |
 | ``export`` | nightly at 02:30 | :func:`jobs.export.export_database` into ``SVOD_EXPORT_DIR``, keeping the last 14 |
 
 Every job coalesces missed runs into one, never runs twice at once, and is still run
@@ -36,7 +36,7 @@ from sqlalchemy import select
 
 from sync_service import db as m
 from sync_service.context import Svod
-from sync_service.sync import SyncBusy, describe, run_sync, sync_lock
+from sync_service.sync.run import SyncBusy, describe, run_sync, sync_lock
 
 from .models import FAILED, INTERRUPTED, OK, RUNNING, SKIPPED, JobRun
 
@@ -90,7 +90,7 @@ def mark_interrupted_syncs(svod: Svod) -> int:
 
 
 def reminders_job(svod: Svod, stop: threading.Event | None = None) -> Outcome:
-    from sync_service.reminders import send_reminders
+    from sync_service.district.reminders import send_reminders
 
     result = send_reminders(svod)
     return (FAILED if result.failed else OK), result.describe()

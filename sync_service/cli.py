@@ -11,12 +11,12 @@ from datetime import date
 from pathlib import Path
 from typing import Callable, Sequence
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
-from .config import ConfigError, Settings
-from .context import Svod
-from .status import STATUS_LABELS
+from sync_service.config import ConfigError, Settings
+from sync_service.context import Svod
+from sync_service.district.status import STATUS_LABELS
 
 Command = Callable[[argparse.Namespace, Svod], int]
 
@@ -43,8 +43,8 @@ def _progress_printer(label: str):
 # --- commands ----------------------------------------------------------------------------
 
 def cmd_demo_data(args: argparse.Namespace, svod: Svod) -> int:
-    from .demo import generate_demo
-    from .stores.xlsx import XlsxStore
+    from sync_service.demo.district import generate_demo
+    from sync_service.stores.xlsx import XlsxStore
 
     store = svod.store
     if args.out:
@@ -65,9 +65,9 @@ def cmd_demo_data(args: argparse.Namespace, svod: Svod) -> int:
 
 def load_sample_lists(svod: Svod) -> None:
     """The demo's orders use the shipped sample federal list (and prices): load them once."""
-    from .order.commands import fpu_import
-    from .order.fpu import sample_fpu_path, sample_prices_path
-    from .order.models import current_fpu
+    from sync_service.order.commands import fpu_import
+    from sync_service.order.fpu import sample_fpu_path, sample_prices_path
+    from sync_service.order.models import current_fpu
 
     svod.db.upgrade()
     with svod.db.session() as session:
@@ -78,7 +78,7 @@ def load_sample_lists(svod: Svod) -> None:
 
 
 def cmd_init(args: argparse.Namespace, svod: Svod) -> int:
-    from .provision import create_missing_workbooks
+    from sync_service.provision.workbooks import create_missing_workbooks
 
     created, extended = create_missing_workbooks(svod)
     for name in created:
@@ -95,7 +95,7 @@ def cmd_provision(args: argparse.Namespace, svod: Svod) -> int:
         print("provision — для Google Таблиц (SVOD_BACKEND=google); для файлов .xlsx есть «init».",
               file=sys.stderr)
         return 2
-    from .provision_google import provision
+    from sync_service.provision.google import provision
 
     svod.db.upgrade()
     report = provision(svod, notify=not args.no_email)
@@ -105,7 +105,7 @@ def cmd_provision(args: argparse.Namespace, svod: Svod) -> int:
 
 
 def cmd_sync(args: argparse.Namespace, svod: Svod) -> int:
-    from .sync import SyncBusy, describe, run_sync
+    from sync_service.sync.run import SyncBusy, describe, run_sync
 
     svod.db.upgrade()
     try:
@@ -121,7 +121,7 @@ def cmd_sync(args: argparse.Namespace, svod: Svod) -> int:
 
 
 def cmd_status(args: argparse.Namespace, svod: Svod) -> int:
-    from .report import build_report
+    from sync_service.district.report import build_report
 
     svod.db.upgrade()
     with svod.db.session() as session:
@@ -172,8 +172,8 @@ def cmd_serve(args: argparse.Namespace, svod: Svod) -> int:
 
 def cmd_run(args: argparse.Namespace, svod: Svod) -> int:
     """`make run`: the embedded default end to end — demo district on first run, a sync, the page."""
-    from .demo import generate_demo
-    from .sync import SyncBusy, describe, run_sync
+    from sync_service.demo.district import generate_demo
+    from sync_service.sync.run import SyncBusy, describe, run_sync
 
     svod.db.upgrade()
     known = {w.id for w in svod.store.list_workbooks()}
@@ -192,8 +192,8 @@ def cmd_run(args: argparse.Namespace, svod: Svod) -> int:
 
 
 def cmd_fpu_import(args: argparse.Namespace, svod: Svod) -> int:
-    from .order.commands import OrderCommandError, fpu_import
-    from .order.fpu import sample_fpu_path, sample_prices_path
+    from sync_service.order.commands import OrderCommandError, fpu_import
+    from sync_service.order.fpu import sample_fpu_path, sample_prices_path
 
     if not args.file and not args.sample:
         print("Укажите файл перечня (.xlsx или .csv) или --sample", file=sys.stderr)
@@ -209,7 +209,7 @@ def cmd_fpu_import(args: argparse.Namespace, svod: Svod) -> int:
 
 
 def cmd_order_export(args: argparse.Namespace, svod: Svod) -> int:
-    from .order.commands import OrderCommandError, order_export
+    from sync_service.order.commands import OrderCommandError, order_export
 
     svod.db.upgrade()
     try:
@@ -225,7 +225,7 @@ def cmd_order_export(args: argparse.Namespace, svod: Svod) -> int:
 
 
 def cmd_remind(args: argparse.Namespace, svod: Svod) -> int:
-    from .reminders import cmd_remind as remind
+    from sync_service.district.reminders import cmd_remind as remind
 
     return remind(args, svod)
 

@@ -11,19 +11,19 @@ from datetime import datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from .config import Settings
-from .db import Database
-from .registry import academic_year_of
-from .schema import Schema, load_schema
-from .stores.base import WorkbookStore
+from sync_service.config import Settings
+from sync_service.db import Database
+from sync_service.district.registry import academic_year_of
+from sync_service.forms.schema import Schema, load_schema
+from sync_service.stores.base import WorkbookStore
 
 
 def make_store(settings: Settings) -> WorkbookStore:
     if settings.backend == "google":
-        from .stores.google import GoogleStore
+        from sync_service.stores.google import GoogleStore
 
         return GoogleStore.from_settings(settings)
-    from .stores.xlsx import XlsxStore
+    from sync_service.stores.xlsx import XlsxStore
 
     settings.workbooks_dir.mkdir(parents=True, exist_ok=True)
     return XlsxStore(settings.workbooks_dir)

@@ -14,13 +14,24 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from sqlalchemy import (
-    JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-    create_engine, event,
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
-from .table import Table
+from sync_service.forms.table import Table
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -121,7 +132,7 @@ class SubmissionVersion(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     data_hash: Mapped[str] = mapped_column(String(64))
-    # the tab's rows as columns (see sync_service.table); versions before revision 0004 held
+    # the tab's rows as columns (see sync_service.forms.table); versions before revision 0004 held
     # a list of row dicts, which Table.from_json still reads
     rows: Mapped[Any] = mapped_column(JSON)
     computed: Mapped[Any] = mapped_column(JSON)

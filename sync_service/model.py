@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .findings import Finding
-from .schema import Campaign, Form, campaign_tab
-from .table import Table
+from sync_service.findings import Finding
+from sync_service.forms.schema import Campaign, Form, campaign_tab
+from sync_service.forms.table import Table
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class PlanEvent:
 class FormResult:
     """What one tab of one school's workbook says, parsed and validated.
 
-    ``table`` holds the data rows as columns (:class:`~sync_service.table.Table`): every
+    ``table`` holds the data rows as columns (:class:`~sync_service.forms.table.Table`): every
     column of the form, and each row's sheet row number. A record form has exactly one
     row (without a sheet row) when anything was typed. ``rows`` gives the same rows as
     dicts (column keys and ``_row``), for code that thinks in rows. ``computed`` holds the

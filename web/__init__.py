@@ -25,7 +25,7 @@ from flask import Flask, jsonify, render_template, request
 from sync_service.config import Settings
 from sync_service.context import Svod, local_clock
 from sync_service.db import Database
-from sync_service.schema import load_schema
+from sync_service.forms.schema import load_schema
 
 log = logging.getLogger("svod.web")
 

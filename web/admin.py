@@ -10,14 +10,14 @@ import dataclasses
 import logging
 import threading
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, send_file, url_for)
+from flask import Blueprint, current_app, flash, redirect, render_template, send_file, url_for
 from sqlalchemy import func, select
 
 from jobs.models import OUTCOME_LABELS, JobRun
 from sync_service import db as m
 from sync_service.context import Svod, make_store
-from sync_service.report import plan_collections
-from sync_service.sync import SyncBusy, run_sync, sync_lock
+from sync_service.district.report import plan_collections
+from sync_service.sync.run import SyncBusy, run_sync, sync_lock
 
 from .auth import check_csrf, login_required
 from .status import SYNC_LABELS

@@ -7,8 +7,13 @@ from flask import Blueprint, abort, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from sync_service.report import (
-    build_report, collection_detail, filter_report, plan_calendar, rate_history, school_detail,
+from sync_service.district.report import (
+    build_report,
+    collection_detail,
+    filter_report,
+    plan_calendar,
+    rate_history,
+    school_detail,
 )
 
 from .status import read, read_cached, svod

@@ -28,8 +28,18 @@ import time
 from collections import deque
 from datetime import timedelta
 
-from flask import (Blueprint, Flask, abort, current_app, make_response, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.security import check_password_hash, generate_password_hash
 
 log = logging.getLogger("svod.web.auth")

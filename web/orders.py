@@ -18,10 +18,10 @@ from flask import Blueprint, abort, current_app, render_template, send_file
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from sync_service.district.status import STATUS_LABELS
 from sync_service.order.consolidate import export_publishers, export_title
 from sync_service.order.models import FpuList, current_fpu, describe_list
 from sync_service.order.queries import load_exchange, load_order, order_statuses
-from sync_service.status import STATUS_LABELS
 
 bp = Blueprint("orders", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -1,4 +1,4 @@
-"""The pages: the status matrix, one school, one collection. Thin views over sync_service.report."""
+"""The pages: the status matrix, one school, one collection. Thin views over sync_service.district.report."""
 from __future__ import annotations
 
 import threading
@@ -8,13 +8,19 @@ from datetime import date, datetime, timedelta
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from markupsafe import Markup
 
-from sync_service.check_tab import SEVERITY_LABELS
 from sync_service.context import Svod
-from sync_service.report import (
-    build_report, collection_detail, data_marker, debtors_text, filter_report, plan_calendar, rate_history,
+from sync_service.district.check_tab import SEVERITY_LABELS
+from sync_service.district.report import (
+    build_report,
+    collection_detail,
+    data_marker,
+    debtors_text,
+    filter_report,
+    plan_calendar,
+    rate_history,
     school_detail,
 )
-from sync_service.status import STATUS_LABELS
+from sync_service.district.status import STATUS_LABELS
 
 from .charts import RatePoint, bar_chart, chart_window, percent, progress_chart, rate_chart, ru_number
 from .compress import Body
@@ -37,7 +43,7 @@ def svod() -> Svod:
 
 
 def read(fn, *args, **kwargs):
-    """Call a report function of sync_service.report in a session, for this academic year, now."""
+    """Call a report function of sync_service.district.report in a session, for this academic year, now."""
     context = svod()
     with context.db.session() as session:
         return fn(session, *args, academic_year=context.academic_year, now=context.clock(), **kwargs)

@@ -2,9 +2,9 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import sync_service.models_registry  # noqa: F401  (registers every other module's tables)
 from sync_service import db as _db  # noqa: F401  (registers the core tables)
 from sync_service.db import Base
-import sync_service.models_registry  # noqa: F401  (registers every other module's tables)
 
 config = context.config
 target_metadata = Base.metadata

@@ -3,12 +3,11 @@ the consolidated order with a specification and a distribution list per publishe
 provision and the exchange of textbooks between schools. See docs/orders.md.
 
 Importing the package adds its finding codes to :data:`sync_service.findings.CODES` and
-registers the ``fpu_order`` check in :data:`sync_service.checks.CHECKS`.
+registers the ``fpu_order`` check in :data:`sync_service.forms.checks.CHECKS`.
 """
 from sync_service.findings import CODES
-
-from .findings_codes import ORDER_CODES
+from sync_service.order.findings_codes import ORDER_CODES
 
 CODES.update(ORDER_CODES)
 
-from . import checks as _checks  # noqa: E402,F401  (registers «fpu_order»)
+from sync_service.order import checks as _checks  # noqa: E402,F401  (registers «fpu_order»)

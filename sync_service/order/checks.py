@@ -1,4 +1,4 @@
-"""The ``fpu_order`` check of a school's «Заказ учебников», registered in sync_service.checks.
+"""The ``fpu_order`` check of a school's «Заказ учебников», registered in sync_service.forms.checks.
 
 Called by ``validation.parse_form`` after the standard checks, with the context the sync
 passes for the order form::
@@ -21,13 +21,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Mapping
 
-from sync_service.checks import register
 from sync_service.findings import Finding, make_finding
+from sync_service.forms.checks import register
+from sync_service.forms.schema import Form
+from sync_service.forms.validation import cell_finding
 from sync_service.model import FormResult
-from sync_service.schema import Form
-from sync_service.validation import cell_finding
-
-from .fpu import FpuEntry, FpuIndex, grades_text, order_year, order_year_start, title_tokens
+from sync_service.order.fpu import FpuEntry, FpuIndex, grades_text, order_year, order_year_start, title_tokens
 
 EXCESS = 1.10  # more copies than students + 10 % is worth a second look
 

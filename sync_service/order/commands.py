@@ -17,11 +17,10 @@ from pathlib import Path
 
 from sync_service.db import Database
 from sync_service.findings import Finding
-
-from .consolidate import export_publishers, stale_exports
-from .fpu import UnsupportedFile, read_fpu_file, read_price_file, sample_fpu_path, sample_prices_path
-from .models import current_fpu, import_fpu, import_prices
-from .queries import load_order
+from sync_service.order.consolidate import export_publishers, stale_exports
+from sync_service.order.fpu import UnsupportedFile, read_fpu_file, read_price_file, sample_fpu_path, sample_prices_path
+from sync_service.order.models import current_fpu, import_fpu, import_prices
+from sync_service.order.queries import load_order
 
 SAMPLE_MARK = " (ОБРАЗЕЦ, не официальный перечень)"
 SHOWN_FINDINGS = 10

@@ -22,11 +22,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
+from sync_service.order.checks import entry_problem
+from sync_service.order.common import (
+    MONEY_FORMAT,
+    MissingSchool,
+    SchoolRows,
+    missing_line,
+    money,
+    safe_tab_title,
+    table_tab,
+)
+from sync_service.order.fpu import FpuEntry, FpuIndex, order_year, order_year_start
 from sync_service.stores.base import TabSpec, WorkbookStore
-
-from .checks import entry_problem
-from .common import MONEY_FORMAT, MissingSchool, SchoolRows, missing_line, money, safe_tab_title, table_tab
-from .fpu import FpuEntry, FpuIndex, order_year, order_year_start
 
 ORDER_TAB = "Заказ"
 ORDER_LINES_TAB = "Заказ по школам"
@@ -387,6 +394,6 @@ def stale_exports(order: MunicipalOrder, store: WorkbookStore) -> list[str]:
 def derived_tabs(session, *, academic_year: str, statuses: Mapping[tuple[str, str], str],
                  collections: Sequence) -> list[TabSpec]:
     """The tabs the sync adds to the consolidated workbook (reads the database)."""
-    from .queries import consolidated_tabs
+    from sync_service.order.queries import consolidated_tabs
 
     return consolidated_tabs(session, academic_year=academic_year, statuses=statuses, collections=collections)

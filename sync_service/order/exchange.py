@@ -29,12 +29,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
-from sync_service.cells import fold
+from sync_service.forms.cells import fold
+from sync_service.order.common import SchoolRows, table_tab
+from sync_service.order.fpu import FpuIndex, normalize_code, normalized_title
+from sync_service.order.provision import ProvisionLine
 from sync_service.stores.base import TabSpec
-
-from .common import SchoolRows, table_tab
-from .fpu import FpuIndex, normalize_code, normalized_title
-from .provision import ProvisionLine
 
 EXCHANGE_TAB = "Обмен"
 OFFER, NEED = "offer", "need"

@@ -24,10 +24,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from sync_service.cells import Failure, fold, parse_value
 from sync_service.findings import Finding, a1, make_finding
-from sync_service.reading import fill_merges, label_key
-from sync_service.schema import Column
+from sync_service.forms.cells import Failure, fold, parse_value
+from sync_service.forms.reading import fill_merges, label_key
+from sync_service.forms.schema import Column
 from sync_service.stores.base import Sheet, TabSpec
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

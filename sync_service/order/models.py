@@ -17,8 +17,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Nume
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sync_service.db import Base, utcnow
-
-from .fpu import FpuEntry, FpuIndex
+from sync_service.order.fpu import FpuEntry, FpuIndex
 
 
 class _Version:

@@ -6,9 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from sync_service.order.common import MissingSchool, SchoolRows, missing_line, table_tab
 from sync_service.stores.base import TabSpec
-
-from .common import MissingSchool, SchoolRows, missing_line, table_tab
 
 PROVISION_TAB = "Обеспеченность"
 

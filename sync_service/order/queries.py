@@ -22,16 +22,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
-from sync_service.report import active_schools, facts_of
-from sync_service.status import RETURNED, STATUS_LABELS, SUBMITTED, SUBMITTED_LATE, status_of
+from sync_service.district.report import active_schools, facts_of
+from sync_service.district.status import RETURNED, STATUS_LABELS, SUBMITTED, SUBMITTED_LATE, status_of
+from sync_service.order.common import MissingSchool, SchoolRows, table_tab
+from sync_service.order.consolidate import ORDER_TAB, MunicipalOrder, build_order, order_tabs
+from sync_service.order.exchange import ExchangePlan, exchange_items, exchange_tab, propose, shortage_needs
+from sync_service.order.fpu import FpuIndex
+from sync_service.order.models import current_fpu, current_prices
+from sync_service.order.provision import ProvisionLine, provision_lines, provision_tab, shortages
 from sync_service.stores.base import TabSpec
-
-from .common import MissingSchool, SchoolRows, table_tab
-from .consolidate import ORDER_TAB, MunicipalOrder, build_order, order_tabs
-from .exchange import ExchangePlan, exchange_items, exchange_tab, propose, shortage_needs
-from .fpu import FpuIndex
-from .models import current_fpu, current_prices
-from .provision import ProvisionLine, provision_lines, provision_tab, shortages
 
 ORDER_FORM, EXCHANGE_FORM, PROVISION_FORM = "textbook_order", "textbook_exchange", "textbook_provision"
 DONE = (SUBMITTED, SUBMITTED_LATE)

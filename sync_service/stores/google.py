@@ -34,9 +34,19 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
-from .base import (Dropdown, Sheet, StoreError, TabSpec, Value, Workbook, WorkbookChanged, WorkbookInfo,
-                   WorkbookStore, WorkbookUnavailable)
-from .google_http import DRIVE_API, SHEETS_API, ApiClient, ApiFailure, ApiUrlAdapter, Backoff
+from sync_service.stores.base import (
+    Dropdown,
+    Sheet,
+    StoreError,
+    TabSpec,
+    Value,
+    Workbook,
+    WorkbookChanged,
+    WorkbookInfo,
+    WorkbookStore,
+    WorkbookUnavailable,
+)
+from sync_service.stores.google_http import DRIVE_API, SHEETS_API, ApiClient, ApiFailure, ApiUrlAdapter, Backoff
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive")
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
@@ -679,7 +689,7 @@ def _reason(failure: ApiFailure, service_email: str) -> str:
 
 
 def _credentials(settings) -> tuple[Any, str]:
-    from ..config import ConfigError
+    from sync_service.config import ConfigError
 
     if settings.google_credentials:
         from google.oauth2 import service_account

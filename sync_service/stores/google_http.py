@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping
 import requests
 from requests.adapters import HTTPAdapter
 
-from .base import StoreError
+from sync_service.stores.base import StoreError
 
 log = logging.getLogger("svod.google")
 

@@ -39,8 +39,17 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelt
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel, from_ISO8601
 
-from .base import (Dropdown, Sheet, StoreError, TabSpec, Workbook, WorkbookChanged, WorkbookInfo,
-                   WorkbookStore, WorkbookUnavailable)
+from sync_service.stores.base import (
+    Dropdown,
+    Sheet,
+    StoreError,
+    TabSpec,
+    Workbook,
+    WorkbookChanged,
+    WorkbookInfo,
+    WorkbookStore,
+    WorkbookUnavailable,
+)
 
 log = logging.getLogger(__name__)
 

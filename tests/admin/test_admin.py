@@ -20,8 +20,8 @@ from jobs.models import JobRun
 from sync_service import db as m
 from sync_service.config import Settings
 from sync_service.context import Svod
-from sync_service.schema import load_schema
-from sync_service.sync import sync_lock
+from sync_service.forms.schema import load_schema
+from sync_service.sync.run import sync_lock
 from web import admin, auth, create_app
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,11 +1,11 @@
 """The consolidated tabs and the «Проверка» tab from literal snapshots."""
 from datetime import date, datetime
 
-from sync_service.check_tab import CollectionLine, content_hash, render_check_tab
-from sync_service.consolidate import SchoolLine, Snapshot, collection_tab, consolidated_tabs, status_tab
+from sync_service.district.check_tab import CollectionLine, content_hash, render_check_tab
+from sync_service.district.consolidate import SchoolLine, Snapshot, collection_tab, consolidated_tabs, status_tab
+from sync_service.forms.schema import load_schema
+from sync_service.forms.table import Table
 from sync_service.model import Collection
-from sync_service.schema import load_schema
-from sync_service.table import Table
 
 SCHEMA = load_schema()
 FUND = Collection("library_fund", SCHEMA.forms["library_fund"], "2026/2027", date(2026, 11, 30))

@@ -36,14 +36,13 @@ def check_columnar_migration(url: str) -> None:
 
     from alembic import command
     from sqlalchemy import JSON, Boolean, DateTime, Integer, String, column, insert, select, table
-
     from sqlalchemy.orm import Session
 
     from sync_service import db as m
     from sync_service.db import json_safe
-    from sync_service.schema import load_schema
+    from sync_service.forms.schema import load_schema
+    from sync_service.forms.validation import data_hash, parse_form
     from sync_service.stores.base import Sheet
-    from sync_service.validation import data_hash, parse_form
 
     forms = load_schema().forms
     staffing, fund = forms["staffing"], forms["library_fund"]

@@ -4,7 +4,7 @@ import shutil
 import pytest
 
 from sheets_schema import SCHEMA_DIR
-from sync_service.schema import SchemaError, compile_expression, load_schema
+from sync_service.forms.schema import SchemaError, compile_expression, load_schema
 
 FORM_KEYS = {"annual_report", "work_plan", "staffing", "textbook_provision", "umk", "library_fund",
              "event_report", "textbook_order", "textbook_exchange", "contest_results"}

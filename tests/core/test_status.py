@@ -3,7 +3,7 @@ from datetime import date, datetime
 
 import pytest
 
-from sync_service.status import Facts, first_submission, rates, status_of
+from sync_service.district.status import Facts, first_submission, rates, status_of
 
 DEADLINE = date(2026, 9, 30)
 BEFORE, AFTER = date(2026, 9, 20), date(2026, 10, 5)

@@ -10,7 +10,6 @@ from sheets_emulator.drive_query import compile_query
 from sheets_emulator.errors import ApiError
 from sheets_emulator.state import DriveFile, parse_rfc3339, rfc3339
 
-
 # -- A1 ------------------------------------------------------------------------
 
 

@@ -10,16 +10,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from sync_service import db as m
-
 import sync_service.order  # noqa: F401  registers the order form's named check
-from sync_service.demo import generate_demo
-from sync_service.layout import CHECK_TAB
-from sync_service.provision_google import provision
-from sync_service.report import build_report
-from sync_service.status import STATUSES
-from sync_service.sync import run_sync
-
+from sync_service import db as m
+from sync_service.demo.district import generate_demo
+from sync_service.district.report import build_report
+from sync_service.district.status import STATUSES
+from sync_service.forms.layout import CHECK_TAB
+from sync_service.provision.google import provision
+from sync_service.sync.run import run_sync
 from tests.google.conftest import NOW, TODAY, YEAR, librarian, reset_stats, stats, store_for, svod_for
 
 SCHOOLS = 40

@@ -7,12 +7,11 @@ import time
 
 import pytest
 
-from sync_service.layout import head_tab, school_tabs
-from sync_service.provision import workbook_title
-from sync_service.registry import default_collections
+from sync_service.district.registry import default_collections
+from sync_service.forms.layout import head_tab, school_tabs
+from sync_service.provision.workbooks import workbook_title
 from sync_service.stores.base import TabSpec, WorkbookUnavailable
-from sync_service.sync import run_sync
-
+from sync_service.sync.run import run_sync
 from tests.google.conftest import YEAR, configure, reset_stats, stats, store_for, svod_for
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sync_service.layout import CHECK_TAB, head_tab
-from sync_service.provision_google import provision, spreadsheet_url
-from sync_service.registry import default_collections
+from sync_service.district.registry import default_collections
+from sync_service.forms.layout import CHECK_TAB, head_tab
+from sync_service.provision.google import provision, spreadsheet_url
 from sync_service.stores.base import TabSpec
-
 from tests.google.conftest import YEAR, librarian, reset_stats, stats, svod_for
 
 

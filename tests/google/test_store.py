@@ -7,12 +7,11 @@ from datetime import date
 import pytest
 import requests
 
-from sync_service.layout import school_tabs
-from sync_service.registry import default_collections
-from sync_service.schema import load_schema
+from sync_service.district.registry import default_collections
+from sync_service.forms.layout import school_tabs
+from sync_service.forms.schema import load_schema
 from sync_service.stores.base import Dropdown, TabSpec, WorkbookChanged, WorkbookUnavailable
 from sync_service.stores.google import LIST_LIMIT, list_tab_title
-
 from tests.google.conftest import YEAR, librarian, reset_stats, stats, store_for
 
 EMAIL = "ivanova@school.example"

@@ -9,9 +9,19 @@ import pytest
 import requests
 
 from sync_service.stores.base import Dropdown, TabSpec
-from sync_service.stores.google import (LIST_LIMIT, cell_data, cell_value, grid_size, list_tab_title, next_marker,
-                                        number_format, sheet_from_json, spreadsheet_id_from, stable_sheet_id,
-                                        tab_requests)
+from sync_service.stores.google import (
+    LIST_LIMIT,
+    cell_data,
+    cell_value,
+    grid_size,
+    list_tab_title,
+    next_marker,
+    number_format,
+    sheet_from_json,
+    spreadsheet_id_from,
+    stable_sheet_id,
+    tab_requests,
+)
 from sync_service.stores.google_http import ApiClient, ApiFailure, ApiUrlAdapter, Backoff, QuotaWindow
 
 

@@ -12,10 +12,10 @@ import openpyxl
 
 from sync_service.config import Settings
 from sync_service.context import Svod
-from sync_service.layout import FIRST_DATA_ROW, form_tab, head_tab, school_tabs
-from sync_service.provision import workbook_title
-from sync_service.registry import default_collections
-from sync_service.schema import load_schema
+from sync_service.district.registry import default_collections
+from sync_service.forms.layout import FIRST_DATA_ROW, form_tab, head_tab, school_tabs
+from sync_service.forms.schema import load_schema
+from sync_service.provision.workbooks import workbook_title
 from sync_service.stores.xlsx import XlsxStore
 
 YEAR = "2026/2027"

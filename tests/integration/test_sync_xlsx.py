@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from sync_service import db as m
-from sync_service.report import build_report
-from sync_service.sync import run_sync
-
+from sync_service.district.report import build_report
+from sync_service.sync.run import run_sync
 from tests.integration.district import CONSOLIDATED, NOW, YEAR, build_district, fill
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,7 +127,7 @@ def test_a_defect_while_processing_one_school_stops_only_that_school(district, m
     tests/unit proves what it can), so a defect of Svod is simulated by making the parse of
     sch01's workbook raise. That school keeps its last stored snapshot and shows a Russian
     error; the others are read and consolidated; the next sync reads it again."""
-    from sync_service.sync import _Run
+    from sync_service.sync.run import _Run
 
     fill(district, "sch01", "library_fund")
     fill(district, "sch02", "library_fund")
@@ -356,7 +355,7 @@ def test_the_federal_list_goes_to_the_head_workbook_once(district):
 def test_init_creates_missing_workbooks_and_only_adds_missing_tabs(district):
     from sync_service.order.commands import fpu_import
     from sync_service.order.fpu import sample_fpu_path
-    from sync_service.provision import create_missing_workbooks
+    from sync_service.provision.workbooks import create_missing_workbooks
 
     fpu_import(district.svod.db, sample_fpu_path())
     fill(district, "sch01", "staffing")

@@ -119,8 +119,8 @@ def test_the_last_fourteen_exports_are_kept(database, tmp_path):
 def test_an_export_from_before_revision_0004_is_restored_with_rows_as_columns(database, tmp_path):
     """Versions exported as row dicts come back as columns with today's digest, as the
     migration rewrote the database's own."""
-    from sync_service.table import Table
-    from sync_service.validation import data_hash
+    from sync_service.forms.table import Table
+    from sync_service.forms.validation import data_hash
 
     with database.session() as session:
         version = session.scalar(select(m.SubmissionVersion))

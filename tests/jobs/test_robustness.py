@@ -16,8 +16,7 @@ from sqlalchemy import select
 
 from jobs.models import JobRun
 from sync_service import db as m
-from sync_service.sync import SyncBusy, run_sync
-
+from sync_service.sync.run import SyncBusy, run_sync
 from tests.integration.district import YEAR, build_district, fill
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,9 +19,8 @@ from jobs.models import JobRun
 from sync_service import db as m
 from sync_service.config import Settings
 from sync_service.context import Svod, make_store
-from sync_service.schema import load_schema
-from sync_service.sync import sync_lock
-
+from sync_service.forms.schema import load_schema
+from sync_service.sync.run import sync_lock
 from tests.integration.district import build_district
 
 NOW = datetime(2026, 11, 22, 9, 0)

@@ -4,12 +4,12 @@ from __future__ import annotations
 import pytest
 
 import sync_service.order  # noqa: F401  (registers the check and its codes)
-from sync_service.checks import CHECKS
 from sync_service.findings import CODES, flatten
+from sync_service.forms.checks import CHECKS
+from sync_service.forms.schema import load_schema
+from sync_service.forms.validation import parse_form
 from sync_service.order.findings_codes import ORDER_CODES
-from sync_service.schema import load_schema
 from sync_service.stores.base import Sheet
-from sync_service.validation import parse_form
 
 FORM = load_schema().forms["textbook_order"]
 LABELS = [c.label for c in FORM.columns]   # A Код ФПУ, B Авторы, C Название, D Класс, E Издательство, F Кол-во, G Прим.

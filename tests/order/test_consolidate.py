@@ -10,9 +10,18 @@ import pandas as pd
 import pytest
 
 from sync_service.order.common import MissingSchool, SchoolRows
-from sync_service.order.consolidate import (build_order, distribution_tab, export_publishers, order_lines_tab,
-                                            order_tab, order_tabs, short_publisher, slugify, spec_tab,
-                                            stale_exports)
+from sync_service.order.consolidate import (
+    build_order,
+    distribution_tab,
+    export_publishers,
+    order_lines_tab,
+    order_tab,
+    order_tabs,
+    short_publisher,
+    slugify,
+    spec_tab,
+    stale_exports,
+)
 from sync_service.order.fpu import order_year_start
 from sync_service.stores.xlsx import XlsxStore
 

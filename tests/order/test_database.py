@@ -107,8 +107,8 @@ def test_load_order(district, env):
 
 
 def test_derived_tabs_for_the_sync(district, env):
-    from sync_service.schema import load_schema
-    from sync_service.registry import default_collections
+    from sync_service.district.registry import default_collections
+    from sync_service.forms.schema import load_schema
 
     collections = [c for c in default_collections(load_schema(), env.YEAR)
                    if c.form.key in ("textbook_order", "textbook_provision", "textbook_exchange")]
@@ -149,7 +149,7 @@ def client(district, env, tmp_path):
     """The real app (create_app registers web.orders) over the seeded database."""
     from sync_service.config import Settings
     from sync_service.context import Svod
-    from sync_service.schema import load_schema
+    from sync_service.forms.schema import load_schema
     from web import create_app
 
     svod = Svod(settings=Settings.from_env({}, database_url=district.url, workbooks_dir=tmp_path,

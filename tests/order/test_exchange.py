@@ -8,8 +8,18 @@ from collections import defaultdict
 import pytest
 
 from sync_service.order.common import SchoolRows
-from sync_service.order.exchange import (BASIS_MONITORING, NEED, OFFER, ExchangeItem, allocate, exchange_items,
-                                         exchange_tab, max_exchange, propose, shortage_needs)
+from sync_service.order.exchange import (
+    BASIS_MONITORING,
+    NEED,
+    OFFER,
+    ExchangeItem,
+    allocate,
+    exchange_items,
+    exchange_tab,
+    max_exchange,
+    propose,
+    shortage_needs,
+)
 from sync_service.order.provision import district_summary, provision_lines, provision_tab, shortages
 
 

@@ -8,9 +8,19 @@ import openpyxl
 import pytest
 
 from sync_service.findings import flatten
-from sync_service.order.fpu import (FpuIndex, csv_sheet, normalize_code, parse_grades, parse_price, read_fpu_file,
-                                    read_fpu_sheet, read_price_file, read_price_sheet, sample_fpu_path,
-                                    sample_prices_path)
+from sync_service.order.fpu import (
+    FpuIndex,
+    csv_sheet,
+    normalize_code,
+    parse_grades,
+    parse_price,
+    read_fpu_file,
+    read_fpu_sheet,
+    read_price_file,
+    read_price_sheet,
+    sample_fpu_path,
+    sample_prices_path,
+)
 from sync_service.stores.base import Sheet
 
 HEADER = ["Порядковый номер учебника", "Наименование учебника", "Автор/авторский коллектив", "Класс",

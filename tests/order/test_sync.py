@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from sync_service import db as m
 from sync_service.order import commands
-from sync_service.sync import run_sync
+from sync_service.sync.run import run_sync
 from tests.integration.district import CONSOLIDATED, build_district, fill
 
 # Код ФПУ, Авторы, Название, Класс, Издательство, Количество, Примечание

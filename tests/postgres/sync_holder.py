@@ -14,8 +14,7 @@ from pathlib import Path
 from sync_service.config import Settings
 from sync_service.context import Svod
 from sync_service.stores.xlsx import XlsxStore
-from sync_service.sync import run_sync
-
+from sync_service.sync.run import run_sync
 from tests.integration.district import NOW, YEAR
 
 

@@ -15,8 +15,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from sync_service import db as m
-from sync_service.sync import SYNC_LOCK_KEY, SyncBusy, run_sync, sync_lock
-
+from sync_service.sync.run import SYNC_LOCK_KEY, SyncBusy, run_sync, sync_lock
 from tests.integration.district import build_district
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,12 +8,11 @@ from functools import cache
 import pytest
 from sqlalchemy import func, select
 
-from sync_service import db as m
-from sync_service.report import build_report
-from sync_service.schema import load_schema
-from sync_service.sync import run_sync
-
 import tests.integration.district as district_module
+from sync_service import db as m
+from sync_service.district.report import build_report
+from sync_service.forms.schema import load_schema
+from sync_service.sync.run import run_sync
 from tests.integration.district import NOW, YEAR, build_district, fill
 
 STAFFING_WITH_A_MISTAKE = [["Петрова Ольга", "Педагог-библиотекарь", "полставки", "Высшее библиотечное", 10, 12,

@@ -5,11 +5,20 @@ from datetime import date, datetime
 
 import pytest
 
-from sync_service.reminders import (
-    AFTER, BEFORE, CollectionInfo, District, FindingInfo, ReminderKey, SchoolInfo, compose_reminders, plural,
-    reminder_kind, workbook_link,
+from sync_service.district.reminders import (
+    AFTER,
+    BEFORE,
+    CollectionInfo,
+    District,
+    FindingInfo,
+    ReminderKey,
+    SchoolInfo,
+    compose_reminders,
+    plural,
+    reminder_kind,
+    workbook_link,
 )
-from sync_service.status import Facts
+from sync_service.district.status import Facts
 
 STAFFING = CollectionInfo("staffing", "Мониторинг кадрового обеспечения", "Кадры", date(2026, 9, 30))
 FUND = CollectionInfo("library_fund", "Мониторинг библиотечного фонда", "Фонд", date(2026, 11, 30))

@@ -16,9 +16,9 @@ from jobs.models import ReminderSent
 from sync_service import db as m
 from sync_service.config import Settings
 from sync_service.context import Svod
+from sync_service.district.reminders import cmd_remind, send_reminders
 from sync_service.findings import make_finding
-from sync_service.reminders import cmd_remind, send_reminders
-from sync_service.schema import load_schema
+from sync_service.forms.schema import load_schema
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
 

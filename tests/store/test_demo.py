@@ -12,13 +12,13 @@ from datetime import date, datetime
 import pytest
 
 import sync_service.order  # noqa: F401  registers the order form's named check
-from sync_service.demo import MISTAKES, SCENARIOS, build_plan, generate_demo
-from sync_service.registry import read_registry
-from sync_service.schema import load_schema
-from sync_service.status import STATUSES, first_submission, status_of, Facts
+from sync_service.demo.district import MISTAKES, SCENARIOS, build_plan, generate_demo
+from sync_service.district.registry import read_registry
+from sync_service.district.status import STATUSES, Facts, first_submission, status_of
+from sync_service.forms.schema import load_schema
+from sync_service.forms.validation import parse_form
 from sync_service.stores.base import WorkbookUnavailable
 from sync_service.stores.xlsx import XlsxStore
-from sync_service.validation import parse_form
 
 TODAY = date(2026, 11, 22)
 

@@ -10,9 +10,9 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from sync_service.layout import school_tabs
-from sync_service.registry import default_collections
-from sync_service.schema import load_schema
+from sync_service.district.registry import default_collections
+from sync_service.forms.layout import school_tabs
+from sync_service.forms.schema import load_schema
 from sync_service.stores.base import Dropdown, StoreError, TabSpec, WorkbookChanged, WorkbookUnavailable
 from sync_service.stores.xlsx import LISTS_TAB, XlsxStore
 

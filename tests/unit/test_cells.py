@@ -3,8 +3,8 @@ from datetime import date, datetime
 
 import pytest
 
-from sync_service.cells import Failure, display, fold, format_number, parse_value, parser_for
-from sync_service.schema import Column
+from sync_service.forms.cells import Failure, display, fold, format_number, parse_value, parser_for
+from sync_service.forms.schema import Column
 
 NBSP, NARROW, ZW = "\u00a0", "\u202f", "\u200b"
 SUBJECTS = ("Русский язык", "Литературное чтение", "Иностранный язык (английский)", "Основы безопасности и защиты Родины")

@@ -10,15 +10,15 @@ from datetime import date, datetime
 
 import pytest
 
-from sync_service import validation
-from sync_service.cells import Failure, parsers_for
-from sync_service.consolidate import SchoolLine, Snapshot, collection_tab
+from sync_service.district.consolidate import SchoolLine, Snapshot, collection_tab
 from sync_service.findings import flatten
+from sync_service.forms import validation
+from sync_service.forms.cells import Failure, parsers_for
+from sync_service.forms.schema import Column, load_schema
+from sync_service.forms.table import Table
+from sync_service.forms.validation import parse_form
 from sync_service.model import Collection
-from sync_service.schema import Column, load_schema
 from sync_service.stores.base import Sheet
-from sync_service.table import Table
-from sync_service.validation import parse_form
 
 SCHEMA = load_schema()
 FORMS = {**SCHEMA.forms, **{f"head.{key}": form for key, form in SCHEMA.head.items()}}
@@ -177,8 +177,8 @@ def test_columnar_reading_finds_every_kind_of_cell_problem():
 
 def consolidated_by_rows(collection, schools, snapshots, statuses):
     """The consolidated tab as the loop over rows built it (the reference)."""
-    from sync_service.consolidate import _as_date
-    from sync_service.status import STATUS_LABELS
+    from sync_service.district.consolidate import _as_date
+    from sync_service.district.status import STATUS_LABELS
     form = collection.form
     keys = [c.key for c in form.columns]
     totals = {key: 0 for key in form.numeric_keys}
@@ -279,7 +279,7 @@ def test_remembered_layouts_give_what_a_fresh_search_gives(form_key):
 def test_clean_text_shortcut_is_the_regex():
     import re
 
-    from sync_service.cells import _INVISIBLE, _UNCLEAN, clean_text
+    from sync_service.forms.cells import _INVISIBLE, _UNCLEAN, clean_text
 
     def reference(value):
         if not _UNCLEAN.search(value):
@@ -295,7 +295,7 @@ def test_clean_text_shortcut_is_the_regex():
 
 
 def test_plain_link_shortcut_takes_only_links_the_long_way_returns_unchanged():
-    from sync_service.cells import _PLAIN_URL, _to_url
+    from sync_service.forms.cells import _PLAIN_URL, _to_url
 
     rng = random.Random(11)
     parts = ["http", "https", "HTTPS", "ftp", "://", ":/", "www.", "school7", "школа", ".ru", ".рф", ".r", ".", "-",
@@ -327,7 +327,7 @@ OPERANDS = [None, True, "5", *NUMBERS]
 def test_expressions_over_columns_are_the_row_by_row_expressions(source):
     """Whole-column evaluation (with its zero-divisor guard) gives each row what the
     row-by-row evaluator gives, zero and overflowing rows included."""
-    from sync_service.schema import compile_expression
+    from sync_service.forms.schema import compile_expression
 
     expr = compile_expression(source)
     by_row, by_column = validation.compile_fast(expr), validation.compile_columns(expr)

@@ -12,13 +12,13 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from sync_service.consolidate import SchoolLine, Snapshot, consolidated_tabs
-from sync_service.layout import form_tab
-from sync_service.registry import default_collections
-from sync_service.schema import load_schema
+from sync_service.district.consolidate import SchoolLine, Snapshot, consolidated_tabs
+from sync_service.district.registry import default_collections
+from sync_service.forms.layout import form_tab
+from sync_service.forms.schema import load_schema
+from sync_service.forms.table import Table
+from sync_service.forms.validation import data_hash, parse_form
 from sync_service.stores.base import Sheet
-from sync_service.table import Table
-from sync_service.validation import data_hash, parse_form
 
 COLLECTIONS = default_collections(load_schema(), "2026/2027")
 ODD = [None, "", " ", "\x00", "\ud83d", "a\udfffb", "a" * 5000, "#REF!", "=SUM(A1)", 0, -0.0, 1e308, -1e308,

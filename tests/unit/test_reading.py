@@ -1,8 +1,8 @@
 """Finding things in a tab as people leave it: merges, «Готово», the header row, fields."""
 import pytest
 
-from sync_service.reading import fill_merges, find_fields, find_header, find_ready, is_blank, label_key
-from sync_service.schema import load_schema
+from sync_service.forms.reading import fill_merges, find_fields, find_header, find_ready, is_blank, label_key
+from sync_service.forms.schema import load_schema
 from sync_service.stores.base import Sheet
 
 SCHEMA = load_schema()

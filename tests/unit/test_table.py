@@ -1,7 +1,7 @@
 """Rows kept as columns: the same rows as dicts, stored as JSON, read back in both formats."""
 from datetime import date
 
-from sync_service.table import Table
+from sync_service.forms.table import Table
 
 
 def test_records_are_the_rows_as_dicts_with_their_sheet_rows():

@@ -5,14 +5,14 @@ from datetime import date
 
 import pytest
 
-from sync_service import checks
-from sync_service.cells import Failure
 from sync_service.findings import CODES, Finding, flatten, make_finding
-from sync_service.layout import form_tab
+from sync_service.forms import checks
+from sync_service.forms.cells import Failure
+from sync_service.forms.layout import form_tab
+from sync_service.forms.schema import Column, Form, compile_expression, load_schema
+from sync_service.forms.validation import cell_finding, compile_fast, data_hash, parse_form
 from sync_service.model import Collection
-from sync_service.schema import Column, Form, compile_expression, load_schema
 from sync_service.stores.base import Sheet
-from sync_service.validation import cell_finding, compile_fast, data_hash, parse_form
 
 SCHEMA = load_schema()
 FORMS = SCHEMA.forms

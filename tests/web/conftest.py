@@ -31,7 +31,7 @@ from sync_service import db as m
 from sync_service.config import Settings
 from sync_service.context import Svod
 from sync_service.findings import make_finding
-from sync_service.schema import load_schema
+from sync_service.forms.schema import load_schema
 from web import create_app
 
 NOW = datetime(2026, 11, 22, 9, 0)

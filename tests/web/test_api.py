@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from sync_service.status import STATUSES
+from sync_service.district.status import STATUSES
 
 COLLECTIONS = ["staffing", "textbook_provision", "event_report.month", "library_fund", "textbook_exchange"]
 

@@ -9,9 +9,9 @@ import json
 import pytest
 
 from sync_service import db as m
+from sync_service.district.report import public_finding
 from sync_service.findings import Finding, make_finding
-from sync_service.report import public_finding
-from sync_service.schema import load_schema
+from sync_service.forms.schema import load_schema
 
 SCHOOLS = ["sch01", "sch02", "sch03", "sch04", "sch09", "sch10", "nope"]
 COLLECTIONS = ["staffing", "textbook_provision", "event_report.month", "library_fund", "textbook_exchange", "nope"]

@@ -6,7 +6,7 @@ from datetime import date, datetime
 import pytest
 
 from sync_service import db as m
-from sync_service.report import calendar_months, filter_report
+from sync_service.district.report import calendar_months, filter_report
 
 from .test_pages import matrix, page, text
 

@@ -4,9 +4,8 @@ Revision ID: 0002_jobs
 Revises: 0001_core
 Create Date: 2026-11-22 12:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002_jobs'
 down_revision = '0001_core'

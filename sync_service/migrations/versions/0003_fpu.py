@@ -5,9 +5,8 @@ Revises: 0002_jobs
 
 Create Date: 2026-11-22 08:08:17.302514
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003_fpu'
 down_revision = '0002_jobs'

@@ -2,7 +2,7 @@
 
 Versions stored before this revision hold a list of row dicts (each with ``_row``); from
 now on they hold ``{"columns": {key: [value, ...]}, "rows": [sheet row, ...]}`` (see
-``sync_service/table.py``) and their digest is taken over the columns. Each old version
+``sync_service/forms/table.py``) and their digest is taken over the columns. Each old version
 is rewritten with the digest a sync now computes for the same tab, so that the first
 sync after the upgrade does not take unchanged tabs for changed ones.
 
@@ -26,7 +26,7 @@ versions = sa.table("submission_versions", sa.column("id", sa.Integer), sa.colum
 
 
 def _digest(content: dict, ready: bool) -> str:
-    # The digest of this revision's format (sync_service.validation.data_hash at 0004).
+    # The digest of this revision's format (sync_service.forms.validation.data_hash at 0004).
     payload = json.dumps({"ready": bool(ready), **content}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 

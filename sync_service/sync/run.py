@@ -27,22 +27,23 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from . import db as m
-from .check_tab import CollectionLine, content_hash, render_check_tab, render_head_check_tab
-from .consolidate import SchoolLine, Snapshot, consolidated_tabs
-from .context import Svod
-from .findings import Finding, make_finding
-from .layout import CHECK_TAB
-from .model import Collection, FormResult, SchoolEntry
+from sync_service import db as m
+from sync_service.context import Svod
+from sync_service.district.check_tab import CollectionLine, content_hash, render_check_tab, render_head_check_tab
+from sync_service.district.consolidate import SchoolLine, Snapshot, consolidated_tabs
+from sync_service.district.registry import Registry, read_registry
+from sync_service.district.status import Facts, first_submission, rates, status_of
+from sync_service.findings import Finding, make_finding
+from sync_service.forms.layout import CHECK_TAB
+from sync_service.forms.validation import data_hash, parse_form
+from sync_service.model import Collection, FormResult, SchoolEntry
+
 # importing the order package also registers its finding codes and the «fpu_order» check
-from .order.consolidate import derived_tabs
-from .order.fpu import fpu_tab
-from .order.models import current_fpu
-from .registry import Registry, read_registry
-from .runtime import paused_gc
-from .status import Facts, first_submission, rates, status_of
-from .stores.base import StoreError, Workbook, WorkbookChanged, WorkbookUnavailable
-from .validation import data_hash, parse_form
+from sync_service.order.consolidate import derived_tabs
+from sync_service.order.fpu import fpu_tab
+from sync_service.order.models import current_fpu
+from sync_service.stores.base import StoreError, Workbook, WorkbookChanged, WorkbookUnavailable
+from sync_service.sync.runtime import paused_gc
 
 log = logging.getLogger("svod.sync")
 

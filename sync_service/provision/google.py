@@ -14,17 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import db as m
-from .consolidate import SchoolLine, consolidated_tabs
-from .context import Svod
-from .layout import CHECK_TAB, school_tabs
-from .order.models import current_fpu
-from .provision import workbook_title
-from .reading import fill_merges, find_header
-from .registry import read_registry
-from .stores.base import StoreError, TabSpec, WorkbookUnavailable
-from .stores.google import GoogleStore, spreadsheet_id_from
-from .validation import parse_form
+from sync_service import db as m
+from sync_service.context import Svod
+from sync_service.district.consolidate import SchoolLine, consolidated_tabs
+from sync_service.district.registry import read_registry
+from sync_service.forms.layout import CHECK_TAB, school_tabs
+from sync_service.forms.reading import fill_merges, find_header
+from sync_service.forms.validation import parse_form
+from sync_service.order.models import current_fpu
+from sync_service.provision.workbooks import workbook_title
+from sync_service.stores.base import StoreError, TabSpec, WorkbookUnavailable
+from sync_service.stores.google import GoogleStore, spreadsheet_id_from
 
 CHECK_PLACEHOLDER = TabSpec(
     title=CHECK_TAB, protected=True, widths={1: 80},
@@ -186,7 +186,7 @@ def _derived_tabs(svod: Svod, registry) -> list[TabSpec]:
     """The tabs the sync derives from the collections (the municipal order and friends), as
     they look before any data: created now, so that the first sync finds every tab it writes."""
     try:
-        from .order.consolidate import derived_tabs
+        from sync_service.order.consolidate import derived_tabs
     except ImportError:
         return []
     with svod.db.session() as session:

@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from .findings import Finding, make_finding
-from .model import Collection, PlanEvent, SchoolEntry, collection_key
-from .schema import Schema
-from .stores.base import Workbook
-from .validation import parse_form
+from sync_service.findings import Finding, make_finding
+from sync_service.forms.schema import Schema
+from sync_service.forms.validation import parse_form
+from sync_service.model import Collection, PlanEvent, SchoolEntry, collection_key
+from sync_service.stores.base import Workbook
 
 
 @dataclass

@@ -20,11 +20,11 @@ from typing import Any, Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import db as m
-from .findings import CODES
-from .schema import Form, Schema
-from .status import OVERDUE, RETURNED, STATUSES, Facts, rates, status_of
-from .table import Table
+from sync_service import db as m
+from sync_service.district.status import OVERDUE, RETURNED, STATUSES, Facts, rates, status_of
+from sync_service.findings import CODES
+from sync_service.forms.schema import Form, Schema
+from sync_service.forms.table import Table
 
 NO_FACTS = Facts(ready=False, errors=0, has_data=False, first_submitted_at=None)
 

@@ -1,10 +1,10 @@
 """Finding things in a tab as people leave it: merged cells, «Готово», headers, fields.
 
-Nothing here relies on where Svod first put things (see :mod:`sync_service.layout`):
+Nothing here relies on where Svod first put things (see :mod:`sync_service.forms.layout`):
 the «Готово» cell and the header row are found by their text, headers may be renamed
 to an alias, reordered or moved down, extra columns are ignored, and rows below a long
 run of blank ones are still read (the row loop itself is in
-:mod:`sync_service.validation`). Values are returned raw; :mod:`sync_service.cells`
+:mod:`sync_service.forms.validation`). Values are returned raw; :mod:`sync_service.forms.cells`
 turns them into numbers and dates.
 
 Rows and columns are 1-based everywhere in this module's results, as in a sheet.
@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .layout import READY_DATE_LABEL, READY_LABEL
-from .schema import Form
-from .stores.base import Sheet
+from sync_service.forms.layout import READY_DATE_LABEL, READY_LABEL
+from sync_service.forms.schema import Form
+from sync_service.stores.base import Sheet
 
 READY_ROWS = 10      # «Готово» is looked for in this many rows from the top
 HEADER_ROWS = 15     # and the header row of a table form in this many

@@ -10,7 +10,7 @@ nothing a person typed makes it raise. In order:
 3. every row: ``duplicate-row`` (same ``key_columns`` as an earlier row), the form's
    rules (``rule``/``rule-warning``, skipped when a side is missing), computed values;
 4. the «Готово» flag: ``ready-not-found``, ``bad-ready-date``, ``empty-form``;
-5. the form's named ``checks`` (:mod:`sync_service.checks`) with ``context``.
+5. the form's named ``checks`` (:mod:`sync_service.forms.checks`) with ``context``.
 
 Cell findings carry the form, the tab, the sheet row, the column's Russian label and
 key, and the A1 address of the cell where the column actually is in that sheet.
@@ -31,16 +31,36 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any, Callable, Mapping, Sequence
 
-from .cells import EXPECTED, ColumnParser, Failure, Parser, display, format_number, parser_for, parsers_for
-from .checks import CHECKS
-from .findings import CODES, WARNING, Finding, column_letter, make_finding
-from .layout import READY_DATE_LABEL, READY_LABEL
-from .model import FormResult
-from .reading import (READY_ROWS, RECORD_VALUE_COLUMN, Fields, Filled, Header, ReadyCells, fill_merges, find_fields,
-                      find_header, find_ready, label_index)
-from .schema import Column, Expression, Form, Rule
-from .stores.base import Sheet
-from .table import Table
+from sync_service.findings import CODES, WARNING, Finding, column_letter, make_finding
+from sync_service.forms.cells import (
+    EXPECTED,
+    ColumnParser,
+    Failure,
+    Parser,
+    display,
+    format_number,
+    parser_for,
+    parsers_for,
+)
+from sync_service.forms.checks import CHECKS
+from sync_service.forms.layout import READY_DATE_LABEL, READY_LABEL
+from sync_service.forms.reading import (
+    READY_ROWS,
+    RECORD_VALUE_COLUMN,
+    Fields,
+    Filled,
+    Header,
+    ReadyCells,
+    fill_merges,
+    find_fields,
+    find_header,
+    find_ready,
+    label_index,
+)
+from sync_service.forms.schema import Column, Expression, Form, Rule
+from sync_service.forms.table import Table
+from sync_service.model import FormResult
+from sync_service.stores.base import Sheet
 
 __all__ = ["parse_form", "data_hash", "cell_finding", "compile_fast"]
 

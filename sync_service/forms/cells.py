@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Sequence
 
-from .schema import Column
+from sync_service.forms.schema import Column
 
 __all__ = ["Failure", "Parser", "ColumnParser", "parser_for", "parsers_for", "parse_value", "fold", "display",
            "format_number", "FORMULA_ERRORS", "EXPECTED"]

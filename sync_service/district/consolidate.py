@@ -10,10 +10,10 @@ from itertools import repeat
 from operator import add
 from typing import Any, Mapping, Sequence
 
-from .model import Collection
-from .status import STATUS_LABELS, rates
-from .stores.base import TabSpec
-from .table import Table
+from sync_service.district.status import STATUS_LABELS, rates
+from sync_service.forms.table import Table
+from sync_service.model import Collection
+from sync_service.stores.base import TabSpec
 
 STATUS_TAB = "Статус сдачи"
 TOTAL_LABEL = "Итого по району"

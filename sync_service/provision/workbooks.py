@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 
-from .context import Svod
-from .layout import school_tabs
-from .order.models import current_fpu
-from .registry import read_registry
+from sync_service.context import Svod
+from sync_service.district.registry import read_registry
+from sync_service.forms.layout import school_tabs
+from sync_service.order.models import current_fpu
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|]+')
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from .findings import Finding
-from .model import FormResult
-from .schema import Form
+from sync_service.findings import Finding
+from sync_service.forms.schema import Form
+from sync_service.model import FormResult
 
 Check = Callable[[Form, FormResult, Mapping[str, Any]], list[Finding]]
 

@@ -8,7 +8,7 @@ Three steps, each its own function:
 3. :func:`send_messages` sends them over SMTP — or prints them in a dry run — and records
    each in ``reminders_sent`` after a successful send, so no reminder goes out twice.
 
-Who gets what (statuses from :func:`sync_service.status.status_of`):
+Who gets what (statuses from :func:`sync_service.district.status.status_of`):
 
 - ``before``: from ``SVOD_REMINDER_DAYS_BEFORE`` days before a deadline up to the deadline,
   for a collection not yet submitted (not started, in progress) or returned with errors;
@@ -42,11 +42,20 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import db as m
-from .config import Settings
-from .context import Svod
-from .report import active_schools, facts_of, plan_collections
-from .status import IN_PROGRESS, NOT_STARTED, OVERDUE, RETURNED, STATUS_LABELS, Facts, rates, status_of
+from sync_service import db as m
+from sync_service.config import Settings
+from sync_service.context import Svod
+from sync_service.district.report import active_schools, facts_of, plan_collections
+from sync_service.district.status import (
+    IN_PROGRESS,
+    NOT_STARTED,
+    OVERDUE,
+    RETURNED,
+    STATUS_LABELS,
+    Facts,
+    rates,
+    status_of,
+)
 
 log = logging.getLogger("svod.reminders")
 

@@ -30,14 +30,14 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from . import demo_names as names
-from .layout import FIRST_DATA_ROW, HEADER_ROW, form_tab, head_tab
-from .model import Collection, PlanEvent, collection_key
-from .order.fpu import FpuEntry, read_fpu_file, sample_fpu_path
-from .provision import workbook_title
-from .registry import academic_year_of, default_deadline
-from .schema import Form, Schema
-from .stores.base import TabSpec, WorkbookStore
+from sync_service.demo import names
+from sync_service.district.registry import academic_year_of, default_deadline
+from sync_service.forms.layout import FIRST_DATA_ROW, HEADER_ROW, form_tab, head_tab
+from sync_service.forms.schema import Form, Schema
+from sync_service.model import Collection, PlanEvent, collection_key
+from sync_service.order.fpu import FpuEntry, read_fpu_file, sample_fpu_path
+from sync_service.provision.workbooks import workbook_title
+from sync_service.stores.base import TabSpec, WorkbookStore
 
 SCENARIOS = ("on_time", "late", "mistakes", "draft", "empty", "deleted_tab")
 HEAD_TITLE = "Настройки ОМО"

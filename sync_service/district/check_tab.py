@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Mapping, Sequence
 
-from .layout import CHECK_TAB
-from .status import STATUS_LABELS
-from .stores.base import TabSpec
+from sync_service.district.status import STATUS_LABELS
+from sync_service.forms.layout import CHECK_TAB
+from sync_service.stores.base import TabSpec
 
 SEVERITY_LABELS = {"error": "ошибка", "warning": "предупреждение", "info": "справка"}
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .model import Collection
-from .schema import Column, Form, Schema
-from .stores.base import Dropdown, TabSpec
+from sync_service.forms.schema import Column, Form, Schema
+from sync_service.model import Collection
+from sync_service.stores.base import Dropdown, TabSpec
 
 READY_LABEL = "Готово"
 READY_DATE_LABEL = "Дата сдачи"
