@@ -12,23 +12,9 @@ from typing import NamedTuple, Sequence
 
 from markupsafe import Markup, escape
 
+from sync_service.ru import date_text, percent
+
 _ids = count(1)
-
-
-def ru_number(value: float | int | None, digits: int = 1) -> str:
-    """1234.5 -> «1 234,5»: a space between thousands and a decimal comma."""
-    if value is None:
-        return "—"
-    if isinstance(value, int) or float(value).is_integer():
-        text = f"{int(value):,}"
-    else:
-        text = f"{value:,.{digits}f}".rstrip("0").rstrip(".")
-    return text.replace(",", "\u202f").replace(".", ",")
-
-
-def percent(value: float | int | None) -> str:
-    """37.5 -> «37,5 %»."""
-    return "—" if value is None else f"{ru_number(round(value, 1))}\u00a0%"
 
 
 def _svg(width: int, height: int, title: str, desc: str, body: list[str], css_class: str) -> Markup:
@@ -90,7 +76,7 @@ def progress_chart(points: Sequence[tuple[date, int]], *, expected: int, start: 
             f'всего школ: {expected}</text>']
     for day, anchor in ((first, "start"), (last, "end")):
         body.append(f'<text class="tick" x="{x(day):.1f}" y="{height - 12}" text-anchor="{anchor}">'
-                    f'{day.strftime("%d.%m.%Y")}</text>')
+                    f'{date_text(day)}</text>')
     if deadline is not None:
         body.append(f'<line class="deadline" x1="{x(deadline):.1f}" y1="{top}" x2="{x(deadline):.1f}" '
                     f'y2="{y(0):.1f}"/>'
@@ -104,10 +90,10 @@ def progress_chart(points: Sequence[tuple[date, int]], *, expected: int, start: 
     body.append(f'<path class="line" d="{"".join(path)}"/>')
     for day, value in points:
         body.append(f'<circle class="point" cx="{x(day):.1f}" cy="{y(value):.1f}" r="3">'
-                    f'<title>{day.strftime("%d.%m.%Y")}: сдали {value}</title></circle>')
+                    f'<title>{date_text(day)}: сдали {value}</title></circle>')
     desc = (f"Сдали {total} из {expected}"
-            + (f"; срок сдачи {deadline.strftime('%d.%m.%Y')}" if deadline else "; без срока")
-            + "".join(f"; {day.strftime('%d.%m.%Y')} — {value}" for day, value in points))
+            + (f"; срок сдачи {date_text(deadline)}" if deadline else "; без срока")
+            + "".join(f"; {date_text(day)} — {value}" for day, value in points))
     return _svg(width, height, title, desc, body, "progress-chart")
 
 
@@ -122,7 +108,7 @@ def _deadline_label(x: float, top: int, width: int, deadline: date) -> str:
     """«срок ДД.ММ.ГГГГ» beside the deadline line: on its left in the right half, so it stays inside."""
     right_half = x > width / 2
     return (f'<text class="tick deadline-label" x="{x - 4 if right_half else x + 4:.1f}" y="{top - 4}" '
-            f'text-anchor="{"end" if right_half else "start"}">срок {_ru_day(deadline)}</text>')
+            f'text-anchor="{"end" if right_half else "start"}">срок {date_text(deadline)}</text>')
 
 
 class RatePoint(NamedTuple):
@@ -130,10 +116,6 @@ class RatePoint(NamedTuple):
     at: datetime
     reporting_rate: float
     on_time_rate: float
-
-
-def _ru_day(day: date) -> str:
-    return day.strftime("%d.%m.%Y")
 
 
 def rate_chart(points: Sequence[RatePoint], *, start: date, end: date, title: str, small: bool = False,
@@ -163,7 +145,7 @@ def rate_chart(points: Sequence[RatePoint], *, start: date, end: date, title: st
                     f'<text class="tick" x="{left - 5}" y="{y(value) + 4:.1f}" text-anchor="end">{value}\u00a0%</text>')
     for day, anchor in ((first, "start"), (last, "end")):
         body.append(f'<text class="tick" x="{x(day):.1f}" y="{height - (8 if small else 12)}" '
-                    f'text-anchor="{anchor}">{_ru_day(day)}</text>')
+                    f'text-anchor="{anchor}">{date_text(day)}</text>')
     if deadline is not None and first <= deadline <= last:
         body.append(f'<line class="deadline" x1="{x(deadline):.1f}" y1="{top}" x2="{x(deadline):.1f}" '
                     f'y2="{y(0):.1f}"/>')
@@ -191,7 +173,7 @@ def rate_chart(points: Sequence[RatePoint], *, start: date, end: date, title: st
         else:
             for point in points:
                 body.append(f'<circle class="point" cx="{x(point.at.date()):.1f}" cy="{y(point.reporting_rate):.1f}" '
-                            f'r="3"><title>{_ru_day(point.at.date())}: сдали {escape(percent(point.reporting_rate))}, '
+                            f'r="3"><title>{date_text(point.at.date())}: сдали {escape(percent(point.reporting_rate))}, '
                             f'вовремя {escape(percent(point.on_time_rate))}</title></circle>')
     return _svg(width, height, title, rate_description(points, first, last), body,
                 "rate-chart small" if small else "rate-chart")
@@ -200,10 +182,10 @@ def rate_chart(points: Sequence[RatePoint], *, start: date, end: date, title: st
 def rate_description(points: Sequence[RatePoint], first: date, last: date) -> str:
     """The chart in words: the rates now, and each change (the first and the last few when many)."""
     if not points:
-        return f"С {_ru_day(first)} по {_ru_day(last)} данных о сдаче нет"
+        return f"С {date_text(first)} по {date_text(last)} данных о сдаче нет"
     final = points[-1]
-    text = (f"С {_ru_day(first)} по {_ru_day(last)}: сейчас сдали {percent(final.reporting_rate)}, "
+    text = (f"С {date_text(first)} по {date_text(last)}: сейчас сдали {percent(final.reporting_rate)}, "
             f"вовремя {percent(final.on_time_rate)}")
     shown = list(points) if len(points) <= 8 else [*points[:3], None, *points[-4:]]
-    changes = ["…" if p is None else f"{_ru_day(p.at.date())} — {percent(p.reporting_rate)}" for p in shown]
+    changes = ["…" if p is None else f"{date_text(p.at.date())} — {percent(p.reporting_rate)}" for p in shown]
     return f"{text}. Изменения: " + "; ".join(changes)

@@ -18,6 +18,7 @@ from flask import Blueprint, abort, current_app, render_template, send_file
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from sync_service import ru
 from sync_service.district.status import STATUS_LABELS
 from sync_service.order.consolidate import export_publishers, export_title
 from sync_service.order.models import FpuList, current_fpu, describe_list
@@ -34,12 +35,8 @@ def _context():
 
 
 def number(value) -> str:
-    """12345 -> «12 345», 1234.5 -> «1 234,50»."""
-    if value is None:
-        return "—"
-    if isinstance(value, int):
-        return f"{value:,}".replace(",", "\u202f")
-    return f"{float(value):,.2f}".replace(",", "\u202f").replace(".", ",")
+    """12345 -> «12 345» (copies), 1234.5 -> «1 234,50» (an amount)."""
+    return ru.number(value) if value is None or isinstance(value, int) else ru.money(value)
 
 
 def copies_chart(bars: Sequence[tuple[str, int]], *, title: str) -> Markup:

@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from markupsafe import Markup
 
+from sync_service import ru
+from sync_service.ru import as_date
 from sync_service.context import Svod
 from sync_service.district.check_tab import SEVERITY_LABELS
 from sync_service.district.report import (
@@ -22,7 +24,7 @@ from sync_service.district.report import (
 )
 from sync_service.district.status import STATUS_LABELS
 
-from .charts import RatePoint, bar_chart, chart_window, percent, progress_chart, rate_chart, ru_number
+from .charts import RatePoint, bar_chart, chart_window, progress_chart, rate_chart
 from .compress import Body
 
 bp = Blueprint("status", __name__)
@@ -161,7 +163,7 @@ def _index_body(full: dict, filters: dict) -> str:
                       title="Сдали отчёт, % школ по каждому сбору")
     rate_charts = [
         (c, rate_chart(_points(history.get(c["key"], [])), start=_year_start(full["academic_year"]), end=today,
-                       small=True, deadline=_as_date(c["deadline"]), title=f"«{c['tab']}»: доля сдавших по дням"))
+                       small=True, deadline=as_date(c["deadline"]), title=f"«{c['tab']}»: доля сдавших по дням"))
         for c in report["collections"]]
     cells = {(s["school"], s["collection"]): s for s in report["submissions"]}
     return render_template("_status_body.html", report=report, full=full, filters=filters, cells=cells, chart=chart,
@@ -197,7 +199,7 @@ def collection(key: str):
         abort(404)
     info = detail["collection"]
     points = [(date.fromisoformat(p["date"]), p["total"]) for p in detail["history"]["submitted_by_day"]]
-    deadline = _as_date(info["deadline"])
+    deadline = as_date(info["deadline"])
     today = datetime.fromisoformat(detail["generated_at"]).date()
     start, end = chart_window(points, deadline, today)
     chart = progress_chart(points, expected=info["expected"], start=start, end=end, deadline=deadline,
@@ -243,53 +245,11 @@ def sync_health(last: dict | None, now: datetime, interval_minutes: int) -> dict
 
 # --- what templates use -------------------------------------------------------------------
 
-def _as_date(value) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-    return value
-
-
-@bp.app_template_filter("ru_date")
-def ru_date(value, empty: str = "—") -> str:
-    """ISO date or datetime -> ДД.ММ.ГГГГ."""
-    value = _as_date(value)
-    return value.strftime("%d.%m.%Y") if value else empty
-
-
-@bp.app_template_filter("ru_datetime")
-def ru_datetime(value, empty: str = "—") -> str:
-    """ISO datetime -> ДД.ММ.ГГГГ ЧЧ:ММ (a bare date keeps its date only)."""
-    value = _as_date(value)
-    if not value:
-        return empty
-    return value.strftime("%d.%m.%Y %H:%M") if isinstance(value, datetime) else value.strftime("%d.%m.%Y")
-
-
-@bp.app_template_filter("ru_duration")
-def ru_duration(seconds: int | None) -> str:
-    """65 -> «1 мин 5 с»; 3720 -> «1 ч 2 мин»."""
-    if seconds is None:
-        return "—"
-    hours, rest = divmod(int(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} ч {minutes} мин" if minutes else f"{hours} ч"
-    if minutes:
-        return f"{minutes} мин {secs} с" if secs else f"{minutes} мин"
-    return f"{secs} с"
-
-
-@bp.app_template_filter("plural")
-def plural(n: int, one: str, few: str, many: str) -> str:
-    """Russian plural: 1 день, 2 дня, 5 дней, 21 день."""
-    n = abs(int(n))
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
+# The Russian formats of sync_service.ru, as the templates' filters.
+ru_date = bp.app_template_filter("ru_date")(ru.date_text)
+ru_datetime = bp.app_template_filter("ru_datetime")(ru.datetime_text)
+ru_duration = bp.app_template_filter("ru_duration")(ru.duration)
+plural = bp.app_template_filter("plural")(ru.plural)
 
 
 # The header's links: (endpoint, label), shown when the endpoint exists (areas written
@@ -309,4 +269,4 @@ def _template_globals(state) -> None:
     # Globals rather than a context processor: imported macros (_status.html) see them too.
     state.app.jinja_env.globals.update(
         STATUS_LABELS=STATUS_LABELS, STATUS_SYMBOLS=STATUS_SYMBOLS, SYNC_LABELS=SYNC_LABELS, LEGEND=LEGEND,
-        SEVERITY_LABELS=SEVERITY_LABELS, percent=percent, ru_number=ru_number, nav_links=nav_links)
+        SEVERITY_LABELS=SEVERITY_LABELS, percent=ru.percent, ru_number=ru.number, nav_links=nav_links)

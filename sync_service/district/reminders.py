@@ -43,6 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
+from sync_service import ru
 from sync_service.config import Settings
 from sync_service.context import Svod
 from sync_service.district.report import active_schools, facts_of, plan_collections
@@ -186,7 +187,7 @@ def compose_reminders(district: District, *, today: date, days_before: int, publ
             body=_school_body(district, school, due, statuses, today, public_url, head_email, sync_interval_minutes)))
     digest_key = ReminderKey("", "", DIGEST, today.isoformat())
     if head_email and digest_key not in sent:
-        messages.append(Message(to=head_email, keys=(digest_key,), subject=f"Svod: сводка на {ru_date(today)}",
+        messages.append(Message(to=head_email, keys=(digest_key,), subject=f"Svod: сводка на {ru.date_text(today)}",
                                 body=_digest_body(district, statuses, today, public_url, messages, no_email)))
     return messages
 
@@ -212,8 +213,8 @@ def _school_subject(school: SchoolInfo, due: list[tuple[CollectionInfo, str, str
     if status == RETURNED:
         return f"Отчёт «{collection.title}» возвращён на исправление"
     if kind == AFTER:
-        return f"Просрочен отчёт «{collection.title}» (срок был {ru_date(collection.deadline)})"
-    return f"Напоминание: срок сдачи «{collection.title}» — {ru_date(collection.deadline)}"
+        return f"Просрочен отчёт «{collection.title}» (срок был {ru.date_text(collection.deadline)})"
+    return f"Напоминание: срок сдачи «{collection.title}» — {ru.date_text(collection.deadline)}"
 
 
 _TODO = {
@@ -237,7 +238,7 @@ def _school_body(district: District, school: SchoolInfo, due, statuses, today: d
     for number, (collection, kind, _key) in enumerate(due, start=1):
         status = statuses[(school.code, collection.key)]
         lines.append(f"{number}. «{collection.title}» (лист «{collection.tab}»)")
-        lines.append(f"   Срок сдачи: {ru_date(collection.deadline)} — {_when(collection.deadline, today)}.")
+        lines.append(f"   Срок сдачи: {ru.date_text(collection.deadline)} — {_when(collection.deadline, today)}.")
         lines.append(f"   Статус: {STATUS_LABELS[status]}. {_TODO[status].format(tab=collection.tab)}")
         found = district.findings.get((school.code, collection.key), [])
         if found:
@@ -274,23 +275,23 @@ def _when(deadline: date, today: date) -> str:
     if days == 0:
         return "сегодня последний день"
     if days > 0:
-        return f"осталось {days} {plural(days, 'день', 'дня', 'дней')}"
-    return f"срок истёк {-days} {plural(-days, 'день', 'дня', 'дней')} назад"
+        return f"осталось {days} {ru.plural(days, 'день', 'дня', 'дней')}"
+    return f"срок истёк {-days} {ru.plural(-days, 'день', 'дня', 'дней')} назад"
 
 
 def _digest_body(district: District, statuses, today: date, public_url: str, sent_now: list[Message],
                  no_email: list[SchoolInfo]) -> str:
     codes = [s.code for s in district.schools]
     names = {s.code: s.name for s in district.schools}
-    lines = [f"Сводка сдачи отчётов на {ru_date(today)} ({district.academic_year} учебный год), "
+    lines = [f"Сводка сдачи отчётов на {ru.date_text(today)} ({district.academic_year} учебный год), "
              f"школ: {len(codes)}.", "", "Сборы: сдали / вовремя, % школ"]
     overdue = []
     for collection in district.collections:
         column = [statuses[(code, collection.key)] for code in codes]
         counted = rates(column)
-        deadline = f"срок {ru_date(collection.deadline)}" if collection.deadline else "без срока"
+        deadline = f"срок {ru.date_text(collection.deadline)}" if collection.deadline else "без срока"
         lines.append(f"• {collection.title} ({deadline}): сдали {counted.reported} из {counted.expected} "
-                     f"({_pct(counted.reporting_rate)} %), вовремя {_pct(counted.on_time_rate)} %; "
+                     f"({ru.number(counted.reporting_rate)} %), вовремя {ru.number(counted.on_time_rate)} %; "
                      f"просрочено {column.count(OVERDUE)}, возвращено {column.count(RETURNED)}")
         overdue += [(code, collection) for code, status in zip(codes, column) if status == OVERDUE]
     lines.append("")
@@ -299,8 +300,8 @@ def _digest_body(district: District, statuses, today: date, public_url: str, sen
         overdue.sort(key=lambda item: (item[1].deadline, item[0]))
         for code, collection in overdue:
             days = (today - collection.deadline).days
-            lines.append(f"• {names[code]} ({code}) — «{collection.title}», срок {ru_date(collection.deadline)}, "
-                         f"{days} {plural(days, 'день', 'дня', 'дней')} назад")
+            lines.append(f"• {names[code]} ({code}) — «{collection.title}», срок {ru.date_text(collection.deadline)}, "
+                         f"{days} {ru.plural(days, 'день', 'дня', 'дней')} назад")
     else:
         lines.append("Просроченных отчётов нет.")
     lines += ["", "Синхронизация:"]
@@ -308,42 +309,19 @@ def _digest_body(district: District, statuses, today: date, public_url: str, sen
     if run is None:
         lines.append("• синхронизаций ещё не было")
     else:
-        lines.append(f"• последняя: {ru_datetime(run.get('finished_at') or run.get('started_at'))}, "
+        lines.append(f"• последняя: {ru.datetime_text(run.get('finished_at') or run.get('started_at'))}, "
                      f"{SYNC_LABELS.get(run['status'], run['status'])}" + (f": {run['error']}" if run.get("error") else ""))
     for school in district.schools:
         if school.sync_error:
             lines.append(f"• {school.name} ({school.code}): книга не прочитана — {school.sync_error}")
     lines += [f"• {line}" for line in district.failed_jobs]
     reminded = [m for m in sent_now if m.school]
-    lines += ["", f"Напоминания сегодня: {len(reminded)} {plural(len(reminded), 'школа', 'школы', 'школ')}."]
+    lines += ["", f"Напоминания сегодня: {len(reminded)} {ru.plural(len(reminded), 'школа', 'школы', 'школ')}."]
     if no_email:
         lines.append("Нет адреса эл. почты на листе «Школы» (напоминание не отправлено): "
                      + ", ".join(f"{s.name} ({s.code})" for s in no_email))
     lines += ["", f"Страница статуса: {public_url}/"]
     return "\n".join(lines) + "\n"
-
-
-def _pct(value: float) -> str:
-    return f"{value:.0f}" if value == int(value) else f"{value:.1f}".replace(".", ",")
-
-
-def ru_date(value: date) -> str:
-    return value.strftime("%d.%m.%Y")
-
-
-def ru_datetime(value: str | datetime | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.strftime("%d.%m.%Y %H:%M")
-
-
-def plural(n: int, one: str, few: str, many: str) -> str:
-    n = abs(n) % 100
-    if 11 <= n <= 14:
-        return many
-    return one if n % 10 == 1 else few if 2 <= n % 10 <= 4 else many
 
 
 # --- reading the database ----------------------------------------------------------------------------
@@ -383,7 +361,7 @@ def read_district(session: Session, academic_year: str, *, backend: str = "xlsx"
     for job in session.scalars(select(JobRun).where(JobRun.outcome == FAILED, JobRun.started_at >= since)
                                .order_by(JobRun.id)):
         first_line = (job.message or "").splitlines()[0] if job.message else ""
-        district.failed_jobs.append(f"задание «{job.job}» {ru_datetime(job.started_at)} завершилось ошибкой: "
+        district.failed_jobs.append(f"задание «{job.job}» {ru.datetime_text(job.started_at)} завершилось ошибкой: "
                                     f"{first_line}")
     return district
 

@@ -36,9 +36,10 @@ from datetime import date, datetime, timedelta
 from typing import Any, Callable, Sequence
 
 from sync_service.forms.schema import Column
+from sync_service.ru import date_text, plain_number
 
 __all__ = ["Failure", "Parser", "ColumnParser", "parser_for", "parsers_for", "parse_value", "fold", "display",
-           "format_number", "FORMULA_ERRORS", "EXPECTED"]
+           "FORMULA_ERRORS", "EXPECTED"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,17 +111,6 @@ def fold(text: str) -> str:
     return " ".join(clean_text(text).casefold().replace("ё", "е").split())
 
 
-def format_number(value: float | int) -> str:
-    """12.5 -> «12,5», 3.0 -> «3»: as a Russian reader writes it."""
-    if value.__class__ is int:
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        return f"{value:.6g}".replace(".", ",") if abs(value) < 1e15 else str(value)
-    return str(value)
-
-
 def display(value: Any) -> str:
     """A raw cell as it appears in a message (short, as the person sees it)."""
     if value.__class__ is str and len(value) <= 60 and value.isprintable() and value.strip() is value:
@@ -130,9 +120,9 @@ def display(value: Any) -> str:
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
-        return value.strftime("%d.%m.%Y")
+        return date_text(value)
     if isinstance(value, (int, float)):
-        return format_number(value)
+        return plain_number(value)
     text = " ".join(clean_text(str(value)).split())
     return text if len(text) <= 60 else text[:57] + "…"
 
@@ -210,10 +200,10 @@ def _percent_float(raw: Any) -> float | None:
 
 def _bounds_text(low: float | None, high: float | None) -> str:
     if low is not None and high is not None:
-        return f"от {format_number(low)} до {format_number(high)}"
+        return f"от {plain_number(low)} до {plain_number(high)}"
     if low is not None:
-        return f"не меньше {format_number(low)}"
-    return f"не больше {format_number(high)}"
+        return f"не меньше {plain_number(low)}"
+    return f"не больше {plain_number(high)}"
 
 
 # --- dates ------------------------------------------------------------------------------------
@@ -431,7 +421,7 @@ def _range_check(column: Column) -> Callable[[Any], Any] | None:
     def check(value: Any) -> Any:
         if low <= value <= high:
             return value
-        return Failure("range", {"value": format_number(value), "bounds": bounds})
+        return Failure("range", {"value": plain_number(value), "bounds": bounds})
     return check
 
 

@@ -38,7 +38,6 @@ from sync_service.forms.cells import (
     Failure,
     Parser,
     display,
-    format_number,
     parser_for,
     parsers_for,
 )
@@ -60,6 +59,7 @@ from sync_service.forms.reading import (
 from sync_service.forms.schema import Column, Expression, Form, Rule
 from sync_service.forms.table import Table
 from sync_service.model import FormResult
+from sync_service.ru import plain_number
 from sync_service.stores.base import Sheet
 
 __all__ = ["parse_form", "data_hash", "cell_finding", "compile_fast"]
@@ -186,7 +186,7 @@ class _Rule:
 
 
 def _compile_rule(rule: Rule) -> _Rule:
-    tolerance = f" (допустимое расхождение {format_number(rule.tolerance)})" if rule.op == "~=" else ""
+    tolerance = f" (допустимое расхождение {plain_number(rule.tolerance)})" if rule.op == "~=" else ""
     return _Rule(rule, compile_fast(rule.left), compile_fast(rule.right), _HOLDS[rule.op],
                  tuple(dict.fromkeys((*rule.left.names, *rule.right.names))),
                  "rule" if rule.severity == "error" else "rule-warning", _BROKEN[rule.op], tolerance)
@@ -302,7 +302,7 @@ class _Findings:
         operands = []
         for name in item.names:
             letter, at = places[name]
-            operands.append(f"«{labels[name]}» ({letter}{at or row}) = {format_number(values[name])}")
+            operands.append(f"«{labels[name]}» ({letter}{at or row}) = {plain_number(values[name])}")
         first = item.names[0]
         letter, at = places[first]
         self.out.append(self.build(
@@ -313,7 +313,7 @@ class _Findings:
 
 
 def _number(value: float) -> str:
-    return format_number(round(value, 2) if isinstance(value, float) else value)
+    return plain_number(round(value, 2) if isinstance(value, float) else value)
 
 
 # --- tables ---------------------------------------------------------------------------------------

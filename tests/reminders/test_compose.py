@@ -14,7 +14,6 @@ from sync_service.district.reminders import (
     ReminderKey,
     SchoolInfo,
     compose_reminders,
-    plural,
     reminder_kind,
     workbook_link,
 )
@@ -158,8 +157,3 @@ def test_workbook_links():
     assert workbook_link("google", typed, "1AbC") == typed
     assert workbook_link("google", "", "") == ""
 
-
-@pytest.mark.parametrize("n, word", [(1, "день"), (2, "дня"), (5, "дней"), (11, "дней"), (21, "день"), (24, "дня"),
-                                     (112, "дней")])
-def test_plural(n, word):
-    assert plural(n, "день", "дня", "дней") == word

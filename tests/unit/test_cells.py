@@ -3,7 +3,7 @@ from datetime import date, datetime
 
 import pytest
 
-from sync_service.forms.cells import Failure, display, fold, format_number, parse_value, parser_for
+from sync_service.forms.cells import Failure, display, fold, parse_value, parser_for
 from sync_service.forms.schema import Column
 
 NBSP, NARROW, ZW = "\u00a0", "\u202f", "\u200b"
@@ -232,7 +232,5 @@ def test_display(value, text):
     assert display(value) == text
 
 
-def test_fold_and_format_number():
+def test_fold():
     assert fold("  Ёлка" + NBSP + "ЗЕЛЁНАЯ ") == "елка зеленая"
-    assert format_number(0.125) == "0,125"
-    assert format_number(2) == "2"

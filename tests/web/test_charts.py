@@ -1,44 +1,10 @@
-"""The SVG charts and the Russian number formats."""
+"""The SVG charts (the Russian number formats they use: tests/unit/test_ru.py)."""
 from datetime import date, datetime
 from xml.etree import ElementTree
 
-import pytest
-
-from web.charts import RatePoint, bar_chart, chart_window, percent, progress_chart, rate_chart, ru_number
-from web.status import plural, ru_date, ru_datetime, ru_duration
+from web.charts import RatePoint, bar_chart, chart_window, progress_chart, rate_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.mark.parametrize("value, shown", [
-    (0, "0"), (50.0, "50"), (37.5, "37,5"), (1234, "1\u202f234"), (1234567.25, "1\u202f234\u202f567,2"),
-    (2.5, "2,5"), (None, "—"),
-])
-def test_ru_number(value, shown):
-    assert ru_number(value) == shown
-
-
-@pytest.mark.parametrize("value, shown", [(66.66, "66,7\u00a0%"), (100.0, "100\u00a0%"), (None, "—")])
-def test_percent(value, shown):
-    assert percent(value) == shown
-
-
-@pytest.mark.parametrize("value, shown", [
-    ("2026-09-30", "30.09.2026"), ("2026-09-30T08:05:00", "30.09.2026"), (None, "—"), (date(2026, 1, 2), "02.01.2026"),
-])
-def test_ru_date(value, shown):
-    assert ru_date(value) == shown
-
-
-def test_ru_datetime():
-    assert (ru_datetime("2026-11-22T08:31:00"), ru_datetime("2026-11-22"), ru_datetime(None)) == (
-        "22.11.2026 08:31", "22.11.2026", "—")
-
-
-@pytest.mark.parametrize("n, word", [(1, "день"), (2, "дня"), (5, "дней"), (11, "дней"), (21, "день"),
-                                     (22, "дня"), (53, "дня"), (112, "дней")])
-def test_plural(n, word):
-    assert plural(n, "день", "дня", "дней") == word
 
 
 def test_bar_chart_is_valid_accessible_svg():
@@ -76,12 +42,6 @@ def test_progress_chart_without_deadline_or_points():
                              title="Ход"))
     root = ElementTree.fromstring(svg)
     assert root.find(f"{SVG}desc").text == "Сдали 0 из 0; без срока"
-
-
-@pytest.mark.parametrize("seconds, shown", [(None, "—"), (0, "0 с"), (45, "45 с"), (60, "1 мин"), (65, "1 мин 5 с"),
-                                            (3600, "1 ч"), (3720, "1 ч 2 мин")])
-def test_ru_duration(seconds, shown):
-    assert ru_duration(seconds) == shown
 
 
 RATES = [RatePoint(datetime(2026, 9, 11, 8), 10.0, 10.0), RatePoint(datetime(2026, 9, 21, 8), 50.0, 40.0),
