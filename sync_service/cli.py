@@ -161,6 +161,7 @@ def render_status_table(report: dict) -> str:
 def cmd_serve(args: argparse.Namespace, svod: Svod) -> int:
     from web import create_app
 
+    svod.db.upgrade()  # one process: no workers racing through the migrations
     app = create_app({"SVOD": svod})
     host, port = args.host or svod.settings.host, args.port or svod.settings.port
     print(f"Svod: страница статуса на http://{host}:{port}", flush=True)
@@ -312,6 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return COMMANDS[args.command][0](args, svod)
+    except ConfigError as exc:  # a part built on first use (the Google store) found a setting wrong
+        print(f"Ошибка настройки: {exc}", file=sys.stderr)
+        return 2
     except OperationalError as exc:
         # never the password: the URL is shown as SQLAlchemy masks it
         where = make_url(svod.settings.database_url).render_as_string(hide_password=True)

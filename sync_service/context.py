@@ -1,12 +1,13 @@
 """The running Svod: settings, forms, database, workbook store and clock in one place.
 
-Built once by the CLI, the web app factory and the clock process; tests build it with
-their own settings (a temporary folder and database) and, where time matters, a fixed
-clock.
+Every part but the settings is built on first use, so a command builds only what it
+touches: ``db-upgrade`` opens the database and never loads the forms or builds the Google
+store (whose credentials a release step does not have); the web never builds a store.
+A part passed in (tests pass a fixed clock, a store of their own) is used as given.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
 from datetime import datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -16,6 +17,8 @@ from sync_service.db import Database
 from sync_service.district.registry import academic_year_of
 from sync_service.forms.schema import Schema, load_schema
 from sync_service.stores.base import WorkbookStore
+
+PARTS = ("schema", "db", "store", "clock")
 
 
 def make_store(settings: Settings) -> WorkbookStore:
@@ -35,24 +38,64 @@ def local_clock(timezone: str) -> Callable[[], datetime]:
     return lambda: datetime.now(zone).replace(tzinfo=None, microsecond=0)
 
 
-@dataclass
+def _builders() -> dict[str, Callable[[Settings], object]]:
+    return {
+        "schema": lambda settings: load_schema(settings.schema_dir or None),
+        "db": lambda settings: Database(settings.database_url),
+        "store": make_store,
+        "clock": lambda settings: local_clock(settings.timezone),
+    }
+
+
 class Svod:
-    settings: Settings
-    schema: Schema
-    db: Database
-    store: WorkbookStore
-    clock: Callable[[], datetime]
+    """``Svod(settings, schema=…, db=…, store=…, clock=…)``: the parts not given are built
+    from the settings when first read (once, also when request threads race for them)."""
+
+    def __init__(self, settings: Settings, *, schema: Schema | None = None, db: Database | None = None,
+                 store: WorkbookStore | None = None, clock: Callable[[], datetime] | None = None):
+        self.settings = settings
+        given = {"schema": schema, "db": db, "store": store, "clock": clock}
+        self._parts = {name: part for name, part in given.items() if part is not None}
+        self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, store: WorkbookStore | None = None,
-                      clock: Callable[[], datetime] | None = None) -> "Svod":
-        return cls(
-            settings=settings,
-            schema=load_schema(settings.schema_dir or None),
-            db=Database(settings.database_url),
-            store=store or make_store(settings),
-            clock=clock or local_clock(settings.timezone),
-        )
+    def from_settings(cls, settings: Settings, **parts) -> Svod:
+        return cls(settings, **parts)
+
+    def _part(self, name: str):
+        try:
+            return self._parts[name]
+        except KeyError:
+            pass
+        with self._lock:
+            if name not in self._parts:
+                self._parts[name] = _builders()[name](self.settings)
+            return self._parts[name]
+
+    def built(self, name: str) -> bool:
+        """Whether ``name`` (one of :data:`PARTS`) was given or has been built."""
+        return name in self._parts
+
+    @property
+    def schema(self) -> Schema:
+        return self._part("schema")
+
+    @property
+    def db(self) -> Database:
+        return self._part("db")
+
+    @property
+    def store(self) -> WorkbookStore:
+        return self._part("store")
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self._part("clock")
+
+    def dispose(self) -> None:
+        """Close the database's connections, if it was opened."""
+        if self.built("db"):
+            self.db.dispose()
 
     @property
     def academic_year(self) -> str:

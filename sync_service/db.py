@@ -282,6 +282,15 @@ class Database:
     def upgrade(self) -> None:
         upgrade(self.url)
 
+    def is_current(self) -> bool:
+        """Whether the database is at the newest revision (nothing left for ``upgrade``)."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        heads = set(ScriptDirectory.from_config(alembic_config(self.url)).get_heads())
+        with self.engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads()) == heads
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session committed on success and rolled back on failure."""

@@ -6,13 +6,18 @@ passed in as ``{"SVOD": svod}`` (the CLI's ``serve`` and the tests do that).
 
 Config keys:
 - ``SVOD``: the Svod context to serve; built from the environment when absent.
-- ``SVOD_UPGRADE``: migrate the database at start (default ``True``).
 - ``SVOD_PAGE_CACHE``: keep built reports and the rendered status page in the process
   until a sync writes (default ``True``; see ``web.status.Cache``).
 - anything else Flask knows (``TESTING``, ``SECRET_KEY`` — by default ``SVOD_SECRET_KEY``).
 
 The pages only read the database: the web never touches the workbook store, so the
-context the factory builds has ``store=None`` (syncs run in the CLI and the clock).
+store of the context is never built here (syncs run in the CLI and the clock).
+
+Workers never migrate the database: several of them starting at once would race through
+the same migration. Migrations run once, before the workers start: in the Procfile's
+``release`` step (``python -m sync_service db-upgrade``), and in ``svod serve`` / ``svod run``
+(one process) before they serve. A worker that finds the database behind the code refuses
+to start with a message saying so.
 """
 from __future__ import annotations
 
@@ -22,10 +27,10 @@ from typing import Any, Mapping
 
 from flask import Flask, jsonify, render_template, request
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from sync_service.config import Settings
-from sync_service.context import Svod, local_clock
-from sync_service.db import Database
-from sync_service.forms.schema import load_schema
+from sync_service.context import Svod
 
 log = logging.getLogger("svod.web")
 
@@ -34,25 +39,22 @@ log = logging.getLogger("svod.web")
 OPTIONAL_BLUEPRINTS = ("web.auth", "web.admin", "web.orders")
 
 
-def build_svod(settings: Settings) -> Svod:
-    """The context the web needs: settings, forms, database and clock (no store)."""
-    return Svod(settings=settings, schema=load_schema(settings.schema_dir or None),
-                db=Database(settings.database_url), store=None, clock=local_clock(settings.timezone))
+class DatabaseBehind(RuntimeError):
+    """The database is older than the code: ``db-upgrade`` has not run."""
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
-    app.config.from_mapping(SVOD=None, SVOD_UPGRADE=True, SVOD_PAGE_CACHE=True)
+    app.config.from_mapping(SVOD=None, SVOD_PAGE_CACHE=True)
     if test_config:
         app.config.update(test_config)
-    svod: Svod = app.config["SVOD"] or build_svod(Settings.from_env())
+    svod: Svod = app.config["SVOD"] or Svod(Settings.from_env())
     if not app.config.get("SECRET_KEY") and svod.settings.secret_key:
         app.config["SECRET_KEY"] = svod.settings.secret_key
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["svod"] = svod
-    if app.config["SVOD_UPGRADE"]:
-        svod.db.upgrade()
+    check_database(svod)
 
     from . import api, status
     from .compress import compress
@@ -66,6 +68,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(500, _error_page)
     app.after_request(compress)
     return app
+
+
+def check_database(svod: Svod) -> None:
+    """Refuse to serve a database that the release step has not migrated; an unreachable one
+    is only logged (``/healthz`` says so, and the pages answer 503/500 until it is back)."""
+    try:
+        current = svod.db.is_current()
+    except SQLAlchemyError as exc:
+        log.warning("database not reachable at start: %s", exc.__class__.__name__)
+        return
+    if not current:
+        raise DatabaseBehind("База данных не обновлена до схемы этой версии Svod: выполните "
+                             "«python -m sync_service db-upgrade» (в Procfile это шаг release) и "
+                             "перезапустите веб-процесс.")
 
 
 def register_optional(app: Flask, module_name: str) -> bool:

@@ -6,7 +6,6 @@ The web app has no workbook store: «Обновить сейчас» makes one f
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 
@@ -15,7 +14,7 @@ from sqlalchemy import func, select
 
 from jobs.models import OUTCOME_LABELS, JobRun
 from sync_service import db as m
-from sync_service.context import Svod, make_store
+from sync_service.context import Svod
 from sync_service.district.report import plan_collections
 from sync_service.sync.run import SyncBusy, run_sync, sync_lock
 
@@ -87,8 +86,6 @@ def start_background_sync(app) -> bool:
 
 def _background_sync(context: Svod) -> None:
     try:
-        if context.store is None:
-            context = dataclasses.replace(context, store=make_store(context.settings))
         summary = run_sync(context, trigger="web")
         log.info("sync from the admin page: %s", summary.status)
     except SyncBusy:

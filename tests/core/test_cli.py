@@ -1,4 +1,5 @@
 """The command line: every command exists and is documented, and mistakes get clear messages."""
+import io
 import json
 from pathlib import Path
 
@@ -83,3 +84,35 @@ def test_an_unreachable_database_is_a_clear_message_without_the_password(env, mo
     err = capsys.readouterr().err
     assert "Нет связи с базой данных" in err and "DATABASE_URL" in err
     assert "secretpw" not in err
+
+
+@pytest.fixture
+def google_without_credentials(env, monkeypatch):
+    """The release step's environment on the google backend: no key, no API URL."""
+    monkeypatch.setenv("SVOD_BACKEND", "google")
+    monkeypatch.setenv("SVOD_HEAD_SPREADSHEET_ID", "head-id")
+    for variable in ("GOOGLE_APPLICATION_CREDENTIALS", "SVOD_GOOGLE_API_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    return env
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["db-upgrade"], "База данных обновлена"),
+    (["status"], "Обозначения"),
+    (["fpu", "import", "--sample"], "ОБРАЗЕЦ"),
+])
+def test_commands_without_the_store_need_no_google_credentials(google_without_credentials, capsys, argv, words):
+    assert main(argv) == 0
+    assert words in capsys.readouterr().out
+
+
+def test_create_admin_needs_no_google_credentials(google_without_credentials, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
+    assert main(["create-admin", "--password-stdin"]) == 0
+    assert capsys.readouterr().out.startswith("SVOD_ADMIN_PASSWORD_HASH=")
+
+
+def test_a_command_that_needs_the_store_names_the_missing_key(google_without_credentials, capsys):
+    assert main(["sync", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "Ошибка настройки" in err and "GOOGLE_APPLICATION_CREDENTIALS" in err

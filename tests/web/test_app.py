@@ -1,11 +1,13 @@
-"""The app factory: settings from the environment, migrations at start, optional blueprints, wsgi."""
+"""The app factory: settings from the environment, no migrations in workers, optional blueprints, wsgi."""
 import importlib
 import sys
 import types
 
+import pytest
 from flask import Blueprint
 
-from web import create_app, register_optional
+from sync_service.db import Database
+from web import DatabaseBehind, create_app, register_optional
 
 ROUTES = {"/", "/school/<code>", "/collection/<key>", "/api/status", "/api/school/<code>",
           "/api/collection/<key>", "/healthz", "/plan", "/debtors.txt", "/api/plan", "/api/rates"}
@@ -13,25 +15,31 @@ ROUTES = {"/", "/school/<code>", "/collection/<key>", "/api/status", "/api/schoo
 
 def test_documented_routes_exist(app):
     assert ROUTES <= {rule.rule for rule in app.url_map.iter_rules()}
-    assert app.extensions["svod"].store is None
+    for path in ("/", "/api/status", "/healthz"):
+        app.test_client().get(path)
+    assert not app.extensions["svod"].built("store")  # the web never reads workbooks
 
 
-def test_settings_from_the_environment_and_upgrade_at_start(tmp_path, monkeypatch):
+def test_settings_from_the_environment_and_no_migration_at_start(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'env.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SVOD_ACADEMIC_YEAR", "2030/2031")
     monkeypatch.setenv("SVOD_SECRET_KEY", "s3cret")
+    with pytest.raises(DatabaseBehind, match="db-upgrade"):
+        create_app()  # a worker never migrates: the release step does
+    Database(url).upgrade()
     app = create_app()
     svod = app.extensions["svod"]
     assert (svod.settings.database_url, svod.academic_year, app.config["SECRET_KEY"]) == (url, "2030/2031", "s3cret")
     client = app.test_client()
     assert client.get("/healthz").status_code == 200
-    assert client.get("/api/status").get_json()["collections"] == []  # the tables exist: migrated at start
+    assert client.get("/api/status").get_json()["collections"] == []
     svod.db.dispose()
 
 
 def test_the_wsgi_module_builds_the_app(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'wsgi.db'}")
+    Database(f"sqlite:///{tmp_path / 'wsgi.db'}").upgrade()
     monkeypatch.delitem(sys.modules, "web.wsgi", raising=False)
     module = importlib.import_module("web.wsgi")
     assert module.app.test_client().get("/healthz").get_json() == {"status": "ok", "database": "ok"}
