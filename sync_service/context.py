@@ -47,9 +47,15 @@ def _builders() -> dict[str, Callable[[Settings], object]]:
     }
 
 
+def _part_property(name: str) -> property:
+    """Read: the part, built on first use. Assign: replace it."""
+    return property(lambda svod: svod._part(name), lambda svod, value: svod._parts.update({name: value}))
+
+
 class Svod:
     """``Svod(settings, schema=…, db=…, store=…, clock=…)``: the parts not given are built
-    from the settings when first read (once, also when request threads race for them)."""
+    from the settings when first read (once, also when request threads race for them); a
+    part assigned later (a test moving the clock) replaces it."""
 
     def __init__(self, settings: Settings, *, schema: Schema | None = None, db: Database | None = None,
                  store: WorkbookStore | None = None, clock: Callable[[], datetime] | None = None):
@@ -76,21 +82,10 @@ class Svod:
         """Whether ``name`` (one of :data:`PARTS`) was given or has been built."""
         return name in self._parts
 
-    @property
-    def schema(self) -> Schema:
-        return self._part("schema")
-
-    @property
-    def db(self) -> Database:
-        return self._part("db")
-
-    @property
-    def store(self) -> WorkbookStore:
-        return self._part("store")
-
-    @property
-    def clock(self) -> Callable[[], datetime]:
-        return self._part("clock")
+    schema: Schema = _part_property("schema")
+    db: Database = _part_property("db")
+    store: WorkbookStore = _part_property("store")
+    clock: Callable[[], datetime] = _part_property("clock")
 
     def dispose(self) -> None:
         """Close the database's connections, if it was opened."""

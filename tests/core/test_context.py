@@ -48,3 +48,9 @@ def test_racing_threads_build_a_part_once(tmp_path):
         thread.join()
     assert len({id(db) for db in seen}) == 1
     svod.dispose()
+
+
+def test_an_assigned_part_replaces_it(tmp_path):
+    svod = Svod(Settings.from_env({}), clock=lambda: "then")
+    svod.clock = lambda: "now"
+    assert (svod.clock(), svod.built("clock")) == ("now", True)
