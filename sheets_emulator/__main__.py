@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
         "--fault-kinds", default=",".join(FAULT_KINDS), help="comma-separated subset of " + ",".join(FAULT_KINDS)
     )
     parser.add_argument("--seed", type=int, help="seed for fault injection and generated ids")
+    parser.add_argument("--google-accounts", default="@gmail.com,@googlemail.com",
+                        help="addresses (or @domains) that have a Google account, comma-separated")
     args = parser.parse_args(argv)
     try:
         emulator = Emulator(
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
             fault_rate=args.fault_rate,
             fault_kinds=parse_fault_kinds(args.fault_kinds),
             seed=args.seed,
+            google_accounts=parse_fault_kinds(args.google_accounts),
         )
     except ValueError as problem:
         parser.error(str(problem))

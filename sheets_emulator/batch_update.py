@@ -455,8 +455,8 @@ def add_protected_range(batch: Batch, request: dict[str, Any]) -> dict[str, Any]
     # lists the owner, who can always edit (as Google shows afterwards).
     reply = {**protected, "editors": copy.deepcopy(requested_editors)}
     users = list(requested_editors.get("users", []))
-    owner = email_of(batch.file.owner)
-    if owner not in users:
+    owner = email_of(batch.file.owner) if batch.file.owner else None
+    if owner is not None and owner not in users:
         users.append(owner)
     protected["editors"] = {**requested_editors, "users": users}
     sheet.protected_ranges.append(protected)

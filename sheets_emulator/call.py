@@ -1,11 +1,12 @@
-"""What a handler gets: the calling user, query parameters, JSON body and
-the state. Handlers run with ``state.lock`` held."""
+"""What a handler gets: the calling user (with the OAuth client and scopes of
+the token, when the emulator issued it), query parameters, JSON body and the
+state. Handlers run with ``state.lock`` held."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from werkzeug.datastructures import MultiDict
 
@@ -19,6 +20,12 @@ class Call:
     params: MultiDict
     body: Any
     state: State
+    client: str | None = None   # the OAuth client the token was issued to (None: a static token)
+    # True when the token's only way into this API is drive.file: then only the files
+    # its client created are visible.
+    app_only: bool = False
+    legacy_storage: frozenset[str] = frozenset()  # service accounts that still own storage
+    has_account: Callable[[str], bool] = lambda email: True   # whether an address is a Google account
 
     def param(self, name: str, default: str | None = None) -> str | None:
         return self.params.get(name, default)

@@ -10,12 +10,12 @@ import io
 from typing import Any
 
 from . import drive_query, fieldmask
-from .access import email_of, open_file, permission_denied_drive, role_of
+from .access import all_drives, check_can_own, email_of, open_file, permission_denied_drive, role
 from .call import Call
 from .errors import ApiError
 from .model import Evaluator
 from .sheets import create_spreadsheet
-from .state import FOLDER_MIME, SPREADSHEET_MIME, DriveFile, rfc3339
+from .state import FOLDER_MIME, SHARED_DRIVE_MIME, SPREADSHEET_MIME, DriveFile, rfc3339
 
 DEFAULT_FILE_FIELDS = "kind,id,name,mimeType"
 DEFAULT_PERMISSION_FIELDS = "kind,id,type,role"
@@ -55,6 +55,10 @@ def file_json(call: Call, file: DriveFile) -> dict[str, Any]:
     }
     if not file.parents:
         del out["parents"]
+    if file.drive_id:  # the drive owns it: no owners, as Drive answers for shared drive items
+        out["driveId"] = file.drive_id
+        out["ownedByMe"] = False
+        del out["owners"]
     if file.description is not None:
         out["description"] = file.description
     return out
@@ -84,19 +88,32 @@ def files_create(call: Call) -> dict[str, Any]:
     if mime == SPREADSHEET_MIME:
         file, _ = create_spreadsheet(call, body.get("name") or "Untitled spreadsheet", parents)
     else:
-        now = call.state.now_ms()
-        file = DriveFile(call.state.new_file_id(), body.get("name") or "Untitled", mime, call.user, now, now, list(parents))
-        call.state.files[file.id] = file
+        file = _plain_file(call, body.get("name") or "Untitled", mime, list(parents))
     file.description = body.get("description")
     file.starred = bool(body.get("starred"))
     call.state.mark_dirty()
     return _select(call, file_json(call, file), DEFAULT_FILE_FIELDS)
 
 
+def _plain_file(call: Call, name: str, mime: str, parents: list[str]) -> DriveFile:
+    """A file that is metadata only (a folder, say), owned by the caller or by a shared drive."""
+    drive_id = check_can_own(call, parents, mime)
+    now = call.state.now_ms()
+    file = DriveFile(call.state.new_file_id(), name, mime, "" if drive_id else call.user, now, now, parents,
+                     drive_id=drive_id, app=call.client)
+    call.state.files[file.id] = file
+    return file
+
+
 def _check_parents(call: Call, parents: list[str]) -> None:
+    """Every parent must be a folder (or shared drive) the caller can add to; a shared drive
+    item has exactly one parent."""
     for parent in parents:
         if parent != "root":
-            open_file(call, parent)
+            open_file(call, parent, write=True)
+    if len(parents) > 1 and any(call.state.files.get(p) and (call.state.files[p].drive_id or
+                                call.state.files[p].mime_type == SHARED_DRIVE_MIME) for p in parents):
+        raise _bad_request("A shared drive item must have exactly one parent.", reason="teamDrivesParentLimit")
 
 
 def files_get(call: Call, file_id: str) -> dict[str, Any]:
@@ -127,9 +144,44 @@ def _ordered(files: list[DriveFile], order_by: str | None) -> list[DriveFile]:
     return result
 
 
+def _corpus(call: Call) -> str | None:
+    """The shared drive a listing is limited to (None: the user's corpus), after Drive's
+    checks of corpora, driveId and includeItemsFromAllDrives."""
+    corpora = call.param("corpora") or "user"
+    drive_id = call.param("driveId")
+    include = call.flag("includeItemsFromAllDrives") or call.flag("includeTeamDriveItems")
+    if corpora not in ("user", "domain", "drive", "allDrives"):
+        raise _bad_request("Invalid Value", location="corpora", reason="invalid")
+    if (corpora == "drive") != bool(drive_id):
+        raise _bad_request("The driveId parameter must be specified if and only if corpora is set to drive.",
+                           location="driveId", reason="teamDriveIdRequiresTeamDriveCorpora")
+    if (drive_id or corpora in ("drive", "allDrives")) and not include:
+        raise ApiError(403, "The includeItemsFromAllDrives parameter must be set to true when driveId is "
+                       "specified or corpora contains drive or allDrives.", reason="teamDriveItemsNotSupported")
+    if include and not all_drives(call):
+        raise ApiError(403, "The includeItemsFromAllDrives parameter can only be set to true when "
+                       "supportsAllDrives is true.", reason="teamDriveItemsNotSupported")
+    if drive_id:
+        drive = call.state.files.get(drive_id)
+        if drive is None or drive.mime_type != SHARED_DRIVE_MIME or not role(call, drive):
+            raise ApiError(404, f"Shared drive not found: {drive_id}", reason="notFound", location="driveId")
+    return drive_id
+
+
+def _listed(call: Call, file: DriveFile, drive_id: str | None) -> bool:
+    if file.mime_type == SHARED_DRIVE_MIME or not role(call, file):
+        return False
+    if drive_id is not None:
+        return file.drive_id == drive_id
+    # corpora=user: My Drive items, and shared drive items only when the caller asked for
+    # them (Drive answers the user's corpus with the drives' items it can see).
+    return not file.drive_id or call.flag("includeItemsFromAllDrives") or call.flag("includeTeamDriveItems")
+
+
 def files_list(call: Call) -> dict[str, Any]:
     query = call.param("q")
-    visible = [f for f in call.state.files.values() if role_of(f, call.user)]
+    drive_id = _corpus(call)
+    visible = [f for f in call.state.files.values() if _listed(call, f, drive_id)]
     if query:
         predicate = drive_query.compile_query(query, call.user, email_of(call.user))
         visible = [f for f in visible if predicate(f)]
@@ -147,12 +199,7 @@ def files_list(call: Call) -> dict[str, Any]:
         out["nextPageToken"] = base64.urlsafe_b64encode(f"offset:{offset + size}".encode()).decode()
     out["incompleteSearch"] = False
     out["files"] = [file_json(call, f) for f in page]
-    fields = call.param("fields")
-    if fields:
-        return fieldmask.select(out, fieldmask.parse(fields))
-    default = fieldmask.parse(DEFAULT_FILE_FIELDS)
-    out["files"] = [fieldmask.select(f, default) for f in out["files"]]
-    return out
+    return fieldmask.select_listing(out, "files", call.param("fields"), DEFAULT_FILE_FIELDS)
 
 
 def _decode_page_token(token: str | None) -> int:
@@ -192,6 +239,8 @@ def files_copy(call: Call, file_id: str) -> dict[str, Any]:
     parents = body.get("parents") or list(source.parents)
     _check_parents(call, parents)
     name = body.get("name") or f"Copy of {source.name}"
+    if source.mime_type == SHARED_DRIVE_MIME:
+        raise _bad_request("A shared drive cannot be copied.", reason="badRequest")
     if source.mime_type == SPREADSHEET_MIME:
         file, spreadsheet = create_spreadsheet(call, name, parents)
         original = call.state.spreadsheets[source.id]
@@ -200,9 +249,7 @@ def files_copy(call: Call, file_id: str) -> dict[str, Any]:
         spreadsheet.sheets = copy.deepcopy(original.sheets)
         spreadsheet.named_ranges = copy.deepcopy(original.named_ranges)
     else:
-        now = call.state.now_ms()
-        file = DriveFile(call.state.new_file_id(), name, source.mime_type, call.user, now, now, list(parents))
-        call.state.files[file.id] = file
+        file = _plain_file(call, name, source.mime_type, list(parents))
     file.description = body.get("description", source.description)
     call.state.mark_dirty()
     return _select(call, file_json(call, file), DEFAULT_FILE_FIELDS)
@@ -210,7 +257,9 @@ def files_copy(call: Call, file_id: str) -> dict[str, Any]:
 
 def files_delete(call: Call, file_id: str) -> None:
     file = open_file(call, file_id)
-    if file.owner != call.user:
+    if file.mime_type == SHARED_DRIVE_MIME:
+        raise _bad_request("Shared drives are deleted with drives.delete.", reason="badRequest")
+    if file.owner != call.user and not (file.drive_id and role(call, file) >= 3):
         raise permission_denied_drive()
     for child in [f for f in call.state.files.values() if file.id in f.parents]:
         files_delete(call, child.id)
@@ -241,7 +290,9 @@ def files_export(call: Call, file_id: str) -> tuple[str, bytes]:
 # -- permissions -----------------------------------------------------------------------
 
 
-def _owner_permission(file: DriveFile) -> dict[str, Any]:
+def _owner_permission(file: DriveFile) -> dict[str, Any] | None:
+    if not file.owner:  # a shared drive or its item: the drive owns it
+        return None
     email = email_of(file.owner)
     return {
         "kind": "drive#permission",
@@ -265,19 +316,20 @@ def _permission_id(key: str) -> str:
 def permissions_create(call: Call, file_id: str) -> dict[str, Any]:
     file = open_file(call, file_id, write=True)
     body = call.json_body()
-    kind, role = body.get("type"), body.get("role")
+    kind, role_name = body.get("type"), body.get("role")
     if kind not in ("user", "group", "domain", "anyone"):
         raise _bad_request("The permission type field is required.", location="permission.type", reason="required")
-    if role not in ("owner", "organizer", "fileOrganizer", "writer", "commenter", "reader"):
+    if role_name not in ("owner", "organizer", "fileOrganizer", "writer", "commenter", "reader"):
         raise _bad_request("The permission role field is required.", location="permission.role", reason="required")
-    if role == "owner" and not call.flag("transferOwnership"):
+    if role_name == "owner" and not call.flag("transferOwnership"):
         raise ApiError(
             403,
             "The transferOwnership parameter must be enabled when the permission role is 'owner'.",
             reason="forbidden",
             location="transferOwnership",
         )
-    permission: dict[str, Any] = {"kind": "drive#permission", "type": kind, "role": role}
+    permission: dict[str, Any] = {"kind": "drive#permission", "type": kind, "role": role_name}
+    notify = call.flag("sendNotificationEmail", default=kind in ("user", "group"))
     if kind in ("user", "group"):
         email = body.get("emailAddress")
         if not email:
@@ -285,6 +337,14 @@ def permissions_create(call: Call, file_id: str) -> dict[str, Any]:
                 "The permission emailAddress field is required for the specified permission type.",
                 location="permission.emailAddress",
                 reason="required",
+            )
+        if not notify and not call.has_account(email):
+            # Drive can grant a role only to a Google account; anyone else must get the invitation.
+            raise _bad_request(
+                f'Bad Request. User message: "You are trying to invite {email}. Since there is no Google account '
+                'associated with this email address, you must check the "Notify people" box to invite this '
+                'recipient."',
+                reason="invalidSharingRequest",
             )
         permission.update(id=_permission_id(email), emailAddress=email, displayName=email.split("@")[0])
     elif kind == "domain":
@@ -296,7 +356,7 @@ def permissions_create(call: Call, file_id: str) -> dict[str, Any]:
     permission["deleted"] = False
     permission["pendingOwner"] = False
     file.permissions = [p for p in file.permissions if p["id"] != permission["id"]] + [permission]
-    if role == "owner":
+    if role_name == "owner":
         file.owner = permission["emailAddress"]
     call.state.touch(file)
     return _select(call, permission, DEFAULT_PERMISSION_FIELDS)
@@ -305,14 +365,15 @@ def permissions_create(call: Call, file_id: str) -> dict[str, Any]:
 def permissions_list(call: Call, file_id: str) -> dict[str, Any]:
     file = open_file(call, file_id)
     owner = _owner_permission(file)
-    others = [p for p in file.permissions if p["id"] != owner["id"]]
-    out = {"kind": "drive#permissionList", "permissions": [owner, *copy.deepcopy(others)]}
-    fields = call.param("fields")
-    if fields:
-        return fieldmask.select(out, fieldmask.parse(fields))
-    default = fieldmask.parse(DEFAULT_PERMISSION_FIELDS)
-    out["permissions"] = [fieldmask.select(p, default) for p in out["permissions"]]
-    return out
+    inherited = []
+    if file.drive_id and file.drive_id in call.state.files:  # the drive's members, as Drive lists them
+        inherited = [{**p, "permissionDetails": [{"permissionType": "member", "role": p["role"], "inherited": True,
+                                                  "inheritedFrom": file.drive_id}]}
+                     for p in call.state.files[file.drive_id].permissions]
+    own = [p for p in file.permissions if owner is None or p["id"] != owner["id"]]
+    out = {"kind": "drive#permissionList",
+           "permissions": ([owner] if owner else []) + copy.deepcopy(inherited) + copy.deepcopy(own)}
+    return fieldmask.select_listing(out, "permissions", call.param("fields"), DEFAULT_PERMISSION_FIELDS)
 
 
 def permissions_delete(call: Call, file_id: str, permission_id: str) -> None:

@@ -183,7 +183,7 @@ def _compare(a: Any, op: str, b: Any) -> bool:
 
 
 def _people(file: DriveFile, collection: str) -> set[str]:
-    owners = {email_of(file.owner).lower()}
+    owners = {email_of(file.owner).lower()} if file.owner else set()
     if collection == "owners":
         return owners
     roles = ("writer", "owner") if collection == "writers" else ("reader", "commenter", "writer", "owner")

@@ -45,6 +45,8 @@ class ApiError(Exception):
         details: list[dict[str, Any]] | None = None,
         reason: str | None = None,
         location: str | None = None,
+        domain: str = "global",
+        location_type: str = "parameter",
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -53,6 +55,8 @@ class ApiError(Exception):
         self.details = details
         self.reason = reason
         self.location = location
+        self.domain = domain
+        self.location_type = location_type
 
     def sheets_body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
@@ -63,12 +67,12 @@ class ApiError(Exception):
     def drive_body(self) -> dict[str, Any]:
         item: dict[str, Any] = {
             "message": self.message,
-            "domain": "global",
+            "domain": self.domain,
             "reason": self.reason or _DRIVE_REASONS.get(self.code, "backendError"),
         }
         if self.location:
             item["location"] = self.location
-            item["locationType"] = "parameter"
+            item["locationType"] = self.location_type
         return {"error": {"code": self.code, "message": self.message, "errors": [item]}}
 
 
@@ -129,3 +133,26 @@ def permission_denied() -> ApiError:
 
 def drive_file_not_found(file_id: str) -> ApiError:
     return ApiError(404, f"File not found: {file_id}.", reason="notFound", location="fileId")
+
+
+INVALID_CREDENTIALS_MESSAGE = (
+    "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other "
+    "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project."
+)
+
+
+def invalid_credentials() -> ApiError:
+    """An access token that is unknown, expired or revoked."""
+    return ApiError(401, INVALID_CREDENTIALS_MESSAGE, reason="authError", location="Authorization",
+                    location_type="header")
+
+
+def insufficient_scopes() -> ApiError:
+    """A token without a scope the method accepts (Google's ACCESS_TOKEN_SCOPE_INSUFFICIENT)."""
+    return ApiError(
+        403,
+        "Request had insufficient authentication scopes.",
+        reason="insufficientPermissions",
+        details=[{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+                  "domain": "googleapis.com"}],
+    )

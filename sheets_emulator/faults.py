@@ -23,6 +23,14 @@ class Config:
     fault_rate: float = 0.0
     fault_kinds: list[str] = field(default_factory=lambda: list(FAULT_KINDS))
     seed: int | None = None
+    # Service accounts that still own Drive storage, as every one did before 2025 (the
+    # recorded cassettes were made by one); any other service account cannot own files
+    # outside a shared drive.
+    legacy_storage_accounts: list[str] = field(default_factory=list)
+    # Addresses that have a Google account ("@domain" for a whole domain); sharing with any
+    # other address without a notification e-mail is refused, as at Google. Service
+    # accounts and every user who has called the emulator have one too.
+    google_accounts: list[str] = field(default_factory=lambda: ["@gmail.com", "@googlemail.com"])
 
     def validate(self) -> None:
         if self.read_quota < 0 or self.write_quota < 0:
@@ -34,6 +42,10 @@ class Config:
         unknown = set(self.fault_kinds) - set(FAULT_KINDS)
         if unknown:
             raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
+        for name in ("legacy_storage_accounts", "google_accounts"):
+            value = getattr(self, name)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"{name} must be a list of addresses")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

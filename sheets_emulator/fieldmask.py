@@ -136,3 +136,12 @@ def apply(target: dict[str, Any], source: dict[str, Any], tree: Tree | None) -> 
             target[key] = child
         else:
             target.pop(key, None)
+
+
+def select_listing(listing: dict[str, Any], key: str, fields: str | None, default: str) -> dict[str, Any]:
+    """A list answer (``files``, ``permissions``, ``drives``) under the caller's ``fields``,
+    or with each item cut to the method's default fields when none were asked for."""
+    if fields:
+        return select(listing, parse(fields))
+    mask = parse(default)
+    return {**listing, key: [select(item, mask) for item in listing[key]]}

@@ -15,11 +15,24 @@ from typing import Any, Callable, Iterator
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from . import batch_update, drive, sheets
+from . import batch_update, drive, shared_drives, sheets
 from .call import Call
-from .errors import UNAUTHENTICATED_MESSAGE, ApiError
+from .errors import UNAUTHENTICATED_MESSAGE, ApiError, insufficient_scopes, invalid_credentials
 from .faults import Config, FaultInjector, Quotas, Stats, injected_error, quota_exceeded
+from .oauth import Identity, OAuthServer, is_service_account
 from .state import State
+
+_AUTH = "https://www.googleapis.com/auth/"
+# The scopes each kind of request accepts (from the discovery documents: sheets.v4.json,
+# drive.v3.json), and those that reach every file rather than only the app's own.
+SCOPES = {
+    ("sheets", False): {"drive", "drive.file", "drive.readonly", "spreadsheets", "spreadsheets.readonly"},
+    ("sheets", True): {"drive", "drive.file", "spreadsheets"},
+    ("drive", False): {"drive", "drive.file", "drive.readonly", "drive.metadata", "drive.metadata.readonly"},
+    ("drive", True): {"drive", "drive.file"},
+}
+BROAD = {"sheets": {"drive", "drive.readonly", "spreadsheets", "spreadsheets.readonly"},
+         "drive": {"drive", "drive.readonly", "drive.metadata", "drive.metadata.readonly"}}
 
 
 @dataclass(frozen=True)
@@ -30,11 +43,14 @@ class Route:
     service: str  # "sheets" or "drive": decides quotas and error shape
     is_write: bool
     handler: Callable[..., Any]
+    scopes: frozenset[str] | None = None  # None: as SCOPES says for the service
 
 
-def _route(method: str, pattern: str, name: str, handler: Callable[..., Any], *, write: bool) -> Route:
+def _route(method: str, pattern: str, name: str, handler: Callable[..., Any], *, write: bool,
+           scopes: tuple[str, ...] | None = None) -> Route:
     service = "drive" if pattern.startswith("/drive/") else "sheets"
-    return Route(method, re.compile(pattern + r"\Z", re.DOTALL), name, service, write, handler)
+    return Route(method, re.compile(pattern + r"\Z", re.DOTALL), name, service, write, handler,
+                 frozenset(scopes) if scopes else None)
 
 
 _ID = r"(?P<id>[^/:]+)"
@@ -64,6 +80,13 @@ ROUTES = [
            sheets.values_get, write=False),
     _route("PUT", rf"/v4/spreadsheets/{_ID}/values/(?P<range>.+)", "spreadsheets.values.update",
            sheets.values_update, write=True),
+    _route("GET", r"/drive/v3/about", "drive.about.get", shared_drives.about_get, write=False),
+    _route("POST", r"/drive/v3/drives", "drive.drives.create", shared_drives.drives_create, write=True,
+           scopes=("drive",)),
+    _route("GET", r"/drive/v3/drives", "drive.drives.list", shared_drives.drives_list, write=False,
+           scopes=("drive", "drive.readonly")),
+    _route("GET", rf"/drive/v3/drives/{_ID}", "drive.drives.get", shared_drives.drives_get, write=False,
+           scopes=("drive", "drive.readonly")),
     _route("POST", r"/drive/v3/files", "drive.files.create", drive.files_create, write=True),
     _route("GET", r"/drive/v3/files", "drive.files.list", drive.files_list, write=False),
     _route("GET", rf"/drive/v3/files/{_ID}", "drive.files.get", drive.files_get, write=False),
@@ -124,6 +147,8 @@ class App:
         self.stats = Stats()
         self.quotas = Quotas()
         self.faults = FaultInjector(config.seed)
+        self.oauth = OAuthServer()
+        self.users: set[str] = set()   # everyone who has called: they have a Google account
         self._config_lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -145,11 +170,24 @@ class App:
             except (TypeError, ValueError) as problem:
                 return _json({"error": {"code": 400, "message": str(problem), "status": "INVALID_ARGUMENT"}}, 400)
             return _json(self.config.to_json())
+        if path == "/_emulator/oauth" and method == "POST":
+            return _json(self.control_oauth(request.get_json(force=True, silent=True) or {}))
         if path == "/_emulator/reset" and method == "POST":
             wanted = request.get_json(force=True, silent=True) or {"state": True, "stats": True}
             self.reset(state=bool(wanted.get("state")), stats=bool(wanted.get("stats")))
             return _json({"state": bool(wanted.get("state")), "stats": bool(wanted.get("stats"))})
         return _json({"error": {"code": 404, "message": "Method not found.", "status": "NOT_FOUND"}}, 404)
+
+    def control_oauth(self, wanted: dict[str, Any]) -> dict[str, Any]:
+        """Register OAuth clients, expire every access token, or revoke a user's grants
+        (as when she removes the app in her Google account)."""
+        for client in wanted.get("clients") or []:
+            self.oauth.register_client(client["client_id"], client["client_secret"],
+                                       tuple(client.get("redirect_uris") or ()))
+        if wanted.get("expire_access_tokens"):
+            self.oauth.expire_access_tokens()
+        revoked = self.oauth.revoke_user(wanted["revoke_user"]) if wanted.get("revoke_user") else 0
+        return {"clients": sorted(self.oauth.clients), "revoked": revoked, "refreshes": self.oauth.refreshes}
 
     def update_config(self, changes: dict[str, Any]) -> None:
         with self._config_lock:
@@ -165,6 +203,9 @@ class App:
             with self.state.lock:
                 self.state.clear()
                 self.state.save_if_dirty()
+        if state:
+            self.oauth.reset()
+            self.users.clear()
         if stats:
             self.stats.reset()
             self.quotas.reset()
@@ -174,6 +215,8 @@ class App:
     def dispatch(self, request: Request) -> Response:
         if request.path.startswith("/_emulator/"):
             return self.control(request)
+        if request.path in ("/o/oauth2/auth", "/o/oauth2/v2/auth", "/token", "/revoke"):
+            return self.oauth_endpoint(request)
         pretty = _pretty(request)
         route, args = self._match(request)
         if route is None:
@@ -181,9 +224,16 @@ class App:
         self.stats.count(request.method, route.name, route.is_write)
         if self.config.latency_ms:
             time.sleep(self.config.latency_ms / 1000)
-        user = self._user(request)
-        if user is None:
+        token = self._user(request)
+        if token is None:
             return _error(route, ApiError(401, UNAUTHENTICATED_MESSAGE, reason="required"), pretty)
+        identity = self.oauth.identify(token)
+        if identity is None:
+            return _error(route, invalid_credentials(), pretty)
+        user = identity.user
+        if not self._scoped(route, identity):
+            return _error(route, insufficient_scopes(), pretty)
+        self.users.add(user.lower())
         fault = self.faults.pick(self.config.fault_rate, self.config.fault_kinds)
         if fault is not None:
             self.stats.add_fault()
@@ -200,7 +250,10 @@ class App:
         try:
             body = self._body(request)
             with self.state.lock:
-                call = Call(user, request.args, body, self.state)
+                call = Call(user, request.args, body, self.state, client=identity.client,
+                            app_only=self._app_only(route, identity),
+                            legacy_storage=frozenset(a.lower() for a in self.config.legacy_storage_accounts),
+                            has_account=self.has_account)
                 result = route.handler(call, **args)
                 self.state.save_if_dirty()
         except ApiError as error:
@@ -216,6 +269,46 @@ class App:
         return _json(result, pretty=pretty)
 
     @staticmethod
+    def _scoped(route: Route, identity: Identity) -> bool:
+        if identity.scopes is None:
+            return True
+        accepted = route.scopes or SCOPES[(route.service, route.is_write)]
+        return any(_AUTH + scope in identity.scopes for scope in accepted)
+
+    @staticmethod
+    def _app_only(route: Route, identity: Identity) -> bool:
+        if identity.scopes is None:
+            return False
+        return not any(_AUTH + scope in identity.scopes for scope in BROAD[route.service])
+
+    def has_account(self, email: str) -> bool:
+        address = email.strip().lower()
+        if is_service_account(address) or address in self.users:
+            return True
+        domain = "@" + address.split("@", 1)[-1]
+        return any(entry.lower() in (address, domain) for entry in self.config.google_accounts)
+
+    def oauth_endpoint(self, request: Request) -> Response:
+        """Google's consent screen, token and revocation endpoints (see oauth.py)."""
+        if request.path in ("/o/oauth2/auth", "/o/oauth2/v2/auth"):
+            if request.method != "GET":
+                return _json({"error": "invalid_request"}, 405)
+            status, headers, body = self.oauth.authorize(request.args)
+            if status == 302:
+                return Response(status=302, headers=headers)
+            return _json(body, status)
+        if request.method != "POST":
+            return _json({"error": "invalid_request", "error_description": "POST is required"}, 405)
+        form = {**request.args.to_dict(), **request.form.to_dict()}
+        if request.path == "/revoke":
+            status, body = self.oauth.revoke(form.get("token", ""))
+            return _json(body, status)
+        basic = (request.authorization.username or "", request.authorization.password or "") \
+            if request.authorization and request.authorization.type == "basic" else None
+        status, body = self.oauth.token(form, basic)
+        return _json(body, status)
+
+    @staticmethod
     def _match(request: Request) -> tuple[Route | None, dict[str, str]]:
         for route in ROUTES:
             if route.method != request.method:
@@ -225,7 +318,8 @@ class App:
                 names = {"id": "spreadsheet_id", "range": "range_text", "sheet": "sheet_id", "permission": "permission_id"}
                 args = {names[k]: v for k, v in m.groupdict().items()}
                 if route.service == "drive" and "spreadsheet_id" in args:
-                    args["file_id"] = args.pop("spreadsheet_id")
+                    key = "drive_id" if route.name.startswith("drive.drives.") else "file_id"
+                    args[key] = args.pop("spreadsheet_id")
                 return route, args
         return None, {}
 

@@ -7,9 +7,9 @@ import copy
 from typing import Any
 
 from . import a1, fieldmask, values
-from .access import open_spreadsheet
+from .access import check_can_own, open_spreadsheet
 from .call import Call
-from .errors import bad_field_value, invalid_argument
+from .errors import ApiError, bad_field_value, invalid_argument, permission_denied
 from .model import (
     DEFAULT_COLUMN_PIXELS,
     DEFAULT_ROW_PIXELS,
@@ -41,11 +41,15 @@ _GRID_DEFAULT_ZERO = ("frozenRowCount", "frozenColumnCount", "hideGridlines", "r
 
 
 def create_spreadsheet(call: Call, title: str, parents: list[str] | None = None) -> tuple[DriveFile, Spreadsheet]:
-    """Create a Drive file and its spreadsheet (one "Sheet1" of 1000x26)."""
+    """Create a Drive file and its spreadsheet (one "Sheet1" of 1000x26). Refused with
+    Drive's storageQuotaExceeded when the caller cannot own it (a service account outside
+    a shared drive)."""
     state = call.state
+    drive_id = check_can_own(call, list(parents or []), SPREADSHEET_MIME)
     file_id = state.new_file_id()
     now = state.now_ms()
-    file = DriveFile(file_id, title, SPREADSHEET_MIME, call.user, now, now, parents=list(parents or []))
+    file = DriveFile(file_id, title, SPREADSHEET_MIME, "" if drive_id else call.user, now, now,
+                     parents=list(parents or []), drive_id=drive_id, app=call.client)
     spreadsheet = new_spreadsheet(file_id, title)
     state.files[file_id] = file
     state.spreadsheets[file_id] = spreadsheet
@@ -56,7 +60,14 @@ def create_spreadsheet(call: Call, title: str, parents: list[str] | None = None)
 def spreadsheets_create(call: Call) -> dict[str, Any]:
     body = call.json_body()
     properties = body.get("properties") or {}
-    _, spreadsheet = create_spreadsheet(call, properties.get("title") or "Untitled spreadsheet")
+    # The Sheets API puts a new spreadsheet in the caller's My Drive, which a service account
+    # no longer has room in: Google answers its generic 403 (not Drive's storage error).
+    try:
+        _, spreadsheet = create_spreadsheet(call, properties.get("title") or "Untitled spreadsheet")
+    except ApiError as refused:
+        if refused.reason == "storageQuotaExceeded":
+            raise permission_denied() from None
+        raise
     for key in ("locale", "timeZone", "autoRecalc"):
         if key in properties:
             spreadsheet.properties[key] = properties[key]

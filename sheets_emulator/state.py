@@ -18,6 +18,9 @@ from .model import Spreadsheet
 
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 FOLDER_MIME = "application/vnd.google-apps.folder"
+# A shared drive is kept as a file of this kind: it has members (permissions) like a file,
+# never shows in files.list, and is the parent of the files in it.
+SHARED_DRIVE_MIME = "application/vnd.google-apps.shared-drive"
 _ID_CHARS = string.ascii_letters + string.digits + "-_"
 
 
@@ -36,6 +39,11 @@ class DriveFile:
     permissions: list[dict[str, Any]] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
     version: int = 1
+    # The shared drive the file is in (None: somebody's My Drive; then ``owner`` owns it).
+    drive_id: str | None = None
+    # The OAuth client that created the file: a token with only the drive.file scope
+    # sees the files its own client created and nothing else.
+    app: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -67,6 +75,7 @@ class State:
         self.path = path
         self.files: dict[str, DriveFile] = {}
         self.spreadsheets: dict[str, Spreadsheet] = {}
+        self.drive_requests: dict[str, str] = {}  # drives.create requestId -> drive id
         self._random = random.Random(seed)
         self._last_ms = 0
         self._dirty = False
@@ -84,6 +93,13 @@ class State:
     def new_file_id(self) -> str:
         while True:
             candidate = "1" + "".join(self._random.choice(_ID_CHARS) for _ in range(43))
+            if candidate not in self.files:
+                return candidate
+
+    def new_drive_id(self) -> str:
+        """Shared drive ids look like Drive's: 19 characters, ``0A…9PVA``."""
+        while True:
+            candidate = "0A" + "".join(self._random.choice(_ID_CHARS[:62]) for _ in range(13)) + "9PVA"
             if candidate not in self.files:
                 return candidate
 
@@ -110,6 +126,7 @@ class State:
     def clear(self) -> None:
         self.files.clear()
         self.spreadsheets.clear()
+        self.drive_requests.clear()
         self._dirty = True
 
     # -- persistence ----------------------------------------------------------
@@ -120,6 +137,7 @@ class State:
             "lastMs": self._last_ms,
             "files": [f.to_json() for f in self.files.values()],
             "spreadsheets": [s.to_json() for s in self.spreadsheets.values()],
+            "driveRequests": self.drive_requests,
         }
 
     def load(self) -> None:
@@ -128,6 +146,7 @@ class State:
         self._last_ms = data["lastMs"]
         self.files = {f["id"]: DriveFile.from_json(f) for f in data["files"]}
         self.spreadsheets = {s["id"]: Spreadsheet.from_json(s) for s in data["spreadsheets"]}
+        self.drive_requests = dict(data.get("driveRequests") or {})
 
     def save_if_dirty(self) -> None:
         """Write the state file atomically (temp file + rename) if anything

@@ -28,7 +28,8 @@ def emulator(_server):
     (no quotas, no latency, no faults)."""
     _server.app.reset(state=True, stats=True)
     _server.app.update_config(
-        {"read_quota": 0, "write_quota": 0, "latency_ms": 0, "fault_rate": 0.0, "seed": None}
+        {"read_quota": 0, "write_quota": 0, "latency_ms": 0, "fault_rate": 0.0, "seed": None,
+         "legacy_storage_accounts": [], "google_accounts": ["@gmail.com", "@googlemail.com"]}
     )
     yield _server
 

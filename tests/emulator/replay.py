@@ -51,6 +51,12 @@ class Replayer:
 
     # -- preconditions ----------------------------------------------------------
 
+    def grandfather_recording_account(self) -> None:
+        """The recordings were made in 2023-2024, when a service account still owned Drive
+        storage; today's rule (no storage, docs/emulator.md) would refuse their creates."""
+        answer = self.session.post(f"{self.base_url}/_emulator/config", json={"legacy_storage_accounts": [OWNER]})
+        answer.raise_for_status()
+
     def plan_seeding(self, interactions: list[dict[str, Any]]) -> None:
         """Plan how to recreate what the recording account held: spreadsheets
         that show up in Drive listings or are opened by id without being

@@ -179,7 +179,7 @@ def test_permissions_create_list_delete(api):
     created = api.post(
         f"{api.base}/drive/v3/files/{file_id}/permissions",
         params={"sendNotificationEmail": "false", "emailMessage": "hi"},
-        json={"type": "user", "role": "writer", "emailAddress": "a@school.example"},
+        json={"type": "user", "role": "writer", "emailAddress": "a@gmail.com"},
     )
     assert created.status_code == 200
     assert set(created.json()) == {"kind", "id", "type", "role"}

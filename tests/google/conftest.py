@@ -18,13 +18,16 @@ from sync_service.stores.google_http import Backoff
 TODAY = date(2026, 11, 22)
 NOW = datetime(2026, 11, 22, 9, 0)
 YEAR = "2026/2027"
+# The demo's and the tests' school domains are Google Workspace domains: their librarians have
+# Google accounts, so sharing without a notification e-mail works for them (docs/emulator.md).
+ACCOUNTS = ["@gmail.com", "@googlemail.com", "@school.example", "@omo.example"]
 DEFAULTS = {"read_quota": 0, "write_quota": 0, "latency_ms": 0, "fault_rate": 0.0, "seed": None,
-            "fault_kinds": ["429", "500", "503", "drop"]}
+            "fault_kinds": ["429", "500", "503", "drop"], "legacy_storage_accounts": [], "google_accounts": ACCOUNTS}
 
 
 @pytest.fixture(scope="module")
 def emulator():
-    with run_emulator(read_quota=0, write_quota=0) as emu:
+    with run_emulator(read_quota=0, write_quota=0, google_accounts=ACCOUNTS) as emu:
         yield emu
 
 
