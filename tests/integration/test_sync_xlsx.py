@@ -127,21 +127,21 @@ def test_a_defect_while_processing_one_school_stops_only_that_school(district, m
     tests/unit proves what it can), so a defect of Svod is simulated by making the parse of
     sch01's workbook raise. That school keeps its last stored snapshot and shows a Russian
     error; the others are read and consolidated; the next sync reads it again."""
-    from sync_service.sync.run import _Run
+    from sync_service.sync import schools
 
     fill(district, "sch01", "library_fund")
     fill(district, "sch02", "library_fund")
     run_sync(district.svod)
     district.edit("sch01", "Фонд", {"B5": 12500})
     district.edit("sch02", "Фонд", {"B5": 13500})
-    real = _Run.parse_workbook
+    real = schools.parse_workbook
 
-    def parse_workbook(self, workbook):
+    def parse_workbook(collections, workbook, **options):
         if workbook.id.startswith("sch01"):
             raise RuntimeError("a defect")
-        return real(self, workbook)
+        return real(collections, workbook, **options)
 
-    monkeypatch.setattr(_Run, "parse_workbook", parse_workbook)
+    monkeypatch.setattr(schools, "parse_workbook", parse_workbook)
     summary = run_sync(district.svod)
     assert (summary.status, summary.read, summary.failed, summary.unchanged) == ("partial", 1, 1, 1)
     school = {s["code"]: s for s in report(district)["schools"]}
@@ -154,7 +154,7 @@ def test_a_defect_while_processing_one_school_stops_only_that_school(district, m
     funds = {r[0]: r[3] for r in book["Фонд"].iter_rows(min_row=2, values_only=True)}
     assert (funds["sch01"], funds["sch02"]) == (12000, 13500)  # sch01's last good snapshot
 
-    monkeypatch.setattr(_Run, "parse_workbook", real)
+    monkeypatch.setattr(schools, "parse_workbook", real)
     assert run_sync(district.svod).read == 1  # the failed school is read again, and only it
 
 
