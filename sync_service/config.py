@@ -28,6 +28,7 @@ SETTINGS: list[tuple[str, str, str, str]] = [
     ("SVOD_PUBLIC_URL", "public_url", "http://127.0.0.1:8000", "The status page's address, used in e-mails."),
     ("SVOD_SECRET_KEY", "secret_key", "", "Flask's secret key for the head's session cookie (set it in production)."),
     ("SVOD_ADMIN_PASSWORD_HASH", "admin_password_hash", "", "The head's password hash (`svod create-admin` prints one)."),
+    ("SVOD_TRUSTED_PROXIES", "trusted_proxies", "0", "How many reverse proxies in front of the web process to trust for the visitor's address and https (`X-Forwarded-*`); 0 trusts none."),
     ("SVOD_SYNC_INTERVAL_MINUTES", "sync_interval_minutes", "15", "How often the clock process syncs."),
     ("SVOD_REMINDER_HOUR", "reminder_hour", "8", "The hour (local time) of the daily reminder run."),
     ("SVOD_REMINDER_DAYS_BEFORE", "reminder_days_before", "3", "Days before a deadline when librarians get a reminder."),
@@ -47,7 +48,7 @@ SETTINGS: list[tuple[str, str, str, str]] = [
 ]
 
 _INTS = {"read_workers", "port", "sync_interval_minutes", "reminder_hour", "reminder_days_before", "smtp_port",
-         "demo_schools", "google_quota_per_minute"}
+         "demo_schools", "google_quota_per_minute", "trusted_proxies"}
 _BOOLS = {"smtp_starttls"}
 _PATHS = {"workbooks_dir", "export_dir", "lock_file"}
 SECRETS = frozenset({"secret_key", "admin_password_hash", "smtp_password"})
@@ -75,6 +76,7 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = field(default="", repr=False)
     admin_password_hash: str = field(default="", repr=False)
+    trusted_proxies: int = 0
     sync_interval_minutes: int = 15
     reminder_hour: int = 8
     reminder_days_before: int = 3

@@ -56,7 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["svod"] = svod
     check_database(svod)
 
-    from . import api, status
+    from . import api, security, status
     from .compress import compress
 
     app.register_blueprint(status.bp)
@@ -67,6 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(404, _error_page)
     app.register_error_handler(500, _error_page)
     app.after_request(compress)
+    security.init_app(app)  # security headers on every answer; ProxyFix when proxies are trusted
     return app
 
 

@@ -6,13 +6,14 @@
   https; it lives 12 hours. ``SECRET_KEY`` comes from ``SVOD_SECRET_KEY``; when unset a
   random key is made per process (logged as a warning): sessions then end at every restart
   and are not shared between gunicorn workers — set the variable in production.
-- Every POST of the ``auth`` and ``admin`` blueprints must carry the session's CSRF token
-  (``csrf_token()`` in templates); a missing or wrong token is a 400.
-- Failed sign-ins are limited per client address: after :data:`MAX_FAILURES` failures in
-  :data:`WINDOW_SECONDS` the form answers 429 until the window has passed. The counts live
-  in the memory of each process (a restart forgets them; each gunicorn worker counts on its
-  own, so the real limit is workers × 5). Behind a reverse proxy the address is the
-  proxy's unless the app is wrapped in werkzeug's ProxyFix.
+- Every POST (PUT, PATCH, DELETE) to the app, whatever its blueprint, must carry the
+  session's CSRF token (``csrf_token()`` in templates); a missing or wrong token is a 400.
+- Sign-in attempts are limited per client in the database, shared by every worker
+  (``web/limiter.py``): after 5 failures in 15 minutes the form answers 429, saying when
+  it opens again, for 15 minutes; then the right password signs in. Behind a reverse
+  proxy set ``SVOD_TRUSTED_PROXIES`` (``web/security.py``), or every visitor is the proxy.
+- After signing in the head goes back to the page she was going to, a path of this site
+  only (:func:`safe_next`): never another host, never a header split.
 """
 from __future__ import annotations
 
@@ -21,18 +22,19 @@ import functools
 import getpass
 import hmac
 import logging
+import math
 import secrets
 import sys
-import threading
-import time
-from collections import deque
+import unicodedata
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
     abort,
     current_app,
+    g,
     make_response,
     redirect,
     render_template,
@@ -41,43 +43,24 @@ from flask import (
     url_for,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.urls import iri_to_uri
+
+from .limiter import LoginLimiter, client_key
 
 log = logging.getLogger("svod.web.auth")
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
 
-MAX_FAILURES = 5
-WINDOW_SECONDS = 15 * 60
 MIN_PASSWORD_LENGTH = 8
 SESSION_HOURS = 12
-TOO_MANY = "Слишком много неудачных попыток входа. Попробуйте снова через 15 минут."
+MAX_NEXT_LENGTH = 2000
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-class LoginLimiter:
-    """Failed sign-ins per client address in a sliding window, in this process's memory."""
-
-    def __init__(self, max_failures: int = MAX_FAILURES, window: float = WINDOW_SECONDS, clock=time.monotonic):
-        self.max_failures, self.window, self.clock = max_failures, window, clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, address: str) -> deque[float]:
-        failures = self._failures.setdefault(address, deque())
-        while failures and failures[0] <= self.clock() - self.window:
-            failures.popleft()
-        return failures
-
-    def blocked(self, address: str) -> bool:
-        with self._lock:
-            return len(self._recent(address)) >= self.max_failures
-
-    def failed(self, address: str) -> None:
-        with self._lock:
-            self._recent(address).append(self.clock())
-
-    def reset(self, address: str) -> None:
-        with self._lock:
-            self._failures.pop(address, None)
+def too_many(until, now) -> str:
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+    return (f"Слишком много неудачных попыток входа с этого адреса. Вход снова откроется в "
+            f"{until:%H:%M} (через {minutes} мин.) — тогда введите пароль ещё раз.")
 
 
 # --- app setup (runs when the blueprint is registered) ----------------------------------------------
@@ -102,8 +85,9 @@ def configure_app(app: Flask) -> None:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=public_url.lower().startswith("https://"),
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS))
-    app.extensions["svod_login_limiter"] = LoginLimiter()
+    app.extensions["svod_login_limiter"] = LoginLimiter(svod.db, svod.clock)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.before_request(check_csrf)
 
 
 # --- CSRF --------------------------------------------------------------------------------------------
@@ -117,18 +101,17 @@ def csrf_token() -> str:
 
 
 def check_csrf():
-    """``before_request`` of the auth and admin blueprints: every POST carries the token."""
-    if request.method != "POST":
+    """``before_request`` of the whole app: every POST (PUT, PATCH, DELETE) carries the
+    token, whichever blueprint it goes to (a blueprint added later is covered too)."""
+    if request.method not in UNSAFE_METHODS or g.get("svod_csrf_checked"):
         return None
+    g.svod_csrf_checked = True
     expected, sent = session.get("_csrf", ""), request.form.get("csrf_token", "")
     if not expected or not sent or not hmac.compare_digest(expected, sent):
         abort(make_response(render_template(
             "error.html", code=400, title="Форма устарела",
             message="Страница была открыта слишком давно или не с этого сайта. Обновите её и повторите."), 400))
     return None
-
-
-bp.before_request(check_csrf)
 
 
 # --- signing in ---------------------------------------------------------------------------------------
@@ -157,11 +140,22 @@ def verify_password(password: str, password_hash: str) -> bool:
         return False
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path of this site: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("admin.index")
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: ``target`` if it is a path of this site, else the
+    admin's home. Refused: anything but a path starting with one ``/``; backslashes (read
+    as ``/`` by browsers); control characters and spaces of any kind (browsers drop tabs
+    and newlines, so ``/%09/evil.com`` would become ``//evil.com``; a newline would split
+    the header); and anything that still names a host once made a URI."""
+    fallback = url_for("admin.index")
+    if not target or len(target) > MAX_NEXT_LENGTH or "\\" in target:
+        return fallback
+    if any(unicodedata.category(char)[0] in "CZ" for char in target):
+        return fallback
+    for candidate in (target, iri_to_uri(target)):
+        parts = urlsplit(candidate)
+        if not candidate.startswith("/") or candidate.startswith("//") or parts.scheme or parts.netloc:
+            return fallback
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -172,20 +166,25 @@ def login():
                              next=request.values.get("next", ""))
     if request.method == "GET":
         return page(error=None)
-    address = request.remote_addr or "unknown"
-    if limiter.blocked(address):
-        log.warning("sign-in blocked for %s: too many failures", address)
-        return page(error=TOO_MANY), 429
+    client = client_key(request.remote_addr)
+    # Recorded before the hash is checked, so parallel guesses count while they run; a
+    # blocked client is refused without checking (the right password too: see limiter.py).
+    attempt = limiter.attempt(client)
+    if not attempt.allowed:
+        log.warning("sign-in blocked for %s until %s: too many failures", client, attempt.blocked_until)
+        now = limiter.clock()
+        response = make_response(page(error=too_many(attempt.blocked_until, now)), 429)
+        response.headers["Retry-After"] = str(max(1, math.ceil((attempt.blocked_until - now).total_seconds())))
+        return response
     if not verify_password(request.form.get("password", ""), password_hash):
-        limiter.failed(address)
-        log.warning("failed sign-in from %s", address)
+        log.warning("failed sign-in from %s", client)
         return page(error="Неверный пароль." if password_hash else "Вход не настроен."), 401
-    limiter.reset(address)
+    limiter.succeeded(client)
     session.clear()  # a fresh session (and CSRF token) after signing in
     session["admin"] = True
     session.permanent = True
-    log.info("the head signed in from %s", address)
-    return redirect(_safe_next(request.form.get("next")))
+    log.info("the head signed in from %s", client)
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -54,8 +54,8 @@ def copies_chart(bars: Sequence[tuple[str, int]], *, title: str) -> Markup:
                     f'height="{row - 8}" fill="#3b6ea5"/><text class="value" x="{label_w + length + 6:.1f}" '
                     f'y="{y + 17}">{escape(number(value))}</text></g>')
     desc = "; ".join(f"{label} — {number(value)} экз." for label, value in bars) or "нет данных"
-    return Markup(f'<svg class="chart bar-chart" viewBox="0 0 {width} {height}" role="img" '
-                  f'xmlns="http://www.w3.org/2000/svg" style="max-width:100%;height:auto;font-size:13px">'
+    return Markup(f'<svg class="chart bar-chart publishers" viewBox="0 0 {width} {height}" role="img" '
+                  f'xmlns="http://www.w3.org/2000/svg">'
                   f'<title>{escape(title)}</title><desc>{escape(desc)}</desc>{"".join(body)}</svg>')
 
 

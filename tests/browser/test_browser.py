@@ -122,6 +122,9 @@ class Watched:
     def open(self, path: str):
         response = self.page.goto(self.base + path)
         assert response.status == 200, path
+        # Every page is served under the strict policy (no inline script or style): a
+        # script or style it refused would be a console error, which fails the test.
+        assert "script-src 'self'" in response.headers["content-security-policy"], path
         return self.page
 
     def shot(self, label: str) -> Path:
@@ -176,7 +179,7 @@ def test_the_pages_in_a_browser(server, browser):
     page.get_by_text("Скопировано.").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == text
 
-    # The filters: choosing a status submits the form (the inline script); the URL keeps it.
+    # The filters: choosing a status submits the form (static/svod.js); the URL keeps it.
     page.select_option("select[name=status]", "overdue")
     page.wait_for_url("**/?*status=overdue*")
     shown = page.locator("table.matrix tbody tr")
