@@ -1,27 +1,191 @@
-"""``python -m sync_service …`` (also installed as ``svod``): parses options, builds the
-Svod context from the environment, and calls the functions that do the work."""
+"""``python -m sync_service …`` (also installed as ``svod``), on click.
+
+Each command declares its own options and only parses them: it gets a :class:`Svod` context
+built from the environment, whose parts (forms, database, workbook store) are built when
+the command first uses them, and calls the functions that do the work. So ``db-upgrade`` or
+``status`` on the google backend never build the Google store nor need its credentials.
+
+The failures a user can meet (a bad setting, no database, a busy port, Ctrl-C) end with a
+Russian message and an exit code, never a traceback (:func:`failure_of`): 2 for a wrong
+setting or usage, 1 for a failed command, 3 for a sync already running, 130 for Ctrl-C.
+``python -m jobs`` (the clock process) is built from the same pieces (``jobs/__main__.py``).
+"""
 from __future__ import annotations
 
-import argparse
 import errno
+import functools
 import json
 import logging
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Sequence
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+import click
 
 from sync_service.config import ConfigError, Settings
 from sync_service.context import Svod
 from sync_service.district.status import STATUS_LABELS
 
-Command = Callable[[argparse.Namespace, Svod], int]
+# --- click in Russian ------------------------------------------------------------------------
+
+HEADINGS = {"Usage:": "Использование:", "Options": "Параметры", "Commands": "Команды",
+            "Arguments": "Аргументы"}
+HELP_OPTION = "показать эту справку и выйти"
 
 
-def _progress_printer(label: str):
+class RussianFormatter(click.HelpFormatter):
+    """Click's help with Russian headings (click has no Russian catalogue of its own)."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, prefix=f"{HEADINGS['Usage:']} " if prefix is None else prefix)
+
+    def section(self, name: str):
+        return super().section(HEADINGS.get(name, name))
+
+
+class RussianContext(click.Context):
+    formatter_class = RussianFormatter
+
+
+class _Russian:
+    context_class = RussianContext
+
+    def get_help_option(self, ctx: click.Context):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_OPTION
+        return option
+
+
+class Command(_Russian, click.Command):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[ПАРАМЕТРЫ]")
+        super().__init__(*args, **kwargs)
+
+
+class Group(_Russian, click.Group):
+    command_class = Command
+    group_class = type  # subgroups (fpu, order) are Groups too
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[ПАРАМЕТРЫ]")
+        kwargs.setdefault("subcommand_metavar", "КОМАНДА [АРГУМЕНТЫ]...")
+        super().__init__(*args, **kwargs)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        if args and not args[0].startswith("-") and self.get_command(ctx, args[0]) is None:
+            ctx.fail(f"нет такой команды: {args[0]}")
+        return super().resolve_command(ctx, args)
+
+
+def usage_message(exc: click.UsageError) -> str:
+    """Click's usage mistakes in Russian (the common ones; others as click words them)."""
+    if isinstance(exc, click.NoSuchOption):
+        maybe = f" (может быть, {', '.join(sorted(exc.possibilities))})" if exc.possibilities else ""
+        return f"нет такого параметра: {exc.option_name}{maybe}"
+    if isinstance(exc, click.MissingParameter) and exc.param is not None:
+        return f"не задан обязательный параметр {exc.param.get_error_hint(exc.ctx)}"
+    if isinstance(exc, click.BadParameter) and exc.param is not None:
+        kind = exc.param.type
+        expected = ("целое число" if isinstance(kind, click.types.IntParamType) else
+                    "дата ГГГГ-ММ-ДД" if isinstance(kind, click.DateTime) else
+                    f"одно из: {', '.join(map(str, kind.choices))}" if isinstance(kind, click.Choice) else None)
+        if expected:
+            return f"неверное значение {exc.param.get_error_hint(exc.ctx)}: ожидается {expected}"
+    return exc.format_message()
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+# --- failures ----------------------------------------------------------------------------------
+
+class Failure(click.ClickException):
+    """An expected failure: its Russian message as it is (no traceback), and its exit code."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(self.message, file=file, err=True)
+
+
+def failure_of(exc: BaseException, settings: Settings | None) -> Failure | None:
+    """The :class:`Failure` a user can meet behind ``exc``, or None for a defect of Svod."""
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, ConfigError):
+        return Failure(f"Ошибка настройки: {exc}", 2)
+    if isinstance(exc, OperationalError):
+        from sqlalchemy.engine import make_url
+
+        # never the password: the URL is shown as SQLAlchemy masks it
+        where = make_url(settings.database_url).render_as_string(hide_password=True) if settings else ""
+        return Failure(f"Нет связи с базой данных {where}: {exc.orig}. Проверьте DATABASE_URL и что сервер "
+                       "базы запущен.", 1)
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return Failure(f"Адрес уже занят: {exc.strerror}. Остановите другой процесс на этом порту или "
+                       "задайте другой порт (PORT).", 1)
+    if isinstance(exc, (KeyboardInterrupt, click.Abort)):
+        return Failure("\nОстановлено.", 130)
+    return None
+
+
+def with_settings(command: Callable[..., int], build: Callable[[Settings], object]) -> Callable[..., int]:
+    """``command`` given ``build(settings)`` (settings read from the environment now) as its
+    first argument; the failures a user can meet become :class:`Failure`."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs) -> int:
+        settings = None
+        try:
+            settings = Settings.from_env()
+            return command(build(settings), *args, **kwargs)
+        except (Exception, KeyboardInterrupt) as exc:
+            failure = failure_of(exc, settings)
+            if failure is None:
+                raise
+            raise failure from exc
+    return wrapper
+
+
+def pass_svod(command: Callable[..., int]) -> Callable[..., int]:
+    """Give ``command`` its :class:`Svod` context: every part but the settings is built when
+    the command first uses it."""
+    return with_settings(command, Svod)
+
+
+def run_main(group: click.Group, argv: Sequence[str] | None, prog_name: str) -> int:
+    """Run ``group`` on ``argv`` and return its exit code: a :class:`Failure` is told as it
+    is, a usage mistake with the usage line and where to find help."""
+    try:
+        code = group.main(args=list(argv) if argv is not None else None, prog_name=prog_name,
+                          standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()
+        return exc.exit_code
+    except click.UsageError as exc:
+        if exc.ctx is not None:
+            click.echo(exc.ctx.get_usage(), err=True)
+        click.echo(f"Ошибка: {usage_message(exc)}", err=True)
+        if exc.ctx is not None:
+            click.echo(f"Справка: {exc.ctx.command_path} --help", err=True)
+        return exc.exit_code
+    except Failure as exc:
+        exc.show()
+        return exc.exit_code
+    except click.ClickException as exc:
+        click.echo(f"Ошибка: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except click.Abort as exc:  # Ctrl-C outside a command's own handling (a password prompt)
+        failure = failure_of(exc, None)
+        failure.show()
+        return failure.exit_code
+    return code or 0
+
+
+def progress_printer(label: str):
     """A progress line on stderr: redrawn in place on a terminal, a line every 10 % otherwise."""
     tty = sys.stderr.isatty()
     last = [-1]
@@ -40,26 +204,41 @@ def _progress_printer(label: str):
     return show
 
 
-# --- commands ----------------------------------------------------------------------------
+# --- the commands ------------------------------------------------------------------------------
 
-def cmd_demo_data(args: argparse.Namespace, svod: Svod) -> int:
+@click.group(cls=Group, context_settings=CONTEXT, help="Svod: сбор отчётов школьных библиотек.")
+@click.option("-v", "--verbose", is_flag=True, help="подробный журнал")
+def cli(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@cli.command("demo-data", help="Создать демо-район: книги школ и книгу руководителя.")
+@click.option("--schools", type=int, default=24, metavar="N", help="число школ (по умолчанию 24)")
+@click.option("--seed", type=int, default=1, metavar="S", help="зерно случайных данных")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="папка для книг (по умолчанию SVOD_WORKBOOKS_DIR)")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), metavar="ГГГГ-ММ-ДД",
+              help="считать сегодняшней эту дату")
+@pass_svod
+def demo_data(svod: Svod, schools: int, seed: int, out: Path | None, today: datetime | None) -> int:
     from sync_service.demo.district import generate_demo
     from sync_service.stores.xlsx import XlsxStore
 
-    store = svod.store
-    if args.out:
+    store = svod.store if out is None else None
+    if out is not None:
         if svod.settings.backend != "xlsx":
-            print("--out применим только к локальным книгам (SVOD_BACKEND=xlsx)", file=sys.stderr)
+            click.echo("--out применим только к локальным книгам (SVOD_BACKEND=xlsx)", err=True)
             return 2
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        store = XlsxStore(Path(args.out))
-    today = date.fromisoformat(args.today) if args.today else svod.clock().date()
-    printer = _progress_printer("Демо-район")
-    district = generate_demo(store, svod.schema, schools=args.schools, seed=args.seed, today=today,
+        out.mkdir(parents=True, exist_ok=True)
+        store = XlsxStore(out)
+    printer = progress_printer("Демо-район")
+    district = generate_demo(store, svod.schema, schools=schools, seed=seed,
+                             today=today.date() if today else svod.clock().date(),
                              progress=lambda done, total, name: printer(done, total, name, ""))
     load_sample_lists(svod)
-    print(f"Демо-район: школ {args.schools}, книги в {args.out or svod.settings.workbooks_dir}")
-    print(district.head_workbook_id)
+    click.echo(f"Демо-район: школ {schools}, книги в {out or svod.settings.workbooks_dir}")
+    click.echo(district.head_workbook_id)
     return 0
 
 
@@ -73,63 +252,74 @@ def load_sample_lists(svod: Svod) -> None:
     with svod.db.session() as session:
         loaded = current_fpu(session) is not None
     if not loaded:
-        print(fpu_import(svod.db, sample_fpu_path()))
-        print(fpu_import(svod.db, sample_prices_path(), prices=True))
+        click.echo(fpu_import(svod.db, sample_fpu_path()))
+        click.echo(fpu_import(svod.db, sample_prices_path(), prices=True))
 
 
-def cmd_init(args: argparse.Namespace, svod: Svod) -> int:
+@cli.command(help="Создать недостающие книги школ по списку «Школы».")
+@pass_svod
+def init(svod: Svod) -> int:
     from sync_service.provision.workbooks import create_missing_workbooks
 
     created, extended = create_missing_workbooks(svod)
     for name in created:
-        print(f"создана книга: {name}")
+        click.echo(f"создана книга: {name}")
     for name, tabs in extended.items():
-        print(f"добавлены листы в «{name}»: {', '.join(tabs)}")
+        click.echo(f"добавлены листы в «{name}»: {', '.join(tabs)}")
     if not created and not extended:
-        print("Все книги школ на месте.")
+        click.echo("Все книги школ на месте.")
     return 0
 
 
-def cmd_provision(args: argparse.Namespace, svod: Svod) -> int:
+@cli.command(help="Google Таблицы: создать недостающие таблицы школ и свода, открыть доступ.")
+@click.option("--no-email", is_flag=True, help="открыть доступ без письма-уведомления")
+@pass_svod
+def provision(svod: Svod, no_email: bool) -> int:
     if svod.settings.backend != "google":
-        print("provision — для Google Таблиц (SVOD_BACKEND=google); для файлов .xlsx есть «init».",
-              file=sys.stderr)
+        click.echo("provision — для Google Таблиц (SVOD_BACKEND=google); для файлов .xlsx есть «init».", err=True)
         return 2
-    from sync_service.provision.google import provision
+    from sync_service.provision.google import provision as provision_google
 
     svod.db.upgrade()
-    report = provision(svod, notify=not args.no_email)
+    report = provision_google(svod, notify=not no_email)
     for line in report.lines():
-        print(line)
+        click.echo(line)
     return 1 if report.problems else 0
 
 
-def cmd_sync(args: argparse.Namespace, svod: Svod) -> int:
+@cli.command(help="Прочитать книги, проверить, записать «Проверку» и свод.")
+@click.option("--force", is_flag=True, help="перечитать все книги")
+@click.option("--quiet", is_flag=True, help="без строки прогресса")
+@pass_svod
+def sync(svod: Svod, force: bool, quiet: bool) -> int:
     from sync_service.sync.run import SyncBusy, describe, run_sync
 
     svod.db.upgrade()
     try:
-        summary = run_sync(svod, trigger="cli", force=args.force,
-                           progress=None if args.quiet else _progress_printer("Синхронизация"))
+        summary = run_sync(svod, trigger="cli", force=force,
+                           progress=None if quiet else progress_printer("Синхронизация"))
     except SyncBusy:
-        print("Синхронизация уже идёт в другом процессе; попробуйте позже.", file=sys.stderr)
+        click.echo("Синхронизация уже идёт в другом процессе; попробуйте позже.", err=True)
         return 3
-    print(describe(summary))
+    click.echo(describe(summary))
     for code, reason in sorted(summary.failures.items()):
-        print(f"  {code}: {reason}")
+        click.echo(f"  {code}: {reason}")
     return 1 if summary.status == "failed" else 0
 
 
-def cmd_status(args: argparse.Namespace, svod: Svod) -> int:
+@cli.command(help="Показать статус сдачи.")
+@click.option("--json", "as_json", is_flag=True, help="вывести JSON")
+@pass_svod
+def status(svod: Svod, as_json: bool) -> int:
     from sync_service.district.report import build_report
 
     svod.db.upgrade()
     with svod.db.session() as session:
         report = build_report(session, academic_year=svod.academic_year, now=svod.clock())
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
-        return 0
-    print(render_status_table(report))
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(render_status_table(report))
     return 0
 
 
@@ -158,20 +348,47 @@ def render_status_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def cmd_serve(args: argparse.Namespace, svod: Svod) -> int:
+def address_options(command: Callable) -> Callable:
+    """``--host`` and ``--port`` of the page (by default SVOD_HOST and PORT)."""
+    command = click.option("--port", type=int, metavar="P", help="порт (по умолчанию PORT)")(command)
+    return click.option("--host", metavar="H", help="адрес (по умолчанию SVOD_HOST)")(command)
+
+
+@cli.command(help="Запустить страницу статуса.")
+@address_options
+@pass_svod
+def serve(svod: Svod, host: str | None, port: int | None) -> int:
+    return serve_page(svod, host, port)
+
+
+def serve_page(svod: Svod, host: str | None, port: int | None) -> int:
+    """Serve the pages on ``host``:``port`` until Ctrl-C (werkzeug's threaded server)."""
+    import socket
+
+    from werkzeug.serving import make_server
+
     from web import create_app
 
     svod.db.upgrade()  # one process: no workers racing through the migrations
     app = create_app({"SVOD": svod})
-    host, port = args.host or svod.settings.host, args.port or svod.settings.port
-    print(f"Svod: страница статуса на http://{host}:{port}", flush=True)
-    from werkzeug.serving import run_simple
-
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    host, port = host or svod.settings.host, port or svod.settings.port
+    # Bound here so that a busy port is an OSError told in Russian (werkzeug's own binding
+    # prints its English message and exits).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.create_server((host, port), family=family) as listening:
+        server = make_server(host, port, app, threaded=True, fd=listening.fileno())
+    try:
+        click.echo(f"Svod: страница статуса на http://{host}:{port}")
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how a served page ends
     return 0
 
 
-def cmd_run(args: argparse.Namespace, svod: Svod) -> int:
+@cli.command(help="Всё сразу: демо-район при первом запуске, синхронизация, страница статуса.")
+@address_options
+@pass_svod
+def run(svod: Svod, host: str | None, port: int | None) -> int:
     """`make run`: the embedded default end to end — demo district on first run, a sync, the page."""
     from sync_service.demo.district import generate_demo
     from sync_service.sync.run import SyncBusy, describe, run_sync
@@ -180,154 +397,96 @@ def cmd_run(args: argparse.Namespace, svod: Svod) -> int:
     known = {w.id for w in svod.store.list_workbooks()}
     if svod.settings.backend == "xlsx" and svod.head_workbook_id not in known:
         count = svod.settings.demo_schools
-        print(f"Первый запуск: создаю демо-район из {count} школ в {svod.settings.workbooks_dir}")
-        printer = _progress_printer("Демо-район")
+        click.echo(f"Первый запуск: создаю демо-район из {count} школ в {svod.settings.workbooks_dir}")
+        printer = progress_printer("Демо-район")
         generate_demo(svod.store, svod.schema, schools=count, seed=1, today=svod.clock().date(),
                       progress=lambda done, total, name: printer(done, total, name, ""))
         load_sample_lists(svod)
     try:
-        print(describe(run_sync(svod, trigger="run", progress=_progress_printer("Синхронизация"))))
+        click.echo(describe(run_sync(svod, trigger="run", progress=progress_printer("Синхронизация"))))
     except SyncBusy:
-        print("Синхронизация уже идёт в другом процессе; показываю последние данные.")
-    return cmd_serve(args, svod)
+        click.echo("Синхронизация уже идёт в другом процессе; показываю последние данные.")
+    return serve_page(svod, host, port)
 
 
-def cmd_fpu_import(args: argparse.Namespace, svod: Svod) -> int:
-    from sync_service.order.commands import OrderCommandError, fpu_import
+@cli.command("db-upgrade", help="Применить миграции базы данных.")
+@pass_svod
+def db_upgrade(svod: Svod) -> int:
+    svod.db.upgrade()
+    click.echo("База данных обновлена до последней версии схемы.")
+    return 0
+
+
+@cli.command(help="Разослать напоминания школам и сводку руководителю.")
+@click.option("--dry-run", is_flag=True, help="только показать письма, не отправлять")
+@pass_svod
+def remind(svod: Svod, dry_run: bool) -> int:
+    from sync_service.district.reminders import remind as send
+
+    return send(svod, dry_run=dry_run)
+
+
+@cli.command("create-admin", help="Задать пароль руководителя ОМО (печатает строку для окружения).")
+@click.option("--password-stdin", is_flag=True, help="прочитать пароль из stdin")
+def create_admin(password_stdin: bool) -> int:
+    from web.auth import create_admin as ask_and_print
+
+    return ask_and_print(password_stdin=password_stdin)
+
+
+@cli.group(help="Федеральный перечень учебников.")
+def fpu() -> None:
+    pass
+
+
+@fpu.command("import", help="Загрузить федеральный перечень учебников (или прайс-лист) из .xlsx/.csv.")
+@click.argument("file", required=False, metavar="ФАЙЛ")
+@click.option("--prices", is_flag=True, help="это прайс-лист издательства (код, цена)")
+@click.option("--sample", is_flag=True, help="загрузить образец из поставки Svod")
+@pass_svod
+def fpu_import(svod: Svod, file: str | None, prices: bool, sample: bool) -> int:
+    from sync_service.order.commands import OrderCommandError
+    from sync_service.order.commands import fpu_import as load
     from sync_service.order.fpu import sample_fpu_path, sample_prices_path
 
-    if not args.file and not args.sample:
-        print("Укажите файл перечня (.xlsx или .csv) или --sample", file=sys.stderr)
+    if not file and not sample:
+        click.echo("Укажите файл перечня (.xlsx или .csv) или --sample", err=True)
         return 2
     svod.db.upgrade()
-    path = args.file or (sample_prices_path() if args.prices else sample_fpu_path())
+    path = file or (sample_prices_path() if prices else sample_fpu_path())
     try:
-        print(fpu_import(svod.db, path, prices=args.prices))
+        click.echo(load(svod.db, path, prices=prices))
     except OrderCommandError as exc:
-        print(exc, file=sys.stderr)
+        click.echo(str(exc), err=True)
         return 1
     return 0
 
 
-def cmd_order_export(args: argparse.Namespace, svod: Svod) -> int:
-    from sync_service.order.commands import OrderCommandError, order_export
+@cli.group(help="Сводный заказ учебников.")
+def order() -> None:
+    pass
+
+
+@order.command("export", help="Выгрузить спецификации и разнарядки по издательствам в .xlsx.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="папка для файлов .xlsx")
+@pass_svod
+def order_export(svod: Svod, out: Path) -> int:
+    from sync_service.order.commands import OrderCommandError
+    from sync_service.order.commands import order_export as export
 
     svod.db.upgrade()
     try:
-        paths = order_export(svod.db, Path(args.out), academic_year=svod.academic_year, now=svod.clock())
+        paths = export(svod.db, out, academic_year=svod.academic_year, now=svod.clock())
     except OrderCommandError as exc:
-        print(exc, file=sys.stderr)
+        click.echo(str(exc), err=True)
         return 1
     for path in paths:
-        print(f"спецификация: {path}")
+        click.echo(f"спецификация: {path}")
     if not paths:
-        print("В заказе пока нет ни одной проверенной строки: спецификаций нет.")
+        click.echo("В заказе пока нет ни одной проверенной строки: спецификаций нет.")
     return 0
-
-
-def cmd_remind(args: argparse.Namespace, svod: Svod) -> int:
-    from sync_service.district.reminders import cmd_remind as remind
-
-    return remind(args, svod)
-
-
-def cmd_create_admin(args: argparse.Namespace, svod: Svod) -> int:
-    from web.auth import cmd_create_admin as create_admin
-
-    return create_admin(args, svod)
-
-
-def cmd_db_upgrade(args: argparse.Namespace, svod: Svod) -> int:
-    svod.db.upgrade()
-    print("База данных обновлена до последней версии схемы.")
-    return 0
-
-
-COMMANDS: dict[str, tuple[Command, str]] = {
-    "demo-data": (cmd_demo_data, "создать демо-район: книги школ и книгу руководителя"),
-    "init": (cmd_init, "создать недостающие книги школ по списку «Школы»"),
-    "provision": (cmd_provision, "Google Таблицы: создать недостающие таблицы школ и свода, открыть доступ"),
-    "sync": (cmd_sync, "прочитать книги, проверить, записать «Проверку» и свод"),
-    "status": (cmd_status, "показать статус сдачи"),
-    "serve": (cmd_serve, "запустить страницу статуса"),
-    "run": (cmd_run, "всё сразу: демо-район при первом запуске, синхронизация, страница статуса"),
-    "db-upgrade": (cmd_db_upgrade, "применить миграции базы данных"),
-    "remind": (cmd_remind, "разослать напоминания школам и сводку руководителю"),
-    "create-admin": (cmd_create_admin, "задать пароль руководителя ОМО (печатает строку для окружения)"),
-    "fpu import": (cmd_fpu_import, "загрузить федеральный перечень учебников (или прайс-лист) из .xlsx/.csv"),
-    "order export": (cmd_order_export, "выгрузить спецификации и разнарядки по издательствам в .xlsx"),
-}
-# Commands of two words («fpu import») are grouped under their first word.
-GROUPS = {"fpu": "федеральный перечень учебников", "order": "сводный заказ учебников"}
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="svod", description="Svod: сбор отчётов школьных библиотек.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="подробный журнал")
-    sub = parser.add_subparsers(dest="group", required=True, metavar="КОМАНДА")
-    groups: dict[str, argparse._SubParsersAction] = {}
-    for name, (_fn, help_text) in COMMANDS.items():
-        first, _, action = name.partition(" ")
-        if action and first not in groups:
-            groups[first] = sub.add_parser(first, help=GROUPS[first], description=GROUPS[first]).add_subparsers(
-                dest="action", required=True, metavar="ДЕЙСТВИЕ")
-        parent = groups[first] if action else sub
-        command = parent.add_parser(action or name, help=help_text, description=help_text)
-        command.set_defaults(command=name)
-        if name == "demo-data":
-            command.add_argument("--schools", type=int, default=24, help="число школ (по умолчанию 24)")
-            command.add_argument("--seed", type=int, default=1, help="зерно случайных данных")
-            command.add_argument("--out", help="папка для книг (по умолчанию SVOD_WORKBOOKS_DIR)")
-            command.add_argument("--today", help="считать сегодняшней эту дату (ГГГГ-ММ-ДД)")
-        elif name == "provision":
-            command.add_argument("--no-email", action="store_true", help="открыть доступ без письма-уведомления")
-        elif name == "sync":
-            command.add_argument("--force", action="store_true", help="перечитать все книги")
-            command.add_argument("--quiet", action="store_true", help="без строки прогресса")
-        elif name == "status":
-            command.add_argument("--json", action="store_true", help="вывести JSON")
-        elif name == "remind":
-            command.add_argument("--dry-run", action="store_true", help="только показать письма, не отправлять")
-        elif name == "create-admin":
-            command.add_argument("--password-stdin", action="store_true", help="прочитать пароль из stdin")
-        elif name == "fpu import":
-            command.add_argument("file", nargs="?", help="файл .xlsx или .csv")
-            command.add_argument("--prices", action="store_true", help="это прайс-лист издательства (код, цена)")
-            command.add_argument("--sample", action="store_true", help="загрузить образец из поставки Svod")
-        elif name == "order export":
-            command.add_argument("--out", required=True, help="папка для файлов .xlsx")
-        elif name in ("serve", "run"):
-            command.add_argument("--host")
-            command.add_argument("--port", type=int)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        svod = Svod.from_settings(Settings.from_env())
-    except ConfigError as exc:
-        print(f"Ошибка настройки: {exc}", file=sys.stderr)
-        return 2
-    try:
-        return COMMANDS[args.command][0](args, svod)
-    except ConfigError as exc:  # a part built on first use (the Google store) found a setting wrong
-        print(f"Ошибка настройки: {exc}", file=sys.stderr)
-        return 2
-    except OperationalError as exc:
-        # never the password: the URL is shown as SQLAlchemy masks it
-        where = make_url(svod.settings.database_url).render_as_string(hide_password=True)
-        print(f"Нет связи с базой данных {where}: {exc.orig}. Проверьте DATABASE_URL и что сервер базы "
-              "запущен.", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            print(f"Адрес уже занят: {exc.strerror}. Остановите другой процесс на этом порту или задайте "
-                  "другой порт (PORT).", file=sys.stderr)
-            return 1
-        raise
-    except KeyboardInterrupt:
-        print("\nОстановлено.", file=sys.stderr)
-        return 130
+    return run_main(cli, argv, prog_name="svod")

@@ -17,7 +17,6 @@
 """
 from __future__ import annotations
 
-import argparse
 import functools
 import getpass
 import hmac
@@ -195,9 +194,9 @@ def logout():
 
 # --- `svod create-admin` ------------------------------------------------------------------------------
 
-def cmd_create_admin(args: argparse.Namespace, svod=None) -> int:
+def create_admin(*, password_stdin: bool = False) -> int:
     """Ask for the head's password twice (or read it from stdin) and print the hash line."""
-    if getattr(args, "password_stdin", False):
+    if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = getpass.getpass("Пароль руководителя ОМО: ")

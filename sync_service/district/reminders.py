@@ -21,12 +21,11 @@ sheet, cell, what is wrong, what to do); each (school, collection, kind, deadlin
 out once — a changed deadline is a new deadline and is reminded again. Collections
 without a deadline are never reminded.
 
-``svod remind [--dry-run]`` is :func:`cmd_remind`; the clock runs :func:`send_reminders`
+``svod remind [--dry-run]`` is :func:`remind`; the clock runs :func:`send_reminders`
 daily at ``SVOD_REMINDER_HOUR``. With ``SVOD_SMTP_HOST`` empty every run is a dry run.
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import smtplib
 import ssl
@@ -515,11 +514,11 @@ def send_reminders(svod: Svod, *, dry_run: bool | None = None, out: TextIO | Non
     return send_messages(svod, messages, dry_run=dry_run, out=out)
 
 
-def cmd_remind(args: argparse.Namespace, svod: Svod) -> int:
+def remind(svod: Svod, *, dry_run: bool = False) -> int:
     """``svod remind [--dry-run]``: send today's reminders (printed only in a dry run)."""
     svod.db.upgrade()
-    result = send_reminders(svod, dry_run=True if getattr(args, "dry_run", False) else None)
-    if result.dry_run and not getattr(args, "dry_run", False):
+    result = send_reminders(svod, dry_run=True if dry_run else None)
+    if result.dry_run and not dry_run:
         print("SVOD_SMTP_HOST не задан: письма только показаны, не отправлены.", file=sys.stderr)
     print(result.describe())
     return 1 if result.failed else 0

@@ -1,7 +1,6 @@
 """The head's sign-in and admin pages, through the real app and a migrated SQLite database."""
 from __future__ import annotations
 
-import argparse
 import functools
 import io
 import logging
@@ -301,7 +300,7 @@ def test_download_the_database_export_made_on_the_fly(client):
 
 def test_create_admin_from_stdin(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("длинный пароль 123\n"))
-    assert auth.cmd_create_admin(argparse.Namespace(password_stdin=True), None) == 0
+    assert auth.create_admin(password_stdin=True) == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith("SVOD_ADMIN_PASSWORD_HASH=")
     assert check_password_hash(line.split("=", 1)[1], "длинный пароль 123")
@@ -310,10 +309,10 @@ def test_create_admin_from_stdin(monkeypatch, capsys):
 def test_create_admin_asks_twice(monkeypatch, capsys):
     answers = iter(["первый пароль", "второй пароль"])
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
-    assert auth.cmd_create_admin(argparse.Namespace(password_stdin=False), None) == 1
+    assert auth.create_admin(password_stdin=False) == 1
     assert "Пароли не совпадают." in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert auth.cmd_create_admin(argparse.Namespace(password_stdin=True), None) == 1
+    assert auth.create_admin(password_stdin=True) == 1
     assert "Пароль слишком короткий" in capsys.readouterr().err
 
 

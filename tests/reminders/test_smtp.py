@@ -1,7 +1,6 @@
 """Reminders through a real SMTP server on localhost (aiosmtpd), from a real database."""
 from __future__ import annotations
 
-import argparse
 import email
 import io
 import logging
@@ -16,7 +15,7 @@ from jobs.models import ReminderSent
 from sync_service import db as m
 from sync_service.config import Settings
 from sync_service.context import Svod
-from sync_service.district.reminders import cmd_remind, send_reminders
+from sync_service.district.reminders import remind, send_reminders
 from sync_service.findings import make_finding
 from sync_service.forms.schema import load_schema
 
@@ -193,12 +192,12 @@ def test_dry_run_prints_the_letters_and_records_nothing(make_svod):
         assert session.scalars(select(ReminderSent)).all() == []
 
 
-def test_cmd_remind_dry_run_even_with_a_server(smtp_server, make_svod, capsys):
+def test_remind_dry_run_even_with_a_server(smtp_server, make_svod, capsys):
     svod = make_svod(smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_password=PASSWORD)
-    assert cmd_remind(argparse.Namespace(dry_run=True), svod) == 0
+    assert remind(svod, dry_run=True) == 0
     out = capsys.readouterr().out
     assert "Тема: Svod: сводка на 27.11.2026" in out
     assert "Пробный режим: писем подготовлено 2, ничего не отправлено." in out
     assert PASSWORD not in out and smtp_server.envelopes == []
-    assert cmd_remind(argparse.Namespace(dry_run=False), svod) == 0
+    assert remind(svod, dry_run=False) == 0
     assert "Писем отправлено: 2" in capsys.readouterr().out
