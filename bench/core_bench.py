@@ -10,8 +10,8 @@ the primary key; the form's rules as row constraints. On the same rows both repo
 same places (``tests/bench/test_core_bench_equivalence.py``). For comparison it also
 runs frictionless against the reduced schema used until 2026-11-29 (integers and numbers
 typed, everything else plain text, no keys, no rules). A form's named checks beyond its
-schema (the textbook order's lookup in the federal list, registered by
-``sync_service.order``, which this benchmark does not import) run on neither side.
+schema (the textbook order's lookup in the federal list) run on neither side: Svod's
+gets no list here and only notes that none is loaded.
 
 Each side runs alone in a fresh process, ``--runs`` times in turns; prints rows per
 CPU-second of the best and the median run, the findings each side reported, and the

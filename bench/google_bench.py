@@ -38,7 +38,6 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import sync_service.order  # noqa: E402,F401  registers the order form's named check
 from sync_service.config import Settings  # noqa: E402
 from sync_service.context import Svod  # noqa: E402
 from sync_service.demo.district import generate_demo  # noqa: E402

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sync_service.config import Settings
 from sync_service.db import Database
 from sync_service.district.registry import academic_year_of
+from sync_service.forms.checks import default_checks
 from sync_service.forms.schema import Schema, load_schema
 from sync_service.stores.base import WorkbookStore
 
@@ -40,7 +41,7 @@ def local_clock(timezone: str) -> Callable[[], datetime]:
 
 def _builders() -> dict[str, Callable[[Settings], object]]:
     return {
-        "schema": lambda settings: load_schema(settings.schema_dir or None),
+        "schema": lambda settings: load_schema(settings.schema_dir or None, checks=default_checks()),
         "db": lambda settings: Database(settings.database_url),
         "store": make_store,
         "clock": lambda settings: local_clock(settings.timezone),

@@ -2,8 +2,9 @@
 
 Exceptions are for failures of the program; everything wrong with what a person typed
 is a :class:`Finding`. Each code has a severity and two Russian templates: what is wrong
-(``message``) and what to do about it (``hint``). ``docs/errors.md`` lists them all; a
-test keeps that page and this table in step.
+(``message``) and what to do about it (``hint``). Every code is in :data:`CODES`, the
+textbook order's too (:data:`ORDER_CODES`); ``docs/errors.md`` lists them all and a test
+keeps that page and this table in step.
 """
 from __future__ import annotations
 
@@ -69,6 +70,53 @@ CODES: dict[str, tuple[str, str, str]] = {
     "missing-campaign": (ERROR, "Для отчёта о мероприятиях не указана кампания",
                          "Впишите в столбец «Кампания» одну из кампаний: {choices}."),
 }
+
+# The textbook order's (sync_service/order/): a school's order checked against the federal
+# list by the ``fpu_order`` check, and reading the list or a price list.
+ORDER_CODES: dict[str, tuple[str, str, str]] = {
+    # a school's order («Заказ учебников»), checked against the federal list
+    "fpu-unknown-code": (
+        ERROR, "Кода {fpu_code} нет в действующем федеральном перечне учебников",
+        "Исправьте код в ячейке {address}: возьмите его из перечня (ФПУ).{suggestions}"),
+    "fpu-grade": (
+        ERROR, "Учебник {fpu_code} «{title}» — для {grades} кл., а указан {grade} класс",
+        "Исправьте класс в ячейке {address} или выберите в перечне учебник для {grade} класса."),
+    "fpu-expired": (
+        ERROR, "Учебник {fpu_code} «{title}» можно использовать только до {valid_until}, а заказ — на {order_year} учебный год",
+        "Замените учебник в строке {row} (код в ячейке {address}) на учебник из действующего перечня."),
+    "order-duplicate": (
+        WARNING, "Учебник {fpu_code} для {grade} класса уже заказан в строке {first_row}; в общий заказ войдёт сумма: {total} экз.",
+        "Объедините строки {first_row} и {row} в одну (ячейка {address}) или оставьте как есть — экземпляры сложатся."),
+    "order-exceeds-students": (
+        WARNING, "Заказано {copies} экз. учебника {fpu_code} для {grade} класса, а обучающихся {grade}-х классов — {students}",
+        "Проверьте количество в ячейке {address}: заказ больше числа обучающихся более чем на 10 % "
+        "(число обучающихся — из мониторинга обеспеченности). Если всё верно, оставьте как есть."),
+    "fpu-title-mismatch": (
+        WARNING, "Название «{typed}» не похоже на учебник с кодом {fpu_code}: «{title}»",
+        "Проверьте код в ячейке {address}: в заказ попадёт учебник по коду — «{title}»."),
+    "fpu-lookup": (
+        INFO, "{fpu_code}: «{title}», {authors}; {publisher}; {grades} кл.",
+        "Справка: учебник найден по коду. Если это не тот учебник, исправьте код в ячейке {address}."),
+    "fpu-suggest": (
+        INFO, "Код ФПУ не указан. {suggestions}",
+        "Впишите код из федерального перечня в ячейку {address}."),
+    "fpu-not-loaded": (
+        INFO, "Федеральный перечень учебников ещё не загружен в Svod: коды заказа не проверены",
+        "Руководителю ОМО: загрузите перечень (svod fpu import <файл>) — при следующей проверке коды будут сверены."),
+    # reading the federal list or a price list (shown to the head by the import command)
+    "fpu-header-not-found": (
+        ERROR, "В файле «{sheet}» не найдена строка заголовков {what}",
+        "Нужны столбцы: {labels}. Проверьте, что это тот файл, и что заголовки есть в первых {rows} строках."),
+    "fpu-row-skipped": (
+        WARNING, "Строка {row} пропущена: {reason}",
+        "Исправьте строку {row} файла «{sheet}» (ячейка {address}), если эта строка нужна для заказа."),
+    "fpu-empty": (
+        ERROR, "В файле «{sheet}» не найдено ни одной строки {what}",
+        "Проверьте, что это нужный файл и что строки идут под заголовками."),
+}
+
+# Every code Svod reports, in one table: nothing is added to it at run time.
+CODES.update(ORDER_CODES)
 
 BLOCKING = frozenset({ERROR})
 

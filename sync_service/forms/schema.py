@@ -163,6 +163,18 @@ class Computed:
 
 
 @dataclass(frozen=True)
+class NamedCheck:
+    """One of a form's ``checks:``, bound at load to its function (see
+    :mod:`sync_service.forms.checks`): ``check(form, result, context) -> findings``."""
+
+    name: str
+    run: Callable[..., list] = field(repr=False, compare=False)
+
+    def __call__(self, form: "Form", result: Any, context: Mapping[str, Any]) -> list:
+        return self.run(form, result, context)
+
+
+@dataclass(frozen=True)
 class Campaign:
     code: str
     title: str
@@ -183,7 +195,7 @@ class Form:
     deadline_month: int | None = None
     per_campaign: bool = False
     help: str = ""
-    checks: tuple[str, ...] = ()
+    checks: tuple[NamedCheck, ...] = ()
 
     def column(self, key: str) -> Column:
         for column in self.columns:
@@ -352,7 +364,8 @@ def _column(check: _Checker, raw, path: str, lists: dict[str, tuple[str, ...]]) 
     )
 
 
-def load_form(file: Path, lists: dict[str, tuple[str, ...]]) -> Form:
+def load_form(file: Path, lists: dict[str, tuple[str, ...]], checks: Mapping[str, Callable[..., list]]) -> Form:
+    """One form file; ``checks``: the named checks its ``checks:`` may name."""
     check = _Checker(file)
     raw = check.mapping(_load_yaml(file), "", _FORM_FIELDS, ("key", "title", "tab", "shape", "columns"))
     shape = check.text(raw["shape"], "shape")
@@ -416,7 +429,12 @@ def load_form(file: Path, lists: dict[str, tuple[str, ...]]) -> Form:
     month = raw.get("deadline_month")
     if month is not None and (not isinstance(month, int) or isinstance(month, bool) or not 1 <= month <= 12):
         check.fail("deadline_month", "expected a month number from 1 to 12")
-    checks = check.strings(raw.get("checks"), "checks")
+    named = []
+    for i, name in enumerate(check.strings(raw.get("checks"), "checks")):
+        if name not in checks:
+            known = ", ".join(sorted(checks)) or "none"
+            check.fail(f"checks[{i}]", f"unknown check {name!r}: no such check is known to Svod (known: {known})")
+        named.append(NamedCheck(name, checks[name]))
     return Form(
         key=check.key(raw["key"], "key"),
         title=check.text(raw["title"], "title"),
@@ -429,7 +447,7 @@ def load_form(file: Path, lists: dict[str, tuple[str, ...]]) -> Form:
         deadline_month=month,
         per_campaign=check.flag(raw.get("per_campaign"), "per_campaign"),
         help=" ".join(check.text(raw.get("help", ""), "help").split()),
-        checks=checks,
+        checks=tuple(named),
     )
 
 
@@ -456,10 +474,10 @@ def _load_lists(file: Path) -> tuple[dict[str, tuple[str, ...]], tuple[Campaign,
     return lists, tuple(campaigns)
 
 
-def _load_forms(folder: Path, lists) -> dict[str, Form]:
+def _load_forms(folder: Path, lists, checks) -> dict[str, Form]:
     forms: dict[str, Form] = {}
     for file in sorted(folder.glob("*.yaml")):
-        form = load_form(file, lists)
+        form = load_form(file, lists, checks)
         if form.key != file.stem:
             raise SchemaError(file, "key", f"the key {form.key!r} must match the file name {file.stem!r}")
         forms[form.key] = form
@@ -472,11 +490,19 @@ def _calendar_order(form: Form) -> tuple[int, str]:
     return ((month - 9) % 12 if month <= 12 else 12, form.key)
 
 
-def load_schema(directory: str | Path | None = None) -> Schema:
-    """Load every form of ``directory`` (default: the shipped ``sheets_schema/``)."""
+def load_schema(directory: str | Path | None = None, *, checks: Mapping[str, Callable[..., list]] | None = None
+                ) -> Schema:
+    """Load every form of ``directory`` (default: the shipped ``sheets_schema/``).
+
+    ``checks``: the named checks forms may name (default: the ones Svod ships,
+    :func:`sync_service.forms.checks.default_checks`); a form naming another fails to load."""
+    if checks is None:
+        from sync_service.forms.checks import default_checks  # it imports this module
+
+        checks = default_checks()
     root = Path(directory) if directory else SCHEMA_DIR
     lists, campaigns = _load_lists(root / "lists.yaml")
-    forms = _load_forms(root / "forms", lists)
+    forms = _load_forms(root / "forms", lists, checks)
     if not forms:
         raise SchemaError(root / "forms", "", "no form files (*.yaml) found")
     tabs: dict[str, str] = {}
@@ -494,7 +520,7 @@ def load_schema(directory: str | Path | None = None) -> Schema:
                     raise SchemaError(root / "lists.yaml", f"campaigns.{campaign.code}.short",
                                       f"tab {tab!r} would be longer than 31 characters")
     ordered = dict(sorted(forms.items(), key=lambda item: _calendar_order(item[1])))
-    head = _load_forms(root / "head", lists)
+    head = _load_forms(root / "head", lists, checks)
     return Schema(forms=ordered, head=head, lists=lists, campaigns=campaigns)
 
 

@@ -10,7 +10,7 @@ nothing a person typed makes it raise. In order:
 3. every row: ``duplicate-row`` (same ``key_columns`` as an earlier row), the form's
    rules (``rule``/``rule-warning``, skipped when a side is missing), computed values;
 4. the «Готово» flag: ``ready-not-found``, ``bad-ready-date``, ``empty-form``;
-5. the form's named ``checks`` (:mod:`sync_service.forms.checks`) with ``context``.
+5. the form's named ``checks`` (bound at load, :mod:`sync_service.forms.checks`) with ``context``.
 
 Cell findings carry the form, the tab, the sheet row, the column's Russian label and
 key, and the A1 address of the cell where the column actually is in that sheet.
@@ -41,7 +41,6 @@ from sync_service.forms.cells import (
     parser_for,
     parsers_for,
 )
-from sync_service.forms.checks import CHECKS
 from sync_service.forms.layout import READY_DATE_LABEL, READY_LABEL
 from sync_service.forms.reading import (
     READY_ROWS,
@@ -850,10 +849,8 @@ def parse_form(form: Form, sheet: Sheet | None, *, tab: str, context: Mapping[st
             # The flag sits above the header; a tab whose header is its first row (the
             # head's «Школы», «План») has no flag by design.
             _read_flags(plan, result, found, cells, expected=header.row > 1)
-    for name in form.checks:
-        check = CHECKS.get(name)
-        if check is not None:
-            result.findings.extend(check(form, result, context or {}))
+    for check in form.checks:
+        result.findings.extend(check(form, result, context or {}))
     return result
 
 

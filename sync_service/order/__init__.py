@@ -2,12 +2,7 @@
 the consolidated order with a specification and a distribution list per publisher,
 provision and the exchange of textbooks between schools. See docs/orders.md.
 
-Importing the package adds its finding codes to :data:`sync_service.findings.CODES` and
-registers the ``fpu_order`` check in :data:`sync_service.forms.checks.CHECKS`.
+Importing it changes nothing elsewhere: its finding codes are in
+:data:`sync_service.findings.ORDER_CODES` (part of the one table of codes), and its
+``fpu_order`` check is listed by :func:`sync_service.forms.checks.default_checks`.
 """
-from sync_service.findings import CODES
-from sync_service.order.findings_codes import ORDER_CODES
-
-CODES.update(ORDER_CODES)
-
-from sync_service.order import checks as _checks  # noqa: E402,F401  (registers «fpu_order»)

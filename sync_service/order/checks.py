@@ -1,4 +1,4 @@
-"""The ``fpu_order`` check of a school's «Заказ учебников», registered in sync_service.forms.checks.
+"""The ``fpu_order`` check of a school's «Заказ учебников», listed in sync_service.forms.checks.default_checks.
 
 Called by ``validation.parse_form`` after the standard checks, with the context the sync
 passes for the order form::
@@ -22,7 +22,6 @@ from datetime import date
 from typing import Any, Mapping
 
 from sync_service.findings import Finding, make_finding
-from sync_service.forms.checks import register
 from sync_service.forms.schema import Form
 from sync_service.forms.validation import cell_finding
 from sync_service.model import FormResult
@@ -59,9 +58,8 @@ def entry_problem(entry: FpuEntry | None, grade: Any, start: date | None) -> str
     return None
 
 
-@register("fpu_order")
 def fpu_order(form: Form, result: FormResult, context: Mapping[str, Any]) -> list[Finding]:
-    if not result.rows:
+    if not result.has_data:  # (without building a dict per row)
         return []
     fpu: FpuIndex | None = context.get("fpu")
     if fpu is None:

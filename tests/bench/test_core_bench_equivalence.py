@@ -15,7 +15,7 @@ import core_bench  # noqa: E402
 
 from sync_service.forms.schema import load_schema  # noqa: E402
 from sync_service.forms.validation import parse_form  # noqa: E402
-from sync_service.order.findings_codes import ORDER_CODES  # noqa: E402  (registers «fpu_order» too)
+from sync_service.findings import ORDER_CODES  # noqa: E402
 
 SCHOOLS = 12
 FIRST_DATA_ROW = 5  # a generated table's data start below its header (row 4)
@@ -28,8 +28,8 @@ def district():
 
 def svod_rows(collection, district) -> set[tuple[str, int]]:
     """The rows Svod flags by the form's schema. The order's lookup in the federal list
-    (``fpu_order``, registered once ``sync_service.order`` is imported) is beyond any
-    schema: the benchmark runs on neither side, and its findings are left out here."""
+    (its named check ``fpu_order``) is beyond any schema: without the list it only notes
+    that the list is not loaded, on neither side, and its findings are left out here."""
     flagged = set()
     for code, _name, sheets in district:
         for finding in parse_form(collection.form, sheets[collection.key], tab=collection.tab).findings:

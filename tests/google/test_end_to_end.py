@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-import sync_service.order  # noqa: F401  registers the order form's named check
 from sync_service import db as m
 from sync_service.demo.district import generate_demo
 from sync_service.district.report import build_report

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-import sync_service.order  # noqa: F401  (registers the check and its codes)
-from sync_service.findings import CODES, flatten
-from sync_service.forms.checks import CHECKS
+from sync_service.findings import CODES, ORDER_CODES, flatten
+from sync_service.forms.checks import default_checks
 from sync_service.forms.schema import load_schema
 from sync_service.forms.validation import parse_form
-from sync_service.order.findings_codes import ORDER_CODES
+from sync_service.order.checks import fpu_order
 from sync_service.stores.base import Sheet
 
 FORM = load_schema().forms["textbook_order"]
@@ -28,8 +27,10 @@ def check(small_fpu, *rows, students=None, year="2026/2027", fpu=True):
     return parse_form(FORM, sheet(*rows), tab=FORM.tab, context=context)
 
 
-def test_registered_with_codes():
-    assert CHECKS["fpu_order"] and set(ORDER_CODES) <= set(CODES)
+def test_listed_with_codes():
+    assert default_checks()["fpu_order"] is fpu_order
+    assert [check.name for check in FORM.checks] == ["fpu_order"] and FORM.checks[0].run is fpu_order
+    assert set(ORDER_CODES) <= set(CODES)
     for code, (severity, message, hint) in ORDER_CODES.items():
         assert severity in ("error", "warning", "info") and message and hint
         assert any("а" <= ch <= "я" for ch in message.lower())

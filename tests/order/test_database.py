@@ -8,7 +8,6 @@ import openpyxl
 import pytest
 from sqlalchemy import inspect, select
 
-import sync_service.order  # noqa: F401
 from sync_service.order import commands
 from sync_service.order.consolidate import derived_tabs
 from sync_service.order.fpu import sample_fpu_path, sample_prices_path

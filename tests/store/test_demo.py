@@ -11,7 +11,6 @@ from datetime import date, datetime
 
 import pytest
 
-import sync_service.order  # noqa: F401  registers the order form's named check
 from sync_service.demo.district import MISTAKES, SCENARIOS, build_plan, generate_demo
 from sync_service.district.registry import read_registry
 from sync_service.district.status import STATUSES, Facts, first_submission, status_of

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-import sync_service.order  # noqa: F401  (adds the order's codes to CODES)
 from sync_service.findings import CODES
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "errors.md"

@@ -1,15 +1,16 @@
 """parse_form: every finding of a tab at once, as ``[[row, column_key, code], …]`` tables."""
 import re
+import shutil
 import time
 from datetime import date
 
 import pytest
 
 from sync_service.findings import CODES, Finding, flatten, make_finding
-from sync_service.forms import checks
 from sync_service.forms.cells import Failure
 from sync_service.forms.layout import form_tab
-from sync_service.forms.schema import Column, Form, compile_expression, load_schema
+from sheets_schema import SCHEMA_DIR
+from sync_service.forms.schema import Column, Form, NamedCheck, SchemaError, compile_expression, load_schema
 from sync_service.forms.validation import cell_finding, compile_fast, data_hash, parse_form
 from sync_service.model import Collection
 from sync_service.stores.base import Sheet
@@ -353,21 +354,17 @@ def test_findings_are_the_same_as_make_finding_builds():
 # --- named checks -----------------------------------------------------------------------------------
 
 def test_named_checks_get_the_result_and_the_context():
-    form = Form(key="probe", title="Проба", tab="Проба", shape="table", checks=("probe_check", "nobody_registered"),
-                columns=(Column(key="code", label="Код", type="text", required=True),))
     seen = {}
 
-    @checks.register("probe_check")
     def probe(form, result, context):
         seen["context"] = context
         return [cell_finding(form, result, "type", row=row["_row"], column_key="code", value=row["code"],
                              expected="код", expected_hint="код из списка") for row in result.rows]
 
-    try:
-        result = parse_form(form, Sheet("Проба", [["Примечание", "Код"], [None, "x1"]]), tab="Проба",
-                            context={"fpu": "список"})
-    finally:
-        del checks.CHECKS["probe_check"]
+    form = Form(key="probe", title="Проба", tab="Проба", shape="table", checks=(NamedCheck("probe_check", probe),),
+                columns=(Column(key="code", label="Код", type="text", required=True),))
+    result = parse_form(form, Sheet("Проба", [["Примечание", "Код"], [None, "x1"]]), tab="Проба",
+                        context={"fpu": "список"})
     assert seen["context"] == {"fpu": "список"}
     assert flatten(result.findings) == [[2, "code", "type"]]
     assert result.findings[0].address == "B2"
@@ -375,14 +372,30 @@ def test_named_checks_get_the_result_and_the_context():
 
 
 def test_checks_without_context_get_an_empty_mapping():
-    form = Form(key="probe", title="Проба", tab="Проба", shape="table", checks=("probe_check",),
+    def probe(form, result, context):
+        return [make_finding("ready-not-found")] if context == {} else []
+
+    form = Form(key="probe", title="Проба", tab="Проба", shape="table", checks=(NamedCheck("probe_check", probe),),
                 columns=(Column(key="code", label="Код", type="text"),))
-    checks.CHECKS["probe_check"] = lambda form, result, context: [make_finding("ready-not-found")] if context == {} else []
-    try:
-        result = parse_form(form, Sheet("Проба", [["Код"]]), tab="Проба")
-    finally:
-        del checks.CHECKS["probe_check"]
+    result = parse_form(form, Sheet("Проба", [["Код"]]), tab="Проба")
     assert [f.code for f in result.findings] == ["ready-not-found"]
+
+
+def test_a_form_naming_an_unknown_check_does_not_load(tmp_path):
+    """A check nobody listed is a mistake in the schema, not a check silently skipped."""
+    root = tmp_path / "schema"
+    shutil.copytree(SCHEMA_DIR, root)
+    order = root / "forms" / "textbook_order.yaml"
+    assert "fpu_order" in order.read_text(encoding="utf-8")
+    with pytest.raises(SchemaError) as failure:
+        load_schema(root, checks={})
+    assert failure.value.file == str(order) and failure.value.path == "checks[0]"
+    assert "unknown check 'fpu_order'" in str(failure.value) and "textbook_order.yaml" in str(failure.value)
+
+    order.write_text(order.read_text(encoding="utf-8").replace("fpu_order", "fpu_ordr"), encoding="utf-8")
+    with pytest.raises(SchemaError, match=r"textbook_order\.yaml: checks\[0\]: unknown check 'fpu_ordr'.*fpu_order"):
+        load_schema(root)
+    assert [c.name for c in load_schema(SCHEMA_DIR).forms["textbook_order"].checks] == ["fpu_order"]
 
 
 # --- compiled expressions, hashes, speed ---------------------------------------------------------------
