@@ -118,10 +118,11 @@ def progress_line(label: str):
 
 def timed_sync(emulator: Emulator, svod: Svod, label: str) -> tuple[dict, float, object]:
     emulator.reset_stats()
+    svod.store.api.counts.largest_body = 0
     started = time.monotonic()
     summary = run_sync(svod, trigger="bench", progress=progress_line(label))
     seconds = time.monotonic() - started
-    return emulator.stats(), seconds, summary
+    return {**emulator.stats(), "largest_body": svod.store.api.counts.largest_body}, seconds, summary
 
 
 def report_sync(label: str, stats: dict, seconds: float, summary, quota: int) -> dict:
@@ -134,10 +135,12 @@ def report_sync(label: str, stats: dict, seconds: float, summary, quota: int) ->
     say(f"  calls: {stats['reads']} reads ({calls['drive_reads']} Drive), {stats['writes']} writes; "
         f"faults {stats['faults']}, throttled by the emulator {stats['throttled']}")
     say(f"  wall time {seconds:.1f} s; the quota alone forces {floor:.0f} s")
+    say(f"  largest request body {stats['largest_body'] / 1e6:.2f} MB (Google recommends at most 2 MB)")
     if floor:
         say(f"  wall time ÷ quota floor = {seconds / floor:.2f}")
     return {"reads": stats["reads"], "writes": stats["writes"], "seconds": round(seconds, 1),
-            "floor": floor, "failed": summary.failed, "faults": stats["faults"]}
+            "floor": floor, "failed": summary.failed, "faults": stats["faults"],
+            "largest_body": stats["largest_body"]}
 
 
 def baseline(emulator: Emulator, school_ids: list[str]) -> dict:

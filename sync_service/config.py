@@ -45,6 +45,7 @@ SETTINGS: list[tuple[str, str, str, str]] = [
     ("GOOGLE_APPLICATION_CREDENTIALS", "google_credentials", "", "Path to the service account's JSON key (google backend)."),
     ("SVOD_GOOGLE_API_URL", "google_api_url", "", "Point gspread at another API host, e.g. the local emulator `http://127.0.0.1:8765`."),
     ("SVOD_GOOGLE_QUOTA_PER_MINUTE", "google_quota_per_minute", "60", "Read and write requests a minute the Google client stays under."),
+    ("SVOD_GOOGLE_DRIVE_ID", "google_drive_id", "", "A shared drive (Google Workspace), or a folder in one, where a service account creates the spreadsheets."),
 ]
 
 _INTS = {"read_workers", "port", "sync_interval_minutes", "reminder_hour", "reminder_days_before", "smtp_port",
@@ -93,6 +94,7 @@ class Settings:
     google_credentials: str = ""
     google_api_url: str = ""
     google_quota_per_minute: int = 60
+    google_drive_id: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":

@@ -24,19 +24,14 @@ edit, at worst one extra read.
 from __future__ import annotations
 
 import copy
-import hashlib
-import re
 import threading
 import time
-import zlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
 from sync_service.stores.base import (
-    Dropdown,
-    Sheet,
     StoreError,
     TabSpec,
     Value,
@@ -46,7 +41,36 @@ from sync_service.stores.base import (
     WorkbookStore,
     WorkbookUnavailable,
 )
-from sync_service.stores.google_http import DRIVE_API, SHEETS_API, ApiClient, ApiFailure, ApiUrlAdapter, Backoff
+from sync_service.stores.google_errors import NO_STORAGE, explain
+from sync_service.stores.google_http import (
+    DRIVE_API,
+    MAX_BODY,
+    SHEETS_API,
+    ApiClient,
+    ApiFailure,
+    ApiUrlAdapter,
+    Backoff,
+    body_bytes,
+)
+from sync_service.stores.google_json import (  # noqa: F401  (re-exported: the store's pure half)
+    LIST_LIMIT,
+    SheetRef,
+    _norm,
+    a1,
+    cell_data,
+    cell_value,
+    grid_size,
+    list_tab_title,
+    list_tabs,
+    next_marker,
+    number_format,
+    sheet_from_json,
+    spreadsheet_id_from,
+    stable_sheet_id,
+    tab_requests,
+    to_serial,
+    workbook_from_json,
+)
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive")
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
@@ -64,276 +88,6 @@ LAYOUT_FIELDS = "sheets.properties(sheetId,title,gridProperties(rowCount,columnC
 # A listing read() took this recently is what the next markers() answers from (a caller
 # that reads the head's workbook and then asks for markers pays one listing, not two).
 HANDOFF_SECONDS = 60.0
-SHEETS_EPOCH = datetime(1899, 12, 30)
-# Rows and columns of a tab people type into; service tabs are sized to fit.
-ROOMY_ROWS, ROOMY_COLUMNS = 1000, 26
-# Longer dropdown lists go to a hidden tab and are referenced as a range.
-LIST_LIMIT = 500
-LIST_TAB_PREFIX = "Список "
-PIXELS_PER_CHAR, PIXELS_PADDING = 7, 12
-SERVICE_TAB_NOTE = "Служебный лист: его заполняет Svod"
-HEADER_ROW_NOTE = "Строка формы: Svod находит столбцы по ней, не меняйте её"
-
-_ID = re.compile(r"^[A-Za-z0-9_-]{20,}$")
-_URL_ID = re.compile(r"/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
-
-
-# --- pure helpers: cells ---------------------------------------------------------------
-
-def cell_value(cell: Mapping[str, Any]) -> Value:
-    """One CellData as Svod sees it: percentages and errors as their text, dates as dates."""
-    value = cell.get("effectiveValue")
-    if not value:
-        return None
-    if "errorValue" in value:
-        return cell.get("formattedValue") or "#" + value["errorValue"].get("type", "ERROR") + "!"
-    if "boolValue" in value:
-        return bool(value["boolValue"])
-    if "stringValue" in value:
-        return value["stringValue"]
-    number = value.get("numberValue")
-    if number is None:
-        return None
-    kind = ((cell.get("effectiveFormat") or {}).get("numberFormat") or {}).get("type")
-    if kind == "PERCENT" or kind == "TIME":
-        return cell.get("formattedValue", _plain_number(number))
-    if kind in ("DATE", "DATE_TIME"):
-        moment = SHEETS_EPOCH + timedelta(days=float(number))
-        moment = moment.replace(microsecond=0) + timedelta(seconds=round(moment.microsecond / 1e6))
-        return moment.date() if kind == "DATE" else moment
-    return _plain_number(number)
-
-
-def _plain_number(number: Any) -> int | float:
-    if isinstance(number, float) and number.is_integer() and abs(number) < 2 ** 53:
-        return int(number)
-    return number
-
-
-def sheet_from_json(data: Mapping[str, Any]) -> Sheet:
-    """A Sheet from one ``sheets[]`` entry of spreadsheets.get with grid data."""
-    title = data["properties"]["title"]
-    cells: dict[tuple[int, int], Value] = {}
-    for block in data.get("data") or []:
-        top, left = block.get("startRow", 0), block.get("startColumn", 0)
-        for r, row in enumerate(block.get("rowData") or []):
-            for c, cell in enumerate(row.get("values") or []):
-                value = cell_value(cell) if cell else None
-                if value is not None and value != "":
-                    cells[(top + r, left + c)] = value
-    height = max((r for r, _ in cells), default=-1) + 1
-    rows: list[list[Value]] = [[] for _ in range(height)]
-    for (r, c), value in sorted(cells.items()):
-        line = rows[r]
-        line.extend([None] * (c - len(line)))
-        line.append(value)
-    merges = [(m.get("startRowIndex", 0) + 1, m.get("startColumnIndex", 0) + 1,
-               m.get("endRowIndex", 0), m.get("endColumnIndex", 0)) for m in data.get("merges") or []]
-    return Sheet(title=title, rows=rows, merges=merges)
-
-
-def workbook_from_json(workbook_id: str, data: Mapping[str, Any], marker: str) -> Workbook:
-    sheets = {s["properties"]["title"]: sheet_from_json(s) for s in data.get("sheets") or []}
-    return Workbook(id=workbook_id, title=(data.get("properties") or {}).get("title", ""), sheets=sheets,
-                    marker=marker)
-
-
-def to_serial(value: date | datetime) -> float | int:
-    moment = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
-    delta = moment.replace(tzinfo=None) - SHEETS_EPOCH
-    serial = delta.days + delta.seconds / 86400
-    return int(serial) if float(serial).is_integer() else serial
-
-
-def cell_data(value: Value, *, bold: bool = False) -> dict[str, Any]:
-    """A CellData holding ``value`` as a typed value: a string is always text (RAW)."""
-    out: dict[str, Any] = {}
-    fmt: dict[str, Any] = {}
-    if isinstance(value, bool):
-        out["userEnteredValue"] = {"boolValue": value}
-    elif isinstance(value, (int, float, Decimal)):
-        number = float(value)
-        if number != number or number in (float("inf"), float("-inf")):
-            out["userEnteredValue"] = {"stringValue": str(value)}
-        else:
-            out["userEnteredValue"] = {"numberValue": _plain_number(number)}
-    elif isinstance(value, datetime):
-        out["userEnteredValue"] = {"numberValue": to_serial(value)}
-        fmt["numberFormat"] = {"type": "DATE_TIME", "pattern": "dd.mm.yyyy hh:mm"}
-    elif isinstance(value, date):
-        out["userEnteredValue"] = {"numberValue": to_serial(value)}
-        fmt["numberFormat"] = {"type": "DATE", "pattern": "dd.mm.yyyy"}
-    elif value is not None and value != "":
-        out["userEnteredValue"] = {"stringValue": str(value)}
-    if bold:
-        fmt["textFormat"] = {"bold": True}
-    if fmt:
-        out["userEnteredFormat"] = fmt
-    return out
-
-
-def number_format(excel: str) -> dict[str, str]:
-    """An Excel number format of :class:`TabSpec` as a Sheets NumberFormat."""
-    if excel == "@":
-        return {"type": "TEXT", "pattern": "@"}
-    if excel.endswith("%"):
-        return {"type": "PERCENT", "pattern": excel}
-    bare = re.sub(r'"[^"]*"', "", excel)
-    if re.search(r"[dDyY]", bare):
-        kind = "DATE_TIME" if re.search(r"[hHsS]", bare) else "DATE"
-        return {"type": kind, "pattern": excel.lower()}
-    return {"type": "NUMBER", "pattern": excel}
-
-
-# --- pure helpers: ids and requests -------------------------------------------------------
-
-def spreadsheet_id_from(reference: str) -> str | None:
-    """The id in a spreadsheet URL or a bare id; None when ``reference`` is neither."""
-    text = reference.strip()
-    found = _URL_ID.search(text)
-    if found:
-        return found.group(1)
-    return text if _ID.match(text) else None
-
-
-def stable_sheet_id(title: str) -> int:
-    """The sheetId Svod gives a tab it creates: the same for the same title in every
-    workbook, so a service tab can be rewritten without first asking for the layout."""
-    return zlib.crc32(title.encode("utf-8")) % (2 ** 31 - 2) + 1
-
-
-def next_marker(marker: str | None) -> str | None:
-    """The marker after one more change (``v42`` -> ``v43``); None when unknown."""
-    if marker and marker.startswith("v") and marker[1:].isdigit():
-        return f"v{int(marker[1:]) + 1}"
-    return None
-
-
-def _norm(title: str) -> str:
-    return " ".join(title.split()).casefold()
-
-
-def a1(title: str, row: int, column: int) -> str:
-    letters = ""
-    while column:
-        column, rest = divmod(column - 1, 26)
-        letters = chr(65 + rest) + letters
-    return "'" + title.replace("'", "''") + f"'!{letters}{row}"
-
-
-def list_tab_title(choices: Sequence[str]) -> str:
-    digest = hashlib.sha1("\n".join(choices).encode("utf-8")).hexdigest()[:8]
-    return LIST_TAB_PREFIX + digest
-
-
-def list_tabs(tabs: Sequence[TabSpec]) -> list[TabSpec]:
-    """The hidden, protected tabs holding dropdown lists longer than LIST_LIMIT."""
-    out: dict[str, TabSpec] = {}
-    for tab in tabs:
-        for dropdown in tab.dropdowns:
-            if len(dropdown.choices) > LIST_LIMIT:
-                title = list_tab_title(dropdown.choices)
-                out.setdefault(title, TabSpec(title=title, rows=[[c] for c in dropdown.choices],
-                                              protected=True, hidden=True))
-    return list(out.values())
-
-
-@dataclass(frozen=True)
-class SheetRef:
-    sheet_id: int
-    title: str
-
-
-def grid_size(tab: TabSpec, *, roomy: bool) -> tuple[int, int]:
-    """Rows and columns of a tab's grid: room to type for people's tabs, a snug fit for
-    the service's (Google refuses to freeze every row, hence the spare row)."""
-    width = max([len(r) for r in tab.rows] + [*tab.widths, *tab.number_formats, 1])
-    height = max(len(tab.rows), tab.frozen_rows + 1, 1)
-    for dropdown in tab.dropdowns:
-        width, height = max(width, dropdown.column), max(height, dropdown.last_row)
-    for row, column in tab.checkboxes:
-        width, height = max(width, column), max(height, row)
-    if roomy:
-        return max(height, ROOMY_ROWS), max(width, ROOMY_COLUMNS)
-    return height, width
-
-
-def tab_requests(tab: TabSpec, sheet_id: int, *, new: bool, roomy: bool = False) -> list[dict]:
-    """The batchUpdate requests that make tab ``sheet_id`` hold exactly ``tab``.
-
-    ``new``: add the sheet (with its protections). Otherwise the existing sheet is resized
-    and all its values, formats and validations are replaced; protections stay as they are.
-    """
-    rows, columns = grid_size(tab, roomy=roomy)
-    grid = {"rowCount": rows, "columnCount": columns, "frozenRowCount": tab.frozen_rows}
-    whole = {"sheetId": sheet_id}
-    requests: list[dict] = []
-    if new:
-        requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": tab.title, "hidden": tab.hidden,
-                                                     "gridProperties": grid}}})
-    else:
-        requests.append({"updateSheetProperties": {
-            "properties": {"sheetId": sheet_id, "title": tab.title, "hidden": tab.hidden, "gridProperties": grid},
-            "fields": "title,hidden,gridProperties(rowCount,columnCount,frozenRowCount)"}})
-    bold = set(tab.bold_rows)
-    row_data = [{"values": [cell_data(v, bold=i in bold) for v in line]} for i, line in enumerate(tab.rows, start=1)]
-    span = dict(whole) if not new else {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": max(1, len(row_data)),
-                                        "startColumnIndex": 0, "endColumnIndex": columns}
-    if not new:
-        requests.append({"unmergeCells": {"range": whole}})
-    if row_data or not new:
-        requests.append({"updateCells": {"range": span, "rows": row_data,
-                                         "fields": "userEnteredValue,userEnteredFormat,dataValidation"}})
-    # Merged cells (a demo tab carries the librarian's merges; TabSpec itself has none).
-    for top, left, bottom, right in getattr(tab, "merges", ()):
-        requests.append({"mergeCells": {"mergeType": "MERGE_ALL", "range": {
-            "sheetId": sheet_id, "startRowIndex": top - 1, "endRowIndex": bottom,
-            "startColumnIndex": left - 1, "endColumnIndex": right}}})
-    # Column formats cover the rows written here: Google recognises dates, percentages and
-    # numbers as people type them, and formatting a thousand empty rows makes every read heavier.
-    first_data = tab.frozen_rows or (max(bold) if bold else 0)
-    for column, excel in sorted(tab.number_formats.items()) if len(tab.rows) > first_data else ():
-        requests.append({"repeatCell": {
-            "range": {"sheetId": sheet_id, "startRowIndex": first_data, "endRowIndex": len(tab.rows),
-                      "startColumnIndex": column - 1, "endColumnIndex": column},
-            "cell": {"userEnteredFormat": {"numberFormat": number_format(excel)}},
-            "fields": "userEnteredFormat.numberFormat"}})
-    for dropdown in tab.dropdowns:
-        requests.append({"setDataValidation": {"range": _dropdown_range(sheet_id, dropdown),
-                                               "rule": _list_rule(dropdown.choices)}})
-    for row, column in tab.checkboxes:
-        requests.append({"setDataValidation": {
-            "range": {"sheetId": sheet_id, "startRowIndex": row - 1, "endRowIndex": row,
-                      "startColumnIndex": column - 1, "endColumnIndex": column},
-            "rule": {"condition": {"type": "BOOLEAN"}}}})
-    for column, chars in sorted(tab.widths.items()):
-        requests.append({"updateDimensionProperties": {
-            "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": column - 1, "endIndex": column},
-            "properties": {"pixelSize": chars * PIXELS_PER_CHAR + PIXELS_PADDING}, "fields": "pixelSize"}})
-    if new and tab.protected:
-        requests.append({"addProtectedRange": {"protectedRange": {
-            "range": whole, "description": SERVICE_TAB_NOTE, "warningOnly": False}}})
-    elif new:
-        for row in tab.protected_rows:
-            requests.append({"addProtectedRange": {"protectedRange": {
-                "range": {"sheetId": sheet_id, "startRowIndex": row - 1, "endRowIndex": row},
-                "description": HEADER_ROW_NOTE, "warningOnly": True}}})
-    return requests
-
-
-def _dropdown_range(sheet_id: int, dropdown: Dropdown) -> dict:
-    return {"sheetId": sheet_id, "startRowIndex": dropdown.first_row - 1, "endRowIndex": dropdown.last_row,
-            "startColumnIndex": dropdown.column - 1, "endColumnIndex": dropdown.column}
-
-
-def _list_rule(choices: Sequence[str]) -> dict:
-    if len(choices) > LIST_LIMIT:
-        source = a1(list_tab_title(choices), 1, 1).replace("!A1", f"!$A$1:$A${len(choices)}")
-        condition = {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": "=" + source}]}
-    else:
-        condition = {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": c} for c in choices]}
-    # Not strict: a paste from last year's file stays, and Svod's findings say what is wrong.
-    return {"condition": condition, "showCustomUi": True, "strict": False}
 
 
 # --- the store ------------------------------------------------------------------------
@@ -355,9 +109,13 @@ class GoogleStore(WorkbookStore):
 
     def __init__(self, http_client: Any, *, per_minute: int = 60, read_workers: int = 4,
                  backoff: Backoff | None = None, service_email: str = "", locale: str = "ru_RU",
-                 time_zone: str = "Europe/Moscow", clock=time.monotonic):
+                 time_zone: str = "Europe/Moscow", clock=time.monotonic, service_account: bool = False,
+                 drive_id: str = "", max_body: int = MAX_BODY):
         self.api = ApiClient(http_client, per_minute=per_minute, concurrency=read_workers, backoff=backoff)
         self.service_email = service_email
+        # A service account can own files only in a shared drive: ``drive_id`` (a shared drive
+        # or a folder in one, SVOD_GOOGLE_DRIVE_ID) is where everything Svod creates goes.
+        self.service_account, self.drive_id, self.max_body = service_account, drive_id, max_body
         self.locale, self.time_zone, self.clock = locale, time_zone, clock
         self._lock = threading.RLock()
         self._listing_lock = threading.Lock()
@@ -373,6 +131,7 @@ class GoogleStore(WorkbookStore):
         from requests.adapters import HTTPAdapter
 
         credentials, email = _credentials(settings)
+        service_account = type(credentials).__module__.endswith("service_account")
         client = gspread.Client(auth=credentials)
         client.set_timeout((10, 120))
         pool = max(10, settings.read_workers * 2)
@@ -382,7 +141,8 @@ class GoogleStore(WorkbookStore):
         else:
             session.mount("https://", HTTPAdapter(pool_maxsize=pool))
         return cls(client.http_client, per_minute=settings.google_quota_per_minute,
-                   read_workers=settings.read_workers, service_email=email, time_zone=settings.timezone)
+                   read_workers=settings.read_workers, service_email=email, time_zone=settings.timezone,
+                   service_account=service_account, drive_id=settings.google_drive_id)
 
     def _call(self, workbook_id: str, method: str, url: str, **kwargs: Any) -> dict:
         """One API call about one spreadsheet; a failure becomes WorkbookUnavailable."""
@@ -397,6 +157,8 @@ class GoogleStore(WorkbookStore):
         files: dict[str, tuple[str, str | None]] = {}
         params = {"q": LIST_QUERY, "fields": LIST_FIELDS, "pageSize": 1000, "supportsAllDrives": "true",
                   "includeItemsFromAllDrives": "true"}
+        if self.drive_id:  # the shared drive's files besides those shared with the account
+            params["corpora"] = "allDrives"
         while True:
             body, _ = self.api.call("GET", FILES_URL, params=params, name="drive.files.list")
             for item in body.get("files") or []:
@@ -492,12 +254,11 @@ class GoogleStore(WorkbookStore):
 
     # --- writing ------------------------------------------------------------------------
 
-    def _batch(self, workbook_id: str, requests: list[dict]) -> dict:
-        if not requests:
-            return {}
-        body, _ = self.api.call("POST", f"{SPREADSHEETS_URL}/{workbook_id}:batchUpdate",
-                                json={"requests": requests}, name="spreadsheets.batchUpdate")
-        return body
+    def _batch(self, workbook_id: str, requests: list[dict]) -> None:
+        """The requests in as few batchUpdates as keep each body under Google's 2 MB, in order."""
+        for chunk in split_batch(requests, self.max_body):
+            self.api.call("POST", f"{SPREADSHEETS_URL}/{workbook_id}:batchUpdate",
+                          json={"requests": chunk}, name="spreadsheets.batchUpdate")
 
     def _plan(self, tabs: Sequence[TabSpec], layout: dict[str, SheetRef] | None, *,
               replace: bool) -> tuple[list[dict], dict[str, SheetRef]]:
@@ -525,28 +286,23 @@ class GoogleStore(WorkbookStore):
         return requests, added
 
     def _apply(self, workbook_id: str, tabs: Sequence[TabSpec], *, replace: bool) -> list[str]:
-        """One batchUpdate putting ``tabs`` into the workbook; returns the titles it added."""
+        """One batchUpdate putting ``tabs`` into the workbook; returns the titles it added.
+        An unknown layout is read first: a guess that a tab exists would cost a refused
+        batch (Google applies a batch all or nothing) when it does not."""
         with self._lock:
             layout = self._layouts.get(workbook_id)
         try:
-            requests, touched = self._plan(tabs, layout, replace=replace)
-            try:
-                self._batch(workbook_id, requests)
-            except ApiFailure as failure:
-                if layout is not None or failure.status != 400:
-                    raise
-                # A guess at the layout was wrong (a tab missing or renamed): ask, then write.
+            if layout is None:
                 layout = self.layout(workbook_id)
-                requests, touched = self._plan(tabs, layout, replace=replace)
-                self._batch(workbook_id, requests)
+            requests, touched = self._plan(tabs, layout, replace=replace)
+            self._batch(workbook_id, requests)
         except ApiFailure as failure:
             raise WorkbookUnavailable(workbook_id, _reason(failure, self.service_email)) from failure
         with self._lock:
-            if layout is not None:  # only complete layouts are kept: a guess that worked says nothing of other tabs
-                self._layouts[workbook_id] = {**layout, **touched}
+            self._layouts[workbook_id] = {**layout, **touched}
             self._cache.pop(workbook_id, None)
         wanted = {_norm(t.title) for t in tabs}
-        return [ref.title for key, ref in touched.items() if key in wanted and key not in (layout or {})]
+        return [ref.title for key, ref in touched.items() if key in wanted and key not in layout]
 
     def _after_write(self, workbook_id: str, base: str | None) -> str:
         """Record our own change: the listing's marker moves to the one Drive will show."""
@@ -584,33 +340,53 @@ class GoogleStore(WorkbookStore):
         self._after_write(workbook_id, self._known_marker(workbook_id))
         return added
 
+    def check_can_create(self) -> None:
+        """A service account owns nothing outside a shared drive (Google, since 2025): say so
+        before any request rather than after a refused one."""
+        if self.service_account and not self.drive_id:
+            raise StoreError(explain(403, NO_STORAGE, "", 1, self.service_email))
+
     def create_workbook(self, title: str, tabs: Sequence[TabSpec]) -> str:
-        """spreadsheets.create, then one batchUpdate adding the tabs (and dropping «Sheet1»)."""
-        body = {"properties": {"title": title, "locale": self.locale, "timeZone": self.time_zone}}
+        """A new spreadsheet where the account may own it: in the head's own Drive
+        (``spreadsheets.create``), or in the shared drive or folder of SVOD_GOOGLE_DRIVE_ID
+        (Drive ``files.create``); then one batchUpdate with the tabs (and «Sheet1» gone)."""
+        self.check_can_create()
+        settings = {"locale": self.locale, "timeZone": self.time_zone}
+        first: list[dict] = []
         try:
-            created, _ = self.api.call("POST", SPREADSHEETS_URL, json=body, name="spreadsheets.create")
+            if self.drive_id:
+                created, _ = self.api.call(
+                    "POST", FILES_URL, name="drive.files.create", params={"supportsAllDrives": "true", "fields": "id"},
+                    json={"name": title, "mimeType": SPREADSHEET_MIME, "parents": [self.drive_id]})
+                workbook_id = created["id"]
+                default = [SheetRef(0, "Sheet1")]   # a new spreadsheet's only sheet has id 0
+                first = [{"updateSpreadsheetProperties": {"properties": settings, "fields": "locale,timeZone"}}]
+            else:
+                created, _ = self.api.call("POST", SPREADSHEETS_URL, json={"properties": {"title": title, **settings}},
+                                           name="spreadsheets.create")
+                workbook_id = created["spreadsheetId"]
+                default = [SheetRef(s["properties"]["sheetId"], s["properties"]["title"])
+                           for s in created.get("sheets") or []]
         except ApiFailure as failure:
             raise StoreError(f"Не удалось создать таблицу «{title}»: {_reason(failure, self.service_email)}"
                              ) from failure
-        workbook_id = created["spreadsheetId"]
-        default = [SheetRef(s["properties"]["sheetId"], s["properties"]["title"]) for s in created.get("sheets") or []]
         with self._lock:
             self._layouts[workbook_id] = {}
             if self._listing is not None:
                 self._listing.files[workbook_id] = (title, None)
-        if tabs:
-            requests, touched = self._plan(tabs, {}, replace=False)
-            requests += [{"deleteSheet": {"sheetId": ref.sheet_id}} for ref in default]
+        touched = {_norm(ref.title): ref for ref in default}
+        if tabs or first:
+            requests, added = self._plan(tabs, {}, replace=False) if tabs else ([], {})
+            if tabs:
+                requests += [{"deleteSheet": {"sheetId": ref.sheet_id}} for ref in default]
+                touched = added
             try:
-                self._batch(workbook_id, requests)
+                self._batch(workbook_id, first + requests)
             except ApiFailure as failure:
                 raise StoreError(f"Таблица «{title}» ({workbook_id}) создана, но листы не добавлены: "
                                  f"{_reason(failure, self.service_email)}") from failure
-            with self._lock:
-                self._layouts[workbook_id] = touched
-        else:
-            with self._lock:
-                self._layouts[workbook_id] = {_norm(ref.title): ref for ref in default}
+        with self._lock:
+            self._layouts[workbook_id] = touched
         return workbook_id
 
     def set_cells(self, workbook_id: str, cells: Mapping[tuple[str, int, int], Value]) -> str:
@@ -669,23 +445,39 @@ def _raw(value: Value) -> Any:
     return value
 
 
-def _reason(failure: ApiFailure, service_email: str) -> str:
-    """Why a call failed, in Russian, with what to do about it."""
-    account = f" {service_email}" if service_email else ""
-    if failure.status == 404:
-        return "таблица не найдена: проверьте ссылку в столбце «Книга» на листе «Школы»"
-    if failure.status == 403:
-        return f"нет доступа к таблице: откройте её сервисному аккаунту{account} с правом редактора"
-    if failure.status == 429:
-        return (f"Google ограничил частоту запросов (квота API), попыток: {failure.tries}; "
-                "повторим при следующей синхронизации")
-    if failure.status == 0:
-        return (f"Google не ответил (обрыв связи или тайм-аут), попыток: {failure.tries}; "
-                "повторим при следующей синхронизации")
-    if failure.status >= 500:
-        return (f"ошибка на стороне Google ({failure.status}), попыток: {failure.tries}; "
-                "повторим при следующей синхронизации")
-    return f"Google отклонил запрос ({failure.status}: {failure.reason})"
+def _reason(failure: ApiFailure, account: str) -> str:
+    return explain(failure.status, failure.google_reason, failure.reason, failure.tries, account)
+
+
+def split_batch(requests: list[dict], limit: int = MAX_BODY) -> list[list[dict]]:
+    """Consecutive runs of ``requests`` whose batchUpdate body stays under ``limit`` bytes;
+    a single updateCells too big on its own is cut by rows (the first part keeps its range,
+    so it still clears the rest; the others write from their starting row)."""
+    chunks: list[list[dict]] = [[]]
+    size = len(body_bytes({"requests": []}))
+    for request in requests:
+        for part in _cut(request, limit - size):
+            bytes_ = len(body_bytes(part)) + 1
+            if chunks[-1] and size + bytes_ > limit:
+                chunks.append([])
+                size = len(body_bytes({"requests": []}))
+            chunks[-1].append(part)
+            size += bytes_
+    return [chunk for chunk in chunks if chunk]
+
+
+def _cut(request: dict, limit: int) -> list[dict]:
+    update = request.get("updateCells")
+    if update is None or len(body_bytes(request)) <= limit or len(update.get("rows") or []) < 2:
+        return [request]
+    rows = update["rows"]
+    half = len(rows) // 2
+    head = {"updateCells": {**update, "rows": rows[:half]}}
+    sheet = (update.get("range") or update.get("start") or {}).get("sheetId")
+    start = (update.get("range") or {}).get("startRowIndex", 0) if "range" in update else update["start"].get("rowIndex", 0)
+    tail = {"updateCells": {"start": {"sheetId": sheet, "rowIndex": start + half, "columnIndex": 0},
+                            "rows": rows[half:], "fields": update["fields"]}}
+    return _cut(head, limit) + _cut(tail, limit)
 
 
 def _credentials(settings) -> tuple[Any, str]:

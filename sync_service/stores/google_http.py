@@ -7,13 +7,18 @@ they fail. No spreadsheet logic here; :mod:`sync_service.stores.google` builds o
   at most ``per_minute`` requests in any sliding minute. A slot is taken before a request
   and counted from the moment its answer arrived (the server counted it no later), so the
   client's window always trails the server's and never overfills it.
-- :class:`Backoff` retries 429, 5xx, dropped connections and timeouts with exponential
-  delays and jitter, up to a number of tries and a cap on one delay.
+- :class:`Backoff` retries what can succeed later — dropped connections, timeouts, 408,
+  429, 5xx and Drive's 403 rate limits (see :mod:`.google_errors`) — with exponential
+  delays and jitter, up to a number of tries and a cap on one delay. Anything else (a 403
+  ``storageQuotaExceeded``, a revoked token, a 404) fails at once.
+- Bodies go out as compact UTF-8 JSON (requests' default escapes every Cyrillic letter
+  into six bytes), and a batch is split by the caller to stay under Google's 2 MB.
 - :class:`ApiClient` puts them together around gspread's ``HTTPClient.request``.
 """
 from __future__ import annotations
 
 import collections
+import json as jsonlib
 import logging
 import random
 import threading
@@ -25,13 +30,15 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from sync_service.stores.base import StoreError
+from sync_service.stores.google_errors import REVOKED, google_reason, is_transient
 
 log = logging.getLogger("svod.google")
 
 SHEETS_API = "https://sheets.googleapis.com"
 DRIVE_API = "https://www.googleapis.com"
 GOOGLE_ORIGINS = (SHEETS_API, DRIVE_API)
-RETRIED_STATUS = frozenset({429, 500, 502, 503, 504})
+# Google's recommended maximum of a request's payload ("2 MB"); Svod keeps its bodies under it.
+MAX_BODY = 2_000_000
 
 
 class ApiUrlAdapter(HTTPAdapter):
@@ -120,15 +127,20 @@ class Backoff:
 
 class ApiFailure(StoreError):
     """A Google API call that failed for good: ``status`` is the HTTP status (0 when no answer
-    came), ``reason`` Google's message (English), ``tries`` how many attempts were made."""
+    came), ``reason`` Google's message (English), ``google_reason`` its machine-readable
+    reason (``storageQuotaExceeded``, ``invalid_grant`` …), ``tries`` how many attempts."""
 
-    def __init__(self, status: int, reason: str, tries: int = 1):
-        self.status, self.reason, self.tries = status, reason, tries
-        super().__init__(f"Google API {status or 'no answer'}: {reason} (tries: {tries})")
+    def __init__(self, status: int, reason: str, tries: int = 1, google_reason: str = ""):
+        self.status, self.reason, self.tries, self.google_reason = status, reason, tries, google_reason
+        super().__init__(f"Google API {status or 'no answer'}: {reason} [{google_reason}] (tries: {tries})")
 
     @property
     def transient(self) -> bool:
-        return self.status == 0 or self.status in RETRIED_STATUS
+        return is_transient(self.status, self.google_reason)
+
+    @property
+    def revoked(self) -> bool:
+        return self.google_reason == REVOKED
 
 
 @dataclass
@@ -138,6 +150,7 @@ class CallCounts:
     reads: int = 0
     writes: int = 0
     retries: int = 0
+    largest_body: int = 0   # bytes of the largest request body sent
     endpoints: collections.Counter = field(default_factory=collections.Counter)
 
 
@@ -159,12 +172,19 @@ class ApiClient:
         self.backoff = backoff or Backoff()
         self.counts = CallCounts()
         self._count_lock = threading.Lock()
+        # Set when Google said the head's access is revoked: every later call fails at once
+        # with this, without a request, until she connects again (no retry storm).
+        self.blocked: ApiFailure | None = None
+        self.on_revoked: Callable[[ApiFailure], None] | None = None
 
     def call(self, method: str, url: str, *, params: Mapping[str, Any] | None = None, json: Any = None,
              name: str = "") -> tuple[dict, Mapping[str, str]]:
+        if self.blocked is not None:
+            raise self.blocked
         write = method.upper() != "GET"
         api = "drive" if url.startswith(DRIVE_API) else "sheets"
         quota = self.quotas[(api, write)]
+        data, headers = encode(json)
         last: ApiFailure | None = None
         for attempt in range(self.backoff.tries):
             if attempt:
@@ -177,18 +197,21 @@ class ApiClient:
             quota.acquire()
             try:
                 with self.slots:
-                    self._count(write, name or url)
-                    response = self.http.request(method, url, params={**COMPACT, **(params or {})}, json=json)
+                    self._count(write, name or url, len(data or b""))
+                    response = self.http.request(method, url, params={**COMPACT, **(params or {})}, data=data,
+                                                 headers=headers)
                 body = response.json() if response.content else {}
                 return body, response.headers
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last = ApiFailure(0, f"{type(exc).__name__}: {exc}", attempt + 1)
-            except Exception as exc:  # gspread.exceptions.APIError, kept out of the import graph
-                response = getattr(exc, "response", None)
-                if response is None:
+            except Exception as exc:  # gspread's APIError, google-auth's RefreshError: kept out of the imports
+                last = _failure(exc, attempt + 1)
+                if last is None:
                     raise
-                last = ApiFailure(response.status_code, _message(exc), attempt + 1)
-                last.headers = response.headers  # type: ignore[attr-defined]
+                if last.revoked:
+                    self.blocked = last
+                    if self.on_revoked is not None:
+                        self.on_revoked(last)
                 if not last.transient:
                     raise last from None
             finally:
@@ -196,8 +219,9 @@ class ApiClient:
         assert last is not None
         raise last
 
-    def _count(self, write: bool, name: str) -> None:
+    def _count(self, write: bool, name: str, size: int) -> None:
         with self._count_lock:
+            self.counts.largest_body = max(self.counts.largest_body, size)
             if write:
                 self.counts.writes += 1
             else:
@@ -205,11 +229,40 @@ class ApiClient:
             self.counts.endpoints[name] += 1
 
 
-def _message(exc: Exception) -> str:
-    error = getattr(exc, "error", None)
-    if isinstance(error, Mapping):
-        return str(error.get("message") or error)
-    return str(exc)
+def encode(body: Any) -> tuple[bytes | None, dict[str, str] | None]:
+    """A JSON body as Google reads it, in compact UTF-8 (``None`` when there is none)."""
+    if body is None:
+        return None, None
+    return body_bytes(body), {"Content-Type": "application/json; charset=UTF-8"}
+
+
+def body_bytes(body: Any) -> bytes:
+    return jsonlib.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def _failure(exc: Exception, tries: int) -> ApiFailure | None:
+    """An APIError (an answer with an error body) or a RefreshError (the token endpoint
+    refused, e.g. ``invalid_grant``) as an ApiFailure; None for anything else."""
+    response = getattr(exc, "response", None)
+    if response is not None and hasattr(response, "status_code"):
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        error = getattr(exc, "error", None)
+        message = str(error.get("message") or error) if isinstance(error, Mapping) else str(exc)
+        failure = ApiFailure(response.status_code, message, tries, google_reason(body))
+        failure.headers = response.headers  # type: ignore[attr-defined]
+        return failure
+    if type(exc).__name__ == "RefreshError":
+        text = str(exc)
+        if REVOKED in text:
+            return ApiFailure(401, text, tries, REVOKED)
+        # a token endpoint that did not answer, or answered 5xx: worth another try
+        return ApiFailure(0 if getattr(exc, "retryable", False) else 401, text, tries, "refresh_failed")
+    if type(exc).__name__ == "TransportError":
+        return ApiFailure(0, str(exc), tries)
+    return None
 
 
 def _retry_after(failure: ApiFailure | None) -> float | None:

@@ -1,6 +1,7 @@
 """Pure parts of the Google store: cells, requests, ids, the quota window and backoff."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import date, datetime
@@ -9,20 +10,11 @@ import pytest
 import requests
 
 from sync_service.stores.base import Dropdown, TabSpec
-from sync_service.stores.google import (
-    LIST_LIMIT,
-    cell_data,
-    cell_value,
-    grid_size,
-    list_tab_title,
-    next_marker,
-    number_format,
-    sheet_from_json,
-    spreadsheet_id_from,
-    stable_sheet_id,
-    tab_requests,
-)
-from sync_service.stores.google_http import ApiClient, ApiFailure, ApiUrlAdapter, Backoff, QuotaWindow
+from sync_service.stores.google import _reason, split_batch
+from sync_service.stores.google_json import LIST_LIMIT, cell_data, cell_value, grid_size, list_tab_title
+from sync_service.stores.google_json import next_marker, number_format, sheet_from_json, spreadsheet_id_from
+from sync_service.stores.google_json import stable_sheet_id, tab_requests
+from sync_service.stores.google_http import ApiClient, ApiFailure, ApiUrlAdapter, Backoff, QuotaWindow, body_bytes
 
 
 def number(value, kind=None, text=None):
@@ -199,8 +191,9 @@ class FakeHttp:
     def __init__(self, *outcomes):
         self.outcomes, self.calls = list(outcomes), 0
 
-    def request(self, method, url, params=None, json=None):
+    def request(self, method, url, params=None, data=None, headers=None):
         self.calls += 1
+        self.bodies = [*getattr(self, "bodies", []), data]
         outcome = self.outcomes.pop(0)
         if isinstance(outcome, Exception):
             raise outcome
@@ -208,10 +201,13 @@ class FakeHttp:
 
 
 class FakeApiError(Exception):
-    def __init__(self, status, message="boom"):
+    def __init__(self, status, message="boom", reason=None):
         self.response = requests.Response()
         self.response.status_code = status
         self.error = {"code": status, "message": message}
+        if reason:  # Drive's shape: the reason in errors[0]
+            self.error["errors"] = [{"domain": "usageLimits", "reason": reason, "message": message}]
+        self.response._content = json.dumps({"error": self.error}).encode()
 
 
 def ok(body=b'{"a": 1}'):
@@ -239,3 +235,57 @@ def test_client_retries_transient_failures_and_gives_up_on_others():
     with pytest.raises(ApiFailure) as failure:
         client.call("POST", "https://sheets.googleapis.com/v4/spreadsheets/x:batchUpdate", json={})
     assert (failure.value.status, failure.value.tries, failure.value.transient) == (500, 3, True)
+
+
+def test_only_what_can_succeed_later_is_retried():
+    """gspread's BackOffHTTPClient retries any 403 of domain usageLimits, so a service account's
+    storageQuotaExceeded seems to hang (gspread issue 1592); Svod retries only 408, 429, 5xx and
+    Drive's rate-limit reasons, and a storage refusal fails at once with what to do."""
+    sleeps = []
+    http = FakeHttp(FakeApiError(403, "User Rate Limit Exceeded", "userRateLimitExceeded"),
+                    FakeApiError(403, "Rate Limit Exceeded", "rateLimitExceeded"), FakeApiError(408), ok())
+    client = ApiClient(http, per_minute=0, backoff=Backoff(sleep=sleeps.append))
+    assert client.call("GET", "https://www.googleapis.com/drive/v3/files")[0] == {"a": 1} and http.calls == 4
+
+    storage = FakeApiError(403, "Service Accounts do not have storage quota.", "storageQuotaExceeded")
+    client = ApiClient(FakeHttp(storage), per_minute=0, backoff=Backoff(sleep=sleeps.append))
+    with pytest.raises(ApiFailure) as failure:
+        client.call("POST", "https://www.googleapis.com/drive/v3/files", json={"name": "x"})
+    assert (failure.value.tries, failure.value.transient, failure.value.google_reason) == (
+        1, False, "storageQuotaExceeded")
+    reason = _reason(failure.value, "svod@p.iam.gserviceaccount.com")
+    assert "SVOD_GOOGLE_DRIVE_ID" in reason and "Подключить Google" in reason
+
+
+def test_a_revoked_token_blocks_every_later_call_without_a_request():
+    revoked = type("RefreshError", (Exception,), {})(
+        "('invalid_grant: Token has been expired or revoked.', {'error': 'invalid_grant'})")
+    http = FakeHttp(revoked, ok())
+    seen = []
+    client = ApiClient(http, per_minute=0, backoff=Backoff(sleep=lambda s: None))
+    client.on_revoked = seen.append
+    for _ in range(3):
+        with pytest.raises(ApiFailure) as failure:
+            client.call("GET", "https://www.googleapis.com/drive/v3/files")
+        assert failure.value.revoked and _reason(failure.value, "").startswith("Доступ к Google отозван")
+    assert http.calls == 1 and len(seen) == 1
+
+
+def test_bodies_go_out_as_compact_utf8_and_batches_stay_under_the_limit():
+    http = FakeHttp(ok())
+    ApiClient(http, per_minute=0).call("POST", "https://sheets.googleapis.com/v4/spreadsheets", json={"t": "Школа"})
+    assert http.bodies == ['{"t":"Школа"}'.encode("utf-8")]
+
+    rows = [{"values": [{"userEnteredValue": {"stringValue": "Читатели " * 20}}]} for _ in range(400)]
+    requests_ = [{"addSheet": {"properties": {"sheetId": 7, "title": "Свод"}}},
+                 {"updateCells": {"range": {"sheetId": 7}, "rows": rows, "fields": "userEnteredValue"}},
+                 {"updateDimensionProperties": {"range": {"sheetId": 7}}}]
+    chunks = split_batch(requests_, limit=20_000)
+    assert len(chunks) > 3 and all(len(body_bytes({"requests": c})) <= 20_000 for c in chunks)
+    flat = [r for chunk in chunks for r in chunk]
+    assert flat[0] == requests_[0] and flat[-1] == requests_[-1]
+    cells = [r["updateCells"] for r in flat if "updateCells" in r]
+    assert cells[0]["range"] == {"sheetId": 7}                      # the first part still clears the tab
+    assert [c["start"]["rowIndex"] for c in cells[1:]] == sorted(c["start"]["rowIndex"] for c in cells[1:])
+    assert sum(len(c["rows"]) for c in cells) == 400
+    assert split_batch(requests_) == [requests_]                     # small enough: one batch
