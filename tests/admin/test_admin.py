@@ -17,11 +17,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from jobs.models import JobRun
 from sync_service import db as m
-from sync_service.config import Settings
-from sync_service.context import Svod
-from sync_service.forms.schema import load_schema
 from sync_service.sync.run import sync_lock
-from web import admin, auth, create_app
+from tests.factory import make_app as app_of
+from tests.factory import make_svod
+from web import admin, auth
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 9, 0)
@@ -54,11 +53,6 @@ def populate(session) -> None:
 
 
 @functools.cache
-def schema():
-    return load_schema()
-
-
-@functools.cache
 def template_database(folder: Path) -> Path:
     """A migrated, filled database made once; each app gets a copy (migrating is slow)."""
     path = folder / "template.db"
@@ -72,14 +66,11 @@ def template_database(folder: Path) -> Path:
 
 def build_app(folder, *, template: Path, config=None, **settings):
     shutil.copyfile(template, folder / "svod.db")
-    url = f"sqlite:///{folder / 'svod.db'}"
-    values = dict(database_url=url, workbooks_dir=folder / "books", export_dir=folder / "exports",
-                  lock_file=folder / "sync.lock", academic_year=YEAR, admin_password_hash=HASH,
-                  secret_key="test-secret", smtp_password="smtp-secret-value")
+    values = dict(academic_year=YEAR, admin_password_hash=HASH, secret_key="test-secret",
+                  smtp_password="smtp-secret-value")
     values.update(settings)
-    svod = Svod(settings=Settings.from_env({}, **values), schema=schema(), db=m.Database(url), store=None,
-                clock=lambda: NOW)
-    app = create_app({"SVOD": svod, "SVOD_UPGRADE": False, "TESTING": True, **(config or {})})
+    svod = make_svod(folder, now=NOW, migrate=False, **values)
+    app = app_of(svod, **(config or {}))
     for blueprint in (auth.bp, admin.bp):  # until create_app registers them itself
         if blueprint.name not in app.blueprints:
             app.register_blueprint(blueprint)
@@ -105,7 +96,7 @@ def make_app(tmp_path, template):
         thread = app.extensions.get("svod_admin_sync")
         if thread is not None:
             thread.join(30)
-        app.extensions["svod"].db.dispose()
+        app.extensions["svod"].dispose()
 
 
 def token(client, path="/admin/login") -> str:

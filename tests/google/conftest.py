@@ -14,6 +14,7 @@ from sync_service.config import Settings
 from sync_service.context import Svod
 from sync_service.stores.google import GoogleStore
 from sync_service.stores.google_http import Backoff
+from tests.factory import make_svod
 
 TODAY = date(2026, 11, 22)
 NOW = datetime(2026, 11, 22, 9, 0)
@@ -54,9 +55,14 @@ def reset_stats(emulator) -> None:
     requests.post(f"{emulator.url}/_emulator/reset", json={"state": False, "stats": True}, timeout=10)
 
 
+def google_settings(emulator) -> dict:
+    """The settings of a Google backend talking to ``emulator``, without quotas of its own."""
+    return dict(backend="google", google_api_url=emulator.url, google_quota_per_minute=0, academic_year=YEAR,
+                read_workers=4)
+
+
 def settings_for(emulator, tmp_path: Path | None = None, **overrides) -> Settings:
-    values = dict(backend="google", google_api_url=emulator.url, google_quota_per_minute=0,
-                  academic_year=YEAR, read_workers=4)
+    values = google_settings(emulator)
     if tmp_path is not None:
         values.update(database_url=f"sqlite:///{tmp_path / 'svod.db'}", lock_file=tmp_path / "sync.lock")
     values.update(overrides)
@@ -78,9 +84,9 @@ def store_for(emulator, **overrides) -> GoogleStore:
 
 
 def svod_for(emulator, tmp_path: Path, **overrides) -> Svod:
-    svod = Svod.from_settings(settings_for(emulator, tmp_path, **overrides), clock=lambda: NOW)
+    """The test factory's context on the google backend, talking to ``emulator``."""
+    svod = make_svod(tmp_path, now=NOW, **{**google_settings(emulator), **overrides})
     svod.store.api.backoff = Backoff(sleep=Sleeps())
-    svod.db.upgrade()
     return svod
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import openpyxl
 
-from sync_service.config import Settings
 from sync_service.context import Svod
 from sync_service.district.registry import default_collections
 from sync_service.forms.layout import FIRST_DATA_ROW, form_tab, head_tab, school_tabs
 from sync_service.forms.schema import load_schema
 from sync_service.provision.workbooks import workbook_title
 from sync_service.stores.xlsx import XlsxStore
+from tests.factory import make_svod
 
 YEAR = "2026/2027"
 NOW = datetime(2026, 11, 22, 9, 0)
@@ -66,12 +66,10 @@ def build_district(folder: Path, schools: int = 3, *, deadlines: dict[str, date]
     """``schools`` schools with empty form tabs; the plan is the default calendar. The database
     is SQLite beside ``folder`` unless ``database_url`` names another (PostgreSQL tests)."""
     folder.mkdir(parents=True, exist_ok=True)
-    database_url = database_url or f"sqlite:///{folder.parent / 'svod.db'}"
-    settings = Settings.from_env({}, workbooks_dir=folder, database_url=database_url,
-                                 lock_file=folder.parent / "sync.lock", academic_year=YEAR, read_workers=2)
     store = XlsxStore(folder)
-    svod = Svod.from_settings(settings, store=store, clock=lambda: NOW)
-    svod.db.upgrade()
+    svod = make_svod(folder, now=NOW, store=store, workbooks_dir=folder,
+                     database_url=database_url or f"sqlite:///{folder.parent / 'svod.db'}",
+                     lock_file=folder.parent / "sync.lock", academic_year=YEAR, read_workers=2)
     district = District(folder, svod, [(f"sch{n:02d}", f"МБОУ СОШ №{n}") for n in range(1, schools + 1)])
     collections = default_collections(svod.schema, YEAR)
     plan_rows = [[c.form.key, "", YEAR, (deadlines or {}).get(c.key, c.deadline),

@@ -196,8 +196,8 @@ def test_a_consolidated_workbook_that_cannot_be_written_waits_for_the_next_sync(
     assert "Сводная книга не записана" in summary.error and "следующая синхронизация" in summary.error
     assert report(district)["last_sync"]["error"] == summary.error
     assert statuses(district)[("sch01", "library_fund")] == "submitted"
-    from web import create_app
-    page = create_app({"SVOD": district.svod, "SVOD_UPGRADE": False, "TESTING": True}).test_client().get("/")
+    from tests.factory import make_app
+    page = make_app(district.svod).test_client().get("/")
     assert "Сводная книга не записана" in page.get_data(as_text=True)  # the head sees why, every morning
 
     shutil.rmtree(district.folder / CONSOLIDATED)

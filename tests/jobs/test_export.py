@@ -17,9 +17,8 @@ DAY = date(2026, 11, 22)
 
 
 @pytest.fixture
-def database(tmp_path):
-    db = m.Database(f"sqlite:///{tmp_path / 'svod.db'}")
-    db.upgrade()
+def database(svod_factory, tmp_path):
+    db = svod_factory(tmp_path).db
     with db.session() as session:
         school = m.School(code="sch01", name="МБОУ СОШ № 1", librarian="Петрова Анна", email="p@school1.example")
         collection = m.Collection(key="staffing", academic_year="2026/2027", form="staffing", tab="Кадры",
@@ -38,8 +37,7 @@ def database(tmp_path):
                                         computed={}, run_id=run.id,
                                         created_at=datetime(2026, 9, 25, 10, 30)))
         session.add(JobRun(job="export", started_at=datetime(2026, 11, 21, 2, 30), outcome="ok", message=""))
-    yield db
-    db.dispose()
+    return db
 
 
 def snapshot(db) -> dict:

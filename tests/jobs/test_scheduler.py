@@ -2,7 +2,6 @@
 The job functions are run directly: no test waits for the clock."""
 from __future__ import annotations
 
-import functools
 import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,26 +16,16 @@ from sqlalchemy import select
 from jobs import scheduler as clock
 from jobs.models import JobRun
 from sync_service import db as m
-from sync_service.config import Settings
-from sync_service.context import Svod, make_store
-from sync_service.forms.schema import load_schema
 from sync_service.sync.run import sync_lock
 from tests.integration.district import build_district
 
 NOW = datetime(2026, 11, 22, 9, 0)
-schema = functools.cache(load_schema)  # loading the forms is slow; they never change here
 
 
 @pytest.fixture
-def svod(tmp_path):
-    url = f"sqlite:///{tmp_path / 'svod.db'}"
-    settings = Settings.from_env({}, database_url=url, workbooks_dir=tmp_path / "books", export_dir=tmp_path / "exports",
-                                 lock_file=tmp_path / "sync.lock", academic_year="2026/2027",
-                                 sync_interval_minutes=7, reminder_hour=6, timezone="Asia/Yekaterinburg")
-    svod = Svod(settings=settings, schema=schema(), db=m.Database(url), store=make_store(settings), clock=lambda: NOW)
-    svod.db.upgrade()
-    yield svod
-    svod.db.dispose()
+def svod(svod_factory, tmp_path):
+    return svod_factory(tmp_path, now=NOW, academic_year="2026/2027", sync_interval_minutes=7, reminder_hour=6,
+                        timezone="Asia/Yekaterinburg")
 
 
 def job_runs(svod) -> list[tuple[str, str]]:

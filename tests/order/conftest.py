@@ -54,11 +54,9 @@ def sample_fpu() -> FpuIndex:
 
 
 @pytest.fixture
-def database(tmp_path) -> Database:
-    db = Database(f"sqlite:///{tmp_path / 'svod.db'}")
-    db.upgrade()
-    yield db
-    db.dispose()
+def database(svod_factory, tmp_path) -> Database:
+    """The migrated database of the test factory's context in ``tmp_path``."""
+    return svod_factory(tmp_path).db
 
 
 def seed(db: Database, forms: dict[str, dict[str, dict]], schools: list[tuple[str, str]], *,

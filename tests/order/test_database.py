@@ -146,15 +146,11 @@ def test_order_export_needs_the_list(database, env, tmp_path):
 @pytest.fixture
 def client(district, env, tmp_path):
     """The real app (create_app registers web.orders) over the seeded database."""
-    from sync_service.config import Settings
-    from sync_service.context import Svod
-    from sync_service.forms.schema import load_schema
-    from web import create_app
+    from tests.factory import make_app, make_svod
 
-    svod = Svod(settings=Settings.from_env({}, database_url=district.url, workbooks_dir=tmp_path,
-                                           academic_year=env.YEAR),
-                schema=load_schema(), db=district, store=None, clock=lambda: env.NOW)
-    return create_app({"SVOD": svod, "SVOD_UPGRADE": False, "TESTING": True}).test_client()
+    svod = make_svod(tmp_path, now=env.NOW, db=district, migrate=False, database_url=district.url,
+                     workbooks_dir=tmp_path, academic_year=env.YEAR)
+    return make_app(svod).test_client()
 
 
 def test_order_page(client):

@@ -11,17 +11,15 @@ import sys
 import time
 from pathlib import Path
 
-from sync_service.config import Settings
-from sync_service.context import Svod
 from sync_service.stores.xlsx import XlsxStore
 from sync_service.sync.run import run_sync
+from tests.factory import make_svod
 from tests.integration.district import NOW, YEAR
 
 
 def main(folder: str, database_url: str, lock_file: str, ready_file: str) -> None:
-    settings = Settings.from_env({}, workbooks_dir=Path(folder), database_url=database_url,
-                                 lock_file=Path(lock_file), academic_year=YEAR, read_workers=1)
-    svod = Svod.from_settings(settings, store=XlsxStore(Path(folder)), clock=lambda: NOW)
+    svod = make_svod(Path(folder), now=NOW, migrate=False, store=XlsxStore(Path(folder)), workbooks_dir=Path(folder),
+                     database_url=database_url, lock_file=Path(lock_file), academic_year=YEAR, read_workers=1)
 
     def wait_after_the_first_school(done: int, _total: int, _code: str, _outcome: str) -> None:
         if done == 1:

@@ -13,11 +13,9 @@ from sqlalchemy import select
 
 from jobs.models import ReminderSent
 from sync_service import db as m
-from sync_service.config import Settings
 from sync_service.context import Svod
 from sync_service.district.reminders import remind, send_reminders
 from sync_service.findings import make_finding
-from sync_service.forms.schema import load_schema
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
 
@@ -94,25 +92,21 @@ def populate(session) -> None:
 
 
 @pytest.fixture
-def make_svod(tmp_path):
+def make_svod(svod_factory, tmp_path):
+    """Contexts over one database (filled once) with different settings."""
     made = []
 
     def factory(**settings) -> Svod:
-        url = f"sqlite:///{tmp_path / 'svod.db'}"
         settings = {"head_email": "head@omo.example", **settings}
-        svod = Svod(settings=Settings.from_env({}, database_url=url, academic_year=YEAR,
-                                               public_url="https://svod.example.ru",
-                                               mail_from="ОМО библиотекарей <svod@omo.example>", **settings),
-                    schema=load_schema(), db=m.Database(url), store=None, clock=lambda: NOW)
+        svod = svod_factory(tmp_path, now=NOW, migrate=not made, academic_year=YEAR,
+                            public_url="https://svod.example.ru", mail_from="ОМО библиотекарей <svod@omo.example>",
+                            **settings)
         if not made:
-            svod.db.upgrade()
             with svod.db.session() as session:
                 populate(session)
         made.append(svod)
         return svod
-    yield factory
-    for svod in made:
-        svod.db.dispose()
+    return factory
 
 
 def test_letters_arrive_with_recipients_russian_headers_and_findings(smtp_server, make_svod):

@@ -1,10 +1,10 @@
-"""One function builds the real app for the web tests: ``build_app`` (the ``make_app``
-fixture hands it out bound to a temporary folder).
+"""The web tests' app: ``build_app`` makes it with the one test factory (``tests/factory.py``)
+and fills its database with a small district (the ``make_app`` fixture hands it out bound
+to a temporary folder).
 
-It migrates a temporary SQLite database with ``Database.upgrade()``, fills it through
-the real SQLAlchemy models with a small district (:func:`populate`) and returns the
-Flask app built by ``create_app`` around a Svod context with a fixed clock. The store
-is ``None``: the pages only read the database, never the workbooks.
+The factory migrates a temporary SQLite database, :func:`populate` fills it through the
+real SQLAlchemy models, and the app is ``create_app``'s around a Svod context with a fixed
+clock. The store is never built: the pages only read the database, never the workbooks.
 
 The district at NOW = 22.11.2026 09:00 (academic year 2026/2027):
 
@@ -28,11 +28,9 @@ from pathlib import Path
 import pytest
 
 from sync_service import db as m
-from sync_service.config import Settings
-from sync_service.context import Svod
 from sync_service.findings import make_finding
-from sync_service.forms.schema import load_schema
-from web import create_app
+from tests.factory import make_app as app_of
+from tests.factory import make_svod
 
 NOW = datetime(2026, 11, 22, 9, 0)
 YEAR = "2026/2027"
@@ -218,16 +216,12 @@ def build_app(folder: Path, *, data: bool = True, now: datetime = NOW, database_
     """The real app over a fresh database in ``folder``: migrated, filled with the
     district when ``data``, with a fixed clock and any ``settings`` overrides."""
     url = database_url or f"sqlite:///{folder / 'svod.db'}"
-    svod = Svod(settings=Settings.from_env({}, database_url=url, workbooks_dir=folder, **settings),
-                schema=load_schema(), db=m.Database(url),
-                store=None,  # the web never reads workbooks
-                clock=lambda: now)
-    if database_url is None:
-        svod.db.upgrade()
-        if data:
-            with svod.db.session() as session:
-                populate(session)
-    return create_app({"SVOD": svod, "SVOD_UPGRADE": False, "TESTING": True, **(config or {})})
+    svod = make_svod(folder, now=now, migrate=database_url is None, database_url=url, workbooks_dir=folder,
+                     **settings)
+    if database_url is None and data:
+        with svod.db.session() as session:
+            populate(session)
+    return app_of(svod, **(config or {}))
 
 
 @pytest.fixture
@@ -242,7 +236,7 @@ def make_app(tmp_path):
         return made[-1]
     yield factory
     for app in made:
-        app.extensions["svod"].db.dispose()
+        app.extensions["svod"].dispose()
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +244,7 @@ def app(tmp_path_factory):
     """The district app, shared by the read-only tests of a module."""
     app = build_app(tmp_path_factory.mktemp("district"))
     yield app
-    app.extensions["svod"].db.dispose()
+    app.extensions["svod"].dispose()
 
 
 @pytest.fixture(scope="module")
