@@ -88,6 +88,7 @@ class OAuthServer:
         self._grants: dict[str, _Grant] = {}
         self._access: dict[str, tuple[Identity, float, str | None]] = {}
         self.refreshes = 0   # refresh_token grants answered with a token, for tests
+        self.token_requests = 0   # every request to the token endpoint, for tests
 
     def reset(self) -> None:
         with self._lock:
@@ -95,7 +96,7 @@ class OAuthServer:
             self._codes.clear()
             self._grants.clear()
             self._access.clear()
-            self.refreshes = 0
+            self.refreshes = self.token_requests = 0
 
     def register_client(self, client_id: str, secret: str, redirect_uris: tuple[str, ...] = ()) -> None:
         with self._lock:
@@ -163,6 +164,8 @@ class OAuthServer:
     # -- the token endpoint --------------------------------------------------------------
 
     def token(self, form: Mapping[str, str], basic: tuple[str, str] | None = None) -> tuple[int, dict]:
+        with self._lock:
+            self.token_requests += 1
         grant_type = form.get("grant_type", "")
         if grant_type == JWT_BEARER:
             return self._jwt_bearer(form.get("assertion", ""))

@@ -187,7 +187,8 @@ class App:
         if wanted.get("expire_access_tokens"):
             self.oauth.expire_access_tokens()
         revoked = self.oauth.revoke_user(wanted["revoke_user"]) if wanted.get("revoke_user") else 0
-        return {"clients": sorted(self.oauth.clients), "revoked": revoked, "refreshes": self.oauth.refreshes}
+        return {"clients": sorted(self.oauth.clients), "revoked": revoked, "refreshes": self.oauth.refreshes,
+                "token_requests": self.oauth.token_requests}
 
     def update_config(self, changes: dict[str, Any]) -> None:
         with self._config_lock:

@@ -488,5 +488,37 @@ def order_export(svod: Svod, out: Path) -> int:
     return 0
 
 
+@cli.group(help="Аккаунт Google руководителя ОМО (вход через OAuth, docs/google.md).")
+def google() -> None:
+    pass
+
+
+@google.command("login", help="Подключить свой аккаунт Google: напечатать адрес, принять адрес после «Разрешить».")
+@pass_svod
+def google_login(svod: Svod) -> int:
+    from sync_service.stores.google_account import login_cli
+
+    svod.db.upgrade()
+    return login_cli(svod.settings, svod.db, ask=lambda prompt: click.prompt(prompt), say=click.echo)
+
+
+@google.command("logout", help="Отключить аккаунт Google: Svod забывает ключ и просит Google его отозвать.")
+@pass_svod
+def google_logout(svod: Svod) -> int:
+    from sync_service.stores.google_account import logout_cli
+
+    svod.db.upgrade()
+    return logout_cli(svod.settings, svod.db, say=click.echo)
+
+
+@google.command("status", help="Какой аккаунт Google подключён (ключ не показывается).")
+@pass_svod
+def google_status(svod: Svod) -> int:
+    from sync_service.stores.google_account import status_cli
+
+    svod.db.upgrade()
+    return status_cli(svod.settings, svod.db, say=click.echo)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     return run_main(cli, argv, prog_name="svod")

@@ -46,13 +46,15 @@ SETTINGS: list[tuple[str, str, str, str]] = [
     ("SVOD_GOOGLE_API_URL", "google_api_url", "", "Point gspread at another API host, e.g. the local emulator `http://127.0.0.1:8765`."),
     ("SVOD_GOOGLE_QUOTA_PER_MINUTE", "google_quota_per_minute", "60", "Read and write requests a minute the Google client stays under."),
     ("SVOD_GOOGLE_DRIVE_ID", "google_drive_id", "", "A shared drive (Google Workspace), or a folder in one, where a service account creates the spreadsheets."),
+    ("SVOD_GOOGLE_CLIENT_SECRETS", "google_client_secrets", "", "Path to the OAuth client JSON (type «Web application») with which the head connects her own Google account."),
+    ("SVOD_GOOGLE_TOKEN_KEY", "google_token_key", "", "The key the head's Google token is encrypted with in the database; by default derived from `SVOD_SECRET_KEY` (never logged)."),
 ]
 
 _INTS = {"read_workers", "port", "sync_interval_minutes", "reminder_hour", "reminder_days_before", "smtp_port",
          "demo_schools", "google_quota_per_minute", "trusted_proxies"}
 _BOOLS = {"smtp_starttls"}
 _PATHS = {"workbooks_dir", "export_dir", "lock_file"}
-SECRETS = frozenset({"secret_key", "admin_password_hash", "smtp_password"})
+SECRETS = frozenset({"secret_key", "admin_password_hash", "smtp_password", "google_token_key"})
 
 
 class ConfigError(Exception):
@@ -95,6 +97,8 @@ class Settings:
     google_api_url: str = ""
     google_quota_per_minute: int = 60
     google_drive_id: str = ""
+    google_client_secrets: str = ""
+    google_token_key: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":

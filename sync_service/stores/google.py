@@ -41,7 +41,7 @@ from sync_service.stores.base import (
     WorkbookStore,
     WorkbookUnavailable,
 )
-from sync_service.stores.google_errors import NO_STORAGE, explain
+from sync_service.stores.google_errors import NO_STORAGE, REVOKED, explain
 from sync_service.stores.google_http import (
     DRIVE_API,
     MAX_BODY,
@@ -125,24 +125,55 @@ class GoogleStore(WorkbookStore):
 
     @classmethod
     def from_settings(cls, settings) -> "GoogleStore":
-        """Credentials from GOOGLE_APPLICATION_CREDENTIALS (or, with SVOD_GOOGLE_API_URL and no
-        key, a static token the emulator accepts); gspread's session pointed at the API URL."""
+        """Credentials: the head's own account when she connected it (SVOD_GOOGLE_CLIENT_SECRETS
+        and the stored token), else the service account of GOOGLE_APPLICATION_CREDENTIALS, else
+        (with SVOD_GOOGLE_API_URL) a static token the emulator accepts; gspread's session
+        pointed at the API URL."""
         import gspread
-        from requests.adapters import HTTPAdapter
 
-        credentials, email = _credentials(settings)
-        service_account = type(credentials).__module__.endswith("service_account")
+        tokens = _token_store(settings)
+        token = tokens.load() if tokens is not None else None
+        credentials, email = _credentials(settings, token)
         client = gspread.Client(auth=credentials)
         client.set_timeout((10, 120))
-        pool = max(10, settings.read_workers * 2)
-        session = client.http_client.session
-        if settings.google_api_url:
-            ApiUrlAdapter(settings.google_api_url, pool_maxsize=pool).mount_on(session)
-        else:
-            session.mount("https://", HTTPAdapter(pool_maxsize=pool))
-        return cls(client.http_client, per_minute=settings.google_quota_per_minute,
-                   read_workers=settings.read_workers, service_email=email, time_zone=settings.timezone,
-                   service_account=service_account, drive_id=settings.google_drive_id)
+        _mount(client.http_client.session, settings)
+        store = cls(client.http_client, per_minute=settings.google_quota_per_minute,
+                    read_workers=settings.read_workers, service_email=email, time_zone=settings.timezone,
+                    service_account=type(credentials).__module__.endswith("service_account"),
+                    drive_id=settings.google_drive_id)
+        store.settings = settings
+        if tokens is not None:
+            store._link(tokens, token)
+        return store
+
+    def _link(self, tokens, token) -> None:
+        """Follow the head's connection: Google's invalid_grant marks it revoked (every later
+        call fails at once, no retry storm), and each listing (a sync's first call) picks up
+        a reconnection or a revocation made meanwhile in another process."""
+        self.tokens, self._connected = tokens, token.connected_at if token is not None else None
+        self.api.on_revoked = lambda failure: tokens.mark_revoked()
+        self._follow_account()
+
+    def _follow_account(self) -> None:
+        tokens = getattr(self, "tokens", None)
+        if tokens is None:
+            return
+        token = tokens.load()
+        if token is None or tokens.revoked():
+            if token is not None or self._connected is not None:
+                self.api.blocked = ApiFailure(401, "the head's Google access is revoked", 1, REVOKED)
+            return
+        if token.connected_at != self._connected:
+            from google.auth.transport.requests import AuthorizedSession
+
+            from sync_service.stores.google_account import user_credentials
+
+            credentials = user_credentials(self.settings, token)
+            self.api.http.auth = credentials
+            self.api.http.session = AuthorizedSession(credentials)
+            _mount(self.api.http.session, self.settings)
+            self.service_email, self.service_account, self._connected = token.email, False, token.connected_at
+        self.api.blocked = None
 
     def _call(self, workbook_id: str, method: str, url: str, **kwargs: Any) -> dict:
         """One API call about one spreadsheet; a failure becomes WorkbookUnavailable."""
@@ -154,6 +185,7 @@ class GoogleStore(WorkbookStore):
     # --- listing and markers -------------------------------------------------------------
 
     def _fetch_listing(self, *, handoff: bool) -> _Listing:
+        self._follow_account()
         files: dict[str, tuple[str, str | None]] = {}
         params = {"q": LIST_QUERY, "fields": LIST_FIELDS, "pageSize": 1000, "supportsAllDrives": "true",
                   "includeItemsFromAllDrives": "true"}
@@ -480,9 +512,33 @@ def _cut(request: dict, limit: int) -> list[dict]:
     return _cut(head, limit) + _cut(tail, limit)
 
 
-def _credentials(settings) -> tuple[Any, str]:
+def _token_store(settings):
+    """The head's stored token, when Svod may connect her own account (an OAuth client is set)."""
+    if not settings.google_client_secrets:
+        return None
+    from sync_service.db import Database
+    from sync_service.stores.google_account import TokenStore
+
+    return TokenStore(Database(settings.database_url), settings)
+
+
+def _mount(session, settings) -> None:
+    from requests.adapters import HTTPAdapter
+
+    pool = max(10, settings.read_workers * 2)
+    if settings.google_api_url:
+        ApiUrlAdapter(settings.google_api_url, pool_maxsize=pool).mount_on(session)
+    else:
+        session.mount("https://", HTTPAdapter(pool_maxsize=pool))
+
+
+def _credentials(settings, token=None) -> tuple[Any, str]:
     from sync_service.config import ConfigError
 
+    if token is not None:
+        from sync_service.stores.google_account import user_credentials
+
+        return user_credentials(settings, token), token.email
     if settings.google_credentials:
         from google.oauth2 import service_account
 
@@ -497,5 +553,9 @@ def _credentials(settings) -> tuple[Any, str]:
         from google.oauth2.credentials import Credentials
 
         return Credentials(token=EMULATOR_TOKEN), f"{EMULATOR_TOKEN}@emulator.invalid"
-    raise ConfigError("GOOGLE_APPLICATION_CREDENTIALS is not set: the google backend needs the service "
-                      "account's JSON key (see docs/google.md)")
+    if settings.google_client_secrets:
+        raise ConfigError("Google is not connected yet: sign in at /admin/google/ («Подключить Google») or run "
+                          "`svod google login` (see docs/google.md)")
+    raise ConfigError("the google backend needs the head's Google account (SVOD_GOOGLE_CLIENT_SECRETS, then "
+                      "«Подключить Google») or a service account key in GOOGLE_APPLICATION_CREDENTIALS "
+                      "(see docs/google.md)")
