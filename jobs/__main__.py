@@ -1,6 +1,7 @@
 """``python -m jobs``: the clock process (the Procfile's ``clock:``), and its jobs by hand.
 
     python -m jobs                      # run the clock until SIGTERM/SIGINT (also: python -m jobs clock)
+    python -m jobs clock --no-sync-at-start    # the same, first sync at the first interval
     python -m jobs run sync|reminders|export   # one job now, recorded in job_runs
     python -m jobs export [--format sqlite|jsonl] [--out DIR]
     python -m jobs restore FILE [--replace]    # load an export into DATABASE_URL
@@ -31,11 +32,13 @@ def jobs(ctx: click.Context) -> int | None:
 
 
 @jobs.command(help="Запустить расписание (по умолчанию).")
+@click.option("--no-sync-at-start", is_flag=True,
+              help="не синхронизировать при запуске (первая синхронизация — через интервал)")
 @pass_svod
-def clock(svod: Svod) -> int:
+def clock(svod: Svod, no_sync_at_start: bool = False) -> int:
     from .scheduler import run_clock
 
-    return run_clock(svod)
+    return run_clock(svod, sync_at_start=not no_sync_at_start)
 
 
 @jobs.command("run", help="Выполнить одно задание сейчас.")

@@ -1,10 +1,11 @@
 """The clock: APScheduler's BlockingScheduler in the association's time zone.
 
-Three jobs, each run recorded in ``job_runs``:
+Three jobs, each run recorded in ``job_runs``, and the head's requests:
 
 | job | when | what |
 |---|---|---|
 | ``sync`` | every ``SVOD_SYNC_INTERVAL_MINUTES``, and once at start | :func:`sync_service.sync.run.run_sync` under the cross-process lock; a busy lock is logged and the run «skipped» |
+| ``requests`` | every :data:`REQUEST_POLL_SECONDS` | when «Обновить сейчас» left a request (:mod:`sync_service.sync.requests`) and no sync runs, the ``sync`` job at once (recorded as such); an idle poll is one indexed query and records nothing |
 | ``reminders`` | daily at ``SVOD_REMINDER_HOUR``:00 | :func:`sync_service.district.reminders.send_reminders` |
 | ``export`` | nightly at 02:30 | :func:`jobs.export.export_database` into ``SVOD_EXPORT_DIR``, keeping the last 14 |
 
@@ -36,6 +37,7 @@ from sqlalchemy import select
 
 from sync_service import db as m
 from sync_service.context import Svod
+from sync_service.sync import requests
 from sync_service.sync.run import SyncBusy, describe, run_sync, sync_lock
 
 from .models import FAILED, INTERRUPTED, OK, RUNNING, SKIPPED, JobRun
@@ -43,8 +45,11 @@ from .models import FAILED, INTERRUPTED, OK, RUNNING, SKIPPED, JobRun
 log = logging.getLogger("svod.jobs")
 
 EXPORT_HOUR, EXPORT_MINUTE = 2, 30
+# How often the clock looks for «Обновить сейчас»: the head waits at most this long.
+REQUEST_POLL_SECONDS = 3
 SHUTDOWN_GRACE_SECONDS = 20
-JOB_TITLES = {"sync": "синхронизация", "reminders": "напоминания", "export": "выгрузка базы данных"}
+JOB_TITLES = {"sync": "синхронизация", "reminders": "напоминания", "export": "выгрузка базы данных",
+              "requests": "запросы «Обновить сейчас»"}
 
 Outcome = tuple[str, str]  # (outcome, Russian message)
 
@@ -59,13 +64,13 @@ class ShutdownRequested(BaseException):
 
 # --- the jobs ----------------------------------------------------------------------------------
 
-def sync_job(svod: Svod, stop: threading.Event | None = None) -> Outcome:
+def sync_job(svod: Svod, stop: threading.Event | None = None, trigger: str = "clock") -> Outcome:
     def check_stop(_done: int, _total: int, _code: str, _outcome: str) -> None:
         if stop is not None and stop.is_set():
             raise ShutdownRequested()
 
     try:
-        summary = run_sync(svod, trigger="clock", progress=check_stop)
+        summary = run_sync(svod, trigger=trigger, progress=check_stop)
     except SyncBusy:
         log.info("sync skipped: another sync holds the lock")
         return SKIPPED, "Синхронизация уже идёт в другом процессе; этот запуск пропущен."
@@ -103,7 +108,16 @@ def export_job(svod: Svod, stop: threading.Event | None = None) -> Outcome:
     return OK, f"Выгрузка базы данных: {path.name} ({path.stat().st_size // 1024} КБ)"
 
 
-JOBS: dict[str, Callable[[Svod, threading.Event | None], Outcome]] = {
+def lock_free(svod: Svod) -> bool:
+    """No sync holds the lock right now (in this process or any other)."""
+    try:
+        with sync_lock(svod.settings.lock_file, svod.settings.database_url):
+            return True
+    except SyncBusy:
+        return False
+
+
+JOBS: dict[str, Callable[..., Outcome]] = {
     "sync": sync_job, "reminders": reminders_job, "export": export_job}
 
 
@@ -118,14 +132,14 @@ class Runner:
         self._active: dict[int, str] = {}
         self._changed = threading.Condition()
 
-    def run(self, job: str) -> JobRun:
+    def run(self, job: str, **options) -> JobRun:
         with self.svod.db.session() as session:
             row = JobRun(job=job, started_at=self.svod.clock(), outcome=RUNNING, message="")
             session.add(row)
         with self._changed:
             self._active[row.id] = job
         try:
-            outcome, message = JOBS[job](self.svod, self.stop)
+            outcome, message = JOBS[job](self.svod, self.stop, **options)
         except Exception as exc:  # a job's failure is recorded, never kills the clock
             log.exception("job %s failed", job)
             outcome, message = FAILED, f"Ошибка: {exc}"
@@ -136,6 +150,20 @@ class Runner:
         log.info("job %s: %s — %s", job, outcome, message.splitlines()[0] if message else "")
         row.outcome, row.message = outcome, message
         return row
+
+    def poll_requests(self) -> JobRun | None:
+        """The ``requests`` job: run a sync now if the head asked for one and none runs.
+
+        Nothing is recorded when there is nothing to do (every few seconds), nor while a sync
+        runs here or elsewhere (the request waits for it to end, then is taken by the next)."""
+        if self.stop.is_set() or self.running("sync") or not requests.waiting(self.svod.db) \
+                or not lock_free(self.svod):
+            return None
+        return self.run("sync", trigger="web")
+
+    def running(self, job: str) -> bool:
+        with self._changed:
+            return job in self._active.values()
 
     def _finish(self, run_id: int, outcome: str, message: str) -> None:
         with self.svod.db.session() as session:
@@ -168,7 +196,7 @@ class Runner:
 
 def build_scheduler(svod: Svod, runner: Runner | None = None, *,
                     scheduler_class: type[BaseScheduler] = BlockingScheduler, sync_at_start: bool = True) -> BaseScheduler:
-    """The scheduler with the three jobs registered (not started)."""
+    """The scheduler with the three jobs and the requests' poll registered (not started)."""
     settings = svod.settings
     zone = ZoneInfo(settings.timezone)
     runner = runner or Runner(svod)
@@ -178,6 +206,11 @@ def build_scheduler(svod: Svod, runner: Runner | None = None, *,
     first = {"next_run_time": datetime.now(zone)} if sync_at_start else {}
     scheduler.add_job(runner.run, IntervalTrigger(minutes=interval, timezone=zone), args=["sync"], id="sync",
                       name=JOB_TITLES["sync"], misfire_grace_time=max(60, interval * 30), **first)
+    # Two instances: one may be running a requested sync; the next polls find it running and
+    # return at once (with one, APScheduler would log a warning for each skipped poll).
+    scheduler.add_job(runner.poll_requests, IntervalTrigger(seconds=REQUEST_POLL_SECONDS, timezone=zone),
+                      id="requests", name=JOB_TITLES["requests"], max_instances=2,
+                      misfire_grace_time=REQUEST_POLL_SECONDS)
     scheduler.add_job(runner.run, CronTrigger(hour=settings.reminder_hour, minute=0, timezone=zone),
                       args=["reminders"], id="reminders", name=JOB_TITLES["reminders"], misfire_grace_time=3 * 3600)
     scheduler.add_job(runner.run, CronTrigger(hour=EXPORT_HOUR, minute=EXPORT_MINUTE, timezone=zone),
@@ -185,11 +218,11 @@ def build_scheduler(svod: Svod, runner: Runner | None = None, *,
     return scheduler
 
 
-def run_clock(svod: Svod, *, grace: float = SHUTDOWN_GRACE_SECONDS) -> int:
+def run_clock(svod: Svod, *, grace: float = SHUTDOWN_GRACE_SECONDS, sync_at_start: bool = True) -> int:
     """The clock process: migrate, schedule, block until SIGTERM/SIGINT, leave cleanly."""
     svod.db.upgrade()
     runner = Runner(svod)
-    scheduler = build_scheduler(svod, runner)
+    scheduler = build_scheduler(svod, runner, sync_at_start=sync_at_start)
 
     def on_signal(signum, _frame) -> None:
         log.info("received %s: stopping the clock", signal.Signals(signum).name)
@@ -199,7 +232,7 @@ def run_clock(svod: Svod, *, grace: float = SHUTDOWN_GRACE_SECONDS) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    log.info("clock started: sync every %s min, reminders at %s:00, export at %02d:%02d (%s)",
+    log.info("clock started: sync every %s min and on request, reminders at %s:00, export at %02d:%02d (%s)",
              svod.settings.sync_interval_minutes, svod.settings.reminder_hour, EXPORT_HOUR, EXPORT_MINUTE,
              svod.settings.timezone)
     scheduler.start()  # blocks until on_signal shuts it down

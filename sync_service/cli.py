@@ -385,11 +385,13 @@ def serve_page(svod: Svod, host: str | None, port: int | None) -> int:
     return 0
 
 
-@cli.command(help="Всё сразу: демо-район при первом запуске, синхронизация, страница статуса.")
+@cli.command(help="Всё сразу: демо-район при первом запуске, синхронизация, страница статуса и процесс "
+                  "расписания рядом.")
 @address_options
 @pass_svod
 def run(svod: Svod, host: str | None, port: int | None) -> int:
-    """`make run`: the embedded default end to end — demo district on first run, a sync, the page."""
+    """`make run`: the embedded default end to end — demo district on first run, a sync, the page
+    and the clock beside it as a process of its own."""
     from sync_service.demo.district import generate_demo
     from sync_service.sync.run import SyncBusy, describe, run_sync
 
@@ -406,7 +408,10 @@ def run(svod: Svod, host: str | None, port: int | None) -> int:
         click.echo(describe(run_sync(svod, trigger="run", progress=progress_printer("Синхронизация"))))
     except SyncBusy:
         click.echo("Синхронизация уже идёт в другом процессе; показываю последние данные.")
-    return serve_page(svod, host, port)
+    from jobs.child import clock_process
+
+    with clock_process():  # the schedule and «Обновить сейчас» run there, never in the server
+        return serve_page(svod, host, port)
 
 
 @cli.command("db-upgrade", help="Применить миграции базы данных.")

@@ -185,8 +185,30 @@ class SyncRun(Base):
     # findings about the head's own workbook («Школы», «План»), as Finding.as_dict()
     head_findings: Mapped[Any] = mapped_column(JSON, default=list)
     consolidated_written: Mapped[bool] = mapped_column(Boolean, default=False)
+    # schools settled so far (read, unchanged or failed) of schools_total: the admin's progress
+    schools_done: Mapped[int] = mapped_column(Integer, default=0)
 
     outcomes: Mapped[list["SyncOutcome"]] = relationship(back_populates="run", cascade="all, delete-orphan")
+
+
+class SyncRequest(Base):
+    """A sync the head asked for («Обновить сейчас»), run by the clock process within seconds.
+
+    ``pending`` until a run takes it (``running``, with ``run_id``), ``done`` when that run
+    ends. Every run takes all requests not yet done, so ten clicks make one sync and a
+    request made during a sync is taken by the next; a request whose run was killed is
+    taken again by the next run."""
+
+    __tablename__ = "sync_requests"
+    __table_args__ = (Index("ix_sync_requests_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    requested_by: Mapped[str] = mapped_column(String(40), default="web")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id", ondelete="SET NULL"), nullable=True)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class SyncOutcome(Base):

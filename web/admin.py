@@ -2,21 +2,22 @@
 as the last sync read it, downloads, and the clock's job runs.
 
 Admin pages may show personal data (librarians' names and e-mails); public pages never do.
-The web app has no workbook store: «Обновить сейчас» makes one for its background sync.
+No sync runs here: «Обновить сейчас» records a request that the clock process runs within
+seconds (sync_service/sync/requests.py); the page shows the request and the run's progress.
 """
 from __future__ import annotations
 
 import logging
-import threading
+from datetime import datetime
 
-from flask import Blueprint, current_app, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, send_file, url_for
 from sqlalchemy import func, select
 
 from jobs.models import OUTCOME_LABELS, JobRun
 from sync_service import db as m
 from sync_service.context import Svod
 from sync_service.district.report import plan_collections
-from sync_service.sync.run import SyncBusy, run_sync, sync_lock
+from sync_service.sync import requests
 
 from .auth import check_csrf, login_required
 from .status import SYNC_LABELS
@@ -26,7 +27,6 @@ log = logging.getLogger("svod.web.admin")
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(check_csrf)
 
-BUSY = "Синхронизация уже идёт: дождитесь её окончания и обновите страницу."
 TRIGGER_LABELS = {"clock": "по расписанию", "web": "кнопка «Обновить сейчас»", "cli": "команда svod sync",
                   "run": "запуск make run"}
 SCHOOL_OUTCOMES = {"read": "прочитана", "unchanged": "без изменений", "failed": "ошибка"}
@@ -54,44 +54,58 @@ def index():
     with context.db.session() as session:
         runs = session.scalars(select(m.SyncRun).order_by(m.SyncRun.id.desc()).limit(5)).all()
         jobs = session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(5)).all()
+        progress = with_text(requests.progress(session, context.clock()))
     from jobs.export import newest_export
 
-    return render_template("admin/index.html", runs=runs, jobs=jobs, running=any(r.status == "running" for r in runs),
+    return render_template("admin/index.html", runs=runs, jobs=jobs, progress=progress,
                            consolidated=consolidated_info(context), export=newest_export(context.settings.export_dir))
 
 
 @bp.route("/sync", methods=["POST"])
 @login_required
 def sync_now():
-    if start_background_sync(current_app._get_current_object()):
-        flash("Синхронизация запущена. Обновите страницу через минуту, чтобы увидеть результат.", "ok")
+    context = svod()
+    with context.db.session() as session:
+        running = requests.progress(session, context.clock())["run"]
+    _id, new = requests.request_sync(context.db, context.clock())
+    if running and running["status"] == "running":
+        flash("Синхронизация уже идёт: новая начнётся сразу после неё.", "ok")
+    elif new:
+        flash("Синхронизация запрошена: она начнётся в течение нескольких секунд.", "ok")
     else:
-        flash(BUSY, "error")
+        flash("Синхронизация уже запрошена: она начнётся в течение нескольких секунд.", "ok")
     return redirect(url_for("admin.index"))
 
 
-def start_background_sync(app) -> bool:
-    """Start a sync in a thread of this process; False if one is already running anywhere."""
-    context: Svod = app.extensions["svod"]
-    try:
-        with sync_lock(context.settings.lock_file, context.settings.database_url):
-            pass  # free right now; the thread takes it for real (a race ends as SyncBusy there)
-    except SyncBusy:
-        return False
-    thread = threading.Thread(target=_background_sync, args=(context,), name="svod-web-sync", daemon=True)
-    app.extensions["svod_admin_sync"] = thread
-    thread.start()
-    return True
+@bp.route("/sync/progress")
+@login_required
+def sync_progress():
+    """The newest request and run as JSON, for the dashboard to follow without reloading."""
+    context = svod()
+    with context.db.session() as session:
+        return jsonify(with_text(requests.progress(session, context.clock())))
 
 
-def _background_sync(context: Svod) -> None:
-    try:
-        summary = run_sync(context, trigger="web")
-        log.info("sync from the admin page: %s", summary.status)
-    except SyncBusy:
-        log.info("sync from the admin page skipped: another one is running")
-    except Exception:  # the thread has nobody to tell but the log; the run row says the rest
-        log.exception("sync from the admin page failed")
+def with_text(progress: dict) -> dict:
+    """The progress with one Russian sentence about it (``text``; empty when nothing is under way)."""
+    request, run = progress["request"], progress["run"]
+    parts = []
+    if run and run["status"] == "running":
+        counted = (f"школ обработано {run['done']} из {run['total']}" if run["total"]
+                   else "читаю список школ и план")
+        parts.append(f"Синхронизация № {run['id']} идёт: {counted}.")
+    if request and request["status"] == "pending":
+        at = datetime.fromisoformat(request["requested_at"]).strftime("%H:%M")
+        if parts:
+            parts.append("Ещё одна запрошена и начнётся сразу после неё.")
+        elif request["untaken"]:
+            parts.append(f"Синхронизация запрошена в {at}, но процесс расписания (clock) её ещё не начал: "
+                         "проверьте, что он запущен (страница «Задания»).")
+        else:
+            parts.append(f"Синхронизация запрошена в {at} и начнётся в течение нескольких секунд.")
+    elif request and request["status"] == "running" and not parts:
+        parts.append("Синхронизация начинается.")
+    return {**progress, "text": " ".join(parts)}
 
 
 # --- sync history -------------------------------------------------------------------------------------

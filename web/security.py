@@ -2,7 +2,8 @@
 scheme behind a reverse proxy.
 
 - ``Content-Security-Policy``: everything from this site only, no inline script or
-  style (the pages' one script is ``static/svod.js``), no plugins, no ``<base>``, forms
+  style (the pages' scripts are ``static/svod.js`` and the admin dashboard's
+  ``static/sync-progress.js``), no plugins, no ``<base>``, forms
   post only here, and no framing by another site (``frame-ancestors 'none'``, with
   ``X-Frame-Options: DENY`` for browsers that predate it). ``img-src`` allows ``data:``
   for the empty favicon of ``base.html``.

@@ -28,11 +28,12 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from sync_service import db as m
 from sync_service.context import Svod
 from sync_service.findings import make_finding
+from sync_service.sync import requests
 from sync_service.sync.checks import CheckWrite, check_writes, finish_check_write, write_check
 from sync_service.sync.consolidate import consolidate
 from sync_service.sync.lock import SYNC_LOCK_KEY, SyncBusy, sync_lock
@@ -60,6 +61,7 @@ __all__ = ["SYNC_LOCK_KEY", "SyncBusy", "SyncSummary", "describe", "run_sync", "
 log = logging.getLogger("svod.sync")
 
 Progress = Callable[[int, int, str, str], None]  # done, total, school code, outcome
+PROGRESS_EVERY = 1.0  # seconds between two updates of the run's stored progress
 
 
 @dataclass
@@ -118,6 +120,7 @@ def steps(ctx: RunContext, svod: Svod, summary: SyncSummary, progress: Progress 
     listing = {w.id: w for w in ctx.store.list_workbooks()}
     plan = load_plan(ctx, listing, svod.head_workbook_id)
     summary.error, summary.total = plan.error, len(plan.entries)
+    store_progress(ctx, 0, summary.total)
     write_head_tabs(ctx, plan, listing, svod.head_workbook_id)
     targets = locate_workbooks(plan.entries, listing, ctx.store.workbook_id_for)
     with ctx.db.session() as session:
@@ -137,12 +140,15 @@ def process_schools(ctx: RunContext, plan: Plan, chosen: Triage, school_ids: dic
     threads, and write each school's «Проверка» as soon as it is absorbed — on Google the
     writes then run under the write quota while other schools are still read. Returns how
     many «Проверка» tabs were written."""
-    done = 0
+    done, stored_at = 0, time.monotonic()
 
     def settled(outcome: Outcome) -> None:
-        nonlocal done
+        nonlocal done, stored_at
         summary.count(outcome)
         done += 1
+        if time.monotonic() - stored_at >= PROGRESS_EVERY or done == len(plan.entries):
+            store_progress(ctx, done, len(plan.entries))
+            stored_at = time.monotonic()
         if progress:
             progress(done, len(plan.entries), outcome.code, outcome.kind)
 
@@ -197,7 +203,16 @@ def start_run(svod: Svod, trigger: str) -> int:
             stale.error = stale.error or "Синхронизация была прервана; данные этой попытки не сохранены частично."
         run = m.SyncRun(started_at=now, trigger=trigger, status="running")
         session.add(run)
+        session.flush()
+        requests.take(session, run.id, now)
     return run.id
+
+
+def store_progress(ctx: RunContext, done: int, total: int) -> None:
+    """Schools settled so far, for the admin page (at most every :data:`PROGRESS_EVERY` s)."""
+    with ctx.db.session() as session:
+        session.execute(update(m.SyncRun).where(m.SyncRun.id == ctx.run_id)
+                        .values(schools_done=done, schools_total=total))
 
 
 def finish_run(svod: Svod, summary: SyncSummary) -> None:
@@ -207,6 +222,7 @@ def finish_run(svod: Svod, summary: SyncSummary) -> None:
         row.schools_total, row.schools_read = summary.total, summary.read
         row.schools_unchanged, row.schools_failed = summary.unchanged, summary.failed
         row.consolidated_written = summary.consolidated_written
+        requests.finish(session, summary.run_id, row.finished_at)
 
 
 def describe(summary: SyncSummary) -> str:

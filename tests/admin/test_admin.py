@@ -13,11 +13,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from jobs.models import JobRun
 from sync_service import db as m
-from sync_service.sync.run import sync_lock
 from tests.factory import make_app as app_of
 from tests.factory import make_svod
 from web import admin, auth
@@ -93,9 +93,6 @@ def make_app(tmp_path, template):
         return made[-1]
     yield factory
     for app in made:
-        thread = app.extensions.get("svod_admin_sync")
-        if thread is not None:
-            thread.join(30)
         app.extensions["svod"].dispose()
 
 
@@ -240,22 +237,35 @@ def test_public_pages_show_no_contacts(client):
 
 # --- «Обновить сейчас» ------------------------------------------------------------------------------------------
 
-def test_refresh_now_says_when_a_sync_is_already_running(client):
-    settings = client.application.extensions["svod"].settings
-    with sync_lock(settings.lock_file):
+def test_refresh_now_records_one_request_however_often_it_is_clicked(client):
+    """No sync runs in the web process: the button leaves a request for the clock; ten
+    clicks are one request, and the page says it is coming."""
+    for _ in range(10):
         response = client.post("/admin/sync", data={"csrf_token": token(client, "/admin/")}, follow_redirects=True)
-    assert "Синхронизация уже идёт" in response.get_data(as_text=True)
-    assert "svod_admin_sync" not in client.application.extensions
+    assert "Синхронизация уже запрошена: она начнётся в течение нескольких секунд." in response.get_data(as_text=True)
+    with client.application.extensions["svod"].db.session() as session:
+        waiting = session.scalars(select(m.SyncRequest)).all()
+        assert [(r.status, r.requested_by) for r in waiting] == [("pending", "web")]
+        assert session.scalar(select(func.count(m.SyncRun.id))) == 1  # the template's run only
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "Синхронизация запрошена в 09:00 и начнётся в течение нескольких секунд." in page
+    progress = client.get("/admin/sync/progress").get_json()
+    assert progress["active"] is True and progress["request"]["status"] == "pending"
 
 
-def test_refresh_now_runs_a_sync_in_the_background(client):
-    response = client.post("/admin/sync", data={"csrf_token": token(client, "/admin/")}, follow_redirects=True)
-    assert "Синхронизация запущена" in response.get_data(as_text=True)
-    client.application.extensions["svod_admin_sync"].join(30)
-    # The web's context has no store: the sync made one (an empty folder: no head workbook).
-    page = client.get("/admin/history/2").get_data(as_text=True)
-    assert "кнопка «Обновить сейчас»" in page and "не удалась" in page
-    assert "Не удалось прочитать книгу руководителя ОМО" in page
+def test_a_request_no_clock_takes_says_to_check_the_clock(make_app):
+    app = make_app()
+    client = app.test_client()
+    sign_in(client)
+    client.post("/admin/sync", data={"csrf_token": token(client, "/admin/")})
+    context = app.extensions["svod"]
+    context.clock = lambda: datetime(2026, 11, 22, 9, 5)  # five minutes later, still untaken
+    text = client.get("/admin/sync/progress").get_json()["text"]
+    assert "процесс расписания (clock) её ещё не начал" in text
+
+
+def test_the_progress_asks_to_sign_in(make_app):
+    assert make_app().test_client().get("/admin/sync/progress").status_code == 302
 
 
 # --- downloads ----------------------------------------------------------------------------------------------------
@@ -307,7 +317,11 @@ def test_create_admin_asks_twice(monkeypatch, capsys):
     assert "Пароль слишком короткий" in capsys.readouterr().err
 
 
-def test_the_web_never_imports_the_scheduler():
-    code = ("import sys, web, web.admin, web.auth; "
-            "assert not [name for name in sys.modules if name == 'jobs.scheduler' or name.startswith('apscheduler')]")
+def test_the_web_never_imports_the_scheduler_nor_the_sync():
+    """Syncs and the schedule live in the clock process: the web cannot run them (nor pause
+    the garbage collector of a process that serves requests)."""
+    code = ("import sys, gc, web, web.admin, web.auth, web.status; "
+            "assert not [name for name in sys.modules if name in ('jobs.scheduler', 'sync_service.sync.run', "
+            "'sync_service.sync.runtime') or name.startswith('apscheduler')], sys.modules; "
+            "assert gc.isenabled()")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})

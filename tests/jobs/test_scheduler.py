@@ -56,7 +56,7 @@ def test_the_clock_is_a_blocking_scheduler_in_the_associations_time_zone(svod):
 
 def test_jobs_are_registered_with_the_configured_times(svod, started):
     jobs = started(svod)
-    assert set(jobs) == {"sync", "reminders", "export"}
+    assert set(jobs) == {"sync", "reminders", "export", "requests"}
     sync = jobs["sync"]
     assert isinstance(sync.trigger, IntervalTrigger) and sync.trigger.interval == timedelta(minutes=7)
     assert sync.args == ("sync",)
@@ -66,7 +66,7 @@ def test_jobs_are_registered_with_the_configured_times(svod, started):
     assert (fields["hour"], fields["minute"]) == ("6", "0")
     fields = {f.name: str(f) for f in export.fields}
     assert (fields["hour"], fields["minute"]) == (str(clock.EXPORT_HOUR), str(clock.EXPORT_MINUTE))
-    for job in jobs.values():
+    for job in (jobs["sync"], jobs["reminders"], jobs["export"]):
         assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time >= 60
         assert str(job.next_run_time.tzinfo) == "Asia/Yekaterinburg"
     assert jobs["reminders"].next_run_time.hour == 6
