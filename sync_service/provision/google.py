@@ -6,7 +6,15 @@ SVOD_CONSOLIDATED_SPREADSHEET_ID is empty.
 
 Idempotent and never destructive: an existing spreadsheet only gets the tabs it lacks, a
 librarian who already has access is not shared with again, nothing is deleted, and a
-second run makes no write at all. The link of a spreadsheet it creates goes into the
+second run makes no write at all.
+
+Who may create: the head's own account (OAuth) anywhere in her Drive; a service account
+only in a shared drive (SVOD_GOOGLE_DRIVE_ID), since Google gives it no storage. So the
+run is planned first, and a service account without a shared drive that would have to
+create anything stops before its first write with the Russian reason (adopting
+spreadsheets made by hand and shared with it needs no creation and goes on). When there is
+no head's spreadsheet yet (SVOD_HEAD_SPREADSHEET_ID empty), it creates «Настройки ОМО» with
+empty «Школы» and the year's «План», prints its id and stops: the head fills in the schools. The link of a spreadsheet it creates goes into the
 school's «Книга» cell only when that cell is empty; a typed value is never overwritten
 (the report then lists the id for the head to paste).
 """
@@ -48,14 +56,22 @@ class ProvisionReport:
     linked: list[str] = field(default_factory=list)                      # codes whose «Книга» got the link
     unlinked: list[tuple[str, str]] = field(default_factory=list)        # (code, id) for the head to paste
     consolidated_id: str | None = None                                   # created by this run
+    head_id: str | None = None                                           # «Настройки ОМО» created
     problems: list[str] = field(default_factory=list)                    # Russian, one line each
+    stopped: str | None = None                                           # why nothing was done
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.extended or self.shared or self.linked or self.consolidated_id)
+        return bool(self.created or self.extended or self.shared or self.linked or self.consolidated_id
+                    or self.head_id)
 
     def lines(self) -> list[str]:
         """What to print, in Russian; the consolidated id (when created) is the last line."""
+        if self.stopped:
+            return [f"Ничего не создано и не изменено: {self.stopped}"]
+        if self.head_id:
+            return ["Создана книга руководителя «Настройки ОМО»: заполните в ней лист «Школы» (и проверьте «План»),",
+                    "укажите её в SVOD_HEAD_SPREADSHEET_ID и запустите provision ещё раз:", self.head_id]
         out = [f"создана таблица школы {code}: {spreadsheet_url(wid)}" for code, wid in self.created]
         out += [f"добавлены листы у {code}: {', '.join(tabs)}" for code, tabs in self.extended.items()]
         out += [f"открыт доступ (редактор) у {code}: {email}" for code, email in self.shared]
@@ -79,6 +95,8 @@ def provision(svod: Svod, *, notify: bool = True) -> ProvisionReport:
     if not isinstance(store, GoogleStore):
         raise StoreError("provision работает с таблицами Google (SVOD_BACKEND=google); для книг .xlsx — svod init")
     report = ProvisionReport()
+    if not svod.head_workbook_id:
+        return _head_workbook(svod, store, report)
     head = store.read(svod.head_workbook_id)
     registry = read_registry(head, svod.schema, academic_year=svod.academic_year)
     svod.db.upgrade()
@@ -88,11 +106,20 @@ def provision(svod: Svod, *, notify: bool = True) -> ProvisionReport:
     listing = {w.id: w for w in store.list_workbooks()}
     cells = _workbook_cells(svod, head)
     links: dict[tuple[str, int, int], str] = {}
+    located = {s.code: _locate(s.code, s.workbook, listing) for s in registry.schools if s.active}
+    to_create = [code for code, wid in located.items()
+                 if wid is None and not next(s for s in registry.schools if s.code == code).workbook]
+    if to_create or not _consolidated_target(svod):
+        try:
+            store.check_can_create()
+        except StoreError as exc:
+            report.stopped = str(exc)
+            return report
 
     for school in registry.schools:
         if not school.active:
             continue
-        workbook_id = _locate(school.code, school.workbook, listing)
+        workbook_id = located[school.code]
         try:
             if workbook_id is None and school.workbook:
                 report.problems.append(f"{school.code}: таблица из «Книга» не найдена или не открыта сервисному "
@@ -121,10 +148,47 @@ def provision(svod: Svod, *, notify: bool = True) -> ProvisionReport:
                 report.shared.append((school.code, school.email))
         except WorkbookUnavailable as exc:
             report.problems.append(f"{school.code}: {exc.reason}")
+        except StoreError as exc:  # a creation Google refused: the next would be refused the same way
+            report.problems.append(f"{school.code}: {exc}")
+            break
     if links:
         store.set_cells(svod.head_workbook_id, links)
-    _consolidated(svod, store, registry, listing, report)
+    _consolidated(svod, store, registry, listing, report, notify=notify)
     return report
+
+
+def _head_workbook(svod: Svod, store: GoogleStore, report: ProvisionReport) -> ProvisionReport:
+    """«Настройки ОМО» for a head who has none yet (with the drive.file scope Svod sees only the
+    spreadsheets it made, so it makes hers too): «Школы» empty, «План» with the year's forms."""
+    from sync_service.district.registry import default_collections
+    from sync_service.forms.layout import head_tab
+
+    try:
+        store.check_can_create()
+    except StoreError as exc:
+        report.stopped = str(exc)
+        return report
+    year = svod.academic_year
+    plan = [[c.form.key, "", year, c.deadline, c.campaign.title if c.campaign else ""]
+            for c in default_collections(svod.schema, year)]
+    report.head_id = store.create_workbook("Настройки ОМО", [head_tab(svod.schema, "schools", []),
+                                                          head_tab(svod.schema, "plan", plan)])
+    if _head_elsewhere(svod, store):
+        store.share(report.head_id, svod.settings.head_email, "writer", notify=True)
+    return report
+
+
+def _head_elsewhere(svod: Svod, store: GoogleStore) -> bool:
+    """Whether SVOD_HEAD_EMAIL is another account than the one Svod acts as (her own files
+    need no sharing with her)."""
+    email = svod.settings.head_email.strip().lower()
+    return bool(email) and email != store.service_email.lower()
+
+
+def _consolidated_target(svod: Svod) -> str:
+    with svod.db.session() as session:
+        remembered = session.get(m.Meta, CONSOLIDATED_KEY)
+        return svod.settings.consolidated_spreadsheet_id or (remembered.value if remembered else "")
 
 
 def _locate(code: str, reference: str, listing: dict) -> str | None:
@@ -161,12 +225,11 @@ def _workbook_cells(svod: Svod, head) -> dict[str, tuple[str, int, int]]:
     return out
 
 
-def _consolidated(svod: Svod, store: GoogleStore, registry, listing: dict, report: ProvisionReport) -> None:
+def _consolidated(svod: Svod, store: GoogleStore, registry, listing: dict, report: ProvisionReport, *,
+                  notify: bool) -> None:
     """The consolidated spreadsheet: the configured one, else the one a sync created and
     remembered (the sync's ``consolidated_id`` fact), else a new one, remembered likewise."""
-    with svod.db.session() as session:
-        remembered = session.get(m.Meta, CONSOLIDATED_KEY)
-        wanted = svod.settings.consolidated_spreadsheet_id or (remembered.value if remembered else "")
+    wanted = _consolidated_target(svod)
     if wanted:
         if wanted not in listing:
             report.problems.append(f"сводная таблица {wanted} (SVOD_CONSOLIDATED_SPREADSHEET_ID) не найдена или не "
@@ -174,12 +237,19 @@ def _consolidated(svod: Svod, store: GoogleStore, registry, listing: dict, repor
         return
     schools = [SchoolLine(s.code, s.name, None) for s in registry.schools if s.active]
     tabs = consolidated_tabs(registry.collections, schools, {}, {}) + _derived_tabs(svod, registry)
-    report.consolidated_id = store.create_workbook(f"Свод ОМО {registry.academic_year}", tabs)
+    try:
+        report.consolidated_id = store.create_workbook(f"Свод ОМО {registry.academic_year}", tabs)
+    except StoreError as exc:
+        report.problems.append(f"сводная таблица: {exc}")
+        return
     with svod.db.session() as session:
         session.merge(m.Meta(key=CONSOLIDATED_KEY, value=report.consolidated_id))
-    if svod.settings.head_email:
-        store.share(report.consolidated_id, svod.settings.head_email, "writer", notify=True,
-                    message="Сводная таблица Svod: её листы заполняет Svod после каждой синхронизации.")
+    if _head_elsewhere(svod, store):
+        try:
+            store.share(report.consolidated_id, svod.settings.head_email, "writer", notify=notify,
+                        message="Сводная таблица Svod: её листы заполняет Svod после каждой синхронизации.")
+        except WorkbookUnavailable as exc:
+            report.problems.append(f"сводная таблица: {exc.reason}")
 
 
 def _derived_tabs(svod: Svod, registry) -> list[TabSpec]:
