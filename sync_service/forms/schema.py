@@ -2,7 +2,8 @@
 
 A :class:`Form` says what a tab of a school workbook holds: its columns (each with a
 stable ``key`` that never changes, whatever the Russian label becomes), the rules
-across columns and the values computed from a row. Adding a form or a column is a
+across columns and the values computed from a row (their expressions:
+:mod:`sync_service.forms.expressions`). Adding a form or a column is a
 YAML change only.
 
 Mistakes in the schema files are the developer's, not a librarian's, so they raise
@@ -10,8 +11,6 @@ Mistakes in the schema files are the developer's, not a librarian's, so they rai
 """
 from __future__ import annotations
 
-import ast
-import operator
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any, Callable, Mapping
 import yaml
 
 from sheets_schema import SCHEMA_DIR
+from sync_service.forms.expressions import COMPARISONS, Expression, compile_expression
 
 COLUMN_TYPES = (
     "text", "integer", "number", "percent", "date", "choice", "bool",
@@ -28,7 +28,7 @@ COLUMN_TYPES = (
 NUMERIC_TYPES = ("integer", "number", "percent", "grade")
 SHAPES = ("table", "record")
 SEVERITIES = ("error", "warning")
-RULE_OPERATORS = ("<=", "<", ">=", ">", "==", "!=", "~=")
+RULE_OPERATORS = tuple(COMPARISONS)
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -38,66 +38,6 @@ class SchemaError(Exception):
     def __init__(self, file: str | Path, path: str, message: str):
         self.file, self.path, self.message = str(file), path, message
         super().__init__(f"{file}: {path}: {message}" if path else f"{file}: {message}")
-
-
-# --- expressions ----------------------------------------------------------------
-
-_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
-
-
-@dataclass(frozen=True)
-class Expression:
-    """Arithmetic over column keys, e.g. ``readers_students + readers_staff``.
-
-    Evaluates to ``None`` when an operand is missing or a division is by zero: like
-    DHIS2's default missing-value strategy, a rule with a missing side is skipped.
-    """
-
-    source: str
-    names: tuple[str, ...]
-    _fn: Callable[[Mapping[str, Any]], float | None] = field(repr=False, compare=False)
-
-    def __call__(self, values: Mapping[str, Any]) -> float | None:
-        try:
-            return self._fn(values)
-        except ZeroDivisionError:
-            return None
-
-
-def compile_expression(source: str) -> Expression:
-    """Compile ``source``; raises ``ValueError`` with a short English reason."""
-    try:
-        tree = ast.parse(str(source), mode="eval").body
-    except SyntaxError as exc:
-        raise ValueError(f"cannot parse expression {source!r}") from exc
-    names: list[str] = []
-
-    def build(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            op, left, right = _BINARY[type(node.op)], build(node.left), build(node.right)
-
-            def binary(values):
-                a, b = left(values), right(values)
-                return None if a is None or b is None else op(a, b)
-            return binary
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            inner = build(node.operand)
-            return lambda values: None if (v := inner(values)) is None else -v
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-            constant = node.value
-            return lambda values: constant
-        if isinstance(node, ast.Name):
-            name = node.id
-            names.append(name)
-
-            def lookup(values):
-                value = values.get(name)
-                return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-            return lookup
-        raise ValueError(f"only + - * / numbers and column keys are allowed in {source!r}")
-
-    fn = build(tree)
-    return Expression(str(source), tuple(dict.fromkeys(names)), fn)
 
 
 # --- the schema ---------------------------------------------------------------------
@@ -142,9 +82,7 @@ class Rule:
         a, b = self.left(values), self.right(values)
         if a is None or b is None:
             return None
-        if self.op == "~=":
-            return abs(a - b) <= self.tolerance
-        return {"<=": a <= b, "<": a < b, ">=": a >= b, ">": a > b, "==": a == b, "!=": a != b}[self.op]
+        return COMPARISONS[self.op](a, b, self.tolerance)
 
 
 @dataclass(frozen=True)

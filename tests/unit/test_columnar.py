@@ -1,18 +1,22 @@
-"""The columnar fast paths give exactly what the cell-by-cell and row-by-row paths give.
+"""The columnar fast paths give exactly what a plain cell-by-cell, row-by-row reading gives.
 
 Seeded random messy tabs (every form, shuffled and missing headers, extra columns, blank
-and short lines, values typed every way people type them) are parsed both ways and
-compared: findings (code, place, message, hint, params), rows and computed values, with
-the class of every value (1, 1.0 and True are equal in Python but not in a sheet).
+and short lines, values typed every way people type them) are parsed by ``parse_form``
+and read by :func:`by_hand`, a straightforward reading written here (a loop over rows,
+Python's own ``eval`` for the expressions): findings (code, place, params), rows and
+computed values are compared with the class of every value (1, 1.0 and True are equal
+in Python but not in a sheet).
 """
+import operator
 import random
+import re
 from datetime import date, datetime
 
 import pytest
 
 from sync_service.district.consolidate import SchoolLine, Snapshot, collection_tab
-from sync_service.findings import flatten
-from sync_service.forms import validation
+from sync_service.findings import column_letter, flatten
+from sync_service.forms import plan as plans
 from sync_service.forms.cells import Failure, parsers_for
 from sync_service.forms.schema import Column, load_schema
 from sync_service.forms.table import Table
@@ -151,16 +155,113 @@ def outcome(result):
             "computed": strict(result.computed), "positions": result.positions, "ready": result.ready}
 
 
+NAME = re.compile(r"[a-z_][a-z0-9_]*")
+HOLDS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq,
+         "!=": operator.ne}
+
+
+def evaluate(source: str, row: dict):
+    """An expression of a rule or computed value over one row, by Python's ``eval``: None
+    when an operand is not a number (None, a text, a bool) or on division by zero or overflow."""
+    names = NAME.findall(source)
+    if any(type(row.get(name)) not in (int, float) for name in names):
+        return None
+    try:
+        return eval(source, {"__builtins__": {}}, {name: row[name] for name in names})  # noqa: S307 (the schema's)
+    except (ZeroDivisionError, OverflowError):
+        return None
+
+
+def holds(op: str, left, right, tolerance: float) -> bool:
+    return abs(left - right) <= tolerance if op == "~=" else HOLDS[op](left, right)
+
+
+def by_hand(form, sheet):
+    """What a tab made by :func:`messy_tab` says below its header, read plainly: the
+    header's positions, the rows, the computed values, and the findings of the rows as
+    ``(code, severity, row, column_key, address, params of a cell's failure)``."""
+    header_row = next(i for i, line in enumerate(sheet.rows) if i >= 2 and line) + 1
+    by_label = {label: column for column in form.columns for label in column.labels}
+    positions = {}
+    for at, label in enumerate(sheet.rows[header_row - 1], start=1):
+        if label in by_label:
+            positions.setdefault(by_label[label].key, at)
+    present = sorted((at, form.column(key)) for key, at in positions.items())
+    rows, findings, computed = [], [], {c.key: [] for c in form.computed}
+    seen_keys = {}
+    for number, line in enumerate(sheet.rows[header_row:], start=header_row + 1):
+        parsed = {column.key: parsers_for(column)[0](line[at - 1] if len(line) >= at else None)
+                  for at, column in present}
+        if all(value is None for value in parsed.values()):
+            continue
+        for at, column in present:
+            value = parsed[column.key]
+            place = (number, column.key, f"{column_letter(at)}{number}")
+            if isinstance(value, Failure):
+                findings.append((value.code, "error", *place, value.params))
+                parsed[column.key] = None
+            elif value is None and column.required:
+                findings.append(("required", "error", *place, {}))
+        row = {**{c.key: parsed.get(c.key) for c in form.columns}, "_row": number}
+        if form.key_columns and all(key in positions for key in form.key_columns):
+            key = tuple(v.casefold() if form.column(k).type == "text" and isinstance(v, str) else v
+                        for k, v in ((k, row[k]) for k in form.key_columns))
+            if None not in key:
+                first = seen_keys.setdefault(key, number)
+                if first != number:
+                    at = positions[form.key_columns[0]]
+                    findings.append(("duplicate-row", "error", number, form.key_columns[0],
+                                     f"{column_letter(at)}{number}", None))
+        for rule in form.rules:
+            left, right = evaluate(rule.left.source, row), evaluate(rule.right.source, row)
+            if left is not None and right is not None and not holds(rule.op, left, right, rule.tolerance):
+                first = NAME.findall(rule.left.source + " " + rule.right.source)[0]
+                findings.append(("rule" if rule.severity == "error" else "rule-warning", rule.severity, number,
+                                 first, f"{column_letter(positions[first])}{number}", None))
+        for c in form.computed:
+            value = evaluate(c.expr.source, row)
+            computed[c.key].append(None if value is None else round(value, c.digits))
+        rows.append(row)
+    return {"positions": positions, "rows": strict(rows), "computed": strict(computed), "findings": findings}
+
+
+def parsed_as(result, header_row: int):
+    """``by_hand``'s view of a ``parse_form`` result."""
+    findings = [(f.code, f.severity, f.row, f.column_key, f.address,
+                 f.params if f.code in ("required", "type", "formula-error", "range", "choice", "pattern") else None)
+                for f in result.findings if (f.row or 0) > header_row]
+    return {"positions": result.positions, "rows": strict(result.rows), "computed": strict(result.computed),
+            "findings": [(c, s, r, k, a, p if c != "required" else {}) for c, s, r, k, a, p in findings]}
+
+
 @pytest.mark.parametrize("form_key", TABLES)
-def test_columnar_table_reading_is_the_row_by_row_reading(form_key, monkeypatch):
+def test_columnar_table_reading_is_the_plain_reading(form_key):
     form = FORMS[form_key]
     for seed in range(40):
         sheet = messy_tab(form_key, random.Random(f"{form_key}-{seed}"))
-        monkeypatch.setattr(validation, "_TABLE_ROWS", validation._rows_by_column)
-        fast = outcome(parse_form(form, sheet, tab=form.tab))
-        monkeypatch.setattr(validation, "_TABLE_ROWS", validation._rows_by_row)
-        slow = outcome(parse_form(form, sheet, tab=form.tab))
-        assert fast == slow, f"seed {seed}"
+        expected = by_hand(form, sheet)
+        header_row = next(i for i, line in enumerate(sheet.rows) if i >= 2 and line) + 1
+        assert parsed_as(parse_form(form, sheet, tab=form.tab), header_row) == expected, f"seed {seed}"
+
+
+def test_the_plain_reading_can_tell_a_difference():
+    """The reference is not the code under test: a rule that reads differently (or a
+    computed value rounded otherwise) is seen."""
+    form = FORMS["textbook_provision"]
+    sheet = messy_tab("textbook_provision", random.Random("textbook_provision-1"))
+    expected = by_hand(form, sheet)
+    assert expected["rows"] and any(v is not None for v in strict(expected["computed"]["provision_pct"]))
+    changed = replace_rule(form)
+    assert by_hand(changed, sheet)["computed"] != expected["computed"]
+
+
+def replace_rule(form):
+    from dataclasses import replace
+
+    from sync_service.forms.expressions import compile_expression
+
+    computed = tuple(replace(c, expr=compile_expression(f"({c.expr.source}) + 1")) for c in form.computed)
+    return replace(form, computed=computed)
 
 
 def test_columnar_reading_finds_every_kind_of_cell_problem():
@@ -259,7 +360,7 @@ def record_tab(form_key: str, rng: random.Random) -> Sheet:
 def test_remembered_layouts_give_what_a_fresh_search_gives(form_key):
     """Where header, fields and flags are is remembered per distinct top of a tab."""
     form = FORMS[form_key]
-    plan = validation._plan(form)
+    plan = plans.plan(form)
     for seed in range(30):
         rng = random.Random(f"layout-{form_key}-{seed}")
         sheet = messy_tab(form_key, rng) if form.shape == "table" else record_tab(form_key, rng)
@@ -279,12 +380,12 @@ def test_remembered_layouts_give_what_a_fresh_search_gives(form_key):
 def test_clean_text_shortcut_is_the_regex():
     import re
 
-    from sync_service.forms.cells import _INVISIBLE, _UNCLEAN, clean_text
+    from sync_service.forms.values import INVISIBLE, UNCLEAN, clean_text
 
     def reference(value):
-        if not _UNCLEAN.search(value):
+        if not UNCLEAN.search(value):
             return value
-        return re.sub(r"[^\S\n]+", " ", value.translate(_INVISIBLE)).strip()
+        return re.sub(r"[^\S\n]+", " ", value.translate(INVISIBLE)).strip()
 
     rng = random.Random(7)
     alphabet = "ab 1#,.\u00a0\u200b\t\n\r\u3000\u2009ё\x00\ud83d\ude00"
@@ -295,7 +396,7 @@ def test_clean_text_shortcut_is_the_regex():
 
 
 def test_plain_link_shortcut_takes_only_links_the_long_way_returns_unchanged():
-    from sync_service.forms.cells import _PLAIN_URL, _to_url
+    from sync_service.forms.values import PLAIN_URL, to_url
 
     rng = random.Random(11)
     parts = ["http", "https", "HTTPS", "ftp", "://", ":/", "www.", "school7", "школа", ".ru", ".рф", ".r", ".", "-",
@@ -312,9 +413,9 @@ def test_plain_link_shortcut_takes_only_links_the_long_way_returns_unchanged():
         texts.append("".join(pieces))
     taken = 0
     for text in texts:
-        if _PLAIN_URL.fullmatch(text):
+        if PLAIN_URL.fullmatch(text):
             taken += 1
-            assert _to_url(text) == text, repr(text)
+            assert to_url(text) == text, repr(text)
     assert taken > 500  # the shortcut is exercised, not just never taken
 
 
@@ -323,22 +424,22 @@ OPERANDS = [None, True, "5", *NUMBERS]
 
 
 @pytest.mark.parametrize("source", ["a / b * 100", "a / (b - c)", "a / (b / c)", "(a + b) / c / a", "a * b - c",
-                                    "a / 2", "100 / a"])
-def test_expressions_over_columns_are_the_row_by_row_expressions(source):
-    """Whole-column evaluation (with its zero-divisor guard) gives each row what the
-    row-by-row evaluator gives, zero and overflowing rows included."""
-    from sync_service.forms.schema import compile_expression
+                                    "a / 2", "100 / a", "-(a + b) / 2", "c - b - a"])
+def test_expressions_row_by_row_and_over_columns_are_pythons_eval(source):
+    """One row and whole columns (with its zero-divisor guard) give each row what Python's
+    own ``eval`` gives under the missing-value strategy, zero and overflowing rows included."""
+    from sync_service.forms.expressions import compile_expression
 
     expr = compile_expression(source)
-    by_row, by_column = validation.compile_fast(expr), validation.compile_columns(expr)
+    assert list(expr.names) == list(dict.fromkeys(NAME.findall(source)))
     rng = random.Random(source)
     for _ in range(30):
         count = rng.randint(1, 12)
         columns = [[rng.choice(OPERANDS) for _ in range(count)] for _ in expr.names]
-        expected = [by_row(dict(zip(expr.names, values))) for values in zip(*columns)]
-        got = by_column(count, *columns)
-        assert strict(got) == strict(expected), (source, columns)
-        numbers = [[rng.choice(NUMBERS) for _ in range(count)] for _ in expr.names]  # what numbers_only is for
-        expected = [by_row(dict(zip(expr.names, values))) for values in zip(*numbers)]
-        assert strict(by_column.numbers_only(count, *numbers)) == strict(expected), (source, numbers)
-    assert by_column(2, *([0, 1] for _ in expr.names)) == [by_row(dict.fromkeys(expr.names, v)) for v in (0, 1)]
+        rows = [dict(zip(expr.names, values)) for values in zip(*columns)]
+        expected = [evaluate(source, row) for row in rows]
+        assert strict([expr(row) for row in rows]) == strict(expected), (source, columns)
+        assert strict(expr.over(count, *columns)) == strict(expected), (source, columns)
+        numbers = [[rng.choice(NUMBERS) for _ in range(count)] for _ in expr.names]  # what over_numbers is for
+        expected = [evaluate(source, dict(zip(expr.names, values))) for values in zip(*numbers)]
+        assert strict(expr.over_numbers(count, *numbers)) == strict(expected), (source, numbers)

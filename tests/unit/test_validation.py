@@ -1,7 +1,6 @@
 """parse_form: every finding of a tab at once, as ``[[row, column_key, code], …]`` tables."""
 import re
 import shutil
-import time
 from datetime import date
 
 import pytest
@@ -11,7 +10,7 @@ from sync_service.forms.cells import Failure
 from sync_service.forms.layout import form_tab
 from sheets_schema import SCHEMA_DIR
 from sync_service.forms.schema import Column, Form, NamedCheck, SchemaError, compile_expression, load_schema
-from sync_service.forms.validation import cell_finding, compile_fast, data_hash, parse_form
+from sync_service.forms.validation import cell_finding, data_hash, parse_form
 from sync_service.model import Collection
 from sync_service.stores.base import Sheet
 
@@ -398,21 +397,25 @@ def test_a_form_naming_an_unknown_check_does_not_load(tmp_path):
     assert [c.name for c in load_schema(SCHEMA_DIR).forms["textbook_order"].checks] == ["fpu_order"]
 
 
-# --- compiled expressions, hashes, speed ---------------------------------------------------------------
+# --- expressions, hashes, many rows ---------------------------------------------------------------
 
-@pytest.mark.parametrize("source, values", [
-    ("copies / students * 100", {"copies": 20, "students": 25}),
-    ("copies / students * 100", {"copies": 20, "students": 0}),
-    ("copies / students * 100", {"copies": 20, "students": None}),
-    ("copies / students * 100", {"copies": 20, "students": True}),
-    ("copies / students * 100", {"copies": 20, "students": "25"}),
-    ("-(a + b) / 2", {"a": 1, "b": 2.5}),
-    ("a - b", {"a": 1}),
-    ("(fund_total - fund_textbooks) / readers", {"fund_total": 10, "fund_textbooks": 4, "readers": 3}),
+@pytest.mark.parametrize("source, values, expected", [
+    ("copies / students * 100", {"copies": 20, "students": 25}, 80.0),
+    ("copies / students * 100", {"copies": 20, "students": 0}, None),
+    ("copies / students * 100", {"copies": 20, "students": None}, None),
+    ("copies / students * 100", {"copies": 20, "students": True}, None),
+    ("copies / students * 100", {"copies": 20, "students": "25"}, None),
+    ("-(a + b) / 2", {"a": 1, "b": 2.5}, -1.75),
+    ("a - b", {"a": 1}, None),
+    ("(fund_total - fund_textbooks) / readers", {"fund_total": 10, "fund_textbooks": 4, "readers": 3}, 2.0),
+    ("a / b", {"a": 10 ** 400, "b": 3}, None),
+    ("2 * 3 + 1", {}, 7),
 ])
-def test_compiled_expressions_mean_the_same(source, values):
+def test_expressions_missing_values_and_zero_divisors(source, values, expected):
     expr = compile_expression(source)
-    assert compile_fast(expr)(values) == expr(values)
+    assert expr(values) == expected and type(expr(values)) is type(expected)
+    columns = [[values.get(name)] for name in expr.names]
+    assert expr.over(1, *columns) == [expected]
 
 
 def test_data_hash_is_stable_and_ignores_row_numbers():
@@ -428,18 +431,14 @@ def test_data_hash_is_stable_and_ignores_row_numbers():
     assert data_hash(dated) != data_hash(one)
 
 
-def test_ten_thousand_rows_are_fast():
+def test_ten_thousand_rows():  # how fast: bench/core_bench.py
     subjects = SCHEMA.lists["subjects"]
     data = [[g, subjects[i % len(subjects)], 25 + i % 7, f"{25 + i % 5}", None if i % 3 else "100 %"]
             for i, g in ((i, 1 + i % 11) for i in range(10_000))]
-    sheet = school_tab(PROVISION, data, ready=True)
-    started = time.perf_counter()
-    result = parse(PROVISION, sheet)
-    seconds = time.perf_counter() - started
+    result = parse(PROVISION, school_tab(PROVISION, data, ready=True))
     assert len(result.rows) == 10_000
     assert len(result.computed["provision_pct"]) == 10_000
     assert {f.code for f in result.findings} <= {"duplicate-row", "rule-warning"}
-    assert seconds < 2.0
 
 
 def test_failure_is_a_value():
