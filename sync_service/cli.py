@@ -341,7 +341,7 @@ def render_status_table(report: dict) -> str:
         cells = [symbols.get(by_pair.get((school["code"], c["key"]), ""), "?") for c in collections]
         line = school["code"].ljust(width) + " " + " ".join(f"{s:>3}" for s in cells)
         if school.get("sync_error"):
-            line += f"  ошибка чтения: {school['sync_error']}"
+            line += f"  ошибка{' чтения' if school.get('sync_error_kind') != 'write' else ''}: {school['sync_error']}"
         lines.append(line)
     lines.append("")
     lines.append("Обозначения: " + "; ".join(f"{symbols[k]} {v}" for k, v in STATUS_LABELS.items()))

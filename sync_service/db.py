@@ -97,6 +97,10 @@ class WorkbookState(Base):
     last_ok_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     error_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # why the school's «Проверка» could not be written (the workbook was read: its data is
+    # current); cleared once it is written, retried by every sync until then
+    check_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    check_error_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Submission(Base):

@@ -20,6 +20,11 @@ _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _WIDTHS = {1: 40, 2: 22, 3: 12, 4: 24, 5: 50, 6: 60, 7: 16}  # characters, column by column
 
 
+def not_written(reason: str) -> str:
+    """A school's «Проверка» that could not be written, as its error says it everywhere."""
+    return f"лист «Проверка» не записан: {reason}"
+
+
 @dataclass
 class CollectionLine:
     title: str

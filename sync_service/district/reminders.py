@@ -45,6 +45,7 @@ from sync_service import db as m
 from sync_service import ru
 from sync_service.config import Settings
 from sync_service.context import Svod
+from sync_service.district.check_tab import not_written
 from sync_service.district.report import active_schools, facts_of, plan_collections
 from sync_service.district.status import (
     IN_PROGRESS,
@@ -108,6 +109,7 @@ class SchoolInfo:
     email: str = ""
     workbook: str = ""  # what to open: a file name (xlsx) or the spreadsheet's URL (google)
     sync_error: str | None = None
+    check_error: str | None = None  # why its «Проверка» could not be written
 
 
 @dataclass(frozen=True)
@@ -313,6 +315,8 @@ def _digest_body(district: District, statuses, today: date, public_url: str, sen
     for school in district.schools:
         if school.sync_error:
             lines.append(f"• {school.name} ({school.code}): книга не прочитана — {school.sync_error}")
+        elif school.check_error:
+            lines.append(f"• {school.name} ({school.code}): {not_written(school.check_error)}")
     lines += [f"• {line}" for line in district.failed_jobs]
     reminded = [m for m in sent_now if m.school]
     lines += ["", f"Напоминания сегодня: {len(reminded)} {ru.plural(len(reminded), 'школа', 'школы', 'школ')}."]
@@ -339,7 +343,8 @@ def read_district(session: Session, academic_year: str, *, backend: str = "xlsx"
         academic_year=academic_year,
         schools=[SchoolInfo(s.code, s.name, s.librarian or "", (s.email or "").strip(),
                             workbook_link(backend, s.workbook, states[s.id].workbook_id if s.id in states else ""),
-                            states[s.id].error if s.id in states else None) for s in schools],
+                            states[s.id].error if s.id in states else None,
+                            states[s.id].check_error if s.id in states else None) for s in schools],
         collections=[CollectionInfo(c.key, c.title, c.tab, c.deadline) for c in collections])
     for submission in session.scalars(select(m.Submission)):
         pair = (school_codes.get(submission.school_id), collection_keys.get(submission.collection_id))

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
+from sync_service.district.check_tab import not_written
 from sync_service.district.status import OVERDUE, RETURNED, STATUSES, Facts, rates, status_of
 from sync_service.findings import CODES
 from sync_service.forms.schema import Form, Schema
@@ -71,7 +72,8 @@ def _submissions(session: Session, school_ids: Iterable[int], collection_ids: It
 
 
 def _sync_errors(session: Session) -> dict[int, m.WorkbookState]:
-    return {s.school_id: s for s in session.scalars(select(m.WorkbookState).where(m.WorkbookState.error.is_not(None)))}
+    return {s.school_id: s for s in session.scalars(select(m.WorkbookState).where(
+        m.WorkbookState.error.is_not(None) | m.WorkbookState.check_error.is_not(None)))}
 
 
 def facts_of(submission) -> Facts:
@@ -202,9 +204,16 @@ def build_report(session: Session, *, academic_year: str, now: datetime) -> dict
 
 
 def _school_dict(school: m.School, state: m.WorkbookState | None) -> dict:
+    """``sync_error``: the school's error — its workbook not read (``sync_error_kind`` «read»:
+    the data shown is the last good read), or its «Проверка» not written («write»: the data
+    is current, the librarian does not see Svod's findings yet)."""
+    read = bool(state and state.error)
+    written = not read and bool(state and state.check_error)
+    error = state.error if read else not_written(state.check_error) if written else None
     return {"code": school.code, "name": school.name,
-            "sync_error": state.error if state else None,
-            "sync_error_at": iso(state.error_at) if state else None}
+            "sync_error": error,
+            "sync_error_at": iso(state.error_at if read else state.check_error_at) if error else None,
+            "sync_error_kind": "read" if read else "write" if written else None}
 
 
 # --- one school ------------------------------------------------------------------------------
@@ -248,7 +257,7 @@ def school_detail(session: Session, code: str, *, academic_year: str, now: datet
     return {
         "academic_year": academic_year,
         "generated_at": iso(now),
-        "school": _school_dict(school, state if state and state.error else None),
+        "school": _school_dict(school, state),
         "last_read_at": iso(state.last_ok_at) if state else None,
         "collections": lines,
         "findings": ordered,

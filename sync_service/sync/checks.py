@@ -7,13 +7,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from sync_service import db as m
-from sync_service.district.check_tab import CollectionLine, content_hash, render_check_tab
+from sync_service.district.check_tab import CollectionLine, content_hash, not_written, render_check_tab
 from sync_service.district.status import Facts, status_of
 from sync_service.model import Collection, SchoolEntry
-from sync_service.stores.base import StoreError, TabSpec, WorkbookChanged
+from sync_service.stores.base import StoreError, TabSpec, WorkbookChanged, WorkbookUnavailable
 from sync_service.sync.records import RunContext, latest_versions, record_dict, submissions_by_pair
 
 log = logging.getLogger("svod.sync")
@@ -75,6 +75,9 @@ def check_writes(ctx: RunContext, collections: list[Collection], collection_ids:
             digest = content_hash(tab)
             if digest != state.check_hash:
                 writes.append(CheckWrite(school_id, state.workbook_id, state.marker, tab, digest))
+            elif state.check_error:
+                # back to what the workbook's tab says (a failed write changed nothing there)
+                state.check_error = state.check_error_at = None
     return writes
 
 
@@ -83,20 +86,36 @@ def write_check(ctx: RunContext, write: CheckWrite) -> str:
     return ctx.store.write_tabs(write.workbook_id, [write.tab], expect_marker=write.marker)
 
 
-def finish_check_write(ctx: RunContext, write: CheckWrite, future: Future) -> bool:
-    """Record a finished write; True when the tab was written."""
+def finish_check_write(ctx: RunContext, write: CheckWrite, future: Future) -> str | None:
+    """Record a finished write; returns why it failed (Russian), or None (written, or the
+    librarian saved meanwhile: their work wins, the next sync reads it and writes then).
+
+    A failure is the school's error until a write succeeds: shown on the status page and in
+    the head's digest, the school counted failed in this run; its check hash stays the old
+    one, so the next sync writes again even when the workbook did not change."""
     try:
         new_marker = future.result()
     except WorkbookChanged:
-        # The librarian saved meanwhile: their work wins; the next sync reads it and writes then.
-        return False
+        return None
+    except WorkbookUnavailable as exc:
+        log.warning("could not write «Проверка» for school %s: %s", write.school_id, exc)
+        reason = exc.reason
     except StoreError as exc:
         log.warning("could not write «Проверка» for school %s: %s", write.school_id, exc)
-        return False
-    except Exception:  # a defect (ours or a library's) must not stop the run: retried next sync
+        reason = str(exc)
+    except Exception:  # a defect (ours or a library's) must not stop the run
         log.exception("writing «Проверка» for school %s failed", write.school_id)
-        return False
+        reason = "внутренняя ошибка при записи (подробности в журнале сервиса)"
+    else:
+        with ctx.db.session() as session:
+            state = session.get(m.WorkbookState, write.school_id)
+            state.check_hash, state.marker = write.digest, new_marker
+            state.check_error = state.check_error_at = None
+        return None
     with ctx.db.session() as session:
         state = session.get(m.WorkbookState, write.school_id)
-        state.check_hash, state.marker = write.digest, new_marker
-    return True
+        state.check_error, state.check_error_at = reason, ctx.now
+        session.execute(update(m.SyncOutcome).where(m.SyncOutcome.run_id == ctx.run_id,
+                                                    m.SyncOutcome.school_id == write.school_id)
+                        .values(outcome="failed", error=not_written(reason)))
+    return reason

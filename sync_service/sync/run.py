@@ -32,6 +32,7 @@ from sqlalchemy import select, update
 
 from sync_service import db as m
 from sync_service.context import Svod
+from sync_service.district.check_tab import not_written
 from sync_service.findings import make_finding
 from sync_service.sync import requests
 from sync_service.sync.checks import CheckWrite, check_writes, finish_check_write, write_check
@@ -41,6 +42,7 @@ from sync_service.sync.plan import Plan, RunFailed, load_plan, write_head_tabs
 from sync_service.sync.records import RunContext
 from sync_service.sync.runtime import paused_gc
 from sync_service.sync.schools import (
+    FAILED,
     READ,
     UNCHANGED,
     Outcome,
@@ -78,14 +80,19 @@ class SyncSummary:
     failures: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
-    def count(self, outcome: Outcome) -> None:
+    def count(self, outcome: Outcome, sign: int = 1) -> None:
         if outcome.kind == READ:
-            self.read += 1
+            self.read += sign
         elif outcome.kind == UNCHANGED:
-            self.unchanged += 1
+            self.unchanged += sign
         else:
-            self.failed += 1
+            self.failed += sign
             self.failures[outcome.code] = outcome.reason or ""
+
+    def check_failed(self, settled: Outcome, reason: str) -> None:
+        """The school's «Проверка» could not be written: it counts as failed, not as read."""
+        self.count(settled, -1)
+        self.count(Outcome(settled.code, FAILED, not_written(reason)))
 
 
 def run_sync(svod: Svod, *, trigger: str = "cli", force: bool = False, progress: Progress | None = None) -> SyncSummary:
@@ -141,10 +148,12 @@ def process_schools(ctx: RunContext, plan: Plan, chosen: Triage, school_ids: dic
     writes then run under the write quota while other schools are still read. Returns how
     many «Проверка» tabs were written."""
     done, stored_at = 0, time.monotonic()
+    outcomes: dict[str, Outcome] = {}
 
     def settled(outcome: Outcome) -> None:
         nonlocal done, stored_at
         summary.count(outcome)
+        outcomes[outcome.code] = outcome
         done += 1
         if time.monotonic() - stored_at >= PROGRESS_EVERY or done == len(plan.entries):
             store_progress(ctx, done, len(plan.entries))
@@ -157,11 +166,12 @@ def process_schools(ctx: RunContext, plan: Plan, chosen: Triage, school_ids: dic
     for entry in chosen.unchanged:
         settled(record_unchanged(ctx, school_ids[entry.code], entry.code))
     reference = reference_data(ctx) if chosen.to_read else {}
-    writes: dict[Future, CheckWrite] = {}
+    writes: dict[Future, tuple[str, CheckWrite]] = {}
 
     def submit_checks(writer: ThreadPoolExecutor, entries: list) -> None:
+        codes = {school_ids[e.code]: e.code for e in entries}
         for write in check_writes(ctx, plan.collections, plan.collection_ids, entries, school_ids):
-            writes[writer.submit(write_check, ctx, write)] = write
+            writes[writer.submit(write_check, ctx, write)] = (codes[write.school_id], write)
 
     readers = min(workers, len(chosen.to_read) or 1)
     with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="svod-read") as pool, \
@@ -189,7 +199,15 @@ def process_schools(ctx: RunContext, plan: Plan, chosen: Triage, school_ids: dic
         # Schools not read this time still get theirs when a status moved (a deadline passed).
         read = {entry.code for entry, _ in chosen.to_read}
         submit_checks(writer, [e for e in plan.entries if e.code not in read])
-        return sum(finish_check_write(ctx, writes[f], f) for f in as_completed(writes))
+        written = 0
+        for future in as_completed(writes):
+            code, write = writes[future]
+            failure = finish_check_write(ctx, write, future)
+            if failure is not None:
+                summary.check_failed(outcomes[code], failure)
+            elif future.exception() is None:
+                written += 1
+        return written
 
 
 # --- the run's record -------------------------------------------------------------------------

@@ -160,8 +160,8 @@ def test_a_defect_while_processing_one_school_stops_only_that_school(district, m
 
 def test_a_failed_check_write_stops_nothing_and_is_retried(district, monkeypatch):
     """Fault injection: writing sch01's «Проверка» raises something no store error covers.
-    The run finishes (the other schools' «Проверка», the consolidated workbook); the next
-    sync writes sch01's."""
+    The run finishes (the other schools' «Проверка», the consolidated workbook) «с ошибками»,
+    sch01 counted failed with a Russian reason; the next sync writes sch01's."""
     store = district.store
     real = store.write_tabs
 
@@ -172,15 +172,18 @@ def test_a_failed_check_write_stops_nothing_and_is_retried(district, monkeypatch
 
     monkeypatch.setattr(store, "write_tabs", write_tabs)
     summary = run_sync(district.svod)
-    assert (summary.status, summary.read, summary.checks_written) == ("ok", 3, 2)
+    assert (summary.status, summary.read, summary.failed, summary.checks_written) == ("partial", 2, 1, 2)
+    assert summary.failures == {"sch01": "лист «Проверка» не записан: внутренняя ошибка при записи "
+                                         "(подробности в журнале сервиса)"}
     has_check = lambda code: "Проверка" in openpyxl.load_workbook(district.path(code)).sheetnames  # noqa: E731
     assert not has_check("sch01") and has_check("sch02") and has_check("sch03")
     assert (district.folder / CONSOLIDATED).exists()
 
     monkeypatch.setattr(store, "write_tabs", real)
     summary = run_sync(district.svod)
-    assert (summary.read, summary.checks_written) == (0, 1)
+    assert (summary.status, summary.read, summary.unchanged, summary.checks_written) == ("ok", 0, 3, 1)
     assert has_check("sch01") and check_tab(district, "sch01")
+    assert all(s["sync_error"] is None for s in report(district)["schools"])
 
 
 def test_a_consolidated_workbook_that_cannot_be_written_waits_for_the_next_sync(district):
