@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Mapping
 
+from sync_service import ru
 from sync_service.findings import Finding, make_finding
 from sync_service.forms.schema import Form
 from sync_service.forms.validation import cell_finding
@@ -93,7 +94,7 @@ def fpu_order(form: Form, result: FormResult, context: Mapping[str, Any]) -> lis
             at(problem, row, "grade", fpu_code=code, title=entry.title, grades=grades_text(entry.grades), grade=grade)
         elif problem == "fpu-expired":
             at(problem, row, "fpu_code", fpu_code=code, title=entry.title, order_year=order_year(year),
-               valid_until=entry.valid_until.strftime("%d.%m.%Y"))
+               valid_until=ru.date_text(entry.valid_until))
         if not typed and not (row.get("authors") or "").strip():
             at("fpu-lookup", row, "title", fpu_code=code, title=entry.title, authors=entry.authors or "авторы не указаны",
                publisher=entry.publisher, grades=grades_text(entry.grades))
