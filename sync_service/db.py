@@ -155,7 +155,10 @@ class FindingRecord(Base):
     """A current finding (replaced whenever its school is read again)."""
 
     __tablename__ = "findings"
-    __table_args__ = (Index("ix_findings_school", "school_id"),)
+    # The pages group a school's findings by tab, code and column (sync_service/district/
+    # school_page.py): this index answers the grouping and each group's first findings.
+    __table_args__ = (Index("ix_findings_groups", "school_id", "collection_id", "code", "column_key", "column",
+                            "severity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))

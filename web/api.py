@@ -7,16 +7,11 @@ from flask import Blueprint, abort, jsonify, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from sync_service.district.report import (
-    build_report,
-    collection_detail,
-    filter_report,
-    plan_calendar,
-    rate_history,
-    school_detail,
-)
+from sync_service.district.overview import API_PER_PAGE, clamp_per_page, overview
+from sync_service.district.report import plan_calendar, rate_history
+from sync_service.district.school_page import school_detail
 
-from .status import read, read_cached, svod
+from .status import read, read_cached, read_collection, read_group, svod
 
 bp = Blueprint("api", __name__)
 log = logging.getLogger("svod.web")
@@ -24,9 +19,11 @@ log = logging.getLogger("svod.web")
 
 @bp.route("/api/status")
 def status():
-    """The report; ``?collection=`` and ``?status=`` narrow it as on the status page."""
-    return jsonify(filter_report(read_cached(build_report), collection=request.args.get("collection") or None,
-                                 status=request.args.get("status") or None))
+    """A page of the report (``?page=``, ``?per_page=`` up to 200 schools); ``?collection=``
+    and ``?status=`` narrow it as on the status page."""
+    args = request.args
+    return jsonify(read(overview, collection=args.get("collection") or None, status=args.get("status") or None,
+                        page=args.get("page"), per_page=clamp_per_page(args.get("per_page"), API_PER_PAGE)))
 
 
 @bp.route("/api/plan")
@@ -41,12 +38,20 @@ def rates():
 
 @bp.route("/api/school/<code>")
 def school(code: str):
-    return jsonify(read(school_detail, code, schema=svod().schema) or abort(404))
+    """A school with a page of its findings' groups (``?page=``)."""
+    return jsonify(read(school_detail, code, schema=svod().schema, page=request.args.get("page")) or abort(404))
+
+
+@bp.route("/api/school/<code>/findings")
+def school_findings(code: str):
+    """One group of a school's findings, a page at a time (``?collection=&column=&finding=&page=``)."""
+    return jsonify(read_group(code) or abort(404))
 
 
 @bp.route("/api/collection/<key>")
 def collection(key: str):
-    return jsonify(read(collection_detail, key, schema=svod().schema) or abort(404))
+    """A collection with a page of its schools (``?page=``)."""
+    return jsonify(read_collection(key) or abort(404))
 
 
 @bp.route("/healthz")

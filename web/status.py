@@ -1,4 +1,6 @@
-"""The pages: the status matrix, one school, one collection. Thin views over sync_service.district.report."""
+"""The pages: the status matrix, one school, one collection, each a bounded page.
+
+Thin views over sync_service.district."""
 from __future__ import annotations
 
 import threading
@@ -12,16 +14,10 @@ from sync_service import ru
 from sync_service.ru import as_date
 from sync_service.context import Svod
 from sync_service.district.check_tab import SEVERITY_LABELS
-from sync_service.district.report import (
-    build_report,
-    collection_detail,
-    data_marker,
-    debtors_text,
-    filter_report,
-    plan_calendar,
-    rate_history,
-    school_detail,
-)
+from sync_service.district.collection_page import collection_detail, district_figures
+from sync_service.district.overview import debtor_page, overview
+from sync_service.district.report import data_marker, format_debtors, plan_calendar, rate_history
+from sync_service.district.school_page import PREVIEW, finding_group, school_detail
 from sync_service.district.status import STATUS_LABELS
 
 from .charts import RatePoint, bar_chart, chart_window, progress_chart, rate_chart
@@ -34,8 +30,6 @@ STATUS_SYMBOLS = {"not_started": "·", "in_progress": "…", "submitted": "✓",
                   "returned": "✗", "overdue": "!"}
 # Legend order: from done to not done.
 LEGEND = ("submitted", "submitted_late", "returned", "in_progress", "not_started", "overdue")
-# The overdue table shows the longest overdue first, this many; the debtors' list has all.
-OVERDUE_LIMIT = 100
 SYNC_LABELS = {"ok": "успешно", "partial": "с ошибками", "failed": "не удалась", "running": "идёт сейчас",
                "interrupted": "прервана"}
 
@@ -115,6 +109,12 @@ def read_cached(fn):
     return result
 
 
+def cached(key: tuple, make):
+    """``make()``, kept until a sync writes or the date changes (when the page cache is on)."""
+    store = cache()
+    return store.get((*key, *data_key()), make) if store else make()
+
+
 def cached_fragment(render) -> Markup:
     """A rendered part of a page that depends on the data, today's date and the query
     parameters only, kept until a sync writes."""
@@ -144,39 +144,56 @@ def index():
 
 
 def _index() -> str:
-    full = read_cached(build_report)
-    filters = _filters(full)
-    now = svod().clock()
+    args = request.args
+    report = read(overview, collection=args.get("collection") or None, status=args.get("status") or None,
+                  page=args.get("page"))
+    filters = _filters(report)
     upcoming = [item for month in read_cached(plan_calendar)["months"] for item in month["entries"]
                 if item["kind"] != "today" and not item["past"]][:3]
-    return render_template("status.html", full=full, filters=filters, upcoming=upcoming,
-                           body=cached_fragment(lambda: _index_body(full, filters)),
-                           health=sync_health(full["last_sync"], now, svod().settings.sync_interval_minutes),
-                           school_names={s["code"]: s["name"] for s in full["schools"]})
+    names = {s["code"]: s["name"] for s in report["schools"] + report["sync_errors"]}
+    return render_template("status.html", report=report, filters=filters, upcoming=upcoming,
+                           body=cached_fragment(lambda: _index_body(report, filters)),
+                           health=sync_health(report["last_sync"], svod().clock(),
+                                              svod().settings.sync_interval_minutes),
+                           school_names=names)
 
 
-def _index_body(full: dict, filters: dict) -> str:
-    report = filter_report(full, collection=filters["collection"] or None, status=filters["status"] or None)
+def _index_body(report: dict, filters: dict) -> str:
     history = read_cached(rate_history)
     today = svod().clock().date()
     chart = bar_chart([(c["tab"], c["reporting_rate"]) for c in report["collections"]],
                       title="Сдали отчёт, % школ по каждому сбору")
     rate_charts = [
-        (c, rate_chart(_points(history.get(c["key"], [])), start=_year_start(full["academic_year"]), end=today,
+        (c, rate_chart(_points(history.get(c["key"], [])), start=_year_start(report["academic_year"]), end=today,
                        small=True, deadline=as_date(c["deadline"]), title=f"«{c['tab']}»: доля сдавших по дням"))
         for c in report["collections"]]
     cells = {(s["school"], s["collection"]): s for s in report["submissions"]}
-    return render_template("_status_body.html", report=report, full=full, filters=filters, cells=cells, chart=chart,
-                           rate_charts=rate_charts, legend_order=LEGEND, debtors=debtors_text(report, today),
-                           overdue_limit=OVERDUE_LIMIT)
+    owing = read(debtor_page, collection=filters["collection"] or None, status=filters["status"] or None)
+    return render_template("_status_body.html", report=report, filters=filters, cells=cells, chart=chart,
+                           rate_charts=rate_charts, legend_order=LEGEND, owing=owing["page"],
+                           debtors=format_debtors(owing["debtors"], today))
 
 
 @bp.route("/debtors.txt")
 def debtors_txt():
-    """The debtors as plain text, with the filters of the status page."""
-    report = filter_report(read_cached(build_report), collection=request.args.get("collection") or None,
-                           status=request.args.get("status") or None)
-    return Response(debtors_text(report, svod().clock().date()) + "\n", mimetype="text/plain")
+    """The debtors as plain text, with the filters of the status page, a page of schools at
+    a time; kept until a sync writes, as the status page."""
+    return Response(cached(("debtors.txt", request.query_string), _debtors_text) + "\n", mimetype="text/plain")
+
+
+def _debtors_text() -> str:
+    args = request.args
+    owing = read(debtor_page, collection=args.get("collection") or None, status=args.get("status") or None,
+                 page=args.get("page"))
+    text = format_debtors(owing["debtors"], svod().clock().date())
+    info = owing["page"]
+    if info["pages"] > 1:
+        text += (f"\n\nШколы {info['first']}–{info['last']} из {info['total']}, страница {info['number']} "
+                 f"из {info['pages']}.")
+        if info["number"] < info["pages"]:
+            more = {k: v for k, v in args.items() if k in ("collection", "status")}
+            text += " Следующая: " + url_for("status.debtors_txt", page=info["number"] + 1, **more)
+    return text
 
 
 @bp.route("/plan")
@@ -186,15 +203,30 @@ def plan():
 
 @bp.route("/school/<code>")
 def school(code: str):
-    detail = read(school_detail, code, schema=svod().schema)
+    detail = read(school_detail, code, schema=svod().schema, page=request.args.get("page"))
     if detail is None:
         abort(404)
-    return render_template("school.html", detail=detail)
+    return render_template("school.html", detail=detail, preview=PREVIEW)
+
+
+@bp.route("/school/<code>/findings")
+def school_findings(code: str):
+    """One group of a school's findings (tab × column × code), all of it, page by page."""
+    group = read_group(code)
+    if group is None:
+        abort(404)
+    return render_template("school_findings.html", group=group)
+
+
+def read_group(code: str) -> dict | None:
+    args = request.args
+    return read(finding_group, code, schema=svod().schema, collection=args.get("collection", ""),
+                column=args.get("column", ""), finding_code=args.get("finding", ""), page=args.get("page"))
 
 
 @bp.route("/collection/<key>")
 def collection(key: str):
-    detail = read(collection_detail, key, schema=svod().schema)
+    detail = read_collection(key)
     if detail is None:
         abort(404)
     info = detail["collection"]
@@ -209,20 +241,29 @@ def collection(key: str):
     return render_template("collection.html", detail=detail, chart=chart, rates=rates)
 
 
+def read_collection(key: str) -> dict | None:
+    """The collection's page of schools; its district figures (which read every school's
+    snapshot) kept until a sync writes."""
+    detail = read(collection_detail, key, schema=svod().schema, page=request.args.get("page"), figures=False)
+    if detail is not None:
+        detail["figures"] = cached(("figures", key), lambda: read(district_figures, key, schema=svod().schema))
+    return detail
+
+
 def _filters(report: dict) -> dict:
-    """The filter form: the chosen values (only known ones) and a note for an unknown one."""
-    keys = {c["key"]: c for c in report["collections"]}
-    collection, status = request.args.get("collection") or "", request.args.get("status") or ""
+    """The filter form: the values that applied and a note for an unknown one."""
+    asked = {name: request.args.get(name) or "" for name in ("collection", "status")}
+    collection, status = report["filters"]["collection"] or "", report["filters"]["status"] or ""
     notes = []
-    if collection and collection not in keys:
-        notes.append(f"Сбора «{collection}» нет в плане на {report['academic_year']} учебный год — показаны все сборы.")
-        collection = ""
-    if status and status not in STATUS_LABELS:
+    if asked["collection"] and not collection:
+        notes.append(f"Сбора «{asked['collection']}» нет в плане на {report['academic_year']} учебный год — "
+                     "показаны все сборы.")
+    if asked["status"] and not status:
         notes.append("Такого статуса нет — показаны все статусы.")
-        status = ""
     query = {k: v for k, v in (("collection", collection), ("status", status)) if v}
+    titles = {c["key"]: c["title"] for c in report["plan"]}
     return {"collection": collection, "status": status, "notes": notes, "active": bool(query), "query": query,
-            "title": keys[collection]["title"] if collection else None}
+            "title": titles.get(collection)}
 
 
 def _year_start(academic_year: str) -> date:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime
-from functools import reduce
-from operator import add
 from typing import Any, Iterable
 
 from sqlalchemy import func, select
@@ -24,8 +22,7 @@ from sync_service import db as m
 from sync_service.district.check_tab import not_written
 from sync_service.district.status import OVERDUE, RETURNED, STATUSES, Facts, rates, status_of
 from sync_service.findings import CODES
-from sync_service.forms.schema import Form, Schema
-from sync_service.forms.table import Table
+from sync_service.forms.schema import Form
 
 NO_FACTS = Facts(ready=False, errors=0, has_data=False, first_submitted_at=None)
 
@@ -61,7 +58,7 @@ _SUBMISSION_FACTS = (m.Submission.id, m.Submission.school_id, m.Submission.colle
                      m.Submission.first_submitted_at, m.Submission.version, m.Submission.changed_at)
 
 
-def _submissions(session: Session, school_ids: Iterable[int], collection_ids: Iterable[int]) -> dict[tuple[int, int], Any]:
+def submission_facts(session: Session, school_ids: Iterable[int], collection_ids: Iterable[int]) -> dict[tuple[int, int], Any]:
     """(school id, collection id) -> a row with the submission's facts (attributes as on ``Submission``)."""
     school_ids, collection_ids = list(school_ids), list(collection_ids)
     if not school_ids or not collection_ids:
@@ -82,7 +79,7 @@ def facts_of(submission) -> Facts:
     return Facts(submission.ready, submission.errors, submission.has_data, submission.first_submitted_at)
 
 
-def _cell(school: m.School, collection: m.Collection, submission, today: date) -> dict:
+def cell_dict(school: m.School, collection: m.Collection, submission, today: date) -> dict:
     """One school × collection: its status today and the facts behind it."""
     status = status_of(facts_of(submission), collection.deadline, today)
     return {
@@ -175,13 +172,13 @@ def build_report(session: Session, *, academic_year: str, now: datetime) -> dict
     today = now.date()
     schools = active_schools(session)
     collections = plan_collections(session, academic_year)
-    submissions = _submissions(session, (s.id for s in schools), (c.id for c in collections))
+    submissions = submission_facts(session, (s.id for s in schools), (c.id for c in collections))
     errors = _sync_errors(session)
     cells, overdue, summaries = [], [], []
     for collection in collections:
         statuses = []
         for school in schools:
-            cell = _cell(school, collection, submissions.get((school.id, collection.id)), today)
+            cell = cell_dict(school, collection, submissions.get((school.id, collection.id)), today)
             cells.append(cell)
             statuses.append(cell["status"])
             if cell["status"] == OVERDUE:
@@ -195,7 +192,7 @@ def build_report(session: Session, *, academic_year: str, now: datetime) -> dict
     return {
         "academic_year": academic_year,
         "generated_at": iso(now),
-        "schools": [_school_dict(school, errors.get(school.id)) for school in schools],
+        "schools": [school_dict(school, errors.get(school.id)) for school in schools],
         "collections": summaries,
         "submissions": cells,
         "overdue": overdue,
@@ -203,7 +200,7 @@ def build_report(session: Session, *, academic_year: str, now: datetime) -> dict
     }
 
 
-def _school_dict(school: m.School, state: m.WorkbookState | None) -> dict:
+def school_dict(school: m.School, state: m.WorkbookState | None) -> dict:
     """``sync_error``: the school's error — its workbook not read (``sync_error_kind`` «read»:
     the data shown is the last good read), or its «Проверка» not written («write»: the data
     is current, the librarian does not see Svod's findings yet)."""
@@ -216,55 +213,7 @@ def _school_dict(school: m.School, state: m.WorkbookState | None) -> dict:
             "sync_error_kind": "read" if read else "write" if written else None}
 
 
-# --- one school ------------------------------------------------------------------------------
-
-def school_detail(session: Session, code: str, *, academic_year: str, now: datetime, schema: Schema) -> dict | None:
-    """One active school: its collections with statuses and its current findings, by form.
-
-    ``None`` when no active school has ``code``.
-    """
-    school = session.scalar(select(m.School).where(m.School.code == code, m.School.active.is_(True),
-                                                   m.School.in_registry.is_(True)))
-    if school is None:
-        return None
-    today = now.date()
-    collections = plan_collections(session, academic_year)
-    submissions = _submissions(session, [school.id], (c.id for c in collections))
-    lines = []
-    for collection in collections:
-        cell = _cell(school, collection, submissions.get((school.id, collection.id)), today)
-        lines.append({**cell, "title": collection.title, "tab": collection.tab, "form": collection.form,
-                      "deadline": iso(collection.deadline)})
-    by_id = {c.id: c for c in collections}
-    records = session.scalars(select(m.FindingRecord).where(m.FindingRecord.school_id == school.id)
-                              .order_by(m.FindingRecord.id))
-    groups: dict[str | None, dict] = {}
-    for record in records:
-        collection = by_id.get(record.collection_id)
-        if record.collection_id is not None and collection is None:
-            continue  # a collection no longer in this year's plan
-        form = schema.forms.get(collection.form if collection else record.form or "")
-        group = groups.setdefault(collection.key if collection else None, {
-            "collection": collection.key if collection else None,
-            "title": collection.title if collection else "Книга школы",
-            "findings": [],
-        })
-        group["findings"].append(public_finding(record, form))
-    # Workbook-wide findings first, then the forms in plan order.
-    ordered = [groups[None]] if None in groups else []
-    ordered += [groups[c.key] for c in collections if c.key in groups]
-    state = session.get(m.WorkbookState, school.id)
-    return {
-        "academic_year": academic_year,
-        "generated_at": iso(now),
-        "school": _school_dict(school, state),
-        "last_read_at": iso(state.last_ok_at) if state else None,
-        "collections": lines,
-        "findings": ordered,
-        "errors": sum(1 for g in ordered for f in g["findings"] if f["severity"] == "error"),
-        "warnings": sum(1 for g in ordered for f in g["findings"] if f["severity"] != "error"),
-    }
-
+# --- findings as the pages show them ----------------------------------------------------------
 
 def public_finding(record: m.FindingRecord, form: Form | None) -> dict:
     """A finding as pages show it: a message that quotes a personal column's value is replaced.
@@ -288,120 +237,19 @@ def public_finding(record: m.FindingRecord, form: Form | None) -> dict:
             "message": message, "hint": hint}
 
 
-# --- one collection ----------------------------------------------------------------------------
-
-def collection_detail(session: Session, key: str, *, academic_year: str, now: datetime,
-                      schema: Schema) -> dict | None:
-    """One collection of ``academic_year``: every active school's status, the district's
-    figures from each school's latest snapshot, and the history for the progress chart.
-
-    ``None`` when the plan has no such collection.
-    """
-    collection = session.scalar(select(m.Collection).where(m.Collection.key == key,
-                                                           m.Collection.academic_year == academic_year,
-                                                           m.Collection.in_plan.is_(True)))
-    if collection is None:
-        return None
-    today = now.date()
-    schools = active_schools(session)
-    submissions = _submissions(session, (s.id for s in schools), [collection.id])
-    versions = _latest_versions(session, [s.id for s in submissions.values() if s.version])
-    form = schema.forms.get(collection.form)
-    lines, snapshots = [], {}
-    for school in schools:
-        submission = submissions.get((school.id, collection.id))
-        cell = _cell(school, collection, submission, today)
-        version = versions.get(submission.id) if submission else None
-        table = version.table if version is not None else Table()
-        if len(table):
-            snapshots[school.code] = (table, version.computed)
-        lines.append({**cell, "name": school.name, "rows": len(table)})
-    summary = _collection_summary(collection, [line["status"] for line in lines])
-    return {
-        "academic_year": academic_year,
-        "generated_at": iso(now),
-        "collection": {**summary, "shape": form.shape if form else None},
-        "schools": lines,
-        "figures": consolidated_figures(form, snapshots.values()) if form else None,
-        "history": {
-            "rates": _rate_snapshots(session, [collection.id]).get(collection.id, []),
-            "submitted_by_day": submitted_by_day(
-                s.first_submitted_at for s in submissions.values() if s.first_submitted_at is not None),
-        },
-    }
-
-
-def _latest_versions(session: Session, submission_ids: list[int]) -> dict[int, m.SubmissionVersion]:
-    """Submission id -> its newest stored version."""
-    if not submission_ids:
-        return {}
-    query = (select(m.SubmissionVersion)
-             .join(m.Submission, (m.SubmissionVersion.submission_id == m.Submission.id)
-                   & (m.SubmissionVersion.version == m.Submission.version))
-             .where(m.Submission.id.in_(submission_ids)))
-    return {v.submission_id: v for v in session.scalars(query)}
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def consolidated_figures(form: Form, snapshots: Iterable[tuple[Table, Any]]) -> dict:
-    """The district's totals of a form's numeric, non-personal columns over the schools'
-    snapshots, and the form's computed values taken from those totals (Σloans ÷ Σreaders,
-    never an average of the schools' ratios). Pure."""
-    keys = [k for k in form.numeric_keys if k not in form.personal_keys and not _is_year(form.column(k))]
-    totals: dict[str, float] = {k: 0 for k in keys}
-    filled: Counter = Counter()
-    schools = rows = 0
-    for table, _computed in snapshots:
-        schools += 1
-        rows += len(table)
-        for k in keys:
-            numbers = [v for v in table.column(k) if _number(v)]
-            totals[k] = reduce(add, numbers, totals[k])  # row by row, school by school
-            filled[k] += len(numbers)
-    present = {k: v for k, v in totals.items() if filled[k]}
-    return {
-        "shape": form.shape,
-        "schools": schools,
-        "rows": rows,
-        "columns": [{"key": k, "label": form.column(k).label, "total": _tidy(totals[k]) if filled[k] else None,
-                     "filled": filled[k]} for k in keys],
-        "computed": [{"key": c.key, "label": c.label, "value": c.value(present), "percent": c.percent}
-                     for c in form.computed if all(name in present for name in c.expr.names)],
-    }
-
-
-def _is_year(column) -> bool:
-    """A column whose smallest allowed value is 1000 or more holds years (of courses, of
-    publication): a district sum of years means nothing."""
-    return column.min is not None and column.min >= 1000
-
-
-def _tidy(value: float) -> float | int:
-    """Sums of integers stay integers; float noise (0.1 + 0.2) is rounded away."""
-    return int(value) if float(value).is_integer() else round(value, 6)
-
-
-def submitted_by_day(moments: Iterable[datetime]) -> list[dict]:
-    """How many schools had first submitted by the end of each day that saw a submission."""
-    per_day = Counter(moment.date() for moment in moments)
-    total, series = 0, []
-    for day in sorted(per_day):
-        total += per_day[day]
-        series.append({"date": day.isoformat(), "count": per_day[day], "total": total})
-    return series
-
-
-
 # --- the rates over time ----------------------------------------------------------------------
 
-def _rate_snapshots(session: Session, collection_ids: list[int]) -> dict[int, list[dict]]:
-    """Collection id -> its rate snapshots, oldest first (one query for all)."""
+def rate_snapshots(session: Session, collection_ids: list[int]) -> dict[int, list[dict]]:
+    """Collection id -> its rate snapshots, the last of each day, oldest first (one query).
+
+    A sync every 15 minutes that changes the rates leaves up to 96 snapshots a day; the
+    charts' axis is days, so one a day draws the same steps, and the answer stays bounded
+    by the days of the year (at most 366 a collection)."""
     if not collection_ids:
         return {}
-    query = (select(m.RateSnapshot).where(m.RateSnapshot.collection_id.in_(collection_ids))
+    last_of_day = (select(func.max(m.RateSnapshot.id)).where(m.RateSnapshot.collection_id.in_(collection_ids))
+                   .group_by(m.RateSnapshot.collection_id, func.date(m.RateSnapshot.at)))
+    query = (select(m.RateSnapshot).where(m.RateSnapshot.id.in_(last_of_day))
              .order_by(m.RateSnapshot.at, m.RateSnapshot.id))
     history: dict[int, list[dict]] = {}
     for snapshot in session.scalars(query):
@@ -412,11 +260,11 @@ def _rate_snapshots(session: Session, collection_ids: list[int]) -> dict[int, li
 
 
 def rate_history(session: Session, *, academic_year: str, now: datetime) -> dict[str, list[dict]]:
-    """Collection key -> its reporting and on-time rates after each sync that changed them
-    (``RateSnapshot``), for every collection of the plan, oldest first. ``now`` is unused
-    but keeps the signature of the other report functions."""
+    """Collection key -> its reporting and on-time rates after the last sync of each day
+    that changed them (``RateSnapshot``), for every collection of the plan, oldest first.
+    ``now`` is unused but keeps the signature of the other report functions."""
     collections = plan_collections(session, academic_year)
-    history = _rate_snapshots(session, [c.id for c in collections])
+    history = rate_snapshots(session, [c.id for c in collections])
     return {c.key: history.get(c.id, []) for c in collections}
 
 
@@ -518,7 +366,11 @@ def debtors(report: dict) -> list[dict]:
 def debtors_text(report: dict, today: date) -> str:
     """The debtors as plain text for a messenger: a line per school × collection, a
     school's lines together. Pure."""
-    owing = debtors(report)
+    return format_debtors(debtors(report), today)
+
+
+def format_debtors(owing: list[dict], today: date) -> str:
+    """Debtors in the shape of :func:`debtors` as the messenger text. Pure."""
     when = today.strftime("%d.%m.%Y")
     if not owing:
         return f"Должников на {when} нет."

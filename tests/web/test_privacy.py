@@ -18,7 +18,9 @@ COLLECTIONS = ["staffing", "textbook_provision", "event_report.month", "library_
 URLS = (["/", "/api/status", "/healthz", "/debtors.txt", "/plan", "/api/plan", "/api/rates", "/?status=returned",
          "/debtors.txt?collection=staffing"]
         + [f"/school/{code}" for code in SCHOOLS] + [f"/api/school/{code}" for code in SCHOOLS]
-        + [f"/collection/{key}" for key in COLLECTIONS] + [f"/api/collection/{key}" for key in COLLECTIONS])
+        + [f"/collection/{key}" for key in COLLECTIONS] + [f"/api/collection/{key}" for key in COLLECTIONS]
+        + [f"{prefix}/school/sch03/findings?collection=staffing&column={column}&finding={code}"
+           for prefix in ("", "/api") for column, code in (("email", "type"), ("full_name", "pattern"), ("", "duplicate-row"))])
 
 
 def seen(response) -> str:

@@ -1,0 +1,267 @@
+"""The status page and ``/api/status`` one page of schools at a time, aggregated in SQL.
+
+``build_report`` (report.py) walks every school × collection in Python: right for
+``svod status --json``, which wants everything, but at 3 000 schools it is 39 000 cells
+and megabytes on every page view. Here the database does the walking: one query
+expression gives each active school × collection of the plan its status today
+(:func:`cells` — the rule of ``status.status_of`` written as SQL ``CASE``, held equal to it
+by ``tests/web/test_overview.py``), and the page asks it only for what it shows:
+
+- each collection's counts per status and its rates, over every school (GROUP BY);
+- the matrix of one page of schools (``per_page`` of them, by code), narrowed by the
+  filters (a collection; the schools with at least one cell of a status);
+- the first :data:`OVERDUE_LIMIT` overdue cells, longest first, and how many there are;
+- the first :data:`SYNC_ERRORS_LIMIT` schools whose workbook could not be read (or their
+  «Проверка» written), and how many;
+- the debtors (overdue or returned), a page of schools at a time (:func:`debtor_page`).
+
+So every answer is bounded whatever the database holds, and its cost grows with the page,
+not with the district (bench/web_bench.py measures it at 3 000 schools).
+"""
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import DateTime, and_, case, false, func, literal, not_, or_, select
+from sqlalchemy.orm import Session
+
+from sync_service import db as m
+from sync_service.district.report import iso, last_sync, plan_collections, school_dict
+from sync_service.district.status import (
+    IN_PROGRESS,
+    NOT_STARTED,
+    OVERDUE,
+    RETURNED,
+    STATUSES,
+    SUBMITTED,
+    SUBMITTED_LATE,
+    Rates,
+)
+
+PER_PAGE = 50            # schools per page of the status page's matrix
+API_PER_PAGE = 100       # … of /api/status by default
+MAX_PER_PAGE = 200       # … at most, whatever is asked
+OVERDUE_LIMIT = 100      # overdue cells listed (the longest overdue first)
+SYNC_ERRORS_LIMIT = 50   # unreadable workbooks listed
+FAILED_LIMIT = 100       # codes of the schools the last sync could not read
+DEBTORS_PER_PAGE = 100   # schools per page of the debtors' list
+
+
+def active():
+    """Schools that are expected to report: active and still in the head's «Школы»."""
+    return and_(m.School.active.is_(True), m.School.in_registry.is_(True))
+
+
+def cells(collections: list[m.Collection], today: date):
+    """Every active school × collection of ``collections`` with its status on ``today``,
+    as a subquery: ``school_id``, ``code``, ``name``, ``collection_id``, ``key``,
+    ``position``, ``deadline``, ``status``, ``errors``, ``warnings``, ``submitted_at``,
+    ``changed_at``, ``submission_id``, ``version``. A school without a submission row is ``not_started`` or ``overdue``."""
+    ids = [c.id for c in collections]
+    past = [c.id for c in collections if c.deadline is not None and today > c.deadline]
+    # First submitted on or before the deadline's day = before the next midnight.
+    cuts = {c.id: literal(datetime.combine(c.deadline + timedelta(days=1), time()), DateTime)
+            for c in collections if c.deadline is not None}
+    cut = case(cuts, value=m.Collection.id, else_=None) if cuts else literal(None, DateTime)
+    s = m.Submission
+    ready, has_data = func.coalesce(s.ready, false()), func.coalesce(s.has_data, false())
+    errors = func.coalesce(s.errors, 0)
+    status = case(
+        (and_(ready, or_(errors > 0, not_(has_data))), RETURNED),
+        (and_(ready, s.first_submitted_at.is_not(None)),
+         case((or_(cut.is_(None), s.first_submitted_at < cut), SUBMITTED), else_=SUBMITTED_LATE)),
+        (m.Collection.id.in_(past) if past else false(), OVERDUE),
+        (has_data, IN_PROGRESS),
+        else_=NOT_STARTED)
+    query = (select(m.School.id.label("school_id"), m.School.code, m.School.name,
+                    m.Collection.id.label("collection_id"), m.Collection.key, m.Collection.position,
+                    m.Collection.deadline, status.label("status"), errors.label("errors"),
+                    func.coalesce(s.warnings, 0).label("warnings"), s.first_submitted_at.label("submitted_at"),
+                    s.changed_at, s.id.label("submission_id"), s.version)
+             .select_from(m.School)
+             .join(m.Collection, m.Collection.id.in_(ids) if ids else false())
+             .outerjoin(s, and_(s.school_id == m.School.id, s.collection_id == m.Collection.id))
+             .where(active()))
+    return query.subquery("cells")
+
+
+def _page_number(value: Any) -> int:
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 1
+
+
+def page_info(number: Any, per_page: int, total: int) -> dict:
+    """Which slice of ``total`` items page ``number`` is (out of range: the last page)."""
+    pages = max(1, math.ceil(total / per_page))
+    number = min(_page_number(number), pages)
+    first = (number - 1) * per_page
+    return {"number": number, "per_page": per_page, "pages": pages, "total": total,
+            "first": first + 1 if total else 0, "last": min(first + per_page, total)}
+
+
+def clamp_per_page(value: Any, default: int) -> int:
+    try:
+        return min(MAX_PER_PAGE, max(1, int(value)))
+    except (TypeError, ValueError):
+        return default
+
+
+def overview(session: Session, *, academic_year: str, now: datetime, collection: str | None = None,
+             status: str | None = None, page: Any = 1, per_page: int = PER_PAGE) -> dict:
+    """One page of the status report. ``collection`` keeps one column and ``status`` the
+    schools with a cell of that status among the columns shown; unknown values narrow
+    nothing (``filters`` says what applied). Rates stay each collection's own, over every school."""
+    today = now.date()
+    plan = plan_collections(session, academic_year)
+    keys = {c.key: c for c in plan}
+    collection = collection if collection in keys else None
+    status = status if status in STATUSES else None
+    shown = [keys[collection]] if collection else plan
+    table = cells(plan, today)
+    shown_ids = [c.id for c in shown]
+    in_shown = table.c.collection_id.in_(shown_ids) if shown_ids else false()
+    expected = session.scalar(select(func.count()).select_from(m.School).where(active())) or 0
+
+    matching = select(table.c.school_id, table.c.code).where(in_shown)
+    if status:
+        matching = matching.where(table.c.status == status)
+    matching = matching.distinct().subquery("matching") if status else (
+        select(m.School.id.label("school_id"), m.School.code).where(active()).subquery("matching"))
+    total = session.scalar(select(func.count()).select_from(matching)) or 0
+    info = page_info(page, per_page, total)
+    page_ids = list(session.scalars(select(matching.c.school_id).order_by(matching.c.code)
+                                    .offset(info["first"] - 1 if total else 0).limit(per_page)))
+    schools = _schools(session, page_ids)
+    order = {c.id: i for i, c in enumerate(plan)}
+    page_cells = sorted(session.execute(select(table).where(table.c.school_id.in_(page_ids), in_shown)),
+                        key=lambda row: (row.code, order[row.collection_id])) if page_ids else []
+    overdue, overdue_total = _overdue(session, table, in_shown, keys, today, listed=status in (None, OVERDUE))
+    errors_total, failing = _sync_errors(session)
+    return {
+        "academic_year": academic_year,
+        "generated_at": iso(now),
+        "filters": {"collection": collection, "status": status},
+        "plan": [{"key": c.key, "tab": c.tab, "title": c.title} for c in plan],
+        "page": info,
+        "expected": expected,
+        "schools": schools,
+        "collections": summaries(session, table, shown, expected),
+        "submissions": [row_cell(row) for row in page_cells],
+        "overdue": overdue,
+        "overdue_total": overdue_total,
+        "sync_errors": failing,
+        "sync_errors_total": errors_total,
+        "last_sync": _bounded(last_sync(session)),
+    }
+
+
+def _schools(session: Session, ids: list[int]) -> list[dict]:
+    """The schools of a page, by code, with their error (``report.school_dict``)."""
+    if not ids:
+        return []
+    rows = session.execute(select(m.School, m.WorkbookState)
+                           .outerjoin(m.WorkbookState, m.WorkbookState.school_id == m.School.id)
+                           .where(m.School.id.in_(ids)).order_by(m.School.code))
+    return [school_dict(school, state) for school, state in rows]
+
+
+def row_cell(row) -> dict:
+    return {"school": row.code, "collection": row.key, "status": row.status, "errors": row.errors,
+            "warnings": row.warnings, "submitted_at": iso(row.submitted_at), "changed_at": iso(row.changed_at)}
+
+
+def summaries(session: Session, table, shown: list[m.Collection], expected: int) -> list[dict]:
+    """Each shown collection's counts per status and rates, over every active school."""
+    counts: dict[int, dict[str, int]] = {c.id: dict.fromkeys(STATUSES, 0) for c in shown}
+    if shown:
+        query = (select(table.c.collection_id, table.c.status, func.count())
+                 .where(table.c.collection_id.in_(list(counts))).group_by(table.c.collection_id, table.c.status))
+        for collection_id, status, n in session.execute(query):
+            counts[collection_id][status] = n
+    result = []
+    for c in shown:
+        rates = Rates(expected=expected, reported=counts[c.id][SUBMITTED] + counts[c.id][SUBMITTED_LATE],
+                      on_time=counts[c.id][SUBMITTED])
+        result.append({"key": c.key, "form": c.form, "title": c.title, "tab": c.tab, "campaign": c.campaign,
+                       "deadline": iso(c.deadline), "expected": expected, "reported": rates.reported,
+                       "on_time": rates.on_time, "reporting_rate": rates.reporting_rate,
+                       "on_time_rate": rates.on_time_rate, "counts": counts[c.id]})
+    return result
+
+
+def _overdue(session: Session, table, in_shown, keys: dict, today: date, *, listed: bool) -> tuple[list[dict], int]:
+    """The first overdue cells (longest overdue first) and how many there are."""
+    if not listed:
+        return [], 0
+    where = and_(in_shown, table.c.status == OVERDUE)
+    total = session.scalar(select(func.count()).select_from(table).where(where)) or 0
+    titles = {c.id: c.title for c in keys.values()}
+    rows = session.execute(select(table.c.code, table.c.name, table.c.key, table.c.collection_id, table.c.deadline)
+                           .where(where).order_by(table.c.deadline, table.c.code, table.c.key).limit(OVERDUE_LIMIT))
+    return [{"school": r.code, "school_name": r.name, "collection": r.key, "collection_title": titles[r.collection_id],
+             "deadline": iso(r.deadline), "days_overdue": (today - r.deadline).days} for r in rows], total
+
+
+def _sync_errors(session: Session) -> tuple[int, list[dict]]:
+    """How many active schools' workbooks could not be read or their «Проверка» written,
+    and the first of them by code."""
+    where = and_(active(), or_(m.WorkbookState.error.is_not(None), m.WorkbookState.check_error.is_not(None)))
+    base = select(m.School, m.WorkbookState).join(m.WorkbookState, m.WorkbookState.school_id == m.School.id).where(where)
+    total = session.scalar(select(func.count()).select_from(m.School).join(
+        m.WorkbookState, m.WorkbookState.school_id == m.School.id).where(where)) or 0
+    rows = session.execute(base.order_by(m.School.code).limit(SYNC_ERRORS_LIMIT))
+    return total, [school_dict(school, state) for school, state in rows]
+
+
+def _bounded(run: dict | None) -> dict | None:
+    """The last sync with at most :data:`FAILED_LIMIT` failed schools' codes (``schools_failed`` counts them all)."""
+    if run is None or len(run["failed_schools"]) <= FAILED_LIMIT:
+        return run
+    return {**run, "failed_schools": run["failed_schools"][:FAILED_LIMIT]}
+
+
+# --- the debtors --------------------------------------------------------------------------------
+
+def debtor_page(session: Session, *, academic_year: str, now: datetime, collection: str | None = None,
+                status: str | None = None, page: Any = 1, per_page: int = DEBTORS_PER_PAGE) -> dict:
+    """The schools owing something (overdue or returned cells among the collections shown;
+    with ``status``, only schools with a cell of it), the longest overdue first, a page of
+    schools at a time: ``{"page": …, "debtors": [{"school", "name", "items": […]}]}`` in the
+    shape of ``report.debtors``."""
+    today = now.date()
+    plan = plan_collections(session, academic_year)
+    keys = {c.key: c for c in plan}
+    shown = [keys[collection]] if collection in keys else plan
+    table = cells(plan, today)
+    ids = [c.id for c in shown]
+    owing = and_(table.c.collection_id.in_(ids) if ids else false(), table.c.status.in_((OVERDUE, RETURNED)))
+    schools = select(table.c.school_id, table.c.code, table.c.name,
+                     func.min(case((table.c.status == OVERDUE, table.c.deadline), else_=None)).label("oldest")
+                     ).where(owing).group_by(table.c.school_id, table.c.code, table.c.name)
+    if status in STATUSES:
+        having = select(table.c.school_id).where(table.c.collection_id.in_(ids) if ids else false(),
+                                                 table.c.status == status)
+        schools = schools.where(table.c.school_id.in_(having))
+    schools = schools.subquery("debtors")
+    total = session.scalar(select(func.count()).select_from(schools)) or 0
+    info = page_info(page, per_page, total)
+    # Longest overdue first (the oldest deadline), schools only returned after, then by name.
+    rows = session.execute(select(schools).order_by(schools.c.oldest.is_(None), schools.c.oldest, schools.c.name,
+                                                    schools.c.code)
+                           .offset(info["first"] - 1 if total else 0).limit(per_page)).all()
+    items: dict[int, list[dict]] = {r.school_id: [] for r in rows}
+    if rows:
+        for cell in session.execute(select(table).where(owing, table.c.school_id.in_(list(items)))):
+            c = next(c for c in shown if c.id == cell.collection_id)
+            items[cell.school_id].append({
+                "collection": c.key, "title": c.title, "deadline": iso(c.deadline), "status": cell.status,
+                "days_overdue": (today - c.deadline).days if cell.status == OVERDUE else None,
+                "errors": cell.errors})
+    return {"page": info, "debtors": [
+        {"school": r.code, "name": r.name,
+         "items": sorted(items[r.school_id], key=lambda i: (-(i["days_overdue"] or 0), i["deadline"] or ""))}
+        for r in rows]}
