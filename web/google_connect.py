@@ -43,15 +43,16 @@ def _stored(tokens: account.TokenStore) -> tuple[account.StoredToken | None, str
 
 @bp.app_context_processor
 def google_banner() -> dict:
-    """``google_revoked`` for every template: the status page shows the banner with it."""
+    """``google_revoked`` for every template (the status and admin pages show the banner with
+    it) and ``google_backend`` (the admin navigation links «Аккаунт Google» only then)."""
     svod = current_app.extensions.get("svod")
     if svod is None or svod.settings.backend != "google":
-        return {"google_revoked": False}
+        return {"google_revoked": False, "google_backend": False}
     try:
-        return {"google_revoked": _tokens().revoked()}
+        return {"google_revoked": _tokens().revoked(), "google_backend": True}
     except Exception:  # the banner must never break a page (a database that is not reachable…)
         log.warning("could not read the Google connection's state", exc_info=True)
-        return {"google_revoked": False}
+        return {"google_revoked": False, "google_backend": True}
 
 
 @bp.get("/")

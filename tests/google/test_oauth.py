@@ -79,6 +79,7 @@ def test_revoked_access_fails_fast_says_so_and_reconnecting_from_the_admin_page_
     login = client.post("/admin/login", data={"password": PASSWORD, "csrf_token": csrf(client, "/admin/login")})
     assert login.status_code == 302
     assert "Google не подключён" in client.get("/admin/google/").get_data(as_text=True)
+    assert "/admin/google/" in client.get("/admin/").get_data(as_text=True)   # «Аккаунт Google» in the menu
 
     page = connect_from_admin_page(client)
     assert f"Google подключён: <strong>{HEAD}</strong>" in page and "Отключить" in page
