@@ -9,7 +9,8 @@ from typing import Any, Sequence
 from sync_service.order.common import MissingSchool, SchoolRows, missing_line, table_tab
 from sync_service.stores.base import TabSpec
 
-PROVISION_TAB = "Обеспеченность"
+# Not «Обеспеченность»: that is the consolidated tab of the textbook_provision form, beside it.
+PROVISION_TAB = "Обеспеченность — итоги"
 
 
 def percent(copies: int, students: int) -> float | None:
@@ -92,7 +93,7 @@ def shortages(lines: Sequence[ProvisionLine], threshold: float = 100.0) -> list[
 
 def provision_tab(lines: Sequence[ProvisionLine], missing: Sequence[MissingSchool] = (), *,
                   academic_year: str = "") -> TabSpec:
-    """«Обеспеченность»: the district summary, then the shortages by school."""
+    """«Обеспеченность — итоги»: the district summary, then the shortages by school."""
     summary = district_summary(lines)
     header = ["Класс", "Предмет", "Школ", "Обучающихся", "Учебников, экз.", "Обеспеченность, %", "Не хватает, экз."]
     body: list[list[Any]] = [[s.grade, s.subject, s.schools, s.students, s.copies, s.percent,

@@ -132,8 +132,8 @@ def order_statuses(session: Session, academic_year: str, now: datetime) -> list[
 
 def consolidated_tabs(session: Session, *, academic_year: str, statuses: Mapping[tuple[str, str], str],
                       collections: Sequence[Any]) -> list[TabSpec]:
-    """«Заказ», «Заказ по школам», the specifications and distribution lists, «Обеспеченность»,
-    «Обмен» — for the forms that are collected this year."""
+    """«Заказ», «Заказ по школам», the specifications and distribution lists,
+    «Обеспеченность — итоги», «Обмен» — for the forms that are collected this year."""
     forms = {c.form.key: c.key for c in collections}
     tabs: list[TabSpec] = []
     fpu = current_fpu(session)

@@ -117,7 +117,7 @@ def test_derived_tabs_for_the_sync(district, env):
         tabs = derived_tabs(session, academic_year=env.YEAR, statuses=statuses, collections=collections)
     titles = [t.title for t in tabs]
     assert titles[:2] == ["Заказ", "Заказ по школам"] and "Спецификация — Просвещение" in titles
-    assert titles[-2:] == ["Обеспеченность", "Обмен"]
+    assert titles[-2:] == ["Обеспеченность — итоги", "Обмен"]
     assert tabs[0].rows[0][0].startswith("⚠ Не сдали заказ (3): sch02 МБОУ СОШ №2 (возвращён); sch03")
     exchange = tabs[-1]
     moved = [r for r in exchange.rows[exchange.frozen_rows:] if len(r) > 8 and r[1] == "sch01"]

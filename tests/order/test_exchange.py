@@ -39,7 +39,7 @@ def test_provision():
         (5, "История", 1, 50, 40, 80.0), (5, "Математика", 2, 80, 65, 81.2), (6, "История", 1, 0, 0, None)]
     assert [(l.school, l.subject) for l in shortages(lines)] == [("sch02", "Математика"), ("sch01", "История")]
     tab = provision_tab(lines)
-    assert tab.title == "Обеспеченность" and ["Итого", "", 2, 130, 105, 80.8, 25] in tab.rows
+    assert tab.title == "Обеспеченность — итоги" and ["Итого", "", 2, 130, 105, 80.8, 25] in tab.rows
 
 
 def exchange_row(kind, code, title, grade, copies):

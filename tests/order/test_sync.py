@@ -41,7 +41,7 @@ def test_sync_with_the_order(tmp_path):
     assert check, "the unknown code is on the school's «Проверка» tab"
     book = openpyxl.load_workbook(district.folder / CONSOLIDATED)
     assert {"Заказ", "Заказ по школам", "Спецификация — Просвещение", "Разнарядка — Просвещение",
-            "Спецификация — ВЕНТАНА-ГРАФ", "Обеспеченность", "Обмен"} <= set(book.sheetnames)
+            "Спецификация — ВЕНТАНА-ГРАФ", "Обеспеченность — итоги", "Обмен"} <= set(book.sheetnames)
     spec = [r for r in book["Спецификация — Просвещение"].iter_rows(values_only=True)]
     # sch01 ticked «Готово» with errors: returned, its valid rows still count
     assert spec[0][0] == "⚠ Не сдали заказ (2): sch01 МБОУ СОШ №1 (возвращён); sch02 МБОУ СОШ №2 (не начат)"
