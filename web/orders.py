@@ -8,10 +8,8 @@ personal data: schools appear by code and name only.
 from __future__ import annotations
 
 import io
-import tempfile
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 from typing import Sequence
 
 from flask import Blueprint, abort, current_app, render_template, send_file
@@ -20,9 +18,10 @@ from sqlalchemy import select
 
 from sync_service import ru
 from sync_service.district.status import STATUS_LABELS
-from sync_service.order.consolidate import export_publishers, export_title
+from sync_service.order.consolidate import export_title, publisher_tabs
 from sync_service.order.models import FpuList, current_fpu, describe_list
 from sync_service.order.queries import load_exchange, load_order, order_statuses
+from sync_service.stores.xlsx import new_workbook
 
 bp = Blueprint("orders", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -86,12 +85,8 @@ def download(publisher_slug: str):
     pub = municipal.publisher(publisher_slug) if municipal else None
     if pub is None:
         abort(404)
-    from sync_service.stores.xlsx import XlsxStore
-
     single = replace(municipal, publishers=[pub])
-    with tempfile.TemporaryDirectory(prefix="svod-order-") as folder:
-        (workbook_id,) = export_publishers(single, XlsxStore(folder))
-        data = (Path(folder) / workbook_id).read_bytes()
+    data = new_workbook(publisher_tabs(single, pub))
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                      download_name=f"{export_title(single, pub)}.xlsx")
 

@@ -365,6 +365,11 @@ def export_title(order: MunicipalOrder, pub: PublisherOrder) -> str:
     return f"{SPEC_PREFIX}{pub.short} — {order.order_year.replace('/', '-')}"
 
 
+def publisher_tabs(order: MunicipalOrder, pub: PublisherOrder) -> list[TabSpec]:
+    """The two tabs of a publisher's workbook: its specification and its distribution."""
+    return [spec_tab(order, pub), distribution_tab(order, pub)]
+
+
 def export_publishers(order: MunicipalOrder, store: WorkbookStore) -> list[str]:
     """One workbook per publisher with its specification and distribution tabs; returns the
     workbook ids. A workbook of the same title is rewritten in place (its two tabs are
@@ -372,7 +377,7 @@ def export_publishers(order: MunicipalOrder, store: WorkbookStore) -> list[str]:
     existing = {info.title: info.id for info in store.list_workbooks()}
     ids = []
     for pub in order.publishers:
-        title, tabs = export_title(order, pub), [spec_tab(order, pub), distribution_tab(order, pub)]
+        title, tabs = export_title(order, pub), publisher_tabs(order, pub)
         if title in existing:
             store.write_tabs(existing[title], tabs)
             ids.append(existing[title])

@@ -177,9 +177,9 @@ def test_writing_beside_photos_keeps_them_and_does_not_compress_them_again(store
 def test_a_part_that_unpacks_to_too_much_is_refused(store, tmp_path, monkeypatch):
     """A zip bomb (a small file that unpacks to gigabytes) is refused before it is unpacked:
     here the limit is lowered to 1 MB instead of making a file of over 512 MB."""
-    from sync_service.stores import xlsx
+    from sync_service.stores.xlsx import package
 
-    monkeypatch.setattr(xlsx, "_MAX_PART", 1_000_000)
+    monkeypatch.setattr(package, "_MAX_PART", 1_000_000)
     plain = librarian_workbook(tmp_path / "plain.xlsx", Кадры=[["ФИО"]])
     with zipfile.ZipFile(plain) as archive:
         sheet = archive.read("xl/worksheets/sheet1.xml")

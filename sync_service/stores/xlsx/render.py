@@ -1,0 +1,150 @@
+"""Rendering a :class:`TabSpec` as worksheet XML: values written literally (never as
+formulas), with the presentation the spec asks for (bold rows, widths, frozen rows,
+number formats, dropdowns, protection, merges)."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Any, Callable, Sequence
+from xml.sax.saxutils import escape
+
+from openpyxl.utils import get_column_letter
+
+from sync_service.stores.base import Dropdown, TabSpec
+from sync_service.stores.xlsx.package import NS_MAIN, NS_REL
+from sync_service.stores.xlsx.reader import percent_decimals
+
+__all__ = ["LISTS_TAB", "render_sheet", "lists_spec", "quote_sheet"]
+
+# The hidden, protected tab holding the values of dropdowns too long for Excel's
+# 255-character list formula.
+LISTS_TAB = "Списки"
+_LIST_LIMIT = 250
+_BOOL_TEXT = {True: "да", False: "нет"}
+
+
+# --- rendering a TabSpec as sheet XML --------------------------------------------------------------
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_DATE_FORMAT = "DD.MM.YYYY"
+_DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
+_MAX_TEXT = 32767
+
+StyleFor = Callable[[bool, str | None], int]   # (bold, number format) -> cellXfs index
+
+
+def _text(value: str) -> str:
+    return escape(_ILLEGAL.sub("", value[:_MAX_TEXT]))
+
+
+def _serial(value: date, epoch: date) -> float | int:
+    if isinstance(value, datetime):
+        delta = value - datetime.combine(epoch, time(0))
+        serial = delta.days + delta.seconds / 86400 + delta.microseconds / 86_400_000_000
+        return round(serial, 10)
+    return (value - epoch).days
+
+
+def quote_sheet(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def _list_formula(choices: Sequence[str]) -> str | None:
+    """The inline list formula of ``choices``, None when Excel would refuse it."""
+    text = ",".join(choices)
+    if len(text) > _LIST_LIMIT or any("," in c or '"' in c for c in choices):
+        return None
+    return f'"{text}"'
+
+
+def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, ...]], str], epoch: date) -> bytes:
+    """The worksheet XML of ``spec``: values written literally (no formulas), presentation as asked."""
+    bold_rows = set(spec.bold_rows)
+    checkboxes = set(spec.checkboxes)
+    column_formats = dict(spec.number_formats)
+    out: list[str] = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                      f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">']
+    width = max([len(r) for r in spec.rows] + [c for _, c in spec.checkboxes] + list(spec.widths) + [1])
+    height = max(len(spec.rows), max((r for r, _ in spec.checkboxes), default=0), 1)
+    out.append(f'<dimension ref="A1:{get_column_letter(width)}{height}"/>')
+    out.append('<sheetViews><sheetView workbookViewId="0">')
+    if spec.frozen_rows:
+        top = f"A{spec.frozen_rows + 1}"
+        out.append(f'<pane ySplit="{spec.frozen_rows}" topLeftCell="{top}" activePane="bottomLeft" state="frozen"/>'
+                   f'<selection pane="bottomLeft" activeCell="{top}" sqref="{top}"/>')
+    out.append('</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>')
+    columns = sorted(set(spec.widths) | set(column_formats))
+    if columns:
+        out.append("<cols>")
+        for c in columns:
+            attrs = f'min="{c}" max="{c}"'
+            attrs += f' width="{spec.widths[c]}" customWidth="1"' if c in spec.widths else ' width="9.140625"'
+            if c in column_formats:
+                attrs += f' style="{style(False, column_formats[c])}"'
+            out.append(f"<col {attrs}/>")
+        out.append("</cols>")
+    out.append("<sheetData>")
+    rows = [list(r) for r in spec.rows]
+    for r, c in checkboxes:
+        while len(rows) < r:
+            rows.append([])
+        line = rows[r - 1]
+        if len(line) < c:
+            line.extend([None] * (c - len(line)))
+        line[c - 1] = _BOOL_TEXT[bool(line[c - 1])]
+    for r, line in enumerate(rows, start=1):
+        cells = []
+        bold = r in bold_rows
+        for c, value in enumerate(line, start=1):
+            if value is None:
+                continue
+            ref = f"{get_column_letter(c)}{r}"
+            fmt = column_formats.get(c)
+            if isinstance(value, bool):
+                body, kind = f"<v>{int(value)}</v>", ' t="b"'
+            elif isinstance(value, (int, float)) and value == value and abs(value) != float("inf"):
+                body, kind = f"<v>{value!r}</v>", ""
+            elif isinstance(value, date):
+                if not fmt or percent_decimals(fmt) is not None:
+                    timed = isinstance(value, datetime) and value.time() != time(0)
+                    fmt = _DATETIME_FORMAT if timed else _DATE_FORMAT
+                body, kind = f"<v>{_serial(value, epoch)!r}</v>", ""
+            else:
+                body, kind = f'<is><t xml:space="preserve">{_text(str(value))}</t></is>', ' t="inlineStr"'
+            xf = style(bold, fmt) if bold or fmt else 0
+            styled = f' s="{xf}"' if xf else ""
+            cells.append(f'<c r="{ref}"{styled}{kind}>{body}</c>')
+        if cells:
+            out.append(f'<row r="{r}">{"".join(cells)}</row>')
+    out.append("</sheetData>")
+    if spec.protected:
+        out.append('<sheetProtection sheet="1" objects="1" scenarios="1"/>')
+    merges = getattr(spec, "merges", ())  # not a TabSpec field yet: the demo's filled tabs carry it
+    if merges:
+        out.append(f'<mergeCells count="{len(merges)}">')
+        out.extend(f'<mergeCell ref="{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}"/>'
+                   for r1, c1, r2, c2 in merges)
+        out.append("</mergeCells>")
+    validations = list(spec.dropdowns) + [Dropdown(c, r, r, tuple(_BOOL_TEXT.values())) for r, c in spec.checkboxes]
+    if validations:
+        out.append(f'<dataValidations count="{len(validations)}">')
+        for dropdown in validations:
+            formula = _list_formula(dropdown.choices) or list_ref(tuple(dropdown.choices))
+            letter = get_column_letter(dropdown.column)
+            out.append(f'<dataValidation type="list" errorStyle="warning" allowBlank="1" showInputMessage="1" '
+                       f'showErrorMessage="1" errorTitle="Значение не из списка" '
+                       f'error="Выберите значение из списка" '
+                       f'sqref="{letter}{dropdown.first_row}:{letter}{dropdown.last_row}">'
+                       f"<formula1>{escape(formula)}</formula1></dataValidation>")
+        out.append("</dataValidations>")
+    out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
+    out.append("</worksheet>")
+    return "".join(out).encode("utf-8")
+
+
+def lists_spec(lists: Sequence[tuple[str, ...]]) -> TabSpec:
+    rows: list[list[Any]] = [[None] * len(lists) for _ in range(max((len(v) for v in lists), default=0))]
+    for c, values in enumerate(lists):
+        for r, value in enumerate(values):
+            rows[r][c] = value
+    return TabSpec(LISTS_TAB, rows, protected=True, hidden=True)

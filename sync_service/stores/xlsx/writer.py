@@ -1,0 +1,456 @@
+"""Writing Svod's tabs into an .xlsx: the file's bytes and the tabs in, the new bytes out.
+
+A workbook is never loaded and re-saved with openpyxl: that would drop the cached values of
+the librarian's formulas (Svod would then read them as empty), shapes, comments' layout and
+whatever else openpyxl does not model. Instead the service-owned tabs are rendered to sheet
+XML here and put into the workbook's zip package next to the untouched parts of everything
+else (photos and other media stored as they are, not compressed again); the few styles
+Svod's tabs use (bold, number formats) are appended to ``styles.xml`` (made when the file
+has none, completed when it lacks a list Excel needs). What the package model of
+:mod:`.package` refuses is refused here too, so Svod never writes into a file it could not
+read; every refusal is a :class:`FileRefused` with a Russian reason.
+"""
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from typing import Any, Callable, Sequence
+from xml.etree import ElementTree as ET
+from xml.sax.saxutils import quoteattr
+
+from openpyxl.styles.numbers import BUILTIN_FORMATS
+from openpyxl.utils import get_column_letter
+
+from sync_service.stores.base import TabSpec
+from sync_service.stores.xlsx import xmltext
+from sync_service.stores.xlsx.package import (
+    NS_MAIN,
+    NS_PKG_REL,
+    NS_REL,
+    REL_CALC_CHAIN,
+    REL_STYLES,
+    REL_WORKSHEET,
+    FileRefused,
+    Package,
+    SheetRef,
+    refusal,
+)
+from sync_service.stores.xlsx.reader import read_package
+from sync_service.stores.xlsx.render import LISTS_TAB, lists_spec, quote_sheet, render_sheet
+
+__all__ = ["write_tabs", "add_missing_tabs", "new_workbook"]
+
+CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+
+# --- styles ------------------------------------------------------------------------------------------
+
+_BUILTIN_IDS = {fmt: fmt_id for fmt_id, fmt in BUILTIN_FORMATS.items()}
+_FIRST_CUSTOM_FORMAT = 164   # ids below are Excel's built-in formats
+_MINIMAL_STYLES = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                   f'<styleSheet xmlns="{NS_MAIN}"/>')
+# The lists of a style sheet in the order the schema requires, and the default entries of
+# those Excel needs: a file may leave any of them out (Excel and LibreOffice use defaults).
+_STYLE_LISTS = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
+                "tableStyles", "colors", "extLst")
+_DEFAULT_ENTRIES = {
+    "fonts": ('<{p}font><{p}sz val="11"/><{p}name val="Calibri"/><{p}family val="2"/></{p}font>',),
+    "fills": ('<{p}fill><{p}patternFill patternType="none"/></{p}fill>',
+              '<{p}fill><{p}patternFill patternType="gray125"/></{p}fill>'),
+    "borders": ("<{p}border><{p}left/><{p}right/><{p}top/><{p}bottom/><{p}diagonal/></{p}border>",),
+    "cellStyleXfs": ('<{p}xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>',),
+    "cellXfs": ('<{p}xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>',),
+    "cellStyles": ('<{p}cellStyle name="Normal" xfId="0" builtinId="0"/>',),
+}
+_REFERRED_BY = {"fonts": "fontId", "fills": "fillId", "borders": "borderId", "cellStyleXfs": "xfId"}
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _lists(xml: str) -> dict[str, xmltext.Span]:
+    """The style sheet's lists by local name."""
+    return {xmltext.local(span.name): span for span in xmltext.find(xml, ("styleSheet", "*"))}
+
+
+def _put_list(xml: str, p: str, name: str, entries: Sequence[str]) -> str:
+    """``xml`` with the list ``name`` of ``entries`` where the schema wants it."""
+    block = f'<{p}{name} count="{len(entries)}">{"".join(entries)}</{p}{name}>'
+    present = _lists(xml)
+    for later in _STYLE_LISTS[_STYLE_LISTS.index(name) + 1:]:
+        if later in present:
+            return xmltext.insert_before(xml, present[later], block)
+    (root,) = xmltext.find(xml, ("styleSheet",))
+    return xmltext.append(xml, root, [block])
+
+
+def _complete_styles(xml: str, root: ET.Element, styles_in_use: Callable[[], int]) -> str:
+    """``xml`` with the lists Excel needs that it lacks, each with as many default entries as
+    the file refers to (so that a cell's style keeps meaning what it meant)."""
+    present = {_local(child.tag) for child in root}
+    p = xmltext.find(xml, ("styleSheet",))[0].prefix
+    for name, defaults in _DEFAULT_ENTRIES.items():
+        if name in present:
+            continue
+        if name == "cellXfs":
+            needed = styles_in_use()
+        elif name == "cellStyles":
+            needed = 1
+        else:
+            ids = [int(v) for xf in root.iter(f"{{{NS_MAIN}}}xf") if (v := xf.get(_REFERRED_BY[name], "")).isdigit()]
+            needed = max(ids, default=-1) + 1
+        entries = [e.format(p=p) for e in defaults]
+        entries += [entries[0]] * max(0, needed - len(entries))
+        xml = _put_list(xml, p, name, entries)
+    return xml
+
+
+class _Styles:
+    """Finds or appends the few cell formats Svod's tabs use (bold, number formats)."""
+
+    def __init__(self, xml: str, styles_in_use: Callable[[], int]):
+        try:
+            root = ET.fromstring(xml.encode("utf-8"))
+        except ET.ParseError:
+            raise FileRefused("styles") from None
+        if root.tag != f"{{{NS_MAIN}}}styleSheet":
+            raise FileRefused("styles")
+        self.xml = xml = _complete_styles(xml, root, styles_in_use)
+        self.p = xmltext.find(xml, ("styleSheet",))[0].prefix
+        root = ET.fromstring(xml.encode("utf-8"))
+        lists = {_local(e.tag): e for e in root}
+        self.formats = {n.get("formatCode"): int(n.get("numFmtId")) for n in lists.get("numFmts", ())
+                        if n.get("numFmtId", "").isdigit()}
+        self.format_count = len(lists.get("numFmts", ()))
+        # New ids go above every id in use, those of conditional formats (<dxfs>) included:
+        # Excel keeps one table of number formats for both.
+        self.next_format = max([_FIRST_CUSTOM_FORMAT - 1] + [
+            int(n.get("numFmtId")) for n in root.iter(f"{{{NS_MAIN}}}numFmt")
+            if n.get("numFmtId", "").isdigit()]) + 1
+        fonts, xfs = lists["fonts"], lists["cellXfs"]
+        self.fonts = [self._font_key(f) for f in fonts]
+        self.xfs = [dict(x.attrib) if not len(x) else None for x in xfs]
+        self.base_font = list(fonts[0]) if len(fonts) else []
+        self.cache: dict[tuple[bool, str | None], int] = {}
+        self.new_formats: list[str] = []
+        self.new_fonts: list[str] = []
+        self.new_xfs: list[str] = []
+
+    @staticmethod
+    def _font_key(font) -> frozenset:
+        return frozenset((_local(c.tag), tuple(sorted(c.attrib.items()))) for c in font)
+
+    def _bold_font(self) -> int:
+        children = [(_local(c.tag), tuple(sorted((k, v) for k, v in c.attrib.items() if "}" not in k)))
+                    for c in self.base_font if _local(c.tag) != "b"]
+        children.insert(0, ("b", ()))
+        key = frozenset(children)
+        if key in self.fonts:
+            return self.fonts.index(key)
+        self.fonts.append(key)
+        body = "".join(f"<{self.p}{tag}" + "".join(f" {k}={quoteattr(v)}" for k, v in attrs) + "/>"
+                       for tag, attrs in children)
+        self.new_fonts.append(f"<{self.p}font>{body}</{self.p}font>")
+        return len(self.fonts) - 1
+
+    def _format(self, fmt: str) -> int:
+        if fmt in _BUILTIN_IDS:
+            return _BUILTIN_IDS[fmt]
+        if fmt not in self.formats:
+            self.formats[fmt] = self.next_format
+            self.next_format += 1
+            self.new_formats.append(f'<{self.p}numFmt numFmtId="{self.formats[fmt]}" formatCode={quoteattr(fmt)}/>')
+        return self.formats[fmt]
+
+    def __call__(self, bold: bool, fmt: str | None) -> int:
+        if (bold, fmt) not in self.cache:
+            attrs = {"numFmtId": str(self._format(fmt) if fmt else 0),
+                     "fontId": str(self._bold_font() if bold else 0),
+                     "fillId": "0", "borderId": "0", "xfId": "0"}
+            if fmt:
+                attrs["applyNumberFormat"] = "1"
+            if bold:
+                attrs["applyFont"] = "1"
+            if attrs in self.xfs:
+                index = self.xfs.index(attrs)
+            else:
+                self.xfs.append(attrs)
+                self.new_xfs.append(f"<{self.p}xf " + " ".join(f'{k}="{v}"' for k, v in attrs.items()) + "/>")
+                index = len(self.xfs) - 1
+            self.cache[(bold, fmt)] = index
+        return self.cache[(bold, fmt)]
+
+    def finish(self) -> str:
+        xml = self.xml
+        for name, added, count in (("numFmts", self.new_formats, self.format_count + len(self.new_formats)),
+                                   ("fonts", self.new_fonts, len(self.fonts)),
+                                   ("cellXfs", self.new_xfs, len(self.xfs))):
+            if not added:
+                continue
+            span = _lists(xml).get(name)
+            if span is None:
+                xml = _put_list(xml, self.p, name, added)
+                continue
+            xml = xmltext.append(xml, span, added)
+            xml = xmltext.set_attribute(xml, _lists(xml)[name], "count", str(count))
+        return xml
+
+
+# --- the package ------------------------------------------------------------------------------------
+
+_EMPTY_PACKAGE = {
+    "[Content_Types].xml":
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '</Types>',
+    "_rels/.rels":
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{NS_PKG_REL}">'
+        f'<Relationship Id="rId1" Type="{NS_REL}/officeDocument" Target="xl/workbook.xml"/>'
+        '</Relationships>',
+    "xl/workbook.xml":
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<workbook xmlns="{NS_MAIN}" xmlns:r="{NS_REL}"><workbookPr/>'
+        '<bookViews><workbookView activeTab="0"/></bookViews><sheets></sheets><calcPr calcId="191029"/></workbook>',
+    "xl/_rels/workbook.xml.rels":
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{NS_PKG_REL}"></Relationships>',
+}
+
+# Parts in formats that are compressed already (pictures, media): stored as they are.
+_PACKED_FORMATS = frozenset({".jpeg", ".jpg", ".png", ".gif", ".webp", ".mp3", ".mp4", ".m4a", ".zip"})
+_S_ATTRIBUTE = re.compile(rb'<(?:\w+:)?c\b[^>]*?\ss="(\d+)"')
+
+
+class _Edit:
+    """An unpacked package being changed part by part (the parts are text-edited)."""
+
+    def __init__(self, package: Package):
+        self.package = package
+        self.parts = package.parts   # a plain dict: Package.load without ``lazy``
+
+    def text(self, name: str) -> str:
+        return self.parts[name].decode("utf-8")
+
+    def put(self, name: str, xml: str) -> None:
+        self.parts[name] = xml.encode("utf-8")
+
+    def _add_relationship(self, kind: str, path: str) -> str:
+        """Relate the workbook to the part ``path``; returns the relationship's id."""
+        rels_path = self.package.rels_path
+        if rels_path not in self.parts:
+            self.put(rels_path, _EMPTY_PACKAGE["xl/_rels/workbook.xml.rels"])
+        xml = self.text(rels_path)
+        taken = {xmltext.attributes(xml, s).get("Id") for s in xmltext.find(xml, ("Relationships", "Relationship"))}
+        rid = next(f"rId{i}" for i in range(1, len(taken) + 2) if f"rId{i}" not in taken)
+        (root,) = xmltext.find(xml, ("Relationships",))
+        target = posixpath.relpath(path, self.package.folder or ".")
+        self.put(rels_path, xmltext.append(xml, root, [
+            f'<{root.prefix}Relationship Id="{rid}" Type="{kind}" Target="{target}"/>']))
+        return rid
+
+    def _add_content_type(self, path: str, content_type: str) -> None:
+        xml = self.text("[Content_Types].xml")
+        (root,) = xmltext.find(xml, ("Types",))
+        self.put("[Content_Types].xml", xmltext.append(xml, root, [
+            f'<{root.prefix}Override PartName="/{path}" ContentType="{content_type}"/>']))
+
+    def _free_part(self, folder: str, stem: str) -> str:
+        n = 1
+        while posixpath.join(folder, f"{stem}{n}.xml") in self.parts:
+            n += 1
+        return posixpath.join(folder, f"{stem}{n}.xml")
+
+    def styles(self) -> tuple[str, _Styles]:
+        """The style sheet's part and its styles; a package without one gets a new part."""
+        path = self.package.part_of(REL_STYLES)
+        if path is None:
+            path = posixpath.join(self.package.folder, "styles.xml")
+            if path in self.parts:
+                path = self._free_part(self.package.folder, "styles")
+            self.put(path, _MINIMAL_STYLES)
+            self._add_relationship(REL_STYLES, path)
+            self._add_content_type(path, CT_STYLES)
+        return path, _Styles(self.text(path), self._styles_in_use)
+
+    def _styles_in_use(self) -> int:
+        """How many cell styles the worksheets refer to (their highest ``s`` + 1)."""
+        used = [int(n) for ref in self.package.sheets() for n in _S_ATTRIBUTE.findall(self.parts[ref.path])]
+        return max(used, default=0) + 1
+
+    def replace_sheet(self, ref: SheetRef, xml: bytes, hidden: bool) -> None:
+        self.parts[ref.path] = xml
+        folder, name = posixpath.split(ref.path)
+        # The old sheet's drawings, comments and tables are no longer referenced by it.
+        self.parts.pop(posixpath.join(folder, "_rels", name + ".rels"), None)
+        self._drop_calc_chain()
+        if (ref.state != "visible") != hidden:
+            self._set_state(ref, "hidden" if hidden else None)
+
+    def add_sheet(self, title: str, xml: bytes, hidden: bool) -> None:
+        path = self._free_part(posixpath.join(self.package.folder, "worksheets"), "sheet")
+        self.parts[path] = xml
+        rid = self._add_relationship(REL_WORKSHEET, path)
+        self._add_content_type(path, CT_WORKSHEET)
+        workbook = self.text(self.package.workbook_path)
+        found = xmltext.find(workbook, ("workbook", "sheets"))
+        if not found:
+            raise FileRefused("not_xlsx")
+        (sheets,) = found
+        # Ids over every kind of tab (a chart sheet's too): two tabs of one id make Excel «repair» the file.
+        sheet_id = max([t.sheet_id for t in self.package.tabs] + [0]) + 1
+        state = ' state="hidden"' if hidden else ""
+        element = (f'<{sheets.prefix}sheet name={quoteattr(title)} sheetId="{sheet_id}"{state} '
+                   f'xmlns:svodr="{NS_REL}" svodr:id="{rid}"/>')
+        self.put(self.package.workbook_path, xmltext.append(workbook, sheets, [element]))
+        self.package.tabs.append(SheetRef(title, sheet_id, rid, path, "hidden" if hidden else "visible",
+                                          REL_WORKSHEET))
+
+    def _set_state(self, ref: SheetRef, state: str | None) -> None:
+        workbook = self.text(self.package.workbook_path)
+        spans = xmltext.find(workbook, ("workbook", "sheets", "sheet"))
+        span = spans[self.package.tabs.index(ref)]   # the tabs were read from these elements, in order
+        self.put(self.package.workbook_path, xmltext.set_attribute(workbook, span, "state", state))
+
+    def _drop_calc_chain(self) -> None:
+        """Excel rebuilds the calculation chain; a stale one makes it «repair» the file."""
+        for rid, (kind, path) in self.package.relationships().items():
+            if kind != REL_CALC_CHAIN:
+                continue
+            self.parts.pop(path, None)
+            rels = self.text(self.package.rels_path)
+            for span in xmltext.find(rels, ("Relationships", "Relationship")):
+                if xmltext.attributes(rels, span).get("Id") == rid:
+                    self.put(self.package.rels_path, xmltext.remove(rels, span))
+                    break
+            types = self.text("[Content_Types].xml")
+            for span in xmltext.find(types, ("Types", "Override")):
+                if xmltext.attributes(types, span).get("PartName") == "/" + path:
+                    self.put("[Content_Types].xml", xmltext.remove(types, span))
+                    break
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in sorted(self.parts, key=lambda n: n != "[Content_Types].xml"):
+                # Excel's own fixed time stamp: the same content gives the same bytes.
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                # photos are compressed already: deflating them again costs seconds, saves nothing
+                info.compress_type = (zipfile.ZIP_STORED if posixpath.splitext(name)[1].lower() in _PACKED_FORMATS
+                                      else zipfile.ZIP_DEFLATED)
+                archive.writestr(info, self.parts[name])
+        return buffer.getvalue()
+
+
+def _existing_lists(package: Package) -> list[tuple[str, ...]]:
+    """The lists already on «Списки», one per column, so their ranges stay where they are."""
+    sheet = read_package(package, {LISTS_TAB}).get(LISTS_TAB)
+    width = max((len(r) for r in sheet.rows), default=0) if sheet else 0
+    lists = []
+    for c in range(width):
+        values = []
+        for row in sheet.rows:
+            value = row[c] if c < len(row) else None
+            if value is None:
+                break
+            values.append(str(value))
+        lists.append(tuple(values))
+    return lists
+
+
+def _by_title(package: Package) -> dict[str, SheetRef]:
+    """The tabs by title as Excel compares them: «проверка» is the tab «Проверка»."""
+    return {tab.name.casefold(): tab for tab in package.tabs}
+
+
+def _apply(edit: _Edit, tabs: Sequence[TabSpec]) -> list[str]:
+    """Put ``tabs`` into the package: replace the tabs of those titles, add the others at the
+    end. Returns the titles added."""
+    package = edit.package
+    existing = _by_title(package)
+    for spec in tabs:
+        held = existing.get(spec.title.casefold())
+        if held is not None and not held.is_worksheet:
+            raise FileRefused("not_a_worksheet", title=held.name)
+    styles_path, styles = edit.styles()
+    epoch = package.epoch()
+    lists = _existing_lists(package) if LISTS_TAB.casefold() in existing else []
+    lists_before = len(lists)
+
+    def list_ref(choices: tuple[str, ...]) -> str:
+        if choices not in lists:
+            lists.append(choices)
+        letter = get_column_letter(lists.index(choices) + 1)
+        return f"{quote_sheet(LISTS_TAB)}!${letter}$1:${letter}${max(len(choices), 1)}"
+
+    rendered = [(spec, render_sheet(spec, styles, list_ref, epoch)) for spec in tabs]
+    if len(lists) > lists_before:
+        spec = lists_spec(lists)
+        held = existing.get(LISTS_TAB.casefold())
+        if held is not None and not held.is_worksheet:
+            raise FileRefused("not_a_worksheet", title=held.name)
+        rendered.append((spec, render_sheet(spec, styles, list_ref, epoch)))
+    edit.put(styles_path, styles.finish())
+    added = []
+    for spec, xml in rendered:
+        held = existing.get(spec.title.casefold())
+        if held is not None:
+            edit.replace_sheet(held, xml, spec.hidden)
+        else:
+            edit.add_sheet(spec.title, xml, spec.hidden)
+            added.append(spec.title)
+    return added
+
+
+def _check(tabs: Sequence[TabSpec]) -> None:
+    titles = [t.title.casefold() for t in tabs]
+    if len(set(titles)) != len(titles):   # a defect of the caller, not of the file
+        raise ValueError(f"two tabs of one title: {[t.title for t in tabs]}")
+
+
+def _edited(data: bytes, tabs: Sequence[TabSpec], change: Callable[[_Edit], Any]) -> Any:
+    """Open ``data`` for editing and run ``change``; any failure is a :class:`FileRefused`."""
+    _check(tabs)
+    try:
+        return change(_Edit(Package.load(data)))
+    except Exception as exc:  # noqa: BLE001 - whatever a file we do not understand makes us raise
+        raise refusal(data, exc) from None
+
+
+def write_tabs(data: bytes, tabs: Sequence[TabSpec]) -> bytes:
+    """The workbook ``data`` with ``tabs`` written: the tabs of those titles replaced, the
+    others added at the end; every other part as it was."""
+    def change(edit: _Edit) -> bytes:
+        _apply(edit, tabs)
+        return edit.to_bytes()
+
+    return _edited(data, tabs, change)
+
+
+def add_missing_tabs(data: bytes, tabs: Sequence[TabSpec]) -> tuple[bytes | None, list[str]]:
+    """The workbook ``data`` with those of ``tabs`` it lacks added, and their titles; None and
+    no titles when it has them all."""
+    def change(edit: _Edit) -> tuple[bytes | None, list[str]]:
+        present = _by_title(edit.package)
+        wanted = [t for t in tabs if t.title.casefold() not in present]
+        if not wanted:
+            return None, []
+        added = _apply(edit, wanted)
+        return edit.to_bytes(), [title for title in added if title in {t.title for t in tabs}]
+
+    return _edited(data, tabs, change)
+
+
+def new_workbook(tabs: Sequence[TabSpec]) -> bytes:
+    """A new workbook of ``tabs``."""
+    _check(tabs)
+    edit = _Edit(Package({name: text.encode("utf-8") for name, text in _EMPTY_PACKAGE.items()}))
+    _apply(edit, tabs)
+    return edit.to_bytes()
