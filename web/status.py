@@ -15,7 +15,7 @@ from sync_service.ru import as_date
 from sync_service.context import Svod
 from sync_service.district.check_tab import SEVERITY_LABELS
 from sync_service.district.collection_page import collection_detail, district_figures
-from sync_service.district.overview import debtor_page, overview
+from sync_service.district.overview import debtor_page, first_debtors, overview
 from sync_service.district.report import data_marker, format_debtors, plan_calendar, rate_history
 from sync_service.district.school_page import PREVIEW, finding_group, school_detail
 from sync_service.district.status import STATUS_LABELS
@@ -168,10 +168,10 @@ def _index_body(report: dict, filters: dict) -> str:
                        small=True, deadline=as_date(c["deadline"]), title=f"«{c['tab']}»: доля сдавших по дням"))
         for c in report["collections"]]
     cells = {(s["school"], s["collection"]): s for s in report["submissions"]}
-    owing = read(debtor_page, collection=filters["collection"] or None, status=filters["status"] or None)
+    owing = read(first_debtors, collection=filters["collection"] or None, status=filters["status"] or None)
     return render_template("_status_body.html", report=report, filters=filters, cells=cells, chart=chart,
-                           rate_charts=rate_charts, legend_order=LEGEND, owing=owing["page"],
-                           debtors=format_debtors(owing["debtors"], today))
+                           rate_charts=rate_charts, legend_order=LEGEND, more_debtors=owing["more"],
+                           debtors_shown=len(owing["debtors"]), debtors=format_debtors(owing["debtors"], today))
 
 
 @bp.route("/debtors.txt")

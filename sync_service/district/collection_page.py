@@ -43,7 +43,7 @@ def collection_detail(session: Session, key: str, *, academic_year: str, now: da
         return None
     table = cells([collection], now.date())
     expected = session.scalar(select(func.count()).select_from(m.School).where(active())) or 0
-    summary = summaries(session, table, [collection], expected)[0]
+    summary = summaries(session, [collection], now.date(), expected)[0]
     info = page_info(page, per_page, expected)
     rows = session.execute(select(table).order_by(table.c.code)
                            .offset(max(0, info["first"] - 1)).limit(per_page)).all()

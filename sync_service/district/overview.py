@@ -54,32 +54,41 @@ def active():
     return and_(m.School.active.is_(True), m.School.in_registry.is_(True))
 
 
-def cells(collections: list[m.Collection], today: date):
-    """Every active school × collection of ``collections`` with its status on ``today``,
-    as a subquery: ``school_id``, ``code``, ``name``, ``collection_id``, ``key``,
-    ``position``, ``deadline``, ``status``, ``errors``, ``warnings``, ``submitted_at``,
-    ``changed_at``, ``submission_id``, ``version``. A school without a submission row is ``not_started`` or ``overdue``."""
-    ids = [c.id for c in collections]
+def status_expression(collection_id, collections: list[m.Collection], today: date):
+    """``status.status_of`` as SQL over the columns of ``Submission`` (all NULL when the
+    school has no submission row: not ready, no data), ``collection_id`` telling which
+    collection's deadline applies."""
     past = [c.id for c in collections if c.deadline is not None and today > c.deadline]
     # First submitted on or before the deadline's day = before the next midnight.
     cuts = {c.id: literal(datetime.combine(c.deadline + timedelta(days=1), time()), DateTime)
             for c in collections if c.deadline is not None}
-    cut = case(cuts, value=m.Collection.id, else_=None) if cuts else literal(None, DateTime)
+    cut = case(cuts, value=collection_id, else_=None) if cuts else literal(None, DateTime)
     s = m.Submission
     ready, has_data = func.coalesce(s.ready, false()), func.coalesce(s.has_data, false())
     errors = func.coalesce(s.errors, 0)
-    status = case(
+    return case(
         (and_(ready, or_(errors > 0, not_(has_data))), RETURNED),
         (and_(ready, s.first_submitted_at.is_not(None)),
          case((or_(cut.is_(None), s.first_submitted_at < cut), SUBMITTED), else_=SUBMITTED_LATE)),
-        (m.Collection.id.in_(past) if past else false(), OVERDUE),
+        (collection_id.in_(past) if past else false(), OVERDUE),
         (has_data, IN_PROGRESS),
         else_=NOT_STARTED)
+
+
+def cells(collections: list[m.Collection], today: date):
+    """Every active school × collection of ``collections`` with its status on ``today``,
+    as a subquery: ``school_id``, ``code``, ``name``, ``collection_id``, ``key``,
+    ``position``, ``deadline``, ``status``, ``errors``, ``warnings``, ``submitted_at``,
+    ``changed_at``, ``submission_id``, ``version``. A school without a submission row is
+    ``not_started`` or ``overdue``."""
+    ids = [c.id for c in collections]
+    s = m.Submission
     query = (select(m.School.id.label("school_id"), m.School.code, m.School.name,
                     m.Collection.id.label("collection_id"), m.Collection.key, m.Collection.position,
-                    m.Collection.deadline, status.label("status"), errors.label("errors"),
-                    func.coalesce(s.warnings, 0).label("warnings"), s.first_submitted_at.label("submitted_at"),
-                    s.changed_at, s.id.label("submission_id"), s.version)
+                    m.Collection.deadline, status_expression(m.Collection.id, collections, today).label("status"),
+                    func.coalesce(s.errors, 0).label("errors"), func.coalesce(s.warnings, 0).label("warnings"),
+                    s.first_submitted_at.label("submitted_at"), s.changed_at, s.id.label("submission_id"),
+                    s.version)
              .select_from(m.School)
              .join(m.Collection, m.Collection.id.in_(ids) if ids else false())
              .outerjoin(s, and_(s.school_id == m.School.id, s.collection_id == m.Collection.id))
@@ -139,7 +148,9 @@ def overview(session: Session, *, academic_year: str, now: datetime, collection:
     order = {c.id: i for i, c in enumerate(plan)}
     page_cells = sorted(session.execute(select(table).where(table.c.school_id.in_(page_ids), in_shown)),
                         key=lambda row: (row.code, order[row.collection_id])) if page_ids else []
-    overdue, overdue_total = _overdue(session, table, in_shown, keys, today, listed=status in (None, OVERDUE))
+    collections = summaries(session, shown, today, expected)
+    listed = status in (None, OVERDUE)
+    overdue = _overdue(session, shown, today) if listed else []
     errors_total, failing = _sync_errors(session)
     return {
         "academic_year": academic_year,
@@ -149,10 +160,10 @@ def overview(session: Session, *, academic_year: str, now: datetime, collection:
         "page": info,
         "expected": expected,
         "schools": schools,
-        "collections": summaries(session, table, shown, expected),
+        "collections": collections,
         "submissions": [row_cell(row) for row in page_cells],
         "overdue": overdue,
-        "overdue_total": overdue_total,
+        "overdue_total": sum(c["counts"][OVERDUE] for c in collections) if listed else 0,
         "sync_errors": failing,
         "sync_errors_total": errors_total,
         "last_sync": _bounded(last_sync(session)),
@@ -174,16 +185,22 @@ def row_cell(row) -> dict:
             "warnings": row.warnings, "submitted_at": iso(row.submitted_at), "changed_at": iso(row.changed_at)}
 
 
-def summaries(session: Session, table, shown: list[m.Collection], expected: int) -> list[dict]:
-    """Each shown collection's counts per status and rates, over every active school."""
+def summaries(session: Session, shown: list[m.Collection], today: date, expected: int) -> list[dict]:
+    """Each shown collection's counts per status and rates, over every active school: one
+    GROUP BY over the submission rows (not the schools × collections grid); the schools
+    without a row are what is left of ``expected``."""
     counts: dict[int, dict[str, int]] = {c.id: dict.fromkeys(STATUSES, 0) for c in shown}
     if shown:
-        query = (select(table.c.collection_id, table.c.status, func.count())
-                 .where(table.c.collection_id.in_(list(counts))).group_by(table.c.collection_id, table.c.status))
-        for collection_id, status, n in session.execute(query):
-            counts[collection_id][status] = n
+        s = m.Submission
+        status = status_expression(s.collection_id, shown, today)
+        query = (select(s.collection_id, status, func.count()).join(m.School, m.School.id == s.school_id)
+                 .where(active(), s.collection_id.in_(list(counts))).group_by(s.collection_id, status))
+        for collection_id, status_, n in session.execute(query):
+            counts[collection_id][status_] = n
     result = []
     for c in shown:
+        missing = expected - sum(counts[c.id].values())
+        counts[c.id][OVERDUE if c.deadline is not None and today > c.deadline else NOT_STARTED] += missing
         rates = Rates(expected=expected, reported=counts[c.id][SUBMITTED] + counts[c.id][SUBMITTED_LATE],
                       on_time=counts[c.id][SUBMITTED])
         result.append({"key": c.key, "form": c.form, "title": c.title, "tab": c.tab, "campaign": c.campaign,
@@ -193,17 +210,25 @@ def summaries(session: Session, table, shown: list[m.Collection], expected: int)
     return result
 
 
-def _overdue(session: Session, table, in_shown, keys: dict, today: date, *, listed: bool) -> tuple[list[dict], int]:
-    """The first overdue cells (longest overdue first) and how many there are."""
-    if not listed:
-        return [], 0
-    where = and_(in_shown, table.c.status == OVERDUE)
-    total = session.scalar(select(func.count()).select_from(table).where(where)) or 0
-    titles = {c.id: c.title for c in keys.values()}
-    rows = session.execute(select(table.c.code, table.c.name, table.c.key, table.c.collection_id, table.c.deadline)
-                           .where(where).order_by(table.c.deadline, table.c.code, table.c.key).limit(OVERDUE_LIMIT))
-    return [{"school": r.code, "school_name": r.name, "collection": r.key, "collection_title": titles[r.collection_id],
-             "deadline": iso(r.deadline), "days_overdue": (today - r.deadline).days} for r in rows], total
+def _overdue(session: Session, shown: list[m.Collection], today: date) -> list[dict]:
+    """The first :data:`OVERDUE_LIMIT` overdue cells, longest overdue first (by deadline,
+    then school code, then collection key): one deadline at a time, each query walking the
+    schools in code order and stopping at the limit."""
+    listed: list[dict] = []
+    past = sorted((c for c in shown if c.deadline is not None and today > c.deadline), key=lambda c: c.deadline)
+    for deadline in sorted({c.deadline for c in past}):
+        group = [c for c in past if c.deadline == deadline]
+        table = cells(group, today)
+        titles = {c.id: c.title for c in group}
+        rows = session.execute(select(table.c.code, table.c.name, table.c.key, table.c.collection_id)
+                               .where(table.c.status == OVERDUE).order_by(table.c.code, table.c.key)
+                               .limit(OVERDUE_LIMIT - len(listed)))
+        listed += [{"school": r.code, "school_name": r.name, "collection": r.key,
+                    "collection_title": titles[r.collection_id], "deadline": iso(deadline),
+                    "days_overdue": (today - deadline).days} for r in rows]
+        if len(listed) >= OVERDUE_LIMIT:
+            break
+    return listed
 
 
 def _sync_errors(session: Session) -> tuple[int, list[dict]]:
@@ -253,15 +278,62 @@ def debtor_page(session: Session, *, academic_year: str, now: datetime, collecti
     rows = session.execute(select(schools).order_by(schools.c.oldest.is_(None), schools.c.oldest, schools.c.name,
                                                     schools.c.code)
                            .offset(info["first"] - 1 if total else 0).limit(per_page)).all()
+    return {"page": info, "debtors": _debtor_items(session, rows, shown, today)}
+
+
+def first_debtors(session: Session, *, academic_year: str, now: datetime, collection: str | None = None,
+                  status: str | None = None, limit: int = DEBTORS_PER_PAGE) -> dict:
+    """The first ``limit`` debtors of :func:`debtor_page` and whether there are more,
+    without counting them all: the schools overdue since the oldest deadline come first,
+    so one deadline at a time is asked for (each query stops at the limit), then the
+    schools only returned. ``{"debtors": […], "more": bool}``."""
+    today = now.date()
+    plan = plan_collections(session, academic_year)
+    keys = {c.key: c for c in plan}
+    shown = [keys[collection]] if collection in keys else plan
+    past = [c for c in shown if c.deadline is not None and today > c.deadline]
+    chosen = None
+    if status in STATUSES:
+        table = cells(shown, today)
+        chosen = select(table.c.school_id).where(table.c.status == status)
+    want, picked = limit + 1, []
+    for deadline in sorted({c.deadline for c in past}):
+        query = _owing_schools(cells([c for c in past if c.deadline == deadline], today), OVERDUE,
+                               [c for c in past if c.deadline < deadline], today, chosen)
+        picked += session.execute(query.limit(want - len(picked))).all()
+        if len(picked) >= want:
+            break
+    if len(picked) < want:
+        query = _owing_schools(cells(shown, today), RETURNED, past, today, chosen)
+        picked += session.execute(query.limit(want - len(picked))).all()
+    return {"debtors": _debtor_items(session, picked[:limit], shown, today), "more": len(picked) > limit}
+
+
+def _owing_schools(table, status: str, not_overdue_in: list[m.Collection], today: date, chosen):
+    """The schools with a cell of ``status`` in ``table`` and none overdue in
+    ``not_overdue_in`` (those were listed before), by name: a query to cut with ``limit``."""
+    query = select(table.c.school_id, table.c.code, table.c.name).where(table.c.status == status)
+    if not_overdue_in:
+        earlier = cells(not_overdue_in, today)
+        query = query.where(table.c.school_id.not_in(select(earlier.c.school_id).where(earlier.c.status == OVERDUE)))
+    if chosen is not None:
+        query = query.where(table.c.school_id.in_(chosen))
+    return query.distinct().order_by(table.c.name, table.c.code)
+
+
+def _debtor_items(session: Session, rows, shown: list[m.Collection], today: date) -> list[dict]:
+    """The debtors ``rows`` (school id, code, name) with their overdue and returned items."""
     items: dict[int, list[dict]] = {r.school_id: [] for r in rows}
     if rows:
-        for cell in session.execute(select(table).where(owing, table.c.school_id.in_(list(items)))):
-            c = next(c for c in shown if c.id == cell.collection_id)
+        table = cells(shown, today)
+        by_id = {c.id: c for c in shown}
+        query = select(table).where(table.c.status.in_((OVERDUE, RETURNED)), table.c.school_id.in_(list(items)))
+        for cell in session.execute(query):
+            c = by_id[cell.collection_id]
             items[cell.school_id].append({
                 "collection": c.key, "title": c.title, "deadline": iso(c.deadline), "status": cell.status,
                 "days_overdue": (today - c.deadline).days if cell.status == OVERDUE else None,
                 "errors": cell.errors})
-    return {"page": info, "debtors": [
-        {"school": r.code, "name": r.name,
-         "items": sorted(items[r.school_id], key=lambda i: (-(i["days_overdue"] or 0), i["deadline"] or ""))}
-        for r in rows]}
+    return [{"school": r.code, "name": r.name,
+             "items": sorted(items[r.school_id], key=lambda i: (-(i["days_overdue"] or 0), i["deadline"] or ""))}
+            for r in rows]

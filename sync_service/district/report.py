@@ -249,13 +249,15 @@ def rate_snapshots(session: Session, collection_ids: list[int]) -> dict[int, lis
         return {}
     last_of_day = (select(func.max(m.RateSnapshot.id)).where(m.RateSnapshot.collection_id.in_(collection_ids))
                    .group_by(m.RateSnapshot.collection_id, func.date(m.RateSnapshot.at)))
-    query = (select(m.RateSnapshot).where(m.RateSnapshot.id.in_(last_of_day))
-             .order_by(m.RateSnapshot.at, m.RateSnapshot.id))
+    # Plain rows, not ORM objects: a year of snapshots is thousands of them on every page view.
+    snapshot = m.RateSnapshot
+    query = (select(snapshot.collection_id, snapshot.at, snapshot.expected, snapshot.reporting_rate,
+                    snapshot.on_time_rate).where(snapshot.id.in_(last_of_day)).order_by(snapshot.at, snapshot.id))
     history: dict[int, list[dict]] = {}
-    for snapshot in session.scalars(query):
-        history.setdefault(snapshot.collection_id, []).append({
-            "at": iso(snapshot.at), "expected": snapshot.expected, "reporting_rate": snapshot.reporting_rate,
-            "on_time_rate": snapshot.on_time_rate})
+    for row in session.execute(query):
+        history.setdefault(row.collection_id, []).append({
+            "at": iso(row.at), "expected": row.expected, "reporting_rate": row.reporting_rate,
+            "on_time_rate": row.on_time_rate})
     return history
 
 

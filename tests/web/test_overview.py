@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import insert
 
 from sync_service import db as m
-from sync_service.district.overview import OVERDUE_LIMIT, debtor_page, overview, page_info
+from sync_service.district.overview import OVERDUE_LIMIT, debtor_page, first_debtors, overview, page_info
 from sync_service.district.report import build_report, debtors, filter_report
 from sync_service.district.status import STATUSES
 from tests.factory import make_svod
@@ -75,6 +75,8 @@ def test_every_page_together_is_the_report(district, today, collection, status):
                                                 status=status, **kw), per_page=7)
         owing = all_pages(lambda **kw: debtor_page(session, academic_year=YEAR, now=now, collection=collection,
                                                    status=status, **kw), per_page=6)
+        firsts = [first_debtors(session, academic_year=YEAR, now=now, collection=collection, status=status,
+                                limit=limit) for limit in (1, 10, 200)]
     first = pages[0]
     assert [s for p in pages for s in p["schools"]] == reference["schools"]
     assert [c for p in pages for c in p["submissions"]] == reference["submissions"]
@@ -88,7 +90,9 @@ def test_every_page_together_is_the_report(district, today, collection, status):
     # The debtors keep their days overdue under any status filter (filter_report drops the
     # overdue list for a status other than «просрочен», which left the old list «None дн.»).
     overdue = filter_report(full, collection=collection)["overdue"]
-    assert [d for p in owing for d in p["debtors"]] == debtors({**reference, "overdue": overdue})
+    expected = debtors({**reference, "overdue": overdue})
+    assert [d for p in owing for d in p["debtors"]] == expected
+    assert [(f["debtors"], f["more"]) for f in firsts] == [(expected[:n], len(expected) > n) for n in (1, 10, 200)]
 
 
 def build_report_schools(district, now):
