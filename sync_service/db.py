@@ -121,9 +121,19 @@ class Submission(Base):
     first_submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The sheet rows with a blocking finding, as [first, last] runs: the findings stored are
+    # bounded (past 20 of a kind, one sums up the rest), these rows are all of them.
+    # None: stored before revision 0008 — every finding is stored, row by row.
+    blocked_rows: Mapped[Any] = mapped_column(JSON, nullable=True)
 
     school: Mapped[School] = relationship()
     collection: Mapped[Collection] = relationship()
+
+    def blocked(self) -> set[int] | None:
+        """The rows of :attr:`blocked_rows` (None when not stored)."""
+        if self.blocked_rows is None:
+            return None
+        return {row for first, last in self.blocked_rows for row in range(first, last + 1)}
 
 
 class SubmissionVersion(Base):
@@ -335,6 +345,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def row_runs(rows: set[int] | frozenset[int]) -> list[list[int]]:
+    """{5, 6, 7, 9} -> [[5, 7], [9, 9]]: rows as the runs :attr:`Submission.blocked_rows` keeps."""
+    runs: list[list[int]] = []
+    for row in sorted(rows):
+        if runs and runs[-1][1] == row - 1:
+            runs[-1][1] = row
+        else:
+            runs.append([row, row])
+    return runs
 
 
 def json_safe(value: Any) -> Any:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from sync_service.ru import VALUE_LIMIT, shortened
+
 ERROR, WARNING, INFO = "error", "warning", "info"
 
 # code: (severity, message template, hint template). Templates are formatted with the
@@ -62,6 +64,9 @@ CODES: dict[str, tuple[str, str, str]] = {
                         "Верните ячейку «Готово» в верхние строки листа, чтобы отметить, что форма сдана."),
     "bad-ready-date": (WARNING, "«{value}» в поле «Дата сдачи» — не дата",
                        "Впишите дату в ячейку {address}, например 25.09.2026, или оставьте её пустой."),
+    "more-findings": (ERROR, "И ещё {count} таких же {where}: {spread}",
+                      "Они такие же, как замечание в {example} выше: исправьте их так же. Svod называет с "
+                      "адресом первые {shown} замечаний одного вида в столбце, остальные — этой строкой."),
     # head workbook
     "unknown-form": (ERROR, "Нет формы «{value}»",
                      "Укажите в столбце «Сбор» ключ одной из форм: {choices}."),
@@ -119,6 +124,7 @@ ORDER_CODES: dict[str, tuple[str, str, str]] = {
 CODES.update(ORDER_CODES)
 
 BLOCKING = frozenset({ERROR})
+MORE = "more-findings"  # stands for the findings of one kind past the first ones (forms/found.py)
 
 
 @dataclass(frozen=True)
@@ -167,11 +173,34 @@ class Finding:
         }
 
 
-class _Defaults(dict):
-    """Leaves unknown placeholders visible instead of failing the whole report."""
+class TemplateValues(dict):
+    """A finding's template values: every value shortened (:func:`template_values`), and an
+    unknown placeholder left visible instead of failing the whole report."""
 
     def __missing__(self, key):
         return "{" + key + "}"
+
+
+# Values Svod composes from several parts (lists of choices, operands, suggestions, a
+# reason) may be longer than one quoted cell; everything else is a value as typed.
+COMPOSED = frozenset({"choices", "labels", "columns", "suggestions", "reason", "rule_message", "pattern_message",
+                      "expected_hint", "title", "authors", "publisher", "what", "bounds", "grades"})
+COMPOSED_LIMIT = 400
+
+
+def template_values(params: dict) -> TemplateValues:
+    """``params`` for a message template, each value shortened by :func:`sync_service.ru.shortened`
+    — the one place every finding's message and hint get their values, so that no cell
+    (1e308, a pasted page of text) makes a message longer than a screen."""
+    values = TemplateValues(params)
+    for key, value in params.items():
+        if value.__class__ is not str:
+            if value.__class__ is int and -10**15 < value < 10**15 or value is None:
+                continue
+            value = str(value)
+        if len(value) > VALUE_LIMIT:
+            values[key] = shortened(value, COMPOSED_LIMIT if key in COMPOSED else VALUE_LIMIT)
+    return values
 
 
 def make_finding(code: str, *, form: str | None = None, sheet: str | None = None, row: int | None = None,
@@ -179,7 +208,8 @@ def make_finding(code: str, *, form: str | None = None, sheet: str | None = None
                  severity: str | None = None, **params) -> Finding:
     """Build a finding of a known ``code``, filling its Russian templates."""
     default_severity, message, hint = CODES[code]
-    values = _Defaults(params, sheet=sheet or "", column=column or "", row=row or "", address=address or "")
+    values = template_values(params)
+    values.update(sheet=sheet or "", column=column or "", row=row or "", address=address or "")
     return Finding(
         code=code,
         message=message.format_map(values),

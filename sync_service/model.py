@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sync_service.findings import Finding
+from sync_service.findings import ERROR, MORE, Finding
 from sync_service.forms.schema import Campaign, Form, campaign_tab
 from sync_service.forms.table import Table
 
@@ -84,6 +84,10 @@ class FormResult:
     findings: list[Finding] = field(default_factory=list)
     # column key -> the 1-based column it was found in (for A1 addresses of later checks)
     positions: dict[str, int] = field(default_factory=dict)
+    # findings folded into a «more-findings» one (``forms.found.summarise``), per severity
+    folded: dict[str, int] = field(default_factory=dict)
+    # the sheet rows with a blocking finding, the folded ones too: kept out of the order
+    blocked_rows: frozenset[int] = frozenset()
 
     @property
     def rows(self) -> list[dict[str, Any]]:
@@ -95,11 +99,13 @@ class FormResult:
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.blocking)
+        """Blocking findings, the folded ones counted one by one."""
+        return sum(1 for f in self.findings if f.blocking and f.code != MORE) + self.folded.get(ERROR, 0)
 
     @property
     def warnings(self) -> int:
-        return sum(1 for f in self.findings if not f.blocking)
+        return (sum(1 for f in self.findings if not f.blocking and f.code != MORE)
+                + sum(n for severity, n in self.folded.items() if severity != ERROR))
 
     @property
     def record(self) -> dict[str, Any]:

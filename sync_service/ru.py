@@ -37,7 +37,7 @@ GROUP = "\u202f"   # between groups of thousands: a narrow no-break space
 NBSP = "\u00a0"    # between a number and its sign or unit: «37,5 %»
 DASH = "—"         # an empty value
 
-__all__ = ["plural", "quantity", "as_date", "plain_number", "number", "percent", "money", "rubles", "amount_in_words",
+__all__ = ["plural", "quantity", "as_date", "plain_number", "shortened", "number", "percent", "money", "rubles", "amount_in_words",
            "date_text", "datetime_text", "long_date", "month_name", "duration", "GROUP", "NBSP"]
 
 
@@ -78,10 +78,25 @@ def plain_number(value) -> str:
     if value.__class__ is int:
         return str(value)
     if isinstance(value, float):
+        if abs(value) >= 1e21 or value != value:  # as Excel shows them: «1E+308», not 309 digits
+            return f"{value:.6G}".replace(".", ",")
         if value.is_integer():
             return str(int(value))
         return f"{value:.6g}".replace(".", ",") if abs(value) < 1e15 else str(value)
     return str(value)
+
+
+VALUE_LIMIT = 80  # characters of a value quoted in a message
+
+
+def shortened(value, limit: int = VALUE_LIMIT) -> str:
+    """``value`` as a message quotes it, in about ``limit`` characters at most: a longer
+    one keeps its start, then «…» and how long it was («100000000…  (309 знаков)»), so
+    that no cell, however long, makes a message, a sheet or a letter grow with it."""
+    text = value if value.__class__ is str else str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:max(1, limit - 16)].rstrip()}… ({quantity(len(text), 'знак', 'знака', 'знаков')})"
 
 
 def _grouped(text: str) -> str:

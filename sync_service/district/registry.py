@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sync_service.findings import Finding, make_finding
+from sync_service.forms.found import summarise
 from sync_service.forms.schema import Schema
 from sync_service.forms.validation import parse_form
 from sync_service.model import Collection, PlanEvent, SchoolEntry, collection_key
@@ -67,7 +68,7 @@ def read_registry(workbook: Workbook, schema: Schema, *, academic_year: str) -> 
 
     result = parse_form(schools_form, workbook.sheet(schools_form.tab), tab=schools_form.tab)
     registry.findings.extend(result.findings)
-    bad_rows = {f.row for f in result.findings if f.blocking and f.row}
+    bad_rows = result.blocked_rows
     for row in result.rows:
         if row["_row"] in bad_rows or not row.get("code") or not row.get("name"):
             continue
@@ -80,7 +81,7 @@ def read_registry(workbook: Workbook, schema: Schema, *, academic_year: str) -> 
     plan = parse_form(plan_form, workbook.sheet(plan_form.tab), tab=plan_form.tab)
     # A missing «План» is not the head's mistake to fix first: the default calendar applies.
     registry.findings.extend(f for f in plan.findings if f.code != "missing-tab")
-    bad_rows = {f.row for f in plan.findings if f.blocking and f.row}
+    bad_rows = plan.blocked_rows
     seen: set[str] = set()
     for row in plan.rows:
         if row["_row"] in bad_rows or row.get("academic_year") != academic_year:
@@ -97,6 +98,7 @@ def read_registry(workbook: Workbook, schema: Schema, *, academic_year: str) -> 
     else:
         registry.collections = _in_calendar_order(registry.collections)
     registry.events.sort(key=lambda e: (e.date or date.max, e.title))
+    registry.findings, _ = summarise(registry.findings)  # «План»'s own findings too: bounded
     return registry
 
 

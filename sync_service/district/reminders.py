@@ -62,6 +62,8 @@ log = logging.getLogger("svod.reminders")
 
 BEFORE, AFTER, DIGEST = "before", "after", "digest"
 MAX_FINDINGS = 25  # per collection in one letter; the rest are on the «Проверка» tab
+NAME_LIMIT = 200   # characters of a name the head typed (a school, a collection), as a letter quotes it
+DIGEST_LIMIT = 50  # lines of each list in the head's digest; the rest are on the status page
 SYNC_LABELS = {"ok": "успешно", "partial": "с ошибками", "failed": "не удалась", "running": "идёт",
                "interrupted": "прервана"}
 
@@ -271,6 +273,13 @@ def _finding_lines(found: list[FindingInfo]) -> list[str]:
     return lines
 
 
+def _more_lines(count: int, public_url: str) -> list[str]:
+    """The line that ends a list of the digest cut at :data:`DIGEST_LIMIT`."""
+    if count <= DIGEST_LIMIT:
+        return []
+    return [f"• … и ещё {ru.number(count - DIGEST_LIMIT)} — на странице статуса {public_url}/"]
+
+
 def _when(deadline: date, today: date) -> str:
     days = (deadline - today).days
     if days == 0:
@@ -299,10 +308,11 @@ def _digest_body(district: District, statuses, today: date, public_url: str, sen
     if overdue:
         lines.append(f"Просрочено ({len(overdue)}):")
         overdue.sort(key=lambda item: (item[1].deadline, item[0]))
-        for code, collection in overdue:
+        for code, collection in overdue[:DIGEST_LIMIT]:
             days = (today - collection.deadline).days
             lines.append(f"• {names[code]} ({code}) — «{collection.title}», срок {ru.date_text(collection.deadline)}, "
                          f"{days} {ru.plural(days, 'день', 'дня', 'дней')} назад")
+        lines += _more_lines(len(overdue), public_url)
     else:
         lines.append("Просроченных отчётов нет.")
     lines += ["", "Синхронизация:"]
@@ -312,17 +322,21 @@ def _digest_body(district: District, statuses, today: date, public_url: str, sen
     else:
         lines.append(f"• последняя: {ru.datetime_text(run.get('finished_at') or run.get('started_at'))}, "
                      f"{SYNC_LABELS.get(run['status'], run['status'])}" + (f": {run['error']}" if run.get("error") else ""))
-    for school in district.schools:
+    broken = [school for school in district.schools if school.sync_error or school.check_error]
+    for school in broken[:DIGEST_LIMIT]:
         if school.sync_error:
-            lines.append(f"• {school.name} ({school.code}): книга не прочитана — {school.sync_error}")
-        elif school.check_error:
-            lines.append(f"• {school.name} ({school.code}): {not_written(school.check_error)}")
-    lines += [f"• {line}" for line in district.failed_jobs]
+            lines.append(f"• {names[school.code]} ({school.code}): книга не прочитана — "
+                         f"{ru.shortened(school.sync_error, 300)}")
+        else:
+            lines.append(f"• {names[school.code]} ({school.code}): {not_written(ru.shortened(school.check_error, 300))}")
+    lines += _more_lines(len(broken), public_url)
+    lines += [f"• {line}" for line in district.failed_jobs[:DIGEST_LIMIT]]
     reminded = [m for m in sent_now if m.school]
     lines += ["", f"Напоминания сегодня: {len(reminded)} {ru.plural(len(reminded), 'школа', 'школы', 'школ')}."]
     if no_email:
         lines.append("Нет адреса эл. почты на листе «Школы» (напоминание не отправлено): "
-                     + ", ".join(f"{s.name} ({s.code})" for s in no_email))
+                     + ", ".join(f"{names[s.code]} ({s.code})" for s in no_email[:DIGEST_LIMIT])
+                     + (f" и ещё {ru.number(len(no_email) - DIGEST_LIMIT)}" if len(no_email) > DIGEST_LIMIT else ""))
     lines += ["", f"Страница статуса: {public_url}/"]
     return "\n".join(lines) + "\n"
 
@@ -341,11 +355,12 @@ def read_district(session: Session, academic_year: str, *, backend: str = "xlsx"
     states = {s.school_id: s for s in session.scalars(select(m.WorkbookState))}
     district = District(
         academic_year=academic_year,
-        schools=[SchoolInfo(s.code, s.name, s.librarian or "", (s.email or "").strip(),
+        schools=[SchoolInfo(s.code, ru.shortened(s.name, NAME_LIMIT), ru.shortened(s.librarian or "", NAME_LIMIT),
+                            (s.email or "").strip(),
                             workbook_link(backend, s.workbook, states[s.id].workbook_id if s.id in states else ""),
                             states[s.id].error if s.id in states else None,
                             states[s.id].check_error if s.id in states else None) for s in schools],
-        collections=[CollectionInfo(c.key, c.title, c.tab, c.deadline) for c in collections])
+        collections=[CollectionInfo(c.key, ru.shortened(c.title, NAME_LIMIT), c.tab, c.deadline) for c in collections])
     for submission in session.scalars(select(m.Submission)):
         pair = (school_codes.get(submission.school_id), collection_keys.get(submission.collection_id))
         if None not in pair:

@@ -10,24 +10,17 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Mapping
 
-from sync_service.findings import CODES, Finding, column_letter
+from sync_service.findings import CODES, Finding, column_letter, make_finding, template_values
 from sync_service.forms.cells import Failure
 from sync_service.forms.plan import RuleCheck
 from sync_service.forms.schema import Column, Form
-from sync_service.ru import plain_number
+from sync_service.ru import number, plain_number, shortened
 
 
 @lru_cache(maxsize=256)
 def letter(col: int) -> str:
     """The column letter of a 1-based column (remembered: a tab asks for the same few)."""
     return column_letter(col)
-
-
-class _Params(dict):
-    """Template values; an unknown placeholder stays visible rather than failing the report."""
-
-    def __missing__(self, key):
-        return "{" + key + "}"
 
 
 _new_finding = object.__new__
@@ -53,7 +46,7 @@ class Found:
               severity: str | None, label: str | None = None, **params) -> Finding:
         default, message, hint = CODES[code]
         name = column.label if column is not None else label
-        values = _Params(params)
+        values = template_values(params)
         values.update(sheet=self.tab, column=name or "", row=row or "", address=address or "")
         finding = _new_finding(Finding)
         finding.__dict__.update(
@@ -77,7 +70,7 @@ class Found:
         operands = []
         for name in item.names:
             col, at = places[name]
-            operands.append(f"«{labels[name]}» ({col}{at or row}) = {plain_number(values[name])}")
+            operands.append(f"«{labels[name]}» ({col}{at or row}) = {shortened(plain_number(values[name]))}")
         first = item.names[0]
         col, at = places[first]
         self.out.append(self.build(
@@ -85,3 +78,80 @@ class Found:
             severity=item.rule.severity, rule=item.rule.key, rule_message=item.rule.message,
             left_text=_number(left), op_text=item.op_text, right_text=_number(right) + item.tolerance_text,
             columns=", ".join(operands)))
+
+
+# --- bounded at the source --------------------------------------------------------------------
+
+SHOWN_PER_COLUMN = 20  # findings of one kind in one column listed with their cells; the rest summed up
+
+
+def _kind(finding: Finding) -> tuple:
+    return finding.sheet, finding.code, finding.column_key or finding.column, finding.params.get("rule")
+
+
+def summarise(findings: list[Finding], shown: int | None = None) -> tuple[list[Finding], dict[str, int]]:
+    """``findings`` with at most ``shown`` (:data:`SHOWN_PER_COLUMN`) of each kind (tab, code,
+    column, rule): past
+    them one ``more-findings`` finding, where the first hidden one was, says how many more
+    there are and in which cells («И ещё 99 980 таких же в столбце «Код ФПУ»», D25:D100004).
+    Returns the findings kept and how many were folded away per severity.
+
+    So what is stored, the «Проверка» tab, the digest and the letters stay bounded by the
+    form (its columns × codes), whatever a workbook holds."""
+    shown = SHOWN_PER_COLUMN if shown is None else shown
+    if len(findings) <= shown:
+        return findings, {}
+    counts: dict[tuple, int] = {}
+    for finding in findings:
+        kind = _kind(finding)
+        counts[kind] = counts.get(kind, 0) + 1
+    over = {kind for kind, count in counts.items() if count > shown}
+    if not over:
+        return findings, {}
+    kept: list[Finding | tuple] = []  # a tuple marks where a kind's summary goes
+    seen: dict[tuple, int] = {}
+    last_shown: dict[tuple, Finding] = {}
+    hidden: dict[tuple, list[Finding]] = {kind: [] for kind in over}
+    for finding in findings:
+        kind = _kind(finding)
+        if kind in over:
+            seen[kind] = seen.get(kind, 0) + 1
+            if seen[kind] > shown:
+                if not hidden[kind]:
+                    kept.append(kind)  # where the first hidden one was
+                hidden[kind].append(finding)
+                continue
+            last_shown[kind] = finding
+        kept.append(finding)
+    folded: dict[str, int] = {}
+    out = []
+    for item in kept:
+        if item.__class__ is tuple:
+            rest = hidden[item]
+            folded[rest[0].severity] = folded.get(rest[0].severity, 0) + len(rest)
+            out.append(_more(rest, last_shown[item], shown))
+        else:
+            out.append(item)
+    return out, folded
+
+
+def _more(rest: list[Finding], last_shown: Finding, shown: int) -> Finding:
+    """The one finding that stands for ``rest``: their count, column, rows and cells."""
+    first = rest[0]
+    rows = [f.row for f in rest if f.row]
+    low, high = (min(rows), max(rows)) if rows else (None, None)
+    letters = {f.address.rstrip("0123456789") for f in rest if f.address}
+    if len(letters) == 1 and low and all(f.address for f in rest):
+        (col,) = letters
+        cells = f"{col}{low}:{col}{high}" if high != low else f"{col}{low}"
+    else:
+        cells = None
+    where = f"в столбце «{first.column}»" if first.column else f"на листе «{first.sheet}»"
+    spread = (f"ячейки {cells}" if cells else f"строки {low}–{high}" if low and high != low
+              else f"строка {low}" if low else f"лист «{first.sheet}»")
+    example = (f"ячейке {last_shown.address}" if last_shown.address else
+               f"строке {last_shown.row}" if last_shown.row else "предыдущих строках")
+    return make_finding("more-findings", form=first.form, sheet=first.sheet, row=low, column=first.column,
+                        column_key=first.column_key, address=cells, severity=first.severity,
+                        count=number(len(rest)), where=where, spread=spread, example=example, shown=shown,
+                        kind=first.code)

@@ -12,7 +12,11 @@ nothing a person typed makes it raise. In order:
 3. every row: ``duplicate-row`` (same ``key_columns`` as an earlier row), the form's
    rules (``rule``/``rule-warning``, skipped when a side is missing), computed values;
 4. the «Готово» flag: ``ready-not-found``, ``bad-ready-date``, ``empty-form``;
-5. the form's named ``checks`` (bound at load, :mod:`sync_service.forms.checks`) with ``context``.
+5. the form's named ``checks`` (bound at load, :mod:`sync_service.forms.checks`) with ``context``;
+6. bounded: past the first :data:`~sync_service.forms.found.SHOWN_PER_COLUMN` findings of
+   one kind in one column, one ``more-findings`` says how many more and where
+   (:func:`~sync_service.forms.found.summarise`); ``errors``/``warnings`` still count them
+   all, and ``blocked_rows`` keeps every row with a blocking finding.
 
 Cell findings carry the form, the tab, the sheet row, the column's Russian label and
 key, and the A1 address of the cell where the column actually is in that sheet.
@@ -33,7 +37,7 @@ from typing import Any, Mapping
 
 from sync_service.findings import WARNING, Finding, make_finding
 from sync_service.forms.cells import EXPECTED, Failure, Parser, display
-from sync_service.forms.found import Found, letter
+from sync_service.forms.found import Found, letter, summarise
 from sync_service.forms.layout import READY_DATE_LABEL, READY_LABEL
 from sync_service.forms.plan import Plan, per_layout, plan, record_layout, table_layout
 from sync_service.forms.reading import RECORD_VALUE_COLUMN, Fields, Filled, Header, ReadyCells, fill_merges
@@ -72,6 +76,8 @@ def parse_form(form: Form, sheet: Sheet | None, *, tab: str, context: Mapping[st
             _read_flags(known, result, found, cells, expected=header.row > 1)
     for check in form.checks:
         result.findings.extend(check(form, result, context or {}))
+    result.blocked_rows = frozenset(f.row for f in result.findings if f.row and f.blocking)
+    result.findings, result.folded = summarise(result.findings)
     return result
 
 

@@ -1,8 +1,9 @@
 """What the order pages, commands and consolidated tabs read from the database.
 
 The latest stored version of each school's textbook_order / textbook_exchange /
-textbook_provision tab, without the rows that have a blocking finding (the current
-findings of that school and collection), fed to the pure modules of this package.
+textbook_provision tab, without the rows that have a blocking finding
+(``submissions.blocked_rows``: every one of them, also those the stored findings sum up
+past the first ones), fed to the pure modules of this package.
 
 Which schools count:
 - the order takes the rows of schools that ticked «Готово» (status submitted, submitted
@@ -71,17 +72,19 @@ def form_rows(session: Session, academic_year: str, form: str, *, statuses: Mapp
                         m.SubmissionVersion.version == m.Submission.version))
         versions = {v.submission_id: v for v in session.scalars(query)}
     blocked: dict[int, set[int]] = {}
-    for school_id, row in session.execute(
-            select(m.FindingRecord.school_id, m.FindingRecord.row)
-            .where(m.FindingRecord.collection_id == collection.id, m.FindingRecord.severity == "error",
-                   m.FindingRecord.row.is_not(None))):
-        blocked.setdefault(school_id, set()).add(row)
+    if any(s.blocked_rows is None for s in submissions.values()):  # stored before revision 0008
+        for school_id, row in session.execute(
+                select(m.FindingRecord.school_id, m.FindingRecord.row)
+                .where(m.FindingRecord.collection_id == collection.id, m.FindingRecord.severity == "error",
+                       m.FindingRecord.row.is_not(None))):
+            blocked.setdefault(school_id, set()).add(row)
     today = (now or datetime.now()).date()
     result = []
     for school in schools:
         submission = submissions.get(school.id)
         version = versions.get(submission.id) if submission else None
-        bad = blocked.get(school.id, set())
+        stored = submission.blocked() if submission else None  # None: stored before 0008
+        bad = stored if stored is not None else blocked.get(school.id, set())
         rows = [r for r in (version.table.records() if version else ()) if r.get("_row") not in bad]
         status = (statuses or {}).get(school.code) or status_of(facts_of(submission), collection.deadline, today)
         result.append(FormRows(school, submission, SchoolRows(school.code, school.name, rows), status))

@@ -200,6 +200,7 @@ def store_result(ctx: RunContext, session: Session, school_id: int, collection_i
         session.add(submission)
     submission.present, submission.ready, submission.ready_date = result.present, result.ready, result.ready_date
     submission.has_data, submission.errors, submission.warnings = result.has_data, result.errors, result.warnings
+    submission.blocked_rows = m.row_runs(result.blocked_rows)
     submission.first_submitted_at = first_submission(
         submission.first_submitted_at, ready=result.ready, errors=result.errors, has_data=result.has_data,
         ready_date=result.ready_date, now=ctx.now)

@@ -157,3 +157,18 @@ def test_workbook_links():
     assert workbook_link("google", typed, "1AbC") == typed
     assert workbook_link("google", "", "") == ""
 
+
+
+def test_the_digest_is_bounded_whatever_the_district_holds():
+    """3 000 schools overdue and unreadable: each list of the head's digest stops at 50 with
+    how many more there are (issue 17)."""
+    schools = [SchoolInfo(f"s{n:04d}", f"Школа №{n}", "", "", "", sync_error="нет книги «x" + "y" * 5000 + "»")
+               for n in range(3000)]
+    letters = compose(date(2026, 11, 27), district=district(schools=schools, facts={}, findings={}))
+    (digest,) = letters["head@omo.example"]
+    lines = digest.body.splitlines()
+    assert len(lines) < 200 and len(digest.body) < 40_000
+    # the overdue collections (3 000 of «Кадры») and the unreadable workbooks, 50 each
+    assert lines.count(f"• … и ещё 2\u202f950 — на странице статуса {URL.rstrip('/')}/") == 2
+    assert all(len(line) < 500 for line in lines if not line.startswith("Нет адреса"))
+    assert [line for line in lines if line.startswith("Нет адреса")][0].endswith(" и ещё 2\u202f950")

@@ -58,6 +58,8 @@ def test_no_cell_makes_a_tab_raise(seed):
             for text in (finding.message, finding.hint):
                 text.encode("utf-8")
                 assert "{" not in text.replace("{column}", "").replace("{}", ""), text
+            # short whatever the cell held (1e308, 400 digits, 5 000 letters): issue 17
+            assert len(finding.message) <= 200 and len(finding.hint) <= 600, finding.message
         tabs = consolidated_tabs([collection], [SchoolLine("sch01", "Школа №1")],
                                  {("sch01", collection.key): Snapshot(result.table, result.computed)},
                                  {("sch01", collection.key): "submitted"})
