@@ -123,7 +123,7 @@ class Submission(Base):
     changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # The sheet rows with a blocking finding, as [first, last] runs: the findings stored are
     # bounded (past 20 of a kind, one sums up the rest), these rows are all of them.
-    # None: stored before revision 0008 — every finding is stored, row by row.
+    # None: stored before revision 0009 — every finding is stored, row by row.
     blocked_rows: Mapped[Any] = mapped_column(JSON, nullable=True)
 
     school: Mapped[School] = relationship()

@@ -72,7 +72,7 @@ def form_rows(session: Session, academic_year: str, form: str, *, statuses: Mapp
                         m.SubmissionVersion.version == m.Submission.version))
         versions = {v.submission_id: v for v in session.scalars(query)}
     blocked: dict[int, set[int]] = {}
-    if any(s.blocked_rows is None for s in submissions.values()):  # stored before revision 0008
+    if any(s.blocked_rows is None for s in submissions.values()):  # stored before revision 0009
         for school_id, row in session.execute(
                 select(m.FindingRecord.school_id, m.FindingRecord.row)
                 .where(m.FindingRecord.collection_id == collection.id, m.FindingRecord.severity == "error",
@@ -83,7 +83,7 @@ def form_rows(session: Session, academic_year: str, form: str, *, statuses: Mapp
     for school in schools:
         submission = submissions.get(school.id)
         version = versions.get(submission.id) if submission else None
-        stored = submission.blocked() if submission else None  # None: stored before 0008
+        stored = submission.blocked() if submission else None  # None: stored before 0009
         bad = stored if stored is not None else blocked.get(school.id, set())
         rows = [r for r in (version.table.records() if version else ()) if r.get("_row") not in bad]
         status = (statuses or {}).get(school.code) or status_of(facts_of(submission), collection.deadline, today)

@@ -1,13 +1,13 @@
 """the rows of a submission with a blocking finding, kept beside its bounded findings
 
-Revision ID: 0008_blocked_rows
-Revises: 0007_check_errors
+Revision ID: 0009_blocked_rows
+Revises: 0008_findings_groups
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_blocked_rows"
-down_revision = "0007_check_errors"
+revision = "0009_blocked_rows"
+down_revision = "0008_findings_groups"
 branch_labels = None
 depends_on = None
 
