@@ -183,6 +183,9 @@ class FindingRecord(Base):
     address: Mapped[str | None] = mapped_column(String(20), nullable=True)
     message: Mapped[str] = mapped_column(Text)
     hint: Mapped[str] = mapped_column(Text, default="")
+    # A «more-findings» stands for ``folded`` findings of code ``folded_code`` (forms/found.py)
+    folded: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    folded_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
 
 
 class SyncRun(Base):

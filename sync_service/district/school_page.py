@@ -35,6 +35,10 @@ GROUP_PER_PAGE = 100    # findings per page of one group
 WORKBOOK = ""           # the collection parameter of the findings about the whole workbook
 
 F = m.FindingRecord
+# A «more-findings» (past the first 20 of a kind, sync_service/forms/found.py) belongs to
+# the group of the findings it stands for, and counts as that many.
+KIND = func.coalesce(F.folded_code, F.code)
+STANDS_FOR = func.coalesce(F.folded, 1)
 
 
 def _school(session: Session, code: str) -> m.School | None:
@@ -93,10 +97,10 @@ def _groups(session: Session, school_id: int, collections: list[m.Collection]) -
     ``ix_findings_groups`` answers without reading the findings."""
     position = {c.id: i for i, c in enumerate(collections)}
     by_id = {c.id: c for c in collections}
-    query = (select(F.collection_id, F.code, F.column_key, F.column, F.severity, func.count().label("total"),
-                    func.min(F.id).label("first"))
+    query = (select(F.collection_id, KIND.label("code"), F.column_key, F.column, F.severity,
+                    func.sum(STANDS_FOR).label("total"), func.min(F.id).label("first"))
              .where(F.school_id == school_id, _in_plan(collections))
-             .group_by(F.collection_id, F.code, F.column_key, F.column, F.severity))
+             .group_by(F.collection_id, KIND, F.column_key, F.column, F.severity))
     groups: dict[tuple, dict] = {}
     errors = warnings = 0
     for r in session.execute(query):
@@ -121,7 +125,7 @@ def _groups(session: Session, school_id: int, collections: list[m.Collection]) -
 
 def _group_where(school_id: int, collection_id: int | None, code: str, pairs):
     """The findings of one group: its (column key, column) pairs, each an index range."""
-    return and_(F.school_id == school_id, F.collection_id == collection_id, F.code == code,
+    return and_(F.school_id == school_id, F.collection_id == collection_id, KIND == code,
                 or_(*(and_(F.column_key == key, F.column == label) for key, label in pairs)))
 
 
@@ -154,10 +158,11 @@ def finding_group(session: Session, code: str, *, academic_year: str, now: datet
     collection_id = target.id if target else None
     pairs = [(k, c) for k, c in session.execute(
         select(F.column_key, F.column).where(F.school_id == school.id, F.collection_id == collection_id,
-                                             F.code == finding_code).distinct())
+                                             KIND == finding_code).distinct())
         if _column_ref(k, c) == column]
     where = _group_where(school.id, collection_id, finding_code, pairs) if pairs else false()
     total = session.scalar(select(func.count()).where(where)) or 0
+    stands_for = session.scalar(select(func.sum(STANDS_FOR)).where(where)) or 0
     info = page_info(page, GROUP_PER_PAGE, total)
     records = session.scalars(select(F).where(where).order_by(F.id).offset(max(0, info["first"] - 1))
                               .limit(GROUP_PER_PAGE)).all()
@@ -171,6 +176,7 @@ def finding_group(session: Session, code: str, *, academic_year: str, now: datet
         "column": findings[0]["column"] if findings else None,
         "column_ref": column,
         "code": finding_code,
+        "total": stands_for,  # with those a «more-findings» stands for
         "page": info,
         "findings": findings,
     }

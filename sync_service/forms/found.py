@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Mapping
 
-from sync_service.findings import CODES, Finding, column_letter, make_finding, template_values
+from sync_service.findings import CODES, MORE, Finding, column_letter, make_finding, template_values
 from sync_service.forms.cells import Failure
 from sync_service.forms.plan import RuleCheck
 from sync_service.forms.schema import Column, Form
@@ -151,7 +151,8 @@ def _more(rest: list[Finding], last_shown: Finding, shown: int) -> Finding:
               else f"строка {low}" if low else f"лист «{first.sheet}»")
     example = (f"ячейке {last_shown.address}" if last_shown.address else
                f"строке {last_shown.row}" if last_shown.row else "предыдущих строках")
-    return make_finding("more-findings", form=first.form, sheet=first.sheet, row=low, column=first.column,
-                        column_key=first.column_key, address=cells, severity=first.severity,
-                        count=number(len(rest)), where=where, spread=spread, example=example, shown=shown,
-                        kind=first.code)
+    # (an address column holds 20 characters: a range of far rows and columns stays in the message)
+    return make_finding(MORE, form=first.form, sheet=first.sheet, row=low, column=first.column,
+                        column_key=first.column_key, address=cells if cells and len(cells) <= 20 else None,
+                        severity=first.severity, count=number(len(rest)), where=where, spread=spread,
+                        example=example, shown=shown, kind=first.code, folded=len(rest))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from sync_service import db as m
 from sync_service.db import Database
-from sync_service.findings import Finding
+from sync_service.findings import MORE, Finding
 from sync_service.forms.schema import Schema
 from sync_service.stores.base import WorkbookStore
 
@@ -50,7 +50,9 @@ def finding_record(school_id: int, collection_id: int | None, finding: Finding) 
     return m.FindingRecord(
         school_id=school_id, collection_id=collection_id, code=finding.code, severity=finding.severity,
         form=finding.form, sheet=finding.sheet, row=finding.row, column=finding.column,
-        column_key=finding.column_key, address=finding.address, message=finding.message, hint=finding.hint)
+        column_key=finding.column_key, address=finding.address, message=finding.message, hint=finding.hint,
+        folded=finding.params.get("folded") if finding.code == MORE else None,
+        folded_code=finding.params.get("kind") if finding.code == MORE else None)
 
 
 def record_dict(record: m.FindingRecord) -> dict:
