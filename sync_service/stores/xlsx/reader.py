@@ -30,7 +30,7 @@ from sync_service.stores.xlsx.package import (
     refusal,
 )
 
-__all__ = ["read_sheets", "percent_decimals"]
+__all__ = ["read_sheets", "percent_decimals", "plain_date"]
 
 
 def percent_decimals(number_format: str) -> int | None:
@@ -43,6 +43,8 @@ def percent_decimals(number_format: str) -> int | None:
 
 
 def _percent_text(value: float, decimals: int) -> str:
+    """The percentage as the cell shows it («12,50%» for 0.00%): the cell's own display, which
+    the forms' parser reads, so not sync_service.ru.percent (Svod's presentation, one digit)."""
     shown = Decimal(repr(value * 100)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     return f"{shown}".replace(".", ",") + "%"
 
@@ -63,6 +65,15 @@ class _Look:
     epoch: datetime
 
 
+# A character XML cannot carry, as Excel writes it in a text (ECMA-376 Part 1, 22.9.2.19
+# ST_Xstring): «abc\r\ndef» is «abc_x000D_\ndef»; a typed «_x000D_» is «_x005F_x000D_».
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
 def _rich_text(item) -> str:
     """The text of a shared or inline string: its ``<t>``, or its runs' (phonetic hints are not shown)."""
     text = []
@@ -71,7 +82,7 @@ def _rich_text(item) -> str:
             text.append(part.text or "")
         elif part.tag == _R:
             text.extend(t.text or "" for t in part.iter(_T))
-    return "".join(text)
+    return _unescape("".join(text))
 
 
 def _shared_strings(xml: bytes | None) -> list[str]:
@@ -111,7 +122,9 @@ def _look(package: Package) -> _Look:
     return _Look(_shared_strings(package.parts[shared] if shared else None), dates, durations, percent, epoch)
 
 
-def _plain_date(value: Any) -> Any:
+def plain_date(value: Any) -> Any:
+    """A date, time or duration of a cell as the store hands it over (base.Sheet): a date
+    at midnight as a ``date``, a time as «HH:MM», a duration as its text."""
     if isinstance(value, datetime):
         return value.date() if value.time() == time(0) else value
     if isinstance(value, time):
@@ -165,7 +178,7 @@ def _cell_value(cell, look: _Look) -> Any:
                 return _percent_text(value, look.percent[style])
             if style in look.dates:
                 try:
-                    return _plain_date(from_excel(value, look.epoch, timedelta=style in look.durations))
+                    return plain_date(from_excel(value, look.epoch, timedelta=style in look.durations))
                 except (OverflowError, ValueError):
                     return "#VALUE!"
         return value
@@ -174,8 +187,10 @@ def _cell_value(cell, look: _Look) -> Any:
     if kind == "b":
         return value not in ("0", "false")
     if kind == "d":
-        return _plain_date(from_ISO8601(value))
-    return value   # "str" (a formula's text), "e" (an error such as #REF!)
+        return plain_date(from_ISO8601(value))
+    if kind == "str":   # a formula's text
+        return _unescape(value)
+    return value   # "e": an error such as #REF!
 
 
 def _read_sheet(title: str, xml: bytes, look: _Look) -> Sheet:

@@ -33,8 +33,17 @@ _MAX_TEXT = 32767
 StyleFor = Callable[[bool, str | None], int]   # (bold, number format) -> cellXfs index
 
 
+# A text that looks like Excel's escape of a character (``_x000D_``) is kept as typed by
+# escaping its underscore (ECMA-376 Part 1, 22.9.2.19 ST_Xstring; see reader._ESCAPED).
+_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+
+
 def _text(value: str) -> str:
-    return escape(_ILLEGAL.sub("", value[:_MAX_TEXT]))
+    text = _ILLEGAL.sub("", value[:_MAX_TEXT])
+    if "_x" in text:
+        text = _LOOKS_ESCAPED.sub(r"_x005F_\1", text)
+    # XML turns a carriage return into a line feed: Excel writes it escaped, so does Svod.
+    return escape(text.replace("\r", "_x000D_"))
 
 
 def _serial(value: date, epoch: date) -> float | int:

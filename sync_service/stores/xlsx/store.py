@@ -72,6 +72,9 @@ class XlsxStore(WorkbookStore):
         self.folder = Path(folder)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        # workbook id -> the marker of bytes read without a refusal (or written by Svod from
+        # such bytes): the writer need not read them again before writing (one per file)
+        self._understood: dict[str, str] = {}
 
     # --- ids and markers ---
 
@@ -160,6 +163,7 @@ class XlsxStore(WorkbookStore):
         except FileRefused as exc:
             log.info("cannot read %s (%s)", workbook_id, exc.key)
             raise WorkbookUnavailable(workbook_id, exc.reason) from None
+        self._understood[workbook_id] = marker
         title = PurePosixPath(workbook_id).name.rsplit(".", 1)[0]
         return Workbook(workbook_id, title, sheets, marker)
 
@@ -208,10 +212,11 @@ class XlsxStore(WorkbookStore):
         finally:
             temp.unlink(missing_ok=True)
 
-    def _edit(self, workbook_id: str, change: Callable[[bytes], tuple[bytes | None, list[str]]],
+    def _edit(self, workbook_id: str, change: Callable[[bytes, bool], tuple[bytes | None, list[str]]],
               expect_marker: str | None) -> tuple[str, list[str]]:
-        """Apply ``change`` (the file's bytes -> new bytes or None for none, titles added) to
-        the file under its lock; a file saved meanwhile is read again (unless ``expect_marker``)."""
+        """Apply ``change`` (the file's bytes and whether the writer must read them first ->
+        new bytes or None for none, titles added) to the file under its lock; a file saved
+        meanwhile is read again (unless ``expect_marker``)."""
         path = self._path(workbook_id)
         with self._lock(workbook_id):
             for _attempt in range(3):
@@ -219,14 +224,16 @@ class XlsxStore(WorkbookStore):
                 if expect_marker is not None and marker != expect_marker:
                     raise WorkbookChanged(workbook_id)
                 try:
-                    content, added = change(data)
+                    content, added = change(data, self._understood.get(workbook_id) != marker)
                 except FileRefused as exc:
                     log.info("not writing into %s (%s)", workbook_id, exc.key)
                     raise WorkbookRefused(workbook_id, exc.reason) from None
                 if content is None:
                     return marker, []
                 try:
-                    return self._write_file(path, workbook_id, content, replace_if=marker), added
+                    written = self._write_file(path, workbook_id, content, replace_if=marker)
+                    self._understood[workbook_id] = written
+                    return written, added
                 except WorkbookChanged:
                     if expect_marker is not None:
                         raise
@@ -235,11 +242,17 @@ class XlsxStore(WorkbookStore):
 
     def write_tabs(self, workbook_id: str, tabs: Iterable[TabSpec], *, expect_marker: str | None = None) -> str:
         tabs = list(tabs)
-        marker, _added = self._edit(workbook_id, lambda data: (writer.write_tabs(data, tabs), []), expect_marker)
+        def change(data: bytes, read: bool) -> tuple[bytes, list[str]]:
+            return writer.write_tabs(data, tabs, read=read), []
+
+        marker, _added = self._edit(workbook_id, change, expect_marker)
         return marker
 
     def add_missing_tabs(self, workbook_id: str, tabs: Sequence[TabSpec]) -> list[str]:
-        _marker_after, added = self._edit(workbook_id, lambda data: writer.add_missing_tabs(data, tabs), None)
+        def change(data: bytes, read: bool) -> tuple[bytes | None, list[str]]:
+            return writer.add_missing_tabs(data, tabs, read=read)
+
+        _marker_after, added = self._edit(workbook_id, change, None)
         return added
 
     def create_workbook(self, title: str, tabs: Sequence[TabSpec]) -> str:
@@ -253,5 +266,6 @@ class XlsxStore(WorkbookStore):
         path = self.folder / name
         if path.exists():
             raise StoreError(f"книга «{name}» уже есть: новую с тем же именем не создаю")
-        self._write_file(path, name, writer.new_workbook(tabs), replace_if=None, exclusive=True)
+        content = writer.new_workbook(tabs)
+        self._understood[name] = self._write_file(path, name, content, replace_if=None, exclusive=True)
         return name

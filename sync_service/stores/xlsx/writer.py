@@ -415,28 +415,35 @@ def _check(tabs: Sequence[TabSpec]) -> None:
         raise ValueError(f"two tabs of one title: {[t.title for t in tabs]}")
 
 
-def _edited(data: bytes, tabs: Sequence[TabSpec], change: Callable[[_Edit], Any]) -> Any:
-    """Open ``data`` for editing and run ``change``; any failure is a :class:`FileRefused`."""
+def _edited(data: bytes, tabs: Sequence[TabSpec], change: Callable[[_Edit], Any], read: bool) -> Any:
+    """Open ``data`` for editing and run ``change``; any failure is a :class:`FileRefused`.
+
+    With ``read``, every worksheet is read first: a file the reader does not understand (a
+    broken sheet, an entity bomb in its strings) is refused, not written into."""
     _check(tabs)
     try:
-        return change(_Edit(Package.load(data)))
+        package = Package.load(data)
+        if read:
+            read_package(package)
+        return change(_Edit(package))
     except Exception as exc:  # noqa: BLE001 - whatever a file we do not understand makes us raise
         raise refusal(data, exc) from None
 
 
-def write_tabs(data: bytes, tabs: Sequence[TabSpec]) -> bytes:
+def write_tabs(data: bytes, tabs: Sequence[TabSpec], *, read: bool = True) -> bytes:
     """The workbook ``data`` with ``tabs`` written: the tabs of those titles replaced, the
-    others added at the end; every other part as it was."""
+    others added at the end; every other part as it was. ``read=False`` skips reading the
+    sheets first, for bytes the caller has just read without a refusal."""
     def change(edit: _Edit) -> bytes:
         _apply(edit, tabs)
         return edit.to_bytes()
 
-    return _edited(data, tabs, change)
+    return _edited(data, tabs, change, read)
 
 
-def add_missing_tabs(data: bytes, tabs: Sequence[TabSpec]) -> tuple[bytes | None, list[str]]:
+def add_missing_tabs(data: bytes, tabs: Sequence[TabSpec], *, read: bool = True) -> tuple[bytes | None, list[str]]:
     """The workbook ``data`` with those of ``tabs`` it lacks added, and their titles; None and
-    no titles when it has them all."""
+    no titles when it has them all. ``read`` as for :func:`write_tabs`."""
     def change(edit: _Edit) -> tuple[bytes | None, list[str]]:
         present = _by_title(edit.package)
         wanted = [t for t in tabs if t.title.casefold() not in present]
@@ -445,7 +452,7 @@ def add_missing_tabs(data: bytes, tabs: Sequence[TabSpec]) -> tuple[bytes | None
         added = _apply(edit, wanted)
         return edit.to_bytes(), [title for title in added if title in {t.title for t in tabs}]
 
-    return _edited(data, tabs, change)
+    return _edited(data, tabs, change, read)
 
 
 def new_workbook(tabs: Sequence[TabSpec]) -> bytes:
