@@ -5,16 +5,22 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
 
 from sync_service import db as m
 from sync_service.district.check_tab import CollectionLine, content_hash, not_written, render_check_tab
 from sync_service.district.status import Facts, status_of
 from sync_service.model import Collection, SchoolEntry
 from sync_service.stores.base import StoreError, TabSpec, WorkbookChanged, WorkbookUnavailable
-from sync_service.sync.records import RunContext, latest_versions, record_dict, submissions_by_pair
+from sync_service.sync.records import RunContext
+
+STATES, SUBMISSIONS = m.WorkbookState.__table__, m.Submission.__table__
+VERSIONS, FINDINGS = m.SubmissionVersion.__table__, m.FindingRecord.__table__
+FINDING_KEYS = ("collection_id", "code", "severity", "form", "sheet", "row", "column", "column_key", "address",
+                "message", "hint")
 
 log = logging.getLogger("svod.sync")
 
@@ -30,54 +36,103 @@ class CheckWrite:
     digest: str
 
 
-def status(submission: m.Submission | None, collection: Collection, ctx: RunContext) -> str:
+def status(submission: Any, collection: Collection, ctx: RunContext) -> str:
+    """``submission``: anything with the facts' attributes (a row, a :class:`Fact`), or None."""
     facts = Facts(False, 0, False, None) if submission is None else Facts(
         submission.ready, submission.errors, submission.has_data, submission.first_submitted_at)
     return status_of(facts, collection.deadline, ctx.now.date())
 
 
+@dataclass(frozen=True)
+class Fact:
+    """What the «Проверка» says of one collection: the submission's facts and, for a record
+    form, the computed values of its newest version (None without one)."""
+
+    ready: bool
+    errors: int
+    warnings: int
+    has_data: bool
+    first_submitted_at: Any
+    computed: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class SchoolView:
+    """What a school's «Проверка» is rendered from: its workbook's state, its facts per
+    collection id, its findings (dicts of :data:`FINDING_KEYS` and ``collection_id``)."""
+
+    workbook_id: str
+    marker: str | None
+    error: str | None
+    check_hash: str | None
+    check_error: str | None
+    facts: Mapping[int, Fact]
+    findings: list[dict]
+
+
+def load_views(session: Session, school_ids: list[int]) -> dict[int, SchoolView]:
+    """The views of ``school_ids`` as stored (three queries whatever their number)."""
+    facts: dict[int, dict[int, Fact]] = {}
+    for r in session.execute(
+            select(SUBMISSIONS.c.school_id, SUBMISSIONS.c.collection_id, SUBMISSIONS.c.ready, SUBMISSIONS.c.errors,
+                   SUBMISSIONS.c.warnings, SUBMISSIONS.c.has_data, SUBMISSIONS.c.first_submitted_at,
+                   VERSIONS.c.computed)
+            .outerjoin(VERSIONS, (VERSIONS.c.submission_id == SUBMISSIONS.c.id)
+                       & (VERSIONS.c.version == SUBMISSIONS.c.version))
+            .where(SUBMISSIONS.c.school_id.in_(school_ids))):
+        facts.setdefault(r.school_id, {})[r.collection_id] = Fact(
+            r.ready, r.errors, r.warnings, r.has_data, r.first_submitted_at, r.computed)
+    findings: dict[int, list[dict]] = {}
+    for row in session.execute(select(FINDINGS).where(FINDINGS.c.school_id.in_(school_ids))
+                               .order_by(FINDINGS.c.id)):
+        findings.setdefault(row.school_id, []).append({key: row._mapping[key] for key in FINDING_KEYS})
+    return {r.school_id: SchoolView(r.workbook_id, r.marker, r.error, r.check_hash, r.check_error,
+                                    facts.get(r.school_id, {}), findings.get(r.school_id, []))
+            for r in session.execute(
+                select(STATES.c.school_id, STATES.c.workbook_id, STATES.c.marker, STATES.c.error,
+                       STATES.c.check_hash, STATES.c.check_error).where(STATES.c.school_id.in_(school_ids)))}
+
+
 def check_writes(ctx: RunContext, collections: list[Collection], collection_ids: Mapping[str, int],
-                 entries: list[SchoolEntry], school_ids: Mapping[str, int]) -> list[CheckWrite]:
-    """The «Проверка» of the readable schools among ``entries`` whose content changed."""
+                 entries: list[SchoolEntry], school_ids: Mapping[str, int],
+                 views: Mapping[int, SchoolView] | None = None) -> list[CheckWrite]:
+    """The «Проверка» of the readable schools among ``entries`` whose content changed;
+    ``views`` as :func:`load_views` gives them (loaded here when not given)."""
     if not entries:
         return []
     wanted = [school_ids[e.code] for e in entries]
-    writes = []
-    with ctx.db.session() as session:
-        submissions = submissions_by_pair(session, wanted)
-        states = {s.school_id: s for s in session.scalars(
-            select(m.WorkbookState).where(m.WorkbookState.school_id.in_(wanted)))}
-        titles = {c.key: c.display_title for c in collections}
-        by_id = {cid: key for key, cid in collection_ids.items()}
-        findings: dict[int, list[dict]] = {}
-        for record in session.scalars(select(m.FindingRecord).where(m.FindingRecord.school_id.in_(wanted))):
-            item = record_dict(record)
-            item["form_title"] = titles.get(by_id.get(record.collection_id), record.form or "")
-            findings.setdefault(record.school_id, []).append(item)
-        versions = latest_versions(session, wanted)
-        for entry in entries:
-            school_id = school_ids[entry.code]
-            state = states.get(school_id)
-            if state is None or state.error or state.marker is None:
-                continue  # nothing to write into: the school's error shows on the status page
-            lines = []
-            for collection in collections:
-                cid = collection_ids[collection.key]
-                submission = submissions.get((school_id, cid))
-                version = versions.get((school_id, cid))
-                computed = []
-                if collection.form.shape == "record" and version is not None:
-                    computed = [(c.label, (version.computed or {}).get(c.key)) for c in collection.form.computed]
-                lines.append(CollectionLine(
-                    collection.display_title, collection.tab, collection.deadline, status(submission, collection, ctx),
-                    submission.errors if submission else 0, submission.warnings if submission else 0, computed))
-            tab = render_check_tab(entry.name, lines, findings.get(school_id, []), checked_at=ctx.now)
-            digest = content_hash(tab)
-            if digest != state.check_hash:
-                writes.append(CheckWrite(school_id, state.workbook_id, state.marker, tab, digest))
-            elif state.check_error:
-                # back to what the workbook's tab says (a failed write changed nothing there)
-                state.check_error = state.check_error_at = None
+    if views is None:
+        with ctx.db.session() as session:
+            views = load_views(session, wanted)
+    titles = {c.key: c.display_title for c in collections}
+    by_id = {cid: key for key, cid in collection_ids.items()}
+    writes, cleared = [], []
+    for entry in entries:
+        school_id = school_ids[entry.code]
+        view = views.get(school_id)
+        if view is None or view.error or view.marker is None:
+            continue  # nothing to write into: the school's error shows on the status page
+        lines = []
+        for collection in collections:
+            fact = view.facts.get(collection_ids[collection.key])
+            computed = []
+            if collection.form.shape == "record" and fact is not None and fact.computed is not None:
+                computed = [(c.label, fact.computed.get(c.key)) for c in collection.form.computed]
+            lines.append(CollectionLine(
+                collection.display_title, collection.tab, collection.deadline, status(fact, collection, ctx),
+                fact.errors if fact else 0, fact.warnings if fact else 0, computed))
+        findings = [{**f, "form_title": titles.get(by_id.get(f["collection_id"]), f["form"] or "")}
+                    for f in view.findings]
+        tab = render_check_tab(entry.name, lines, findings, checked_at=ctx.now)
+        digest = content_hash(tab)
+        if digest != view.check_hash:
+            writes.append(CheckWrite(school_id, view.workbook_id, view.marker, tab, digest))
+        elif view.check_error:
+            cleared.append(school_id)  # back to what the workbook's tab says (a failed write changed nothing)
+    if cleared:
+        with ctx.db.session() as session:
+            session.execute(update(STATES).where(STATES.c.school_id.in_(cleared))
+                            .values(check_error=None, check_error_at=None))
     return writes
 
 
@@ -86,17 +141,18 @@ def write_check(ctx: RunContext, write: CheckWrite) -> str:
     return ctx.store.write_tabs(write.workbook_id, [write.tab], expect_marker=write.marker)
 
 
-def finish_check_write(ctx: RunContext, write: CheckWrite, future: Future) -> str | None:
-    """Record a finished write; returns why it failed (Russian), or None (written, or the
-    librarian saved meanwhile: their work wins, the next sync reads it and writes then).
+def finish_check_write(ctx: RunContext, write: CheckWrite, future: Future) -> tuple[str | None, str | None]:
+    """A finished write: (the workbook's new marker when written, why it failed — Russian —
+    when it failed); both None when the librarian saved meanwhile (her work wins: the next
+    sync reads it and writes then). The caller records the written ones (:func:`record_written`).
 
     A failure is the school's error until a write succeeds: shown on the status page and in
     the head's digest, the school counted failed in this run; its check hash stays the old
     one, so the next sync writes again even when the workbook did not change."""
     try:
-        new_marker = future.result()
+        return future.result(), None
     except WorkbookChanged:
-        return None
+        return None, None
     except WorkbookUnavailable as exc:
         log.warning("could not write «Проверка» for school %s: %s", write.school_id, exc)
         reason = exc.reason
@@ -106,16 +162,20 @@ def finish_check_write(ctx: RunContext, write: CheckWrite, future: Future) -> st
     except Exception:  # a defect (ours or a library's) must not stop the run
         log.exception("writing «Проверка» for school %s failed", write.school_id)
         reason = "внутренняя ошибка при записи (подробности в журнале сервиса)"
-    else:
-        with ctx.db.session() as session:
-            state = session.get(m.WorkbookState, write.school_id)
-            state.check_hash, state.marker = write.digest, new_marker
-            state.check_error = state.check_error_at = None
-        return None
     with ctx.db.session() as session:
-        state = session.get(m.WorkbookState, write.school_id)
-        state.check_error, state.check_error_at = reason, ctx.now
+        session.execute(update(STATES).where(STATES.c.school_id == write.school_id)
+                        .values(check_error=reason, check_error_at=ctx.now))
         session.execute(update(m.SyncOutcome).where(m.SyncOutcome.run_id == ctx.run_id,
                                                     m.SyncOutcome.school_id == write.school_id)
                         .values(outcome="failed", error=not_written(reason)))
-    return reason
+    return None, reason
+
+
+def record_written(ctx: RunContext, written: list[tuple[CheckWrite, str]]) -> None:
+    """The new check hash and marker of written tabs, in one statement for many: a process
+    killed before it only makes the next sync read those schools and write the same tabs again."""
+    if written:
+        with ctx.db.session() as session:
+            session.execute(update(STATES).where(STATES.c.school_id == bindparam("b_school")).values(
+                check_hash=bindparam("b_hash"), marker=bindparam("b_marker"), check_error=None, check_error_at=None),
+                [{"b_school": w.school_id, "b_hash": w.digest, "b_marker": marker} for w, marker in written])

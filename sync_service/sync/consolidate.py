@@ -2,6 +2,7 @@
 when its content changed; and each collection's rates kept for the charts."""
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,13 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
-from sync_service.district.consolidate import SchoolLine, Snapshot, consolidated_tabs
+from sync_service.district.consolidate import SchoolLine, Snapshot, collection_tab, status_tab
 from sync_service.district.status import rates
+from sync_service.forms.table import Table
 from sync_service.order.consolidate import derived_tabs
 from sync_service.stores.base import StoreError, WorkbookInfo, WorkbookUnavailable
 from sync_service.sync.checks import status
 from sync_service.sync.plan import Plan
-from sync_service.sync.records import RunContext, digest, get_meta, latest_versions, set_meta, submissions_by_pair
+from sync_service.sync.records import RunContext, get_meta, set_meta
+
+SCHOOLS, STATES, SUBMISSIONS = m.School.__table__, m.WorkbookState.__table__, m.Submission.__table__
+VERSIONS = m.SubmissionVersion.__table__
 
 log = logging.getLogger("svod.sync")
 
@@ -30,27 +35,36 @@ class Consolidated:
 
 def consolidate(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookInfo], target: str) -> Consolidated:
     """Rebuild the consolidated workbook; ``target`` is its configured id ("" on Google before
-    one was created: it is created and remembered)."""
+    one was created: it is created and remembered).
+
+    Snapshots are loaded one collection at a time (Core rows, each tab's columns zipped as
+    it is built), so what is held is the workbook being written, not every school's stored
+    versions besides it."""
     with ctx.db.session() as session:
-        schools = {s.code: s for s in session.scalars(select(m.School))}
-        states = {s.school_id: s for s in session.scalars(select(m.WorkbookState))}
-        submissions = submissions_by_pair(session)
-        versions = latest_versions(session)
-        lines, statuses, snapshots = [], {}, {}
-        for entry in plan.entries:
-            school = schools[entry.code]
-            state = states.get(school.id)
-            lines.append(SchoolLine(entry.code, entry.name, state.error if state else None))
-            for collection in plan.collections:
-                cid = plan.collection_ids[collection.key]
-                statuses[(entry.code, collection.key)] = status(submissions.get((school.id, cid)), collection, ctx)
-                version = versions.get((school.id, cid))
-                if version is not None:
-                    snapshots[(entry.code, collection.key)] = Snapshot(version.table, version.computed or {})
+        ids = dict(session.execute(select(SCHOOLS.c.code, SCHOOLS.c.id)).all())
+        errors = dict(session.execute(select(STATES.c.school_id, STATES.c.error)
+                                      .where(STATES.c.error.is_not(None))).all())
+        facts = {(r.school_id, r.collection_id): r for r in session.execute(
+            select(SUBMISSIONS.c.school_id, SUBMISSIONS.c.collection_id, SUBMISSIONS.c.ready, SUBMISSIONS.c.errors,
+                   SUBMISSIONS.c.has_data, SUBMISSIONS.c.first_submitted_at))}
+        lines = [SchoolLine(e.code, e.name, errors.get(ids[e.code])) for e in plan.entries]
+        statuses = {(e.code, c.key): status(facts.get((ids[e.code], plan.collection_ids[c.key])), c, ctx)
+                    for e in plan.entries for c in plan.collections}
+        del facts
         record_rates(ctx, session, plan, statuses)
-        tabs = consolidated_tabs(plan.collections, lines, snapshots, statuses) + derived_tabs(
-            session, academic_year=ctx.year, statuses=statuses, collections=plan.collections)
-        content = digest([(t.title, t.rows) for t in tabs])
+        tabs = [status_tab(plan.collections, lines, statuses)]
+        for collection in plan.collections:
+            snapshots = {code: Snapshot(Table.from_json(rows), computed or {}) for code, rows, computed in session.execute(
+                select(SCHOOLS.c.code, VERSIONS.c.rows, VERSIONS.c.computed)
+                .join(SUBMISSIONS, SUBMISSIONS.c.school_id == SCHOOLS.c.id)
+                .join(VERSIONS, (VERSIONS.c.submission_id == SUBMISSIONS.c.id)
+                      & (VERSIONS.c.version == SUBMISSIONS.c.version))
+                .where(SUBMISSIONS.c.collection_id == plan.collection_ids[collection.key]))}
+            tabs.append(collection_tab(collection, lines, snapshots,
+                                       {e.code: statuses[(e.code, collection.key)] for e in plan.entries}))
+            del snapshots
+        tabs += derived_tabs(session, academic_year=ctx.year, statuses=statuses, collections=plan.collections)
+        content = tabs_digest(tabs)
         if get_meta(session, "consolidated_hash") == content and not ctx.force:
             return Consolidated(False)
         target = target or get_meta(session, "consolidated_id") or ""
@@ -70,6 +84,17 @@ def consolidate(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookInfo]
         set_meta(session, "consolidated_hash", content)
         set_meta(session, "consolidated_id", target)
     return Consolidated(True)
+
+
+def tabs_digest(tabs: list) -> str:
+    """A digest of what the tabs say, row by row (``repr`` of plain values is stable, and
+    hashing as it goes holds no serialised copy of the workbook)."""
+    digest = hashlib.sha256()
+    for tab in tabs:
+        digest.update(repr(tab.title).encode())
+        for row in tab.rows:
+            digest.update(repr(row).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def record_rates(ctx: RunContext, session: Session, plan: Plan, statuses: Mapping[tuple[str, str], str]) -> None:

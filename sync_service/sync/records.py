@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
@@ -55,27 +54,11 @@ def finding_record(school_id: int, collection_id: int | None, finding: Finding) 
         folded_code=finding.params.get("kind") if finding.code == MORE else None)
 
 
-def record_dict(record: m.FindingRecord) -> dict:
-    return {"code": record.code, "severity": record.severity, "form": record.form, "sheet": record.sheet,
-            "row": record.row, "column": record.column, "column_key": record.column_key,
-            "address": record.address, "message": record.message, "hint": record.hint}
-
-
-def latest_versions(session: Session, school_ids: list[int] | None = None
-                    ) -> dict[tuple[int, int], m.SubmissionVersion]:
-    """(school id, collection id) -> the newest stored version of that submission."""
-    query = (select(m.Submission.school_id, m.Submission.collection_id, m.SubmissionVersion)
-             .join(m.SubmissionVersion, (m.SubmissionVersion.submission_id == m.Submission.id)
-                   & (m.SubmissionVersion.version == m.Submission.version)))
-    if school_ids is not None:
-        query = query.where(m.Submission.school_id.in_(school_ids))
-    return {(school_id, collection_id): version for school_id, collection_id, version in session.execute(query)}
-
-
-def submissions_by_pair(session: Session, school_ids: list[int] | None = None
-                        ) -> dict[tuple[int, int], m.Submission]:
-    """(school id, collection id) -> the stored submission."""
-    query = select(m.Submission)
-    if school_ids is not None:
-        query = query.where(m.Submission.school_id.in_(school_ids))
-    return {(s.school_id, s.collection_id): s for s in session.scalars(query)}
+def finding_row(school_id: int, collection_id: int | None, finding: Finding) -> dict:
+    """A ``findings`` row as Core inserts it."""
+    return {"school_id": school_id, "collection_id": collection_id, "code": finding.code,
+            "severity": finding.severity, "form": finding.form, "sheet": finding.sheet, "row": finding.row,
+            "column": finding.column, "column_key": finding.column_key, "address": finding.address,
+            "message": finding.message, "hint": finding.hint,
+            "folded": finding.params.get("folded") if finding.code == MORE else None,
+            "folded_code": finding.params.get("kind") if finding.code == MORE else None}

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Callable
+from itertools import islice
+from typing import Any, Callable, Iterator, Mapping
 
 from sqlalchemy import select, update
 
@@ -35,16 +36,17 @@ from sync_service.context import Svod
 from sync_service.district.check_tab import not_written
 from sync_service.findings import make_finding
 from sync_service.sync import requests
-from sync_service.sync.checks import CheckWrite, check_writes, finish_check_write, write_check
+from sync_service.sync.checks import CheckWrite, check_writes, finish_check_write, record_written, write_check
 from sync_service.sync.consolidate import consolidate
 from sync_service.sync.lock import SYNC_LOCK_KEY, SyncBusy, sync_lock
 from sync_service.sync.plan import Plan, RunFailed, load_plan, write_head_tabs
 from sync_service.sync.records import RunContext
-from sync_service.sync.runtime import paused_gc
+from sync_service.sync.runtime import frozen_heap
 from sync_service.sync.schools import (
     FAILED,
     READ,
     UNCHANGED,
+    Known,
     Outcome,
     Triage,
     absorb,
@@ -64,6 +66,9 @@ log = logging.getLogger("svod.sync")
 
 Progress = Callable[[int, int, str, str], None]  # done, total, school code, outcome
 PROGRESS_EVERY = 1.0  # seconds between two updates of the run's stored progress
+WINDOW = 2            # workbooks read ahead, and «Проверка» tabs waiting to be written, per thread
+CHECKS_AT_ONCE = 100  # schools whose «Проверка» is rendered in one go (those not read this run)
+RECORD_WRITTEN_EVERY = 25  # written «Проверка» tabs recorded in one statement
 
 
 @dataclass
@@ -97,7 +102,7 @@ class SyncSummary:
 
 def run_sync(svod: Svod, *, trigger: str = "cli", force: bool = False, progress: Progress | None = None) -> SyncSummary:
     """Run one sync under the lock. Raises :class:`SyncBusy` if one is already running."""
-    with sync_lock(svod.settings.lock_file, svod.settings.database_url), paused_gc():
+    with sync_lock(svod.settings.lock_file, svod.settings.database_url), frozen_heap():
         return execute(svod, trigger=trigger, force=force, progress=progress)
 
 
@@ -133,20 +138,20 @@ def steps(ctx: RunContext, svod: Svod, summary: SyncSummary, progress: Progress 
     with ctx.db.session() as session:
         known = known_schools(session)
     chosen = triage(plan.entries, targets, listing, known, force=ctx.force)
-    school_ids = {code: k.school_id for code, k in known.items()}
-    summary.checks_written = process_schools(ctx, plan, chosen, school_ids, summary, progress,
+    summary.checks_written = process_schools(ctx, plan, chosen, known, summary, progress,
                                              workers=max(1, svod.settings.read_workers))
     consolidated = consolidate(ctx, plan, listing, svod.consolidated_workbook_id)
     summary.consolidated_written = consolidated.written
     summary.error = consolidated.error or summary.error
 
 
-def process_schools(ctx: RunContext, plan: Plan, chosen: Triage, school_ids: dict[str, int], summary: SyncSummary,
+def process_schools(ctx: RunContext, plan: Plan, chosen: Triage, known: Mapping[str, Known], summary: SyncSummary,
                     progress: Progress | None, *, workers: int) -> int:
     """Record the missing and unchanged schools, read and absorb the others on ``workers``
     threads, and write each school's «Проверка» as soon as it is absorbed — on Google the
     writes then run under the write quota while other schools are still read. Returns how
     many «Проверка» tabs were written."""
+    school_ids = {code: k.school_id for code, k in known.items()}
     done, stored_at = 0, time.monotonic()
     outcomes: dict[str, Outcome] = {}
 
@@ -167,47 +172,81 @@ def process_schools(ctx: RunContext, plan: Plan, chosen: Triage, school_ids: dic
         settled(record_unchanged(ctx, school_ids[entry.code], entry.code))
     reference = reference_data(ctx) if chosen.to_read else {}
     writes: dict[Future, tuple[str, CheckWrite]] = {}
+    written: list[tuple[CheckWrite, str]] = []  # not yet recorded
+    count = 0
 
-    def submit_checks(writer: ThreadPoolExecutor, entries: list) -> None:
+    def finish(done: set[Future], *, last: bool = False) -> None:
+        nonlocal count
+        for future in done:
+            code, write = writes.pop(future)
+            marker, failure = finish_check_write(ctx, write, future)
+            if failure is not None:
+                summary.check_failed(outcomes[code], failure)
+            elif marker is not None:
+                written.append((write, marker))
+                count += 1
+        if written and (last or len(written) >= RECORD_WRITTEN_EVERY):
+            record_written(ctx, written)
+            written.clear()
+
+    def submit_checks(writer: ThreadPoolExecutor, entries: list, views=None) -> None:
         codes = {school_ids[e.code]: e.code for e in entries}
-        for write in check_writes(ctx, plan.collections, plan.collection_ids, entries, school_ids):
+        for write in check_writes(ctx, plan.collections, plan.collection_ids, entries, school_ids, views):
             writes[writer.submit(write_check, ctx, write)] = (codes[write.school_id], write)
+        # Finished writes are recorded as they come; more than a window of them waiting
+        # holds the next school back, so that rendered tabs never pile up in memory.
+        finish({f for f in writes if f.done()})
+        while len(writes) > WINDOW * workers:
+            finish(wait(writes, return_when=FIRST_COMPLETED).done)
 
     readers = min(workers, len(chosen.to_read) or 1)
     with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="svod-read") as pool, \
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="svod-write") as writer:
-        futures = {pool.submit(read_workbook, ctx.store, wid): (entry, wid) for entry, wid in chosen.to_read}
-        for future in as_completed(futures):
-            entry, workbook_id = futures[future]
-            school_id = school_ids[entry.code]
-            workbook, error, millis = future.result()
+        for (entry, workbook_id), (workbook, error, millis) in read_ahead(
+                pool, lambda item: read_workbook(ctx.store, item[1]), chosen.to_read, WINDOW * readers):
+            school_id, view = school_ids[entry.code], None
             if error is not None:
                 outcome = record_failure(ctx, school_id, entry.code, workbook_id,
                                          make_finding("unreadable-workbook", reason=error), error, millis)
             else:
                 try:
-                    outcome = absorb(ctx, plan.collections, plan.collection_ids, school_id, entry, workbook, millis,
-                                     reference)
+                    outcome, view = absorb(ctx, plan.collections, plan.collection_ids, known[entry.code], entry,
+                                           workbook, millis, reference)
                 except Exception:  # a defect of ours must not stop the other schools
                     log.exception("could not process the workbook of school %s", entry.code)
                     reason = "внутренняя ошибка при разборе книги (подробности в журнале сервиса)"
                     outcome = record_failure(ctx, school_id, entry.code, workbook_id,
                                              make_finding("processing-error", reason=reason), reason, millis)
-                else:
-                    submit_checks(writer, [entry])
+            del workbook
             settled(outcome)
+            if outcome.kind != FAILED:
+                submit_checks(writer, [entry], None if view is None else {school_id: view})
         # Schools not read this time still get theirs when a status moved (a deadline passed).
         read = {entry.code for entry, _ in chosen.to_read}
-        submit_checks(writer, [e for e in plan.entries if e.code not in read])
-        written = 0
-        for future in as_completed(writes):
-            code, write = writes[future]
-            failure = finish_check_write(ctx, write, future)
-            if failure is not None:
-                summary.check_failed(outcomes[code], failure)
-            elif future.exception() is None:
-                written += 1
-        return written
+        others = [e for e in plan.entries if e.code not in read]
+        for start in range(0, len(others), CHECKS_AT_ONCE):
+            submit_checks(writer, others[start:start + CHECKS_AT_ONCE])
+        finish(set(wait(writes).done), last=True)
+    return count
+
+
+def read_ahead(pool: ThreadPoolExecutor, read: Callable, items: list, window: int) -> Iterator[tuple[Any, Any]]:
+    """(item, read(item)) in the order the reads finish, with at most ``window`` read and not
+    yet taken: memory holds the read pool's share of workbooks, however many schools."""
+    pending = iter(items)
+    running: dict[Future, Any] = {}
+
+    def top_up() -> None:
+        for item in islice(pending, window - len(running)):
+            running[pool.submit(read, item)] = item
+
+    top_up()
+    while running:
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            item = running.pop(future)
+            top_up()
+            yield item, future.result()
 
 
 # --- the run's record -------------------------------------------------------------------------

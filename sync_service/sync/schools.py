@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import delete, select
+from sqlalchemy import JSON, DateTime, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
@@ -17,7 +17,8 @@ from sync_service.forms.validation import data_hash, parse_form
 from sync_service.model import Collection, FormResult, SchoolEntry
 from sync_service.order.models import current_fpu
 from sync_service.stores.base import StoreError, Workbook, WorkbookInfo, WorkbookStore, WorkbookUnavailable
-from sync_service.sync.records import RunContext, digest, finding_record
+from sync_service.sync.checks import Fact, SchoolView
+from sync_service.sync.records import RunContext, digest, finding_record, finding_row
 
 # read / unchanged / failed: what became of a school in a run (sync_outcomes.outcome)
 READ, UNCHANGED, FAILED = "read", "unchanged", "failed"
@@ -37,6 +38,10 @@ class Known:
     school_id: int
     marker: str | None = None
     failed: bool = False
+    stored: bool = False              # a workbook_states row exists
+    content_hash: str | None = None
+    check_hash: str | None = None
+    check_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,8 @@ def known_schools(session: Session) -> dict[str, Known]:
     known = {}
     for school_id, code in session.execute(select(m.School.id, m.School.code)):
         state = states.get(school_id)
-        known[code] = Known(school_id, state.marker, bool(state.error)) if state else Known(school_id)
+        known[code] = Known(school_id, state.marker, bool(state.error), True, state.content_hash, state.check_hash,
+                            state.check_error) if state else Known(school_id)
     return known
 
 
@@ -170,53 +176,87 @@ def record_missing(ctx: RunContext, school_id: int, entry: SchoolEntry, workbook
     return record_failure(ctx, school_id, entry.code, workbook_id, finding, f"нет книги «{shown or entry.code}»")
 
 
-def absorb(ctx: RunContext, collections: list[Collection], collection_ids: Mapping[str, int], school_id: int,
-           entry: SchoolEntry, workbook: Workbook, millis: int, reference: Mapping[str, Any]) -> Outcome:
-    """Parse, validate and store one school's workbook in one transaction."""
-    content = workbook_hash(workbook)
+def absorb(ctx: RunContext, collections: list[Collection], collection_ids: Mapping[str, int], known: Known,
+           entry: SchoolEntry, workbook: Workbook, millis: int, reference: Mapping[str, Any]
+           ) -> tuple[Outcome, SchoolView | None]:
+    """Parse, validate and store one school's workbook in one transaction: a handful of
+    statements whatever the number of its tabs and findings (Core ``executemany``). With it
+    the view its «Проверка» is rendered from, when it was parsed (else it is loaded)."""
+    school_id, content = known.school_id, workbook_hash(workbook)
+    unchanged = not ctx.force and known.stored and known.content_hash == content and not known.failed
+    view = None
     with ctx.db.session() as session:
-        state = session.get(m.WorkbookState, school_id) or m.WorkbookState(school_id=school_id)
-        session.add(state)
-        unchanged = not ctx.force and state.content_hash == content and state.error is None
-        state.workbook_id, state.marker, state.read_at = workbook.id, workbook.marker, ctx.now
-        state.error, state.error_at, state.last_ok_at = None, None, ctx.now
+        values = dict(workbook_id=workbook.id, marker=workbook.marker, read_at=ctx.now, error=None, error_at=None,
+                      last_ok_at=ctx.now, content_hash=content)
+        if known.stored:
+            session.execute(update(STATES).where(STATES.c.school_id == school_id).values(**values))
+        else:
+            session.execute(insert(STATES), [{"school_id": school_id, **values}])
         if not unchanged:
-            state.content_hash = content
             results = parse_workbook(collections, workbook, year=ctx.year, reference=reference)
-            session.execute(delete(m.FindingRecord).where(m.FindingRecord.school_id == school_id))
-            for collection in collections:
-                store_result(ctx, session, school_id, collection_ids[collection.key], results[collection.key])
+            facts, findings = store_results(ctx, session, school_id,
+                                            {collection_ids[c.key]: results[c.key] for c in collections})
+            view = SchoolView(workbook.id, workbook.marker, None, known.check_hash, known.check_error, facts, findings)
         kind = UNCHANGED if unchanged else READ
-        session.add(m.SyncOutcome(run_id=ctx.run_id, school_id=school_id, outcome=kind, duration_ms=millis))
-    return Outcome(entry.code, kind)
+        session.execute(insert(OUTCOMES), [{"run_id": ctx.run_id, "school_id": school_id, "outcome": kind,
+                                            "error": None, "duration_ms": millis}])
+    return Outcome(entry.code, kind), view
 
 
-def store_result(ctx: RunContext, session: Session, school_id: int, collection_id: int, result: FormResult) -> None:
-    """The submission's facts, a new snapshot version when what the tab says changed, its findings."""
-    submission = session.scalar(select(m.Submission).where(m.Submission.school_id == school_id,
-                                                           m.Submission.collection_id == collection_id))
-    if submission is None:
-        submission = m.Submission(school_id=school_id, collection_id=collection_id, version=0)
-        session.add(submission)
-    submission.present, submission.ready, submission.ready_date = result.present, result.ready, result.ready_date
-    submission.has_data, submission.errors, submission.warnings = result.has_data, result.errors, result.warnings
-    submission.blocked_rows = m.row_runs(result.blocked_rows)
-    submission.first_submitted_at = first_submission(
-        submission.first_submitted_at, ready=result.ready, errors=result.errors, has_data=result.has_data,
-        ready_date=result.ready_date, now=ctx.now)
-    content = data_hash(result)
-    latest = None
-    if submission.version:
-        latest = session.scalar(select(m.SubmissionVersion.data_hash).where(
-            m.SubmissionVersion.submission_id == submission.id,
-            m.SubmissionVersion.version == submission.version))
-    if latest != content and (result.has_data or submission.version):
-        session.flush()
-        submission.version += 1
-        submission.changed_at = ctx.now
-        session.add(m.SubmissionVersion(
-            submission_id=submission.id, version=submission.version, data_hash=content,
-            rows=result.table.to_json(), computed=m.json_safe(result.computed), ready=result.ready,
-            errors=result.errors, created_at=ctx.now, run_id=ctx.run_id))
-    for finding in result.findings:
-        session.add(finding_record(school_id, collection_id, finding))
+STATES, OUTCOMES = m.WorkbookState.__table__, m.SyncOutcome.__table__
+SUBMISSIONS, VERSIONS, FINDINGS = m.Submission.__table__, m.SubmissionVersion.__table__, m.FindingRecord.__table__
+
+
+def store_results(ctx: RunContext, session: Session, school_id: int, results: Mapping[int, FormResult]
+                  ) -> tuple[dict[int, Fact], list[dict]]:
+    """Each submission's facts, a new snapshot version where what the tab says changed, and
+    the school's findings (replacing the last read's); returns them as the school's
+    «Проверка» shows them."""
+    stored = {row.collection_id: row for row in session.execute(
+        select(SUBMISSIONS.c.id, SUBMISSIONS.c.collection_id, SUBMISSIONS.c.version,
+               SUBMISSIONS.c.first_submitted_at, VERSIONS.c.data_hash, VERSIONS.c.computed)
+        .outerjoin(VERSIONS, (VERSIONS.c.submission_id == SUBMISSIONS.c.id)
+                   & (VERSIONS.c.version == SUBMISSIONS.c.version))
+        .where(SUBMISSIONS.c.school_id == school_id))}
+    facts, updates, inserts, versions = {}, [], [], []
+    for cid, result in results.items():
+        row = stored.get(cid)
+        version = row.version if row else 0
+        computed = row.computed if row else None
+        content = data_hash(result)
+        fact = {"present": result.present, "ready": result.ready, "ready_date": result.ready_date,
+                "has_data": result.has_data, "errors": result.errors, "warnings": result.warnings,
+                "blocked_rows": m.row_runs(result.blocked_rows),
+                "first_submitted_at": first_submission(
+                    row.first_submitted_at if row else None, ready=result.ready, errors=result.errors,
+                    has_data=result.has_data, ready_date=result.ready_date, now=ctx.now)}
+        changed = (row is None or row.data_hash != content) and (result.has_data or version)
+        if changed:
+            version, computed = version + 1, m.json_safe(result.computed)
+            versions.append((cid, {"version": version, "data_hash": content, "rows": result.table.to_json(),
+                                   "computed": computed, "ready": result.ready, "errors": result.errors,
+                                   "created_at": ctx.now, "run_id": ctx.run_id}))
+        if row is None:
+            inserts.append({"school_id": school_id, "collection_id": cid, "version": version,
+                            "changed_at": ctx.now if changed else None, **fact})
+        else:
+            updates.append({"b_id": row.id, "version": version, "b_changed": ctx.now if changed else None, **fact})
+        facts[cid] = Fact(result.ready, result.errors, result.warnings, result.has_data, fact["first_submitted_at"],
+                          computed)
+    ids = {cid: row.id for cid, row in stored.items()}
+    if inserts:
+        ids.update({r.collection_id: r.id for r in session.execute(
+            insert(SUBMISSIONS).returning(SUBMISSIONS.c.id, SUBMISSIONS.c.collection_id), inserts)})
+    if updates:
+        session.execute(update(SUBMISSIONS).where(SUBMISSIONS.c.id == bindparam("b_id")).values(
+            present=bindparam("present"), ready=bindparam("ready"), ready_date=bindparam("ready_date"),
+            has_data=bindparam("has_data"), errors=bindparam("errors"), warnings=bindparam("warnings"),
+            blocked_rows=bindparam("blocked_rows", type_=JSON), version=bindparam("version"), first_submitted_at=bindparam("first_submitted_at"),
+            changed_at=func.coalesce(bindparam("b_changed", type_=DateTime), SUBMISSIONS.c.changed_at)), updates)
+    if versions:
+        session.execute(insert(VERSIONS), [{"submission_id": ids[cid], **values} for cid, values in versions])
+    session.execute(delete(FINDINGS).where(FINDINGS.c.school_id == school_id))
+    findings = [finding_row(school_id, cid, f) for cid, result in results.items() for f in result.findings]
+    if findings:
+        session.execute(insert(FINDINGS), findings)
+    return facts, findings
