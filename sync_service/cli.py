@@ -290,11 +290,19 @@ def provision(svod: Svod, no_email: bool) -> int:
 @cli.command(help="Прочитать книги, проверить, записать «Проверку» и свод.")
 @click.option("--force", is_flag=True, help="перечитать все книги")
 @click.option("--quiet", is_flag=True, help="без строки прогресса")
+@click.option("--confirm-removal", is_flag=True,
+              help="применить изменение книги руководителя, которое прошлая синхронизация не применила "
+                   "(ушла бы большая часть школ или сборов)")
 @pass_svod
-def sync(svod: Svod, force: bool, quiet: bool) -> int:
+def sync(svod: Svod, force: bool, quiet: bool, confirm_removal: bool) -> int:
+    from sync_service.sync import held
     from sync_service.sync.run import SyncBusy, describe, run_sync
 
     svod.db.upgrade()
+    if confirm_removal:
+        confirmed = held.confirm(svod.db)
+        click.echo("Изменение книги руководителя подтверждено: эта синхронизация его применит."
+                   if confirmed else "Нет изменения книги руководителя, ждущего подтверждения.")
     try:
         summary = run_sync(svod, trigger="cli", force=force,
                            progress=None if quiet else progress_printer("Синхронизация"))

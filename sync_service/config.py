@@ -29,6 +29,8 @@ SETTINGS: list[tuple[str, str, str, str]] = [
     ("SVOD_SECRET_KEY", "secret_key", "", "Flask's secret key for the head's session cookie (set it in production)."),
     ("SVOD_ADMIN_PASSWORD_HASH", "admin_password_hash", "", "The head's password hash (`svod create-admin` prints one)."),
     ("SVOD_TRUSTED_PROXIES", "trusted_proxies", "0", "How many reverse proxies in front of the web process to trust for the visitor's address and https (`X-Forwarded-*`); 0 trusts none."),
+    ("SVOD_MAX_SCHOOLS_DROP", "max_schools_drop", "50", "The largest share (%) of the active schools one change of the head's «Школы» may take out of the work at once; a larger one (the tab deleted or emptied, most rows cut) is held until the head confirms it (admin page, or `svod sync --confirm-removal`), the last known list applying meanwhile. 100 turns the check off."),
+    ("SVOD_MAX_COLLECTIONS_DROP", "max_collections_drop", "50", "The same for «План»: the largest share (%) of the year's collections one change may drop at once; a «План» gone or without a collection, where the head's own plan was, counts as all of them. 100 turns the check off."),
     ("SVOD_SYNC_INTERVAL_MINUTES", "sync_interval_minutes", "15", "How often the clock process syncs."),
     ("SVOD_REMINDER_HOUR", "reminder_hour", "8", "The hour (local time) of the daily reminder run."),
     ("SVOD_REMINDER_DAYS_BEFORE", "reminder_days_before", "3", "Days before a deadline when librarians get a reminder."),
@@ -51,7 +53,8 @@ SETTINGS: list[tuple[str, str, str, str]] = [
 ]
 
 _INTS = {"read_workers", "port", "sync_interval_minutes", "reminder_hour", "reminder_days_before", "smtp_port",
-         "demo_schools", "google_quota_per_minute", "trusted_proxies"}
+         "demo_schools", "google_quota_per_minute", "trusted_proxies", "max_schools_drop", "max_collections_drop"}
+_PERCENTS = {"max_schools_drop", "max_collections_drop"}
 _BOOLS = {"smtp_starttls"}
 _PATHS = {"workbooks_dir", "export_dir", "lock_file"}
 SECRETS = frozenset({"secret_key", "admin_password_hash", "smtp_password", "google_token_key"})
@@ -80,6 +83,8 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     admin_password_hash: str = field(default="", repr=False)
     trusted_proxies: int = 0
+    max_schools_drop: int = 50
+    max_collections_drop: int = 50
     sync_interval_minutes: int = 15
     reminder_hour: int = 8
     reminder_days_before: int = 3
@@ -127,9 +132,12 @@ class Settings:
 def _convert(variable: str, attribute: str, raw: str):
     if attribute in _INTS:
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
             raise ConfigError(f"{variable}={raw!r}: expected a whole number") from None
+        if attribute in _PERCENTS and not 0 <= value <= 100:
+            raise ConfigError(f"{variable}={raw!r}: expected a percentage from 0 to 100")
+        return value
     if attribute in _BOOLS:
         if raw.lower() in ("1", "true", "yes", "on"):
             return True

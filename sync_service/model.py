@@ -40,6 +40,19 @@ def collection_key(form: Form, campaign: Campaign | None) -> str:
     return f"{form.key}.{campaign.code}" if campaign else form.key
 
 
+def school_code(text: object) -> str:
+    """A school code as Svod keeps it everywhere — the registry, the database, URLs,
+    workbook titles, reminders: without spaces, in lower case. « SCH05 » and «sch05» are
+    one school; two rows of «Школы» that come to the same code are a duplicate."""
+    return "".join(str(text or "").split()).casefold()
+
+
+def titled_after(title: str, code: str) -> bool:
+    """A workbook title names the school ``code`` («sch05 МБОУ СОШ №5», «SCH05»)."""
+    first = title.split(maxsplit=1)
+    return bool(first) and school_code(first[0]) == school_code(code)
+
+
 @dataclass(frozen=True)
 class SchoolEntry:
     """A row of the head's «Школы» tab."""

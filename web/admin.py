@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, send_file, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, select
 
 from jobs.models import OUTCOME_LABELS, JobRun
 from sync_service import db as m
 from sync_service.context import Svod
 from sync_service.district.report import plan_collections
-from sync_service.sync import requests
+from sync_service.sync import held, requests
 
 from .auth import check_csrf, login_required
 from .status import SYNC_LABELS
@@ -55,10 +55,26 @@ def index():
         runs = session.scalars(select(m.SyncRun).order_by(m.SyncRun.id.desc()).limit(5)).all()
         jobs = session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(5)).all()
         progress = with_text(requests.progress(session, context.clock()))
+        change = held.held_change(session)
     from jobs.export import newest_export
 
-    return render_template("admin/index.html", runs=runs, jobs=jobs, progress=progress,
+    return render_template("admin/index.html", runs=runs, jobs=jobs, progress=progress, held_change=change,
                            consolidated=consolidated_info(context), export=newest_export(context.settings.export_dir))
+
+
+@bp.route("/head-change/confirm", methods=["POST"])
+@login_required
+def confirm_head_change():
+    """The head confirms the change of her workbook the last sync held back (the one she
+    saw: its fingerprint); a sync is asked for at once, and it applies it."""
+    context = svod()
+    if held.confirm(context.db, request.form.get("fingerprint", "")) is None:
+        flash("Это изменение уже не ждёт подтверждения: книга руководителя изменилась или синхронизация уже "
+              "его применила. Посмотрите, что сообщает страница сейчас.", "error")
+        return redirect(url_for("admin.index"))
+    requests.request_sync(context.db, context.clock())
+    flash("Изменение подтверждено: синхронизация, которая начнётся в течение нескольких секунд, его применит.", "ok")
+    return redirect(url_for("admin.index"))
 
 
 @bp.route("/sync", methods=["POST"])

@@ -69,9 +69,10 @@ def render_check_tab(school_name: str, lines: Sequence[CollectionLine], findings
 
 
 def render_head_check_tab(findings: Sequence[Mapping[str, Any]], *, checked_at: datetime, schools: int,
-                          collections: int) -> TabSpec:
+                          collections: int, held: str | None = None) -> TabSpec:
     """The «Проверка» of the head's workbook: what Svod took from «Школы» and «План», and the
-    mistakes in them (``findings`` as for :func:`render_check_tab`)."""
+    mistakes in them (``findings`` as for :func:`render_check_tab`); ``held``: why a change
+    of the workbook was not applied (:mod:`sync_service.district.changes`)."""
     rows: list[list[Any]] = [
         ["Проверка Svod — книга руководителя ОМО"],
         ["Этот лист Svod заполняет сам, когда читает книгу: правки на нём будут заменены. "
@@ -82,6 +83,9 @@ def render_head_check_tab(findings: Sequence[Mapping[str, Any]], *, checked_at: 
         [],
     ]
     bold = [1]
+    if held:
+        rows[-1:] = [["⚠ Внимание:", held], []]
+        bold.append(len(rows) - 1)
     _add_findings(rows, bold, findings)
     return TabSpec(title=CHECK_TAB, rows=rows, bold_rows=tuple(bold), frozen_rows=0, protected=True,
                    widths=dict(_WIDTHS))

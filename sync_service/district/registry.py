@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sync_service.findings import Finding, make_finding
-from sync_service.forms.found import summarise
-from sync_service.forms.schema import Schema
-from sync_service.forms.validation import parse_form
-from sync_service.model import Collection, PlanEvent, SchoolEntry, collection_key
+from sync_service.forms.found import letter, summarise
+from sync_service.forms.schema import Form, Schema
+from sync_service.forms.validation import cell_finding, parse_form
+from sync_service.model import Collection, FormResult, PlanEvent, SchoolEntry, collection_key, school_code
 from sync_service.stores.base import Workbook
 
 
@@ -26,6 +26,9 @@ class Registry:
     events: list[PlanEvent] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     academic_year: str = ""
+    schools_tab: bool = True      # «Школы» was there
+    default_plan: bool = False    # «План» gave no collection: the default calendar applies
+    duplicates: dict[str, tuple[int, ...]] = field(default_factory=dict)  # code -> the rows of «Школы» with it
 
 
 def academic_year_of(day: date) -> str:
@@ -68,12 +71,21 @@ def read_registry(workbook: Workbook, schema: Schema, *, academic_year: str) -> 
 
     result = parse_form(schools_form, workbook.sheet(schools_form.tab), tab=schools_form.tab)
     registry.findings.extend(result.findings)
+    registry.schools_tab = result.present
     bad_rows = result.blocked_rows
+    by_code: dict[str, list[dict]] = {}
     for row in result.rows:
         if row["_row"] in bad_rows or not row.get("code") or not row.get("name"):
             continue
+        by_code.setdefault(school_code(row["code"]), []).append(row)
+    for code, rows in by_code.items():
+        if len(rows) > 1:  # neither row wins: both reported, the previous assignment stays
+            registry.duplicates[code] = tuple(row["_row"] for row in rows)
+            registry.findings.extend(_duplicate_findings(schools_form, result, code, rows))
+            continue
+        (row,) = rows
         registry.schools.append(SchoolEntry(
-            code=row["code"], name=row["name"], librarian=row.get("librarian") or "",
+            code=code, name=row["name"], librarian=row.get("librarian") or "",
             email=row.get("email") or "", workbook=row.get("workbook") or "",
             active=row.get("active") is not False,
         ))
@@ -95,11 +107,21 @@ def read_registry(workbook: Workbook, schema: Schema, *, academic_year: str) -> 
             registry.events.append(item)
     if not registry.collections:
         registry.collections = default_collections(schema, academic_year)
+        registry.default_plan = True
     else:
         registry.collections = _in_calendar_order(registry.collections)
     registry.events.sort(key=lambda e: (e.date or date.max, e.title))
     registry.findings, _ = summarise(registry.findings)  # «План»'s own findings too: bounded
     return registry
+
+
+def _duplicate_findings(form: Form, result: FormResult, code: str, rows: list[dict]) -> list[Finding]:
+    """``duplicate-school-code`` on every row of one code, each naming the others' cells."""
+    col = result.positions.get("code", 1)
+    cells = {row["_row"]: f"{letter(col)}{row['_row']}" for row in rows}
+    return [cell_finding(form, result, "duplicate-school-code", row=row["_row"], column_key="code", value=code,
+                         others=", ".join(cells[other["_row"]] for other in rows if other is not row))
+            for row in rows]
 
 
 _KEY_CHARS = re.compile(r"[^a-z_]")

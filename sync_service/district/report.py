@@ -144,7 +144,16 @@ def last_sync(session: Session) -> dict | None:
         "head_findings": len(run.head_findings or []),
         # The newest run that went through (ok or partial): how fresh the page is.
         "last_success_at": iso(success.finished_at or success.started_at) if success else None,
+        # A change of the head's workbook held back (sync_service/district/changes.py): why, since when
+        "held_change": _public_held(session),
     }
+
+
+def _public_held(session: Session) -> dict | None:
+    from sync_service.sync.held import held_change
+
+    change = held_change(session)
+    return None if change is None else {key: change[key] for key in ("message", "since", "confirmable", "confirmed")}
 
 
 def _marker_query():

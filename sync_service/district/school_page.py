@@ -28,6 +28,7 @@ from sync_service.district.report import (
     submission_facts,
 )
 from sync_service.forms.schema import Schema
+from sync_service.model import school_code
 
 PREVIEW = 5             # findings shown of each group on the school page
 GROUPS_PER_PAGE = 40    # groups of findings per page of the school page
@@ -42,7 +43,7 @@ STANDS_FOR = func.coalesce(F.folded, 1)
 
 
 def _school(session: Session, code: str) -> m.School | None:
-    return session.scalar(select(m.School).where(m.School.code == code, m.School.active.is_(True),
+    return session.scalar(select(m.School).where(m.School.code == school_code(code), m.School.active.is_(True),
                                                  m.School.in_registry.is_(True)))
 
 

@@ -29,6 +29,7 @@ from sync_service.district.registry import read_registry
 from sync_service.forms.layout import CHECK_TAB, school_tabs
 from sync_service.forms.reading import fill_merges, find_header
 from sync_service.forms.validation import parse_form
+from sync_service.model import titled_after
 from sync_service.order.models import current_fpu
 from sync_service.provision.workbooks import workbook_title
 from sync_service.stores.base import StoreError, TabSpec, WorkbookUnavailable
@@ -199,9 +200,7 @@ def _locate(code: str, reference: str, listing: dict) -> str | None:
             matches = [w.id for w in listing.values() if w.title.casefold() == reference.strip().casefold()]
             wanted = matches[0] if len(matches) == 1 else None
         return wanted if wanted in listing else None
-    prefix = code.casefold()
-    matches = [w.id for w in listing.values()
-               if w.title.casefold() == prefix or w.title.casefold().startswith(prefix + " ")]
+    matches = [w.id for w in listing.values() if titled_after(w.title, code)]
     return matches[0] if len(matches) == 1 else None
 
 

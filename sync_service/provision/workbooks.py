@@ -10,6 +10,7 @@ import re
 from sync_service.context import Svod
 from sync_service.district.registry import read_registry
 from sync_service.forms.layout import school_tabs
+from sync_service.model import titled_after
 from sync_service.order.models import current_fpu
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|]+')
@@ -27,15 +28,13 @@ def create_missing_workbooks(svod: Svod) -> tuple[list[str], dict[str, list[str]
         fpu = current_fpu(session)
     tabs = school_tabs(registry.collections, fpu_codes=[e.code for e in fpu] if fpu else ())
     listing = {w.id: w for w in svod.store.list_workbooks()}
-    by_title = {w.title.casefold(): w.id for w in listing.values()}
     created, extended = [], {}
     for school in registry.schools:
         if not school.active:
             continue
         workbook_id = svod.store.workbook_id_for(school.workbook) if school.workbook else None
         if workbook_id is None:
-            prefix = school.code.casefold()
-            matches = [wid for title, wid in by_title.items() if title == prefix or title.startswith(prefix + " ")]
+            matches = [w.id for w in listing.values() if titled_after(w.title, school.code)]
             workbook_id = matches[0] if len(matches) == 1 else None
         if workbook_id is None or workbook_id not in listing:
             title = workbook_title(school.code, school.name) if not school.workbook else school.workbook.removesuffix(".xlsx")

@@ -11,13 +11,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
+from sync_service.district.changes import Assessment, Before, assess
 from sync_service.district.check_tab import content_hash, render_head_check_tab
 from sync_service.district.registry import Registry, read_registry
 from sync_service.forms.schema import Schema
-from sync_service.model import Collection, SchoolEntry
+from sync_service.model import Collection, SchoolEntry, school_code
 from sync_service.order.fpu import fpu_tab
 from sync_service.order.models import current_fpu
 from sync_service.stores.base import StoreError, WorkbookInfo, WorkbookUnavailable
+from sync_service.sync import held
 from sync_service.sync.records import RunContext, digest, get_meta, set_meta
 
 log = logging.getLogger("svod.sync")
@@ -36,7 +38,8 @@ class Plan:
     collection_ids: dict[str, int]          # collection key -> id
     head_findings: list[dict] = field(default_factory=list)  # the mistakes of «Школы» and «План»
     head_read: bool = True                  # False when the head's workbook could not be read this run
-    error: str | None = None                # why the run is partial already (the head unreadable)
+    error: str | None = None                # why the run is partial already (the head unreadable, a held change)
+    held: str | None = None                 # the Russian banner of a change of the head's workbook held back
 
 
 def load_plan(ctx: RunContext, listing: Mapping[str, WorkbookInfo], head_id: str) -> Plan:
@@ -71,10 +74,37 @@ def load_plan(ctx: RunContext, listing: Mapping[str, WorkbookInfo], head_id: str
     with ctx.db.session() as session:
         session.get(m.SyncRun, ctx.run_id).head_findings = findings
         set_meta(session, "head_findings", json.dumps(findings, ensure_ascii=False))
-        ids = store_registry(session, registry)
-        set_meta(session, "head_marker", workbook.marker)
-        set_meta(session, "head_year", ctx.year)
-    return Plan([s for s in registry.schools if s.active], registry.collections, ids, findings)
+        assessment = assess(before(session, ctx.year), registry, ctx.limits)
+        if assessment.held and held.confirmed(session, assessment):
+            log.warning("the head's change is applied as she confirmed it: %s", " ".join(assessment.reasons))
+            assessment = Assessment(fingerprint=assessment.fingerprint)
+        if not assessment.hold_schools:
+            store_schools(session, registry)
+        if not assessment.hold_plan:
+            store_plan(session, registry)
+        if assessment.held:
+            # The last known registry and plan stay; the workbook is read again at the next
+            # sync (its marker is not kept), until the change is undone, fixed or confirmed.
+            log.warning("the head's change is held: %s", " ".join(assessment.reasons))
+            held.record(session, assessment, ctx.now)
+        else:
+            held.clear(session)
+            set_meta(session, "head_marker", workbook.marker)
+            set_meta(session, "head_year", ctx.year)
+        entries, collections, ids = stored_registry(session, ctx.schema, ctx.year)
+    if not assessment.hold_schools:
+        entries = [s for s in registry.schools if s.active]  # in the order of «Школы»
+    return Plan(entries, collections, ids, findings, error=assessment.message() or None,
+                held=assessment.message() or None)
+
+
+def before(session: Session, year: str) -> Before:
+    """What the last applied read of the head's workbook left: the change is measured from it."""
+    schools = session.scalars(select(m.School.code).where(m.School.in_registry, m.School.active)
+                              .order_by(m.School.code))
+    collections = session.execute(select(m.Collection.key, m.Collection.title).where(
+        m.Collection.academic_year == year, m.Collection.in_plan).order_by(m.Collection.position))
+    return Before(list(schools), dict(collections.all()), own_plan=get_meta(session, "plan_source") == "own")
 
 
 def keep_head_findings(session: Session, run_id: int) -> list[dict]:
@@ -106,17 +136,33 @@ def stored_registry(session: Session, schema: Schema, year: str
 
 def store_registry(session: Session, registry: Registry) -> dict[str, int]:
     """Mirror the head's registry into the database; returns collection key -> id."""
-    schools = {s.code: s for s in session.scalars(select(m.School))}
+    store_schools(session, registry)
+    return store_plan(session, registry)
+
+
+def store_schools(session: Session, registry: Registry) -> None:
+    """«Школы» into ``schools``, matched by code as Svod keeps codes (a row stored under another
+    spelling of the same code, before codes were normalised, takes the normalised one)."""
+    rows = list(session.scalars(select(m.School)))
+    schools = {s.code: s for s in rows}
+    for s in rows:
+        schools.setdefault(school_code(s.code), s)
     listed = set()
     for entry in registry.schools:
         school = schools.get(entry.code) or m.School(code=entry.code)
+        school.code = entry.code
         school.name, school.librarian, school.email = entry.name, entry.librarian, entry.email
         school.workbook, school.active, school.in_registry = entry.workbook, entry.active, True
         session.add(school)
-        listed.add(entry.code)
-    for code, school in schools.items():
-        if code not in listed:
+        listed.add(id(school))
+    for school in rows:
+        if id(school) not in listed:
             school.in_registry = False
+
+
+def store_plan(session: Session, registry: Registry) -> dict[str, int]:
+    """«План» of the registry's year into ``collections`` and ``plan_events``; returns collection key -> id."""
+    set_meta(session, "plan_source", "default" if registry.default_plan else "own")
     existing = {c.key: c for c in session.scalars(
         select(m.Collection).where(m.Collection.academic_year == registry.academic_year))}
     ids: dict[str, int] = {}
@@ -150,7 +196,7 @@ def write_head_tabs(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookI
     titles = {key: form.title for key, form in ctx.schema.head.items()}
     findings = [{**f, "form_title": titles.get(f.get("form"), "")} for f in plan.head_findings]
     check = render_head_check_tab(findings, checked_at=ctx.now, schools=len(plan.entries),
-                                  collections=len(plan.collections))
+                                  collections=len(plan.collections), held=plan.held)
     candidates = [(check, "head_check_hash", content_hash(check))]
     if fpu is not None:
         tab = fpu_tab(fpu)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from sync_service import db as m
 from sync_service.db import Database
+from sync_service.district.changes import Limits
 from sync_service.findings import MORE, Finding
 from sync_service.forms.schema import Schema
 from sync_service.stores.base import WorkbookStore
@@ -28,6 +29,7 @@ class RunContext:
     now: datetime
     year: str
     force: bool = False
+    limits: Limits = Limits()  # how much of the district one change of the head's workbook may drop
 
 
 def digest(value: Any) -> str:

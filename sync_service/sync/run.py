@@ -33,6 +33,7 @@ from sqlalchemy import select, update
 
 from sync_service import db as m
 from sync_service.context import Svod
+from sync_service.district.changes import Limits
 from sync_service.district.check_tab import not_written
 from sync_service.findings import make_finding
 from sync_service.sync import requests
@@ -109,8 +110,9 @@ def run_sync(svod: Svod, *, trigger: str = "cli", force: bool = False, progress:
 def execute(svod: Svod, *, trigger: str, force: bool, progress: Progress | None) -> SyncSummary:
     """The run's record around its steps; the caller holds the lock."""
     started = time.monotonic()
+    limits = Limits(svod.settings.max_schools_drop, svod.settings.max_collections_drop)
     ctx = RunContext(start_run(svod, trigger), svod.db, svod.store, svod.schema, svod.clock(), svod.academic_year,
-                     force)
+                     force, limits)
     summary = SyncSummary(run_id=ctx.run_id, status="running")
     try:
         steps(ctx, svod, summary, progress)

@@ -14,7 +14,7 @@ from sync_service.district.status import first_submission
 from sync_service.findings import Finding, make_finding
 from sync_service.forms.layout import CHECK_TAB
 from sync_service.forms.validation import data_hash, parse_form
-from sync_service.model import Collection, FormResult, SchoolEntry
+from sync_service.model import Collection, FormResult, SchoolEntry, titled_after
 from sync_service.order.models import current_fpu
 from sync_service.stores.base import StoreError, Workbook, WorkbookInfo, WorkbookStore, WorkbookUnavailable
 from sync_service.sync.checks import Fact, SchoolView
@@ -63,9 +63,7 @@ def locate_workbooks(entries: list[SchoolEntry], listing: Mapping[str, WorkbookI
         if entry.workbook:
             targets[entry.code] = workbook_id_for(entry.workbook)
             continue
-        prefix = entry.code.casefold()
-        match = [w.id for w in listing.values() if w.title.casefold() == prefix
-                 or w.title.casefold().startswith(prefix + " ")]
+        match = [w.id for w in listing.values() if titled_after(w.title, entry.code)]
         targets[entry.code] = match[0] if len(match) == 1 else None
     return targets
 

@@ -43,3 +43,10 @@ def test_every_setting_is_documented(document):
     text = (ROOT / document).read_text(encoding="utf-8")
     missing = [variable for variable, *_ in SETTINGS if variable not in text]
     assert missing == []
+
+
+@pytest.mark.parametrize("raw", ["-1", "101", "half"])
+def test_a_drop_limit_is_a_percentage(raw):
+    with pytest.raises(ConfigError, match="SVOD_MAX_SCHOOLS_DROP"):
+        Settings.from_env({"SVOD_MAX_SCHOOLS_DROP": raw})
+    assert Settings.from_env({"SVOD_MAX_COLLECTIONS_DROP": "100"}).max_collections_drop == 100

@@ -62,14 +62,15 @@ class District:
 
 
 def build_district(folder: Path, schools: int = 3, *, deadlines: dict[str, date] | None = None,
-                   database_url: str | None = None) -> District:
+                   database_url: str | None = None, **settings) -> District:
     """``schools`` schools with empty form tabs; the plan is the default calendar. The database
-    is SQLite beside ``folder`` unless ``database_url`` names another (PostgreSQL tests)."""
+    is SQLite beside ``folder`` unless ``database_url`` names another (PostgreSQL tests);
+    ``settings`` override the context's."""
     folder.mkdir(parents=True, exist_ok=True)
     store = XlsxStore(folder)
     svod = make_svod(folder, now=NOW, store=store, workbooks_dir=folder,
                      database_url=database_url or f"sqlite:///{folder.parent / 'svod.db'}",
-                     lock_file=folder.parent / "sync.lock", academic_year=YEAR, read_workers=2)
+                     lock_file=folder.parent / "sync.lock", academic_year=YEAR, read_workers=2, **settings)
     district = District(folder, svod, [(f"sch{n:02d}", f"МБОУ СОШ №{n}") for n in range(1, schools + 1)])
     collections = default_collections(svod.schema, YEAR)
     plan_rows = [[c.form.key, "", YEAR, (deadlines or {}).get(c.key, c.deadline),
