@@ -127,16 +127,15 @@ def test_the_clock_stops_cleanly_on_a_signal_even_mid_sync(district, signum):
     try:
         # The clock syncs at start: stop it once the sync is under way.
         wait_for(lambda: count(district, "SELECT COUNT(*) FROM sync_outcomes") >= 2, 60, "the sync to start", process)
-        stopped_at = time.monotonic()
         process.send_signal(signum)
-        assert process.wait(15) == 0
-        assert time.monotonic() - stopped_at < 10
+        assert process.wait(60) == 0  # a bound so that a hang fails; how fast is not the point
     finally:
         if process.poll() is None:
             process.kill()
         log = process.stdout.read()
         process.stdout.close()
-    assert "clock stopped" in log
+    # It stopped the sync at a school boundary and left cleanly, not by giving up after its grace.
+    assert "clock stopped" in log and "jobs still running after" not in log
     with district.svod.db.session() as session:
         job = session.scalars(select(JobRun).where(JobRun.job == "sync")).one()
         run = session.scalars(select(m.SyncRun)).one()
