@@ -124,9 +124,10 @@ def run_child(side: str, folder: Path, database: Path, record: Path) -> dict:
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
+    result = json.loads(output.strip().splitlines()[-1]) if not process.returncode else {}
+    if process.returncode or result.get("status") == "failed":
         raise SystemExit(f"{side} failed:\n{output}")
-    return {**json.loads(output.strip().splitlines()[-1]), "rss": usage.ru_maxrss / 1024}
+    return {**result, "rss": usage.ru_maxrss / 1024}
 
 
 def district(work: Path, schools: int) -> tuple[Path, Path]:
@@ -137,10 +138,11 @@ def district(work: Path, schools: int) -> tuple[Path, Path]:
         database.unlink(missing_ok=True)
         print(f"generating {schools} schools in {folder} …", flush=True)
         env = environment(folder, database)
-        for args in (["demo-data", "--schools", str(schools), "--out", str(folder), "--today", TODAY],
-                     ["db-upgrade"]):
-            subprocess.run([sys.executable, "-m", "sync_service", *args], env=env, check=True,
-                           stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "sync_service", "demo-data", "--schools", str(schools), "--out",
+                        str(folder), "--today", TODAY], env=env, check=True, stdout=subprocess.DEVNULL)
+    # a district kept from an earlier run gets the revisions added since
+    subprocess.run([sys.executable, "-m", "sync_service", "db-upgrade"], env=environment(folder, database), check=True,
+                   stdout=subprocess.DEVNULL)
     return folder, database
 
 
