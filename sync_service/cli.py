@@ -16,8 +16,10 @@ import errno
 import functools
 import json
 import logging
+import os
 import sys
 from datetime import date, datetime
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -113,21 +115,39 @@ class Failure(click.ClickException):
 
 
 def failure_of(exc: BaseException, settings: Settings | None) -> Failure | None:
-    """The :class:`Failure` a user can meet behind ``exc``, or None for a defect of Svod."""
-    from sqlalchemy.exc import OperationalError
+    """The :class:`Failure` a user can meet behind ``exc``, or None for a defect of Svod:
+    what really happened (a full disk is not a missing permission, sync_service/failures.py)."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from sync_service.failures import database_failure, head_unavailable, os_failure
+    from sync_service.stores.base import StoreError, WorkbookUnavailable
 
     if isinstance(exc, ConfigError):
         return Failure(f"Ошибка настройки: {exc}", 2)
-    if isinstance(exc, OperationalError):
+    if isinstance(exc, DBAPIError):
         from sqlalchemy.engine import make_url
 
         # never the password: the URL is shown as SQLAlchemy masks it
-        where = make_url(settings.database_url).render_as_string(hide_password=True) if settings else ""
-        return Failure(f"Нет связи с базой данных {where}: {exc.orig}. Проверьте DATABASE_URL и что сервер "
-                       "базы запущен.", 1)
+        where = make_url(settings.database_url).render_as_string(hide_password=True) if settings else "DATABASE_URL"
+        reason = database_failure(exc, where)
+        if reason is not None:
+            return Failure(f"{reason}.", 1)
+        if isinstance(exc, OperationalError):
+            return Failure(f"Ошибка базы данных {where}: {exc.orig}. Проверьте DATABASE_URL и что сервер базы "
+                           "запущен.", 1)
+        return None
+    if isinstance(exc, WorkbookUnavailable):
+        if settings and exc.workbook_id in (settings.head_workbook, settings.head_spreadsheet_id):
+            return Failure(head_unavailable(exc.workbook_id, exc.reason, settings.backend) + ".", 1)
+        return Failure(f"Книга «{exc.workbook_id}»: {exc.reason}.", 1)
+    if isinstance(exc, StoreError):
+        return Failure(f"{exc}.", 1)
     if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
         return Failure(f"Адрес уже занят: {exc.strerror}. Остановите другой процесс на этом порту или "
                        "задайте другой порт (PORT).", 1)
+    if isinstance(exc, OSError) and exc.errno is not None:
+        where = f"«{exc.filename}»" if exc.filename else "диск"
+        return Failure(f"Ошибка файла {where}: {os_failure(exc, where)}.", 1)
     if isinstance(exc, (KeyboardInterrupt, click.Abort)):
         return Failure("\nОстановлено.", 130)
     return None
@@ -146,6 +166,8 @@ def with_settings(command: Callable[..., int], build: Callable[[Settings], objec
             failure = failure_of(exc, settings)
             if failure is None:
                 raise
+            if failure.exit_code != 130:  # the traceback for the log file (not on the console)
+                logging.getLogger("svod.cli").info("%s", failure.message, exc_info=exc)
             raise failure from exc
     return wrapper
 
@@ -182,7 +204,76 @@ def run_main(group: click.Group, argv: Sequence[str] | None, prog_name: str) -> 
         failure = failure_of(exc, None)
         failure.show()
         return failure.exit_code
+    except Exception as exc:  # a defect of Svod: told in one line, its traceback kept in the log
+        logging.getLogger("svod.cli").exception("the command failed")
+        click.echo(f"Внутренняя ошибка Svod ({type(exc).__name__}: {exc}). Это сбой программы, а не ваших "
+                   f"данных; подробности — в журнале ({log_place()}).", err=True)
+        return 1
     return code or 0
+
+
+# --- the log ------------------------------------------------------------------------------------
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_BYTES, LOG_BACKUPS = 1_000_000, 3  # the log file is bounded: 4 MB at most
+
+
+class ConsoleFormat(logging.Formatter):
+    """A record as one line: on the console a traceback is noise (the message already says
+    what happened, in Russian); the log file keeps it. ``svod -v`` shows it too."""
+
+    def __init__(self, tracebacks: bool):
+        super().__init__(LOG_FORMAT)
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self.tracebacks:
+            return super().format(record)
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info = record.exc_text = record.stack_info = None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
+class LogFile(RotatingFileHandler):
+    """The log file: a full disk or a folder without rights must not break the command
+    that wanted to say so (logging's default prints its own traceback then)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
+def log_place() -> str:
+    return os.environ.get("SVOD_LOG_FILE") or Settings.log_file
+
+
+def configure_logging(verbose: bool) -> None:
+    """The console (warnings, or everything with ``-v``) and the log file (SVOD_LOG_FILE, with
+    tracebacks); called by every ``svod`` command, so it replaces what an earlier call set."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "svod", False)]:
+        root.removeHandler(handler)
+        handler.close()
+    console = logging.StreamHandler()
+    console.setLevel(logging.INFO if verbose else logging.WARNING)
+    console.setFormatter(ConsoleFormat(tracebacks=verbose))
+    handlers: list[logging.Handler] = [console]
+    path = Path(log_place())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        log_file = LogFile(path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8", delay=True)
+    except OSError:
+        pass  # no log file then: the console still says what happened
+    else:
+        log_file.setLevel(logging.INFO)
+        log_file.setFormatter(logging.Formatter(LOG_FORMAT))
+        handlers.append(log_file)
+    for handler in handlers:
+        handler.svod = True
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
 
 
 def progress_printer(label: str):
@@ -209,8 +300,7 @@ def progress_printer(label: str):
 @click.group(cls=Group, context_settings=CONTEXT, help="Svod: сбор отчётов школьных библиотек.")
 @click.option("-v", "--verbose", is_flag=True, help="подробный журнал")
 def cli(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(verbose)
 
 
 @cli.command("demo-data", help="Создать демо-район: книги школ и книгу руководителя.")

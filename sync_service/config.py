@@ -36,6 +36,7 @@ SETTINGS: list[tuple[str, str, str, str]] = [
     ("SVOD_REMINDER_DAYS_BEFORE", "reminder_days_before", "3", "Days before a deadline when librarians get a reminder."),
     ("SVOD_EXPORT_DIR", "export_dir", "var/exports", "Where the nightly database export goes."),
     ("SVOD_LOCK_FILE", "lock_file", "var/sync.lock", "The file lock that keeps two syncs from running at once."),
+    ("SVOD_LOG_FILE", "log_file", "var/svod.log", "The log of `svod` commands, tracebacks included (the console shows one Russian line per failure); rotated at 1 MB, three old files kept. The clock and web processes log to their standard error (the journal)."),
     ("SVOD_SMTP_HOST", "smtp_host", "", "SMTP server for reminders; empty means reminders are only printed (dry run)."),
     ("SVOD_SMTP_PORT", "smtp_port", "25", "SMTP port."),
     ("SVOD_SMTP_USER", "smtp_user", "", "SMTP user name."),
@@ -90,6 +91,7 @@ class Settings:
     reminder_days_before: int = 3
     export_dir: Path = Path("var/exports")
     lock_file: Path = Path("var/sync.lock")
+    log_file: str = "var/svod.log"
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_user: str = ""

@@ -324,6 +324,12 @@ class Database:
     def upgrade(self) -> None:
         upgrade(self.url)
 
+    def shown_url(self) -> str:
+        """The URL as a person may see it: without its password."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).render_as_string(hide_password=True)
+
     def is_current(self) -> bool:
         """Whether the database is at the newest revision (nothing left for ``upgrade``)."""
         from alembic.runtime.migration import MigrationContext

@@ -1,7 +1,14 @@
 """Fixtures shared by every test folder: the one test factory (``tests/factory.py``)."""
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
+
+# The log of ``svod`` commands run by the tests (in process or as subprocesses): not var/ of the
+# working tree.
+os.environ.setdefault("SVOD_LOG_FILE", os.path.join(tempfile.mkdtemp(prefix="svod-test-log-"), "svod.log"))
 
 from tests.factory import make_svod
 

@@ -14,6 +14,7 @@ from sync_service import db as m
 from sync_service.district.changes import Assessment, Before, assess
 from sync_service.district.check_tab import content_hash, render_head_check_tab
 from sync_service.district.registry import Registry, read_registry
+from sync_service.failures import head_unavailable
 from sync_service.forms.schema import Schema
 from sync_service.model import Collection, SchoolEntry, school_code
 from sync_service.order.fpu import fpu_tab
@@ -60,7 +61,7 @@ def load_plan(ctx: RunContext, listing: Mapping[str, WorkbookInfo], head_id: str
     try:
         workbook = ctx.store.read(head_id)
     except WorkbookUnavailable as exc:
-        error = f"Не удалось прочитать книгу руководителя ОМО «{exc.workbook_id}»: {exc.reason}"
+        error = head_unavailable(exc.workbook_id, exc.reason, ctx.store.name)
         with ctx.db.session() as session:
             entries, collections, ids = stored_registry(session, ctx.schema, ctx.year)
             findings = keep_head_findings(session, ctx.run_id)

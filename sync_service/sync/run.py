@@ -35,6 +35,7 @@ from sync_service import db as m
 from sync_service.context import Svod
 from sync_service.district.changes import Limits
 from sync_service.district.check_tab import not_written
+from sync_service.failures import machine_failure
 from sync_service.findings import make_finding
 from sync_service.sync import requests
 from sync_service.sync.checks import CheckWrite, check_writes, finish_check_write, record_written, write_check
@@ -121,8 +122,9 @@ def execute(svod: Svod, *, trigger: str, force: bool, progress: Progress | None)
         log.warning("sync run %s failed: %s", ctx.run_id, exc)
         summary.status, summary.error = "failed", str(exc)
     except Exception as exc:  # the run itself failed: record it, never lose what was stored
-        log.exception("sync run %s failed", ctx.run_id)
-        summary.status, summary.error = "failed", summary.error or f"Внутренняя ошибка: {exc}"
+        reason = machine_failure(exc, svod.db.shown_url())
+        log.exception("sync run %s failed%s", ctx.run_id, f": {reason}" if reason else "")
+        summary.status, summary.error = "failed", reason or summary.error or f"Внутренняя ошибка: {exc}"
     summary.seconds = round(time.monotonic() - started, 2)
     finish_run(svod, summary)
     return summary

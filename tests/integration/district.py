@@ -68,9 +68,9 @@ def build_district(folder: Path, schools: int = 3, *, deadlines: dict[str, date]
     ``settings`` override the context's."""
     folder.mkdir(parents=True, exist_ok=True)
     store = XlsxStore(folder)
-    svod = make_svod(folder, now=NOW, store=store, workbooks_dir=folder,
-                     database_url=database_url or f"sqlite:///{folder.parent / 'svod.db'}",
-                     lock_file=folder.parent / "sync.lock", academic_year=YEAR, read_workers=2, **settings)
+    values = dict(workbooks_dir=folder, database_url=database_url or f"sqlite:///{folder.parent / 'svod.db'}",
+                  lock_file=folder.parent / "sync.lock", academic_year=YEAR, read_workers=2)
+    svod = make_svod(folder, now=NOW, store=store, **{**values, **settings})
     district = District(folder, svod, [(f"sch{n:02d}", f"МБОУ СОШ №{n}") for n in range(1, schools + 1)])
     collections = default_collections(svod.schema, YEAR)
     plan_rows = [[c.form.key, "", YEAR, (deadlines or {}).get(c.key, c.deadline),

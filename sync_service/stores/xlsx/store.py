@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Callable, Iterable, Sequence
 from urllib.parse import unquote, urlparse
 
+from sync_service.failures import os_failure
 from sync_service.stores.base import (
     StoreError,
     TabSpec,
@@ -41,14 +42,21 @@ _TEMP_PREFIX = ".~svod-"
 
 # Why a file of the folder cannot be used (the reasons of its content are the package's).
 REASONS = {
-    "missing": "файл не найден в папке книг; проверьте имя файла в столбце «Книга» на листе «Школы»",
-    "locked": "файл недоступен: нет прав на чтение или он заблокирован другой программой; "
-              "закройте его и повторите",
+    "missing": "файл не найден в папке книг (SVOD_WORKBOOKS_DIR)",
     "bad_name": "недопустимое имя книги: укажите имя файла в папке книг, без «..»",
     "directory": "это папка, а не файл книги; укажите имя файла .xlsx",
-    "unwritable": "не удалось записать файл: нет прав на запись или он открыт в другой программе; "
-                  "закройте его и повторите",
 }
+
+
+def unopenable(exc: OSError) -> str:
+    """Why a file of the folder cannot be opened, as the system said (no permission, a lock
+    of another program, a disk error …)."""
+    return f"файл не открывается: {os_failure(exc, 'файл в папке книг')}"
+
+
+def unwritable(exc: OSError) -> str:
+    """Why a file could not be written: a full disk is not a missing permission."""
+    return f"не удалось записать файл: {os_failure(exc, 'папка книг, SVOD_WORKBOOKS_DIR')}"
 
 
 def _marker(stat: os.stat_result) -> str:
@@ -154,7 +162,7 @@ class XlsxStore(WorkbookStore):
             raise WorkbookUnavailable(workbook_id, REASONS["directory"]) from None
         except OSError as exc:  # PermissionError, a sharing violation on Windows, an I/O error
             log.info("cannot open %s: %s", path, exc)
-            raise WorkbookUnavailable(workbook_id, REASONS["locked"]) from None
+            raise WorkbookUnavailable(workbook_id, unopenable(exc)) from None
 
     def read(self, workbook_id: str) -> Workbook:
         data, marker = self._load(workbook_id)
@@ -180,7 +188,7 @@ class XlsxStore(WorkbookStore):
             handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=_TEMP_PREFIX, suffix=".tmp", delete=False)
         except OSError as exc:
             log.info("cannot create a temporary file in %s: %s", path.parent, exc)
-            raise WorkbookUnavailable(workbook_id, REASONS["unwritable"]) from None
+            raise WorkbookUnavailable(workbook_id, unwritable(exc)) from None
         temp = Path(handle.name)
         try:
             with handle:
@@ -208,7 +216,7 @@ class XlsxStore(WorkbookStore):
             return _marker(path.stat())
         except OSError as exc:
             log.info("cannot write %s: %s", path, exc)
-            raise WorkbookUnavailable(workbook_id, REASONS["unwritable"]) from None
+            raise WorkbookUnavailable(workbook_id, unwritable(exc)) from None
         finally:
             temp.unlink(missing_ok=True)
 
