@@ -27,7 +27,7 @@ import click
 
 from sync_service.config import ConfigError, Settings
 from sync_service.context import Svod
-from sync_service.district.status import STATUS_LABELS
+from sync_service.district.status import STATUS_SYMBOLS, STATUS_TEXTS
 
 # --- click in Russian ------------------------------------------------------------------------
 
@@ -423,16 +423,16 @@ def status(svod: Svod, as_json: bool) -> int:
 
 def render_status_table(report: dict) -> str:
     """The status as a plain text table: a row per school, a column per collection."""
-    symbols = {"not_started": "·", "in_progress": "…", "submitted": "✓", "submitted_late": "✓!",
-               "returned": "✗", "overdue": "!"}
+    symbols = STATUS_SYMBOLS
     collections = report["collections"]
     by_pair = {(s["school"], s["collection"]): s["status"] for s in report["submissions"]}
     width = max([len(s["code"]) for s in report["schools"]] + [5])
     lines = ["Сборы:"]
     for i, c in enumerate(collections, start=1):
         deadline = (f"срок {date.fromisoformat(c['deadline']):%d.%m.%Y}" if c.get("deadline") else "без срока")
+        unknown = c["counts"].get("unknown", 0)
         lines.append(f"  {i:>2}. {c['title']} — {deadline}; сдали {c['reporting_rate']:.0f} %, "
-                     f"вовремя {c['on_time_rate']:.0f} %")
+                     f"вовремя {c['on_time_rate']:.0f} %" + (f"; нет данных: {unknown}" if unknown else ""))
     lines.append("")
     lines.append("школа".ljust(width) + " " + " ".join(f"{i:>3}" for i in range(1, len(collections) + 1)))
     for school in report["schools"]:
@@ -440,9 +440,16 @@ def render_status_table(report: dict) -> str:
         line = school["code"].ljust(width) + " " + " ".join(f"{s:>3}" for s in cells)
         if school.get("sync_error"):
             line += f"  ошибка{' чтения' if school.get('sync_error_kind') != 'write' else ''}: {school['sync_error']}"
+            if school.get("sync_error_kind") == "read":
+                line += (f" (статусы по данным на {date.fromisoformat(school['data_as_of'][:10]):%d.%m.%Y})"
+                         if school.get("data_as_of") else " (ни разу не прочитана: нет данных)")
         lines.append(line)
     lines.append("")
-    lines.append("Обозначения: " + "; ".join(f"{symbols[k]} {v}" for k, v in STATUS_LABELS.items()))
+    unknown = sum(c["counts"].get("unknown", 0) for c in collections)
+    if unknown:
+        lines.append("«?» — нет данных: книга школы не читается, Svod не знает, сдан ли отчёт "
+                     "(в долях сдавших считается несдавшим).")
+    lines.append("Обозначения: " + "; ".join(f"{symbols[k]} {v}" for k, v in STATUS_TEXTS.items()))
     return "\n".join(lines)
 
 

@@ -15,21 +15,18 @@ from sync_service.ru import as_date
 from sync_service.context import Svod
 from sync_service.district.check_tab import SEVERITY_LABELS
 from sync_service.district.collection_page import collection_detail, district_figures
-from sync_service.district.overview import debtor_page, first_debtors, overview
+from sync_service.district.overview import debtor_page, first_debtors, overview, unknown_list
 from sync_service.district.report import data_marker, format_debtors, plan_calendar, rate_history
 from sync_service.district.school_page import PREVIEW, finding_group, school_detail
-from sync_service.district.status import STATUS_LABELS
+from sync_service.district.status import STATUS_LABELS, STATUS_SYMBOLS, STATUS_TEXTS
 
 from .charts import RatePoint, bar_chart, chart_window, progress_chart, rate_chart
 from .compress import Body
 
 bp = Blueprint("status", __name__)
 
-# A symbol for each status, so the matrix never speaks by colour alone.
-STATUS_SYMBOLS = {"not_started": "·", "in_progress": "…", "submitted": "✓", "submitted_late": "✓!",
-                  "returned": "✗", "overdue": "!"}
-# Legend order: from done to not done.
-LEGEND = ("submitted", "submitted_late", "returned", "in_progress", "not_started", "overdue")
+# Legend order: from done to not done, then what Svod does not know.
+LEGEND = ("submitted", "submitted_late", "returned", "in_progress", "not_started", "overdue", "unknown")
 SYNC_LABELS = {"ok": "успешно", "partial": "с ошибками", "failed": "не удалась", "running": "идёт сейчас",
                "interrupted": "прервана"}
 
@@ -169,9 +166,11 @@ def _index_body(report: dict, filters: dict) -> str:
         for c in report["collections"]]
     cells = {(s["school"], s["collection"]): s for s in report["submissions"]}
     owing = read(first_debtors, collection=filters["collection"] or None, status=filters["status"] or None)
+    unknown = read(unknown_list, collection=filters["collection"] or None)
+    text = format_debtors(owing["debtors"], today, unknown=unknown["schools"], unknown_total=unknown["total"])
     return render_template("_status_body.html", report=report, filters=filters, cells=cells, chart=chart,
                            rate_charts=rate_charts, legend_order=LEGEND, more_debtors=owing["more"],
-                           debtors_shown=len(owing["debtors"]), debtors=format_debtors(owing["debtors"], today))
+                           debtors_shown=len(owing["debtors"]), debtors=text)
 
 
 @bp.route("/debtors.txt")
@@ -185,8 +184,11 @@ def _debtors_text() -> str:
     args = request.args
     owing = read(debtor_page, collection=args.get("collection") or None, status=args.get("status") or None,
                  page=args.get("page"))
-    text = format_debtors(owing["debtors"], svod().clock().date())
     info = owing["page"]
+    # The schools Svod knows nothing about go with the first page only.
+    unknown = read(unknown_list, collection=args.get("collection") or None) if info["number"] == 1 else None
+    text = format_debtors(owing["debtors"], svod().clock().date(), unknown=unknown["schools"] if unknown else (),
+                          unknown_total=unknown["total"] if unknown else 0)
     if info["pages"] > 1:
         text += (f"\n\nШколы {info['first']}–{info['last']} из {info['total']}, страница {info['number']} "
                  f"из {info['pages']}.")
@@ -309,5 +311,6 @@ def nav_links() -> list[tuple[str, str, str]]:
 def _template_globals(state) -> None:
     # Globals rather than a context processor: imported macros (_status.html) see them too.
     state.app.jinja_env.globals.update(
-        STATUS_LABELS=STATUS_LABELS, STATUS_SYMBOLS=STATUS_SYMBOLS, SYNC_LABELS=SYNC_LABELS, LEGEND=LEGEND,
+        STATUS_LABELS=STATUS_LABELS, STATUS_TEXTS=STATUS_TEXTS, STATUS_SYMBOLS=STATUS_SYMBOLS,
+        SYNC_LABELS=SYNC_LABELS, LEGEND=LEGEND,
         SEVERITY_LABELS=SEVERITY_LABELS, percent=ru.percent, ru_number=ru.number, nav_links=nav_links)

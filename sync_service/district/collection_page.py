@@ -55,7 +55,7 @@ def collection_detail(session: Session, key: str, *, academic_year: str, now: da
         "academic_year": academic_year,
         "generated_at": iso(now),
         "collection": {**summary, "shape": form.shape if form else None},
-        "schools": [{**row_cell(r), "name": r.name,
+        "schools": [{**row_cell(r), "name": r.name, "data_as_of": iso(r.data_as_of),
                      "rows": len(versions[r.submission_id].table) if r.submission_id in versions else 0}
                     for r in rows],
         "schools_page": info,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import reduce
 from itertools import repeat
 from operator import add
@@ -24,6 +24,16 @@ class SchoolLine:
     code: str
     name: str
     sync_error: str | None = None
+    data_as_of: datetime | None = None  # with sync_error: the last good read (None: never read)
+
+    @property
+    def read_error(self) -> str:
+        """«Ошибка чтения» as «Статус сдачи» says it: the error and what the statuses rest on."""
+        if not self.sync_error:
+            return ""
+        known = (f"статусы по данным на {self.data_as_of:%d.%m.%Y}" if self.data_as_of
+                 else "книга ни разу не прочитана: нет данных")
+        return f"{self.sync_error} ({known})"
 
 
 @dataclass(frozen=True)
@@ -122,7 +132,7 @@ def status_tab(collections: Sequence[Collection], schools: Sequence[SchoolLine],
     for school in schools:
         rows.append([school.code, school.name,
                      *(STATUS_LABELS.get(statuses.get((school.code, c.key), ""), "") for c in collections),
-                     school.sync_error or ""])
+                     school.read_error])
     collection_rates = [rates(statuses.get((s.code, c.key), "") for s in schools) for c in collections]
     rows.append(["", "Сдали, %", *(r.reporting_rate for r in collection_rates), ""])
     rows.append(["", "Сдали вовремя, %", *(r.on_time_rate for r in collection_rates), ""])

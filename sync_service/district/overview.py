@@ -37,6 +37,7 @@ from sync_service.district.status import (
     STATUSES,
     SUBMITTED,
     SUBMITTED_LATE,
+    UNKNOWN,
     Rates,
 )
 
@@ -54,10 +55,11 @@ def active():
     return and_(m.School.active.is_(True), m.School.in_registry.is_(True))
 
 
-def status_expression(collection_id, collections: list[m.Collection], today: date):
+def status_expression(collection_id, collections: list[m.Collection], today: date, unreadable=None):
     """``status.status_of`` as SQL over the columns of ``Submission`` (all NULL when the
     school has no submission row: not ready, no data), ``collection_id`` telling which
-    collection's deadline applies."""
+    collection's deadline applies; ``unreadable`` (a condition on the school's
+    ``WorkbookState``) makes a school without a row ``unknown`` (``status.facts_of``)."""
     past = [c.id for c in collections if c.deadline is not None and today > c.deadline]
     # First submitted on or before the deadline's day = before the next midnight.
     cuts = {c.id: literal(datetime.combine(c.deadline + timedelta(days=1), time()), DateTime)
@@ -66,7 +68,9 @@ def status_expression(collection_id, collections: list[m.Collection], today: dat
     s = m.Submission
     ready, has_data = func.coalesce(s.ready, false()), func.coalesce(s.has_data, false())
     errors = func.coalesce(s.errors, 0)
+    unknown = [(and_(unreadable, s.id.is_(None)), UNKNOWN)] if unreadable is not None else []
     return case(
+        *unknown,
         (and_(ready, or_(errors > 0, not_(has_data))), RETURNED),
         (and_(ready, s.first_submitted_at.is_not(None)),
          case((or_(cut.is_(None), s.first_submitted_at < cut), SUBMITTED), else_=SUBMITTED_LATE)),
@@ -79,19 +83,22 @@ def cells(collections: list[m.Collection], today: date):
     """Every active school × collection of ``collections`` with its status on ``today``,
     as a subquery: ``school_id``, ``code``, ``name``, ``collection_id``, ``key``,
     ``position``, ``deadline``, ``status``, ``errors``, ``warnings``, ``submitted_at``,
-    ``changed_at``, ``submission_id``, ``version``. A school without a submission row is
-    ``not_started`` or ``overdue``."""
+    ``changed_at``, ``submission_id``, ``version``, ``data_as_of`` (when the workbook cannot
+    be read: its last good read). A school without a submission row is ``not_started`` or
+    ``overdue`` — or ``unknown`` when its workbook cannot be read."""
     ids = [c.id for c in collections]
-    s = m.Submission
+    s, state = m.Submission, m.WorkbookState
+    status = status_expression(m.Collection.id, collections, today, unreadable=state.error.is_not(None))
     query = (select(m.School.id.label("school_id"), m.School.code, m.School.name,
                     m.Collection.id.label("collection_id"), m.Collection.key, m.Collection.position,
-                    m.Collection.deadline, status_expression(m.Collection.id, collections, today).label("status"),
+                    m.Collection.deadline, status.label("status"),
                     func.coalesce(s.errors, 0).label("errors"), func.coalesce(s.warnings, 0).label("warnings"),
                     s.first_submitted_at.label("submitted_at"), s.changed_at, s.id.label("submission_id"),
-                    s.version)
+                    s.version, case((state.error.is_not(None), state.last_ok_at), else_=None).label("data_as_of"))
              .select_from(m.School)
              .join(m.Collection, m.Collection.id.in_(ids) if ids else false())
              .outerjoin(s, and_(s.school_id == m.School.id, s.collection_id == m.Collection.id))
+             .outerjoin(state, state.school_id == m.School.id)
              .where(active()))
     return query.subquery("cells")
 
@@ -185,24 +192,37 @@ def row_cell(row) -> dict:
             "warnings": row.warnings, "submitted_at": iso(row.submitted_at), "changed_at": iso(row.changed_at)}
 
 
+def unreadable_schools(session: Session) -> int:
+    """How many active schools' workbooks cannot be read now."""
+    return session.scalar(select(func.count()).select_from(m.School).join(
+        m.WorkbookState, m.WorkbookState.school_id == m.School.id).where(active(), m.WorkbookState.error.is_not(None))) or 0
+
+
 def summaries(session: Session, shown: list[m.Collection], today: date, expected: int) -> list[dict]:
     """Each shown collection's counts per status and rates, over every active school: one
     GROUP BY over the submission rows (not the schools × collections grid); the schools
-    without a row are what is left of ``expected``."""
+    without a row are what is left of ``expected`` — ``unknown`` those whose workbook cannot
+    be read (all of them but those with a row), the rest not started or overdue."""
     counts: dict[int, dict[str, int]] = {c.id: dict.fromkeys(STATUSES, 0) for c in shown}
+    unreadable_rows: dict[int, int] = dict.fromkeys(counts, 0)
     if shown:
-        s = m.Submission
+        s, state = m.Submission, m.WorkbookState
         status = status_expression(s.collection_id, shown, today)
-        query = (select(s.collection_id, status, func.count()).join(m.School, m.School.id == s.school_id)
+        query = (select(s.collection_id, status, func.count(), func.count(state.error))
+                 .join(m.School, m.School.id == s.school_id).outerjoin(state, state.school_id == s.school_id)
                  .where(active(), s.collection_id.in_(list(counts))).group_by(s.collection_id, status))
-        for collection_id, status_, n in session.execute(query):
+        for collection_id, status_, n, with_error in session.execute(query):
             counts[collection_id][status_] = n
+            unreadable_rows[collection_id] += with_error
+    unreadable = unreadable_schools(session) if shown else 0
     result = []
     for c in shown:
+        unknown = unreadable - unreadable_rows[c.id]
+        counts[c.id][UNKNOWN] = unknown
         missing = expected - sum(counts[c.id].values())
         counts[c.id][OVERDUE if c.deadline is not None and today > c.deadline else NOT_STARTED] += missing
         rates = Rates(expected=expected, reported=counts[c.id][SUBMITTED] + counts[c.id][SUBMITTED_LATE],
-                      on_time=counts[c.id][SUBMITTED])
+                      on_time=counts[c.id][SUBMITTED], unknown=unknown)
         result.append({"key": c.key, "form": c.form, "title": c.title, "tab": c.tab, "campaign": c.campaign,
                        "deadline": iso(c.deadline), "expected": expected, "reported": rates.reported,
                        "on_time": rates.on_time, "reporting_rate": rates.reporting_rate,
@@ -324,16 +344,35 @@ def _owing_schools(table, status: str, not_overdue_in: list[m.Collection], today
 def _debtor_items(session: Session, rows, shown: list[m.Collection], today: date) -> list[dict]:
     """The debtors ``rows`` (school id, code, name) with their overdue and returned items."""
     items: dict[int, list[dict]] = {r.school_id: [] for r in rows}
+    as_of: dict[int, Any] = {}
     if rows:
         table = cells(shown, today)
         by_id = {c.id: c for c in shown}
         query = select(table).where(table.c.status.in_((OVERDUE, RETURNED)), table.c.school_id.in_(list(items)))
         for cell in session.execute(query):
             c = by_id[cell.collection_id]
+            as_of[cell.school_id] = cell.data_as_of
             items[cell.school_id].append({
                 "collection": c.key, "title": c.title, "deadline": iso(c.deadline), "status": cell.status,
                 "days_overdue": (today - c.deadline).days if cell.status == OVERDUE else None,
                 "errors": cell.errors})
-    return [{"school": r.code, "name": r.name,
+    return [{"school": r.code, "name": r.name, "data_as_of": iso(as_of.get(r.school_id)),
              "items": sorted(items[r.school_id], key=lambda i: (-(i["days_overdue"] or 0), i["deadline"] or ""))}
             for r in rows]
+
+
+def unknown_list(session: Session, *, academic_year: str, now: datetime, collection: str | None = None,
+                 limit: int = SYNC_ERRORS_LIMIT) -> dict:
+    """The first ``limit`` schools (by code) with an ``unknown`` cell among the collections
+    shown, and how many: ``{"schools": [{"school", "name", "collections"}], "total": n}``
+    in the shape of ``report.unknown_schools``."""
+    plan = plan_collections(session, academic_year)
+    keys = {c.key: c for c in plan}
+    shown = [keys[collection]] if collection in keys else plan
+    table = cells(shown, now.date())
+    schools = (select(table.c.code, table.c.name, func.count().label("collections")).where(table.c.status == UNKNOWN)
+               .group_by(table.c.school_id, table.c.code, table.c.name).subquery("unknown"))
+    total = session.scalar(select(func.count()).select_from(schools)) or 0
+    rows = session.execute(select(schools).order_by(schools.c.code).limit(limit)) if total else []
+    return {"schools": [{"school": r.code, "name": r.name, "collections": r.collections} for r in rows],
+            "total": total}

@@ -13,6 +13,10 @@ Who gets what (statuses from :func:`sync_service.district.status.status_of`):
 - ``before``: from ``SVOD_REMINDER_DAYS_BEFORE`` days before a deadline up to the deadline,
   for a collection not yet submitted (not started, in progress) or returned with errors;
 - ``after``: once the deadline has passed, for a collection overdue or returned;
+- ``unknown``: in either window, for a collection Svod knows nothing about because the
+  school's workbook cannot be read: the letter says so and what is wrong with the book
+  (never «просрочен»), and, keyed apart, does not stand in for the reminder due once
+  the book is read again;
 - ``digest``: once a day to ``SVOD_HEAD_EMAIL``: rates per collection, the overdue list,
   sync errors, schools without an e-mail.
 
@@ -46,21 +50,25 @@ from sync_service import ru
 from sync_service.config import Settings
 from sync_service.context import Svod
 from sync_service.district.check_tab import not_written
-from sync_service.district.report import active_schools, facts_of, plan_collections
+from sync_service.district.report import active_schools, plan_collections
 from sync_service.district.status import (
     IN_PROGRESS,
+    NO_FACTS,
     NOT_STARTED,
     OVERDUE,
     RETURNED,
-    STATUS_LABELS,
+    STATUS_TEXTS,
+    UNKNOWN,
+    UNKNOWN_FACTS,
     Facts,
+    facts_of,
     rates,
     status_of,
 )
 
 log = logging.getLogger("svod.reminders")
 
-BEFORE, AFTER, DIGEST = "before", "after", "digest"
+BEFORE, AFTER, DIGEST, UNREADABLE = "before", "after", "digest", "unknown"
 MAX_FINDINGS = 25  # per collection in one letter; the rest are on the «Проверка» tab
 NAME_LIMIT = 200   # characters of a name the head typed (a school, a collection), as a letter quotes it
 DIGEST_LIMIT = 50  # lines of each list in the head's digest; the rest are on the status page
@@ -112,6 +120,7 @@ class SchoolInfo:
     workbook: str = ""  # what to open: a file name (xlsx) or the spreadsheet's URL (google)
     sync_error: str | None = None
     check_error: str | None = None  # why its «Проверка» could not be written
+    data_as_of: datetime | None = None  # with sync_error: the last good read (None: never read)
 
 
 @dataclass(frozen=True)
@@ -166,7 +175,9 @@ def compose_reminders(district: District, *, today: date, days_before: int, publ
     ``sent`` holds the keys already in ``reminders_sent``: those are not composed again.
     """
     public_url = public_url.rstrip("/")
-    statuses = {(s.code, c.key): status_of(district.facts.get((s.code, c.key), _NO_FACTS), c.deadline, today)
+    statuses = {(s.code, c.key): status_of(district.facts.get((s.code, c.key),
+                                                              UNKNOWN_FACTS if s.sync_error else NO_FACTS),
+                                           c.deadline, today)
                 for s in district.schools for c in district.collections}
     messages: list[Message] = []
     no_email: list[SchoolInfo] = []
@@ -195,13 +206,12 @@ def compose_reminders(district: District, *, today: date, days_before: int, publ
     return messages
 
 
-_NO_FACTS = Facts(ready=False, errors=0, has_data=False, first_submitted_at=None)
-
-
 def reminder_kind(status: str, deadline: date | None, today: date, days_before: int) -> str | None:
     """``before``, ``after`` or ``None`` (nothing to remind) for one school × collection."""
     if deadline is None:
         return None
+    if status == UNKNOWN:
+        return UNREADABLE if today > deadline or (deadline - today).days <= days_before else None
     if today <= deadline:
         if (deadline - today).days <= days_before and status in (NOT_STARTED, IN_PROGRESS, RETURNED):
             return BEFORE
@@ -210,6 +220,8 @@ def reminder_kind(status: str, deadline: date | None, today: date, days_before: 
 
 
 def _school_subject(school: SchoolInfo, due: list[tuple[CollectionInfo, str, str]]) -> str:
+    if all(status == UNKNOWN for _c, _k, status in due):
+        return f"Svod не может прочитать книгу школы «{school.name}»"
     if len(due) > 1:
         return f"Отчёты к сдаче ({len(due)}): {school.name}"
     collection, kind, status = due[0]
@@ -226,6 +238,8 @@ _TODO = {
     OVERDUE: "Срок сдачи прошёл: заполните лист «{tab}» и отметьте «Готово» как можно скорее.",
     RETURNED: "Отмечено «Готово», но проверка нашла ошибки: исправьте их на листе «{tab}» — отчёт будет принят "
               "при следующей проверке.",
+    UNKNOWN: "Svod не может прочитать книгу школы и не знает, заполнен ли лист «{tab}» и отмечено ли «Готово»: "
+             "исправьте книгу (что не так — выше), и статус появится после следующей проверки.",
 }
 
 
@@ -242,7 +256,9 @@ def _school_body(district: District, school: SchoolInfo, due, statuses, today: d
         status = statuses[(school.code, collection.key)]
         lines.append(f"{number}. «{collection.title}» (лист «{collection.tab}»)")
         lines.append(f"   Срок сдачи: {ru.date_text(collection.deadline)} — {_when(collection.deadline, today)}.")
-        lines.append(f"   Статус: {STATUS_LABELS[status]}. {_TODO[status].format(tab=collection.tab)}")
+        stale = (f" (по данным на {ru.date_text(school.data_as_of)})"
+                 if school.sync_error and school.data_as_of and status != UNKNOWN else "")
+        lines.append(f"   Статус: {STATUS_TEXTS[status]}{stale}. {_TODO[status].format(tab=collection.tab)}")
         found = district.findings.get((school.code, collection.key), [])
         if found:
             lines.append("   Замечания проверки:")
@@ -302,7 +318,8 @@ def _digest_body(district: District, statuses, today: date, public_url: str, sen
         deadline = f"срок {ru.date_text(collection.deadline)}" if collection.deadline else "без срока"
         lines.append(f"• {collection.title} ({deadline}): сдали {counted.reported} из {counted.expected} "
                      f"({ru.number(counted.reporting_rate)} %), вовремя {ru.number(counted.on_time_rate)} %; "
-                     f"просрочено {column.count(OVERDUE)}, возвращено {column.count(RETURNED)}")
+                     f"просрочено {column.count(OVERDUE)}, возвращено {column.count(RETURNED)}"
+                     + (f"; нет данных {counted.unknown} (книга не читается)" if counted.unknown else ""))
         overdue += [(code, collection) for code, status in zip(codes, column) if status == OVERDUE]
     lines.append("")
     if overdue:
@@ -325,8 +342,10 @@ def _digest_body(district: District, statuses, today: date, public_url: str, sen
     broken = [school for school in district.schools if school.sync_error or school.check_error]
     for school in broken[:DIGEST_LIMIT]:
         if school.sync_error:
+            known = (f"статусы по данным на {ru.date_text(school.data_as_of)}" if school.data_as_of
+                     else "ни разу не прочитана: нет данных")
             lines.append(f"• {names[school.code]} ({school.code}): книга не прочитана — "
-                         f"{ru.shortened(school.sync_error, 300)}")
+                         f"{ru.shortened(school.sync_error, 300)} ({known})")
         else:
             lines.append(f"• {names[school.code]} ({school.code}): {not_written(ru.shortened(school.check_error, 300))}")
     lines += _more_lines(len(broken), public_url)
@@ -359,7 +378,8 @@ def read_district(session: Session, academic_year: str, *, backend: str = "xlsx"
                             (s.email or "").strip(),
                             workbook_link(backend, s.workbook, states[s.id].workbook_id if s.id in states else ""),
                             states[s.id].error if s.id in states else None,
-                            states[s.id].check_error if s.id in states else None) for s in schools],
+                            states[s.id].check_error if s.id in states else None,
+                            states[s.id].last_ok_at if s.id in states else None) for s in schools],
         collections=[CollectionInfo(c.key, ru.shortened(c.title, NAME_LIMIT), c.tab, c.deadline) for c in collections])
     for submission in session.scalars(select(m.Submission)):
         pair = (school_codes.get(submission.school_id), collection_keys.get(submission.collection_id))

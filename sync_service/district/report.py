@@ -19,12 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
+from sync_service import ru
 from sync_service.district.check_tab import not_written
-from sync_service.district.status import OVERDUE, RETURNED, STATUSES, Facts, rates, status_of
+from sync_service.district.status import OVERDUE, RETURNED, STATUSES, UNKNOWN, facts_of, rates, status_of
 from sync_service.findings import CODES
 from sync_service.forms.schema import Form
-
-NO_FACTS = Facts(ready=False, errors=0, has_data=False, first_submitted_at=None)
 
 # Codes whose Russian message never quotes what was typed: safe even on a personal column.
 _VALUE_FREE_CODES = frozenset(code for code, (_severity, message, _hint) in CODES.items()
@@ -73,15 +72,16 @@ def _sync_errors(session: Session) -> dict[int, m.WorkbookState]:
         m.WorkbookState.error.is_not(None) | m.WorkbookState.check_error.is_not(None)))}
 
 
-def facts_of(submission) -> Facts:
-    if submission is None:
-        return NO_FACTS
-    return Facts(submission.ready, submission.errors, submission.has_data, submission.first_submitted_at)
+def unreadable(state: m.WorkbookState | None) -> bool:
+    """The school's workbook could not be read by the last sync that tried."""
+    return bool(state and state.error)
 
 
-def cell_dict(school: m.School, collection: m.Collection, submission, today: date) -> dict:
-    """One school × collection: its status today and the facts behind it."""
-    status = status_of(facts_of(submission), collection.deadline, today)
+def cell_dict(school: m.School, collection: m.Collection, submission, today: date, *,
+              unreadable: bool = False) -> dict:
+    """One school × collection: its status today and the facts behind it (``unreadable``:
+    the school's workbook cannot be read now, see ``status.facts_of``)."""
+    status = status_of(facts_of(submission, unreadable=unreadable), collection.deadline, today)
     return {
         "school": school.code,
         "collection": collection.key,
@@ -187,7 +187,8 @@ def build_report(session: Session, *, academic_year: str, now: datetime) -> dict
     for collection in collections:
         statuses = []
         for school in schools:
-            cell = cell_dict(school, collection, submissions.get((school.id, collection.id)), today)
+            cell = cell_dict(school, collection, submissions.get((school.id, collection.id)), today,
+                             unreadable=unreadable(errors.get(school.id)))
             cells.append(cell)
             statuses.append(cell["status"])
             if cell["status"] == OVERDUE:
@@ -211,15 +212,17 @@ def build_report(session: Session, *, academic_year: str, now: datetime) -> dict
 
 def school_dict(school: m.School, state: m.WorkbookState | None) -> dict:
     """``sync_error``: the school's error — its workbook not read (``sync_error_kind`` «read»:
-    the data shown is the last good read), or its «Проверка» not written («write»: the data
-    is current, the librarian does not see Svod's findings yet)."""
-    read = bool(state and state.error)
+    the data shown is the last good read, made at ``data_as_of``; ``None`` when it was never
+    read, and then its statuses are ``unknown``), or its «Проверка» not written («write»:
+    the data is current, the librarian does not see Svod's findings yet)."""
+    read = unreadable(state)
     written = not read and bool(state and state.check_error)
     error = state.error if read else not_written(state.check_error) if written else None
     return {"code": school.code, "name": school.name,
             "sync_error": error,
             "sync_error_at": iso(state.error_at if read else state.check_error_at) if error else None,
-            "sync_error_kind": "read" if read else "write" if written else None}
+            "sync_error_kind": "read" if read else "write" if written else None,
+            "data_as_of": iso(state.last_ok_at) if read else None}
 
 
 # --- findings as the pages show them ----------------------------------------------------------
@@ -354,8 +357,11 @@ def filter_report(report: dict, *, collection: str | None = None, status: str | 
 
 def debtors(report: dict) -> list[dict]:
     """The schools owing something: overdue and returned cells, grouped by school, the
-    longest overdue first. Names of schools and collections only, nothing personal. Pure."""
+    longest overdue first (``data_as_of``: the school's workbook cannot be read now, its
+    statuses are of the last read then). Names of schools and collections only, nothing
+    personal. Pure."""
     names = {school["code"]: school["name"] for school in report["schools"]}
+    as_of = {school["code"]: school.get("data_as_of") for school in report["schools"]}
     collections = {c["key"]: c for c in report["collections"]}
     days = {(o["school"], o["collection"]): o["days_overdue"] for o in report["overdue"]}
     owing: dict[str, list[dict]] = {}
@@ -367,31 +373,47 @@ def debtors(report: dict) -> list[dict]:
             "collection": collection["key"], "title": collection["title"], "deadline": collection["deadline"],
             "status": cell["status"], "days_overdue": days.get((cell["school"], cell["collection"])),
             "errors": cell["errors"]})
-    result = [{"school": code, "name": names[code], "items": sorted(
+    result = [{"school": code, "name": names[code], "data_as_of": as_of[code], "items": sorted(
         items, key=lambda item: (-(item["days_overdue"] or 0), item["deadline"] or ""))}
         for code, items in owing.items()]
     result.sort(key=lambda entry: (-(entry["items"][0]["days_overdue"] or 0), entry["name"], entry["school"]))
     return result
 
 
+def unknown_schools(report: dict) -> list[dict]:
+    """The schools with an ``unknown`` cell: their workbook cannot be read and Svod does not
+    know what they have submitted; by code, each with how many collections. Pure."""
+    names = {school["code"]: school["name"] for school in report["schools"]}
+    counts = Counter(cell["school"] for cell in report["submissions"]
+                     if cell["status"] == UNKNOWN and cell["school"] in names)
+    return [{"school": code, "name": names[code], "collections": counts[code]} for code in sorted(counts)]
+
+
 def debtors_text(report: dict, today: date) -> str:
     """The debtors as plain text for a messenger: a line per school × collection, a
-    school's lines together. Pure."""
-    return format_debtors(debtors(report), today)
+    school's lines together; then the schools Svod knows nothing about. Pure."""
+    unknown = unknown_schools(report)
+    return format_debtors(debtors(report), today, unknown=unknown, unknown_total=len(unknown))
 
 
-def format_debtors(owing: list[dict], today: date) -> str:
-    """Debtors in the shape of :func:`debtors` as the messenger text. Pure."""
-    when = today.strftime("%d.%m.%Y")
-    if not owing:
-        return f"Должников на {when} нет."
-    lines = [f"Должники на {when}:"]
+def format_debtors(owing: list[dict], today: date, *, unknown: list[dict] = (), unknown_total: int = 0) -> str:
+    """Debtors in the shape of :func:`debtors` as the messenger text, and the first of the
+    ``unknown_total`` schools of :func:`unknown_schools` — not debtors: Svod cannot read
+    their workbook. Pure."""
+    when = ru.date_text(today)
+    lines = [f"Должники на {when}:"] if owing else [f"Должников на {when} нет."]
     for entry in owing:
+        stale = f"; по данным на {ru.date_text(entry['data_as_of'])}" if entry.get("data_as_of") else ""
         for item in entry["items"]:
             if item["status"] == OVERDUE:
-                deadline = date.fromisoformat(item["deadline"]).strftime("%d.%m.%Y")
-                why = f"срок {deadline}, просрочено {item['days_overdue']} дн."
+                why = f"срок {ru.date_text(item['deadline'])}, просрочено {item['days_overdue']} дн."
             else:
                 why = "возвращён на исправление" + (f", ошибок: {item['errors']}" if item["errors"] else "")
-            lines.append(f"— {entry['name']}: {item['title']} ({why})")
+            lines.append(f"— {entry['name']}: {item['title']} ({why}{stale})")
+    if unknown:
+        lines += ["", "Нет данных: Svod не может прочитать книги этих школ и не знает, что в них сдано "
+                      "(это не долг — проверьте книгу):"]
+        lines += [f"— {entry['name']}" for entry in unknown]
+        if unknown_total > len(unknown):
+            lines.append(f"— и ещё {ru.number(unknown_total - len(unknown))}")
     return "\n".join(lines)

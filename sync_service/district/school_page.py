@@ -26,6 +26,7 @@ from sync_service.district.report import (
     public_finding,
     school_dict,
     submission_facts,
+    unreadable,
 )
 from sync_service.forms.schema import Schema
 from sync_service.model import school_code
@@ -62,7 +63,9 @@ def school_detail(session: Session, code: str, *, academic_year: str, now: datet
     today = now.date()
     collections = plan_collections(session, academic_year)
     submissions = submission_facts(session, [school.id], (c.id for c in collections))
-    lines = [{**cell_dict(school, c, submissions.get((school.id, c.id)), today), "title": c.title, "tab": c.tab,
+    state = session.get(m.WorkbookState, school.id)
+    lines = [{**cell_dict(school, c, submissions.get((school.id, c.id)), today, unreadable=unreadable(state)),
+              "title": c.title, "tab": c.tab,
               "form": c.form, "deadline": iso(c.deadline)} for c in collections]
     groups, errors, warnings = _groups(session, school.id, collections)
     info = page_info(page, GROUPS_PER_PAGE, len(groups))
@@ -73,7 +76,6 @@ def school_detail(session: Session, code: str, *, academic_year: str, now: datet
         if not sections or sections[-1]["collection"] != group["collection"]:
             sections.append({"collection": group["collection"], "title": group["title"], "groups": []})
         sections[-1]["groups"].append(_preview(session, school.id, group, forms, schema))
-    state = session.get(m.WorkbookState, school.id)
     return {
         "academic_year": academic_year,
         "generated_at": iso(now),

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable
 
-NOT_STARTED, IN_PROGRESS, SUBMITTED, SUBMITTED_LATE, RETURNED, OVERDUE = (
-    "not_started", "in_progress", "submitted", "submitted_late", "returned", "overdue")
-STATUSES = (NOT_STARTED, IN_PROGRESS, SUBMITTED, SUBMITTED_LATE, RETURNED, OVERDUE)
+NOT_STARTED, IN_PROGRESS, SUBMITTED, SUBMITTED_LATE, RETURNED, OVERDUE, UNKNOWN = (
+    "not_started", "in_progress", "submitted", "submitted_late", "returned", "overdue", "unknown")
+STATUSES = (NOT_STARTED, IN_PROGRESS, SUBMITTED, SUBMITTED_LATE, RETURNED, OVERDUE, UNKNOWN)
 
-# Russian labels for the pages, the «Проверка» tab and e-mails.
+# Russian labels for the pages, the «Проверка» tab, «Статус сдачи», the CLI and e-mails.
 STATUS_LABELS = {
     NOT_STARTED: "не начат",
     IN_PROGRESS: "заполняется",
@@ -17,17 +17,47 @@ STATUS_LABELS = {
     SUBMITTED_LATE: "сдан с опозданием",
     RETURNED: "возвращён",
     OVERDUE: "просрочен",
+    UNKNOWN: "нет данных",
 }
+# The same said in full, where there is room (legends, tooltips, lists, letters).
+STATUS_TEXTS = {
+    **STATUS_LABELS,
+    RETURNED: "возвращён на исправление",
+    UNKNOWN: "нет данных: книга не читается",
+}
+# A symbol for each status, so that no table speaks by colour alone (pages, CLI).
+STATUS_SYMBOLS = {NOT_STARTED: "·", IN_PROGRESS: "…", SUBMITTED: "✓", SUBMITTED_LATE: "✓!", RETURNED: "✗",
+                  OVERDUE: "!", UNKNOWN: "?"}
+# Each status's colours as the status page draws them (web/static/svod.css): (text, fill),
+# for any output that colours statuses (the consolidated «Статус сдачи»).
+STATUS_COLOURS = {
+    NOT_STARTED: ("#5B6474", "#EEF0F3"),
+    IN_PROGRESS: ("#1A4F8A", "#DDE9F8"),
+    SUBMITTED: ("#1F7A3A", "#DFF3E4"),
+    SUBMITTED_LATE: ("#7A5A00", "#FBF0C9"),
+    RETURNED: ("#A11D1D", "#FBE0E0"),
+    OVERDUE: ("#FFFFFF", "#8A1C4A"),
+    UNKNOWN: ("#4A3B7A", "#E9E4F5"),
+}
+# Not submitted, whatever the reason: what the «не сдали» lists and the «не сдан» filter take.
+NOT_SUBMITTED = (NOT_STARTED, IN_PROGRESS, RETURNED, OVERDUE, UNKNOWN)
 
 
 @dataclass(frozen=True)
 class Facts:
-    """What the last read of a school's tab established."""
+    """What the last read of a school's tab established. ``known`` is false when no read
+    ever established anything: the school's workbook cannot be read and no earlier read
+    stored this collection (then the status is ``unknown``, never «просрочен»)."""
 
     ready: bool
     errors: int
     has_data: bool
     first_submitted_at: datetime | None
+    known: bool = True
+
+
+NO_FACTS = Facts(ready=False, errors=0, has_data=False, first_submitted_at=None)
+UNKNOWN_FACTS = Facts(ready=False, errors=0, has_data=False, first_submitted_at=None, known=False)
 
 
 def first_submission(previous: datetime | None, *, ready: bool, errors: int, has_data: bool,
@@ -50,6 +80,8 @@ def first_submission(previous: datetime | None, *, ready: bool, errors: int, has
 
 def status_of(facts: Facts, deadline: date | None, today: date) -> str:
     """The status of one school × collection today."""
+    if not facts.known:
+        return UNKNOWN
     if facts.ready and (facts.errors > 0 or not facts.has_data):
         return RETURNED
     if facts.ready and facts.first_submitted_at is not None:
@@ -62,9 +94,13 @@ def status_of(facts: Facts, deadline: date | None, today: date) -> str:
 
 @dataclass(frozen=True)
 class Rates:
+    """DHIS2's rates; ``unknown`` of the expected have no data (their workbook cannot be
+    read) and count as not submitted."""
+
     expected: int
     reported: int
     on_time: int
+    unknown: int = 0
 
     @property
     def reporting_rate(self) -> float:
@@ -80,4 +116,13 @@ def rates(statuses: Iterable[str]) -> Rates:
     statuses = list(statuses)
     on_time = sum(1 for s in statuses if s == SUBMITTED)
     return Rates(expected=len(statuses), reported=on_time + sum(1 for s in statuses if s == SUBMITTED_LATE),
-                 on_time=on_time)
+                 on_time=on_time, unknown=sum(1 for s in statuses if s == UNKNOWN))
+
+
+def facts_of(submission, *, unreadable: bool = False) -> Facts:
+    """The facts of a stored submission (a row with ``Submission``'s attributes, or None).
+    ``unreadable``: the school's workbook cannot be read now — without a submission from an
+    earlier read, nothing is known."""
+    if submission is None:
+        return UNKNOWN_FACTS if unreadable else NO_FACTS
+    return Facts(submission.ready, submission.errors, submission.has_data, submission.first_submitted_at)

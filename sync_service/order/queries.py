@@ -23,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
-from sync_service.district.report import active_schools, facts_of
-from sync_service.district.status import RETURNED, STATUS_LABELS, SUBMITTED, SUBMITTED_LATE, status_of
+from sync_service.district.report import active_schools
+from sync_service.district.status import RETURNED, STATUS_LABELS, SUBMITTED, SUBMITTED_LATE, facts_of, status_of
 from sync_service.order.common import MissingSchool, SchoolRows, table_tab
 from sync_service.order.consolidate import ORDER_TAB, MunicipalOrder, build_order, order_tabs
 from sync_service.order.exchange import ExchangePlan, exchange_items, exchange_tab, propose, shortage_needs
@@ -79,6 +79,7 @@ def form_rows(session: Session, academic_year: str, form: str, *, statuses: Mapp
                        m.FindingRecord.row.is_not(None))):
             blocked.setdefault(school_id, set()).add(row)
     today = (now or datetime.now()).date()
+    unreadable = set(session.scalars(select(m.WorkbookState.school_id).where(m.WorkbookState.error.is_not(None))))
     result = []
     for school in schools:
         submission = submissions.get(school.id)
@@ -86,7 +87,8 @@ def form_rows(session: Session, academic_year: str, form: str, *, statuses: Mapp
         stored = submission.blocked() if submission else None  # None: stored before 0009
         bad = stored if stored is not None else blocked.get(school.id, set())
         rows = [r for r in (version.table.records() if version else ()) if r.get("_row") not in bad]
-        status = (statuses or {}).get(school.code) or status_of(facts_of(submission), collection.deadline, today)
+        status = (statuses or {}).get(school.code) or status_of(
+            facts_of(submission, unreadable=school.id in unreadable), collection.deadline, today)
         result.append(FormRows(school, submission, SchoolRows(school.code, school.name, rows), status))
     return result
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from sync_service import db as m
 from sync_service.district.check_tab import CollectionLine, content_hash, not_written, render_check_tab
-from sync_service.district.status import Facts, status_of
+from sync_service.district.status import facts_of, status_of
 from sync_service.model import Collection, SchoolEntry
 from sync_service.stores.base import StoreError, TabSpec, WorkbookChanged, WorkbookUnavailable
 from sync_service.sync.records import RunContext
@@ -36,11 +36,10 @@ class CheckWrite:
     digest: str
 
 
-def status(submission: Any, collection: Collection, ctx: RunContext) -> str:
-    """``submission``: anything with the facts' attributes (a row, a :class:`Fact`), or None."""
-    facts = Facts(False, 0, False, None) if submission is None else Facts(
-        submission.ready, submission.errors, submission.has_data, submission.first_submitted_at)
-    return status_of(facts, collection.deadline, ctx.now.date())
+def status(submission: Any, collection: Collection, ctx: RunContext, *, unreadable: bool = False) -> str:
+    """``submission``: anything with the facts' attributes (a row, a :class:`Fact`), or None;
+    ``unreadable``: the school's workbook cannot be read (``status.facts_of``)."""
+    return status_of(facts_of(submission, unreadable=unreadable), collection.deadline, ctx.now.date())
 
 
 @dataclass(frozen=True)

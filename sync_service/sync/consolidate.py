@@ -42,13 +42,17 @@ def consolidate(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookInfo]
     versions besides it."""
     with ctx.db.session() as session:
         ids = dict(session.execute(select(SCHOOLS.c.code, SCHOOLS.c.id)).all())
-        errors = dict(session.execute(select(STATES.c.school_id, STATES.c.error)
-                                      .where(STATES.c.error.is_not(None))).all())
+        # a workbook that cannot be read: its statuses are its last good read's (of when), or unknown
+        errors = {r.school_id: r for r in session.execute(select(STATES.c.school_id, STATES.c.error, STATES.c.last_ok_at)
+                                                          .where(STATES.c.error.is_not(None)))}
         facts = {(r.school_id, r.collection_id): r for r in session.execute(
             select(SUBMISSIONS.c.school_id, SUBMISSIONS.c.collection_id, SUBMISSIONS.c.ready, SUBMISSIONS.c.errors,
                    SUBMISSIONS.c.has_data, SUBMISSIONS.c.first_submitted_at))}
-        lines = [SchoolLine(e.code, e.name, errors.get(ids[e.code])) for e in plan.entries]
-        statuses = {(e.code, c.key): status(facts.get((ids[e.code], plan.collection_ids[c.key])), c, ctx)
+        broken = {e.code: errors.get(ids[e.code]) for e in plan.entries}
+        lines = [SchoolLine(e.code, e.name, broken[e.code].error if broken[e.code] else None,
+                            broken[e.code].last_ok_at if broken[e.code] else None) for e in plan.entries]
+        statuses = {(e.code, c.key): status(facts.get((ids[e.code], plan.collection_ids[c.key])), c, ctx,
+                                            unreadable=broken[e.code] is not None)
                     for e in plan.entries for c in plan.collections}
         del facts
         record_rates(ctx, session, plan, statuses)

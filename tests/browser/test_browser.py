@@ -160,7 +160,8 @@ def check_matrix(page, report: dict) -> None:
     statuses = {cell["status"] for cell in report["submissions"]}
     assert {page.locator(f'td[data-status="{s}"]').first.get_attribute("data-status") for s in statuses} == statuses
     legend = page.locator("ul.legend li")
-    assert legend.count() == 6 and "просрочен" in legend.all_inner_texts()[-1]
+    assert legend.count() == 7 and "просрочен" in legend.all_inner_texts()[-2]
+    assert legend.all_inner_texts()[-1].endswith("нет данных: книга не читается")
 
 
 def test_the_pages_in_a_browser(server, browser):

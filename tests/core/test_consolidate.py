@@ -10,7 +10,8 @@ from sync_service.model import Collection
 SCHEMA = load_schema()
 FUND = Collection("library_fund", SCHEMA.forms["library_fund"], "2026/2027", date(2026, 11, 30))
 PROVISION = Collection("textbook_provision", SCHEMA.forms["textbook_provision"], "2026/2027", date(2026, 9, 30))
-SCHOOLS = [SchoolLine("sch01", "Школа №1"), SchoolLine("sch02", "Школа №2", "файл повреждён"),
+SCHOOLS = [SchoolLine("sch01", "Школа №1"),
+           SchoolLine("sch02", "Школа №2", "файл повреждён", datetime(2026, 11, 21, 8)),
            SchoolLine("sch03", "Школа №3")]
 
 
@@ -50,8 +51,13 @@ def test_status_tab_has_rates_and_sync_errors():
                 ("sch03", "library_fund"): "overdue"}
     tab = status_tab([FUND], SCHOOLS, statuses)
     assert tab.rows[1] == ["", "Срок сдачи", "30.11.2026", ""]
-    assert tab.rows[3] == ["sch02", "Школа №2", "сдан с опозданием", "файл повреждён"]
+    assert tab.rows[3] == ["sch02", "Школа №2", "сдан с опозданием",
+                           "файл повреждён (статусы по данным на 21.11.2026)"]
     assert tab.rows[-2] == ["", "Сдали, %", 66.7, ""] and tab.rows[-1] == ["", "Сдали вовремя, %", 33.3, ""]
+    never_read = status_tab([FUND], [SchoolLine("sch04", "Школа №4", "файл повреждён")],
+                            {("sch04", "library_fund"): "unknown"})
+    assert never_read.rows[2] == ["sch04", "Школа №4", "нет данных",
+                                  "файл повреждён (книга ни разу не прочитана: нет данных)"]
     tabs = consolidated_tabs([FUND, PROVISION], SCHOOLS, {}, statuses)
     assert [t.title for t in tabs] == ["Статус сдачи", "Фонд", "Обеспеченность"]
 

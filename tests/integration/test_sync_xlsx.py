@@ -287,8 +287,9 @@ def test_cli_demo_sync_status_json(tmp_path):
     assert {"staffing", "textbook_order", "event_report.month", "textbook_exchange"} <= keys
     assert len(data["submissions"]) == 30 * len(keys)
     assert {s["status"] for s in data["submissions"]} == {
-        "not_started", "in_progress", "submitted", "submitted_late", "returned", "overdue"}
-    assert any(s["sync_error"] for s in data["schools"])  # the demo's broken workbook
+        "not_started", "in_progress", "submitted", "submitted_late", "returned", "overdue", "unknown"}
+    (broken,) = [s["code"] for s in data["schools"] if s["sync_error"]]  # the demo's broken workbook
+    assert {s["status"] for s in data["submissions"] if s["school"] == broken} == {"unknown"}  # never read
     for field in ("key", "form", "title", "deadline", "reporting_rate", "on_time_rate"):
         assert field in data["collections"][0]
     for field in ("school", "collection", "status", "errors", "submitted_at"):

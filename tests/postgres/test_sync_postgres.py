@@ -122,3 +122,23 @@ def test_a_change_is_a_new_version_and_a_fix_clears_the_findings(districts):
             m.School.code == "sch02", m.FindingRecord.severity == "error")).all()
     statuses = {(s["school"], s["collection"]): s["status"] for s in report(district)["submissions"]}
     assert statuses[("sch02", "staffing")] == "submitted_late"
+
+
+def test_the_pages_sql_says_unknown_on_postgres_as_on_sqlite(districts):
+    """``overview`` (the status page's SQL) on a district with a workbook never read: the
+    same answer on both databases, and «нет данных» for that school."""
+    from sync_service.district.overview import overview, unknown_list
+
+    for each in districts:
+        librarians_edits(each)
+        each.path("sch03").write_bytes(b"not a workbook")
+        assert run_sync(each.svod).status == "partial"
+    pages = []
+    for each in districts:
+        with each.svod.db.session() as session:
+            pages.append((overview(session, academic_year=YEAR, now=NOW),
+                          unknown_list(session, academic_year=YEAR, now=NOW)))
+    assert pages[0] == pages[1]
+    page, unknown = pages[0]
+    assert {c["status"] for c in page["submissions"] if c["school"] == "sch03"} == {"unknown"}
+    assert unknown["total"] == 1 and page["collections"][0]["counts"]["unknown"] == 1

@@ -92,7 +92,7 @@ def test_one_letter_per_school_with_every_collection_due_and_its_findings():
     assert [(k.collection, k.kind) for k in letter.keys] == [("staffing", AFTER), ("library_fund", BEFORE)]
     assert letter.subject == "Отчёты к сдаче (2): МБОУ СОШ № 2"
     body = letter.body
-    assert "Статус: возвращён." in body and "Статус: заполняется." in body
+    assert "Статус: возвращён на исправление." in body and "Статус: заполняется." in body
     assert "срок истёк 58 дней назад" in body
     # Errors before warnings; the place, the message and what to do.
     error = body.index("– лист «Кадры», ячейка C6: Значение 3 вне допустимых границ (от 0,25 до 2) (ошибка).")
@@ -126,13 +126,14 @@ def test_the_digest_has_rates_overdue_sync_errors_and_schools_without_email():
     assert digest.keys == (ReminderKey("", "", "digest", "2026-11-27"),)
     assert digest.subject == "Svod: сводка на 27.11.2026"
     body = digest.body
+    # sch03's workbook was never read: Svod does not know, it is not overdue
     assert ("• Мониторинг кадрового обеспечения (срок 30.09.2026): сдали 1 из 3 (33,3 %), вовремя 33,3 %; "
-            "просрочено 1, возвращено 1") in body
+            "просрочено 0, возвращено 1; нет данных 1 (книга не читается)") in body
     assert "• Взаимообмен учебниками (без срока): сдали 0 из 3 (0 %)" in body
-    assert "Просрочено (1):\n• МБОУ Гимназия № 3 (sch03) — «Мониторинг кадрового обеспечения», срок 30.09.2026, " \
-           "58 дней назад" in body
+    assert "Просроченных отчётов нет." in body
     assert "• последняя: 27.11.2026 08:01, с ошибками" in body
-    assert "• МБОУ Гимназия № 3 (sch03): книга не прочитана — нет книги «sch03.xlsx»" in body
+    assert ("• МБОУ Гимназия № 3 (sch03): книга не прочитана — нет книги «sch03.xlsx» "
+            "(ни разу не прочитана: нет данных)") in body
     assert "Напоминания сегодня: 2 школы." in body
     assert "Нет адреса эл. почты на листе «Школы» (напоминание не отправлено): МБОУ Гимназия № 3 (sch03)" in body
     assert "Страница статуса: https://svod.example.ru/" in body
@@ -162,9 +163,11 @@ def test_workbook_links():
 def test_the_digest_is_bounded_whatever_the_district_holds():
     """3 000 schools overdue and unreadable: each list of the head's digest stops at 50 with
     how many more there are (issue 17)."""
-    schools = [SchoolInfo(f"s{n:04d}", f"Школа №{n}", "", "", "", sync_error="нет книги «x" + "y" * 5000 + "»")
-               for n in range(3000)]
-    letters = compose(date(2026, 11, 27), district=district(schools=schools, facts={}, findings={}))
+    schools = [SchoolInfo(f"s{n:04d}", f"Школа №{n}", "", "", "", sync_error="нет книги «x" + "y" * 5000 + "»",
+                          data_as_of=datetime(2026, 11, 1)) for n in range(3000)]
+    # read once (1.11), «Кадры» not ticked then: overdue on the last good read's data
+    facts = {(s.code, "staffing"): TYPING for s in schools}
+    letters = compose(date(2026, 11, 27), district=district(schools=schools, facts=facts, findings={}))
     (digest,) = letters["head@omo.example"]
     lines = digest.body.splitlines()
     assert len(lines) < 200 and len(digest.body) < 40_000

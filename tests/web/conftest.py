@@ -15,7 +15,8 @@ The district at NOW = 22.11.2026 09:00 (academic year 2026/2027):
 | sch03 | returned | overdue | overdue | not_started | not_started |
 | sch04 | overdue | submitted | overdue | returned | not_started |
 
-sch03's workbook failed to be read in the last sync; sch09 is inactive, sch10 left the
+sch03's workbook failed to be read in the last sync (its statuses are those of its last
+good read, 21.11, which stored every collection); sch09 is inactive, sch10 left the
 registry; a collection of another year and one dropped from the plan must not show.
 The plan has four dated events (one in August, before the year), one undated, and one
 of another year; staffing has two rate snapshots (25 % then 50 %).
@@ -156,6 +157,10 @@ def populate(session) -> None:
     submit("sch04", "library_fund", ready=True, errors=1)
     submit("sch01", "event_report.month", ready=True, has_data=True, first="2026-11-05",
            versions=[([{"_row": 5, "date": "2026-10-15", "title": "Книжная выставка", "participants": 40}], {})])
+    # sch03's last good read (21.11) stored every collection of the plan, as a sync does:
+    # its statuses rest on that read, not «нет данных».
+    for key in ("textbook_provision", "event_report.month", "library_fund", "textbook_exchange"):
+        submit("sch03", key)
     submit("sch01", "textbook_exchange", has_data=True)
     submit("sch02", "textbook_exchange", ready=True, has_data=True, first="2026-11-01")
     # Not active: must never count.

@@ -13,8 +13,15 @@ import pytest
 from sqlalchemy import insert
 
 from sync_service import db as m
-from sync_service.district.overview import OVERDUE_LIMIT, debtor_page, first_debtors, overview, page_info
-from sync_service.district.report import build_report, debtors, filter_report
+from sync_service.district.overview import (
+    OVERDUE_LIMIT,
+    debtor_page,
+    first_debtors,
+    overview,
+    page_info,
+    unknown_list,
+)
+from sync_service.district.report import build_report, debtors, filter_report, unknown_schools
 from sync_service.district.status import STATUSES
 from tests.factory import make_svod
 
@@ -29,11 +36,21 @@ def random_district(session, rng: random.Random, schools: int) -> None:
                                 position=i, academic_year=YEAR) for i, deadline in enumerate(DEADLINES)]
     session.add_all(rows + collections)
     session.flush()
-    facts = []
+    facts, states = [], []
     for school in rows:
+        # a workbook that cannot be read now: never read (no rows: «нет данных»), or read
+        # before (its rows stand, with their date); or only its «Проверка» not written
+        trouble = rng.choice(["none"] * 7 + ["never", "stale", "write"])
+        if trouble != "none":
+            states.append(dict(school_id=school.id, workbook_id=f"{school.code}.xlsx",
+                               error=None if trouble == "write" else "файл повреждён",
+                               check_error="только чтение" if trouble == "write" else None,
+                               last_ok_at=None if trouble == "never" else datetime(2026, 9, 1)))
+        if trouble == "never":
+            continue
         for collection in collections:
             if rng.random() < 0.2:
-                continue  # never read: no submission row
+                continue  # never read, or a collection added after the last read: no submission row
             ready, has_data = rng.random() < 0.6, rng.random() < 0.8
             due = collection.deadline or date(2026, 10, 15)
             first = (datetime.combine(due, datetime.min.time()) + timedelta(days=rng.choice([-3, 0, 0, 1, 5]),
@@ -42,6 +59,7 @@ def random_district(session, rng: random.Random, schools: int) -> None:
                               errors=rng.choice([0, 0, 0, 2]), warnings=rng.choice([0, 1]),
                               first_submitted_at=first if ready and rng.random() < 0.8 else None, version=0))
     session.execute(insert(m.Submission), facts)
+    session.execute(insert(m.WorkbookState), states)
 
 
 @pytest.fixture(scope="module", params=[1, 2])
@@ -65,7 +83,8 @@ def all_pages(fetch, per_page: int) -> list[dict]:
 
 @pytest.mark.parametrize("today", [date(2026, 9, 30), date(2026, 10, 1), date(2026, 12, 1)])
 @pytest.mark.parametrize("collection, status", [(None, None), ("c0", None), ("c2", "overdue"), (None, "returned"),
-                                                (None, "submitted_late"), ("nope", "nope"), ("c4", "in_progress")])
+                                                (None, "submitted_late"), ("nope", "nope"), ("c4", "in_progress"),
+                                                (None, "unknown"), ("c3", "unknown")])
 def test_every_page_together_is_the_report(district, today, collection, status):
     now = datetime.combine(today, datetime.min.time()).replace(hour=9)
     with district.db.session() as session:
@@ -77,6 +96,7 @@ def test_every_page_together_is_the_report(district, today, collection, status):
                                                    status=status, **kw), per_page=6)
         firsts = [first_debtors(session, academic_year=YEAR, now=now, collection=collection, status=status,
                                 limit=limit) for limit in (1, 10, 200)]
+        unknown_sql = unknown_list(session, academic_year=YEAR, now=now, collection=collection, limit=500)
     first = pages[0]
     assert [s for p in pages for s in p["schools"]] == reference["schools"]
     assert [c for p in pages for c in p["submissions"]] == reference["submissions"]
@@ -93,6 +113,10 @@ def test_every_page_together_is_the_report(district, today, collection, status):
     expected = debtors({**reference, "overdue": overdue})
     assert [d for p in owing for d in p["debtors"]] == expected
     assert [(f["debtors"], f["more"]) for f in firsts] == [(expected[:n], len(expected) > n) for n in (1, 10, 200)]
+    # Svod does not know: somewhere «нет данных», never counted overdue, the same in SQL
+    unknown = unknown_schools(filter_report(full, collection=collection))
+    assert unknown_sql == {"schools": unknown, "total": len(unknown)}
+    assert sum(c["counts"]["unknown"] for c in full["collections"]) > 0
 
 
 def build_report_schools(district, now):

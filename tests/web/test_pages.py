@@ -65,13 +65,15 @@ def test_matrix_cells_carry_symbol_and_label_not_only_colour(index):
                     'title="просрочен" aria-label="просрочен">!</a></td>')
     row = re.search(r'class="school-col"><a href="/school/sch03">.*?</tr>', index, re.S).group(0)
     returned = re.findall(r"<td.*?</td>", row)[0]
-    assert 'aria-label="возвращён, ошибок: 3">✗ <b class="err-count">3</b>' in returned
+    assert ('aria-label="возвращён на исправление (по данным на 21.11.2026), ошибок: 3">✗ <b class="err-count">3</b>'
+            in returned)
 
 
 def test_legend_names_every_status(index):
     legend = re.search(r'<ul class="legend".*?</ul>', index, re.S).group(0)
     assert text(legend).split() == ["✓", "сдан", "✓!", "сдан", "с", "опозданием", "✗", "возвращён", "…",
-                                    "заполняется", "·", "не", "начат", "!", "просрочен"]
+                                    "заполняется", "·", "не", "начат", "!", "просрочен", "?", "нет", "данных:",
+                                    "книга", "не", "читается"]
 
 
 def test_column_headers_carry_deadlines(index):
@@ -109,7 +111,7 @@ def test_last_sync_and_failed_schools(index):
     assert 'href="/school/sch03"' in failed and 'href="#sync-errors"' in failed and 'id="sync-errors"' in index
     assert "МБОУ Гимназия № 3: нет книги «sch03.xlsx» (22.11.2026 08:30)" in seen
     school_row = re.search(r'<tr class="has-sync-error">.*?</tr>', index, re.S).group(0)
-    assert "МБОУ Гимназия № 3" in school_row and "⚠ ошибка чтения" in school_row
+    assert "МБОУ Гимназия № 3" in school_row and "⚠ книга не читается, данные на 21.11.2026" in school_row
 
 
 def test_rate_chart_is_accessible_svg(index):
@@ -229,7 +231,7 @@ def test_table_form_computed_from_totals(client):
 def test_collection_page_statuses_and_rates(client):
     html = page(client, "/collection/staffing")
     assert [line[:2] for line in rows(html, "schools")] == [
-        ["МБОУ СОШ № 1", "✓ сдан"], ["МБОУ СОШ № 2", "✓! сдан с опозданием"], ["МБОУ Гимназия № 3", "✗ возвращён"],
+        ["МБОУ СОШ № 1", "✓ сдан"], ["МБОУ СОШ № 2", "✓! сдан с опозданием"], ["МБОУ Гимназия № 3", "✗ возвращён по данным на 21.11.2026"],
         ["МБОУ Лицей № 4", "! просрочен"]]
     seen = text(html).replace("\u00a0", " ")
     assert "Сдали 50 % (2 из 4)" in seen and "Сдали вовремя 25 % (1 из 4)" in seen
