@@ -8,8 +8,9 @@ share of the district at once is held: the last known registry and plan stay, th
 partial and says what looks wrong and how to confirm it if it was meant; a confirmed
 change (its :attr:`Assessment.fingerprint`) is applied by the next sync.
 
-Two rows of «Школы» with one code are held too, but cannot be confirmed: neither row may
-win, so the previous assignment stays until the head fixes one of them.
+Two rows of «Школы» with one code cannot be confirmed, only fixed: neither row applies and,
+while a code repeats, no school leaves the work (the row typed over may be the school that
+seems gone), so the previous assignment stays; the rest of «Школы» applies.
 """
 from __future__ import annotations
 
@@ -44,30 +45,40 @@ class Before:
 
 @dataclass(frozen=True)
 class Assessment:
-    hold_schools: bool = False
-    hold_plan: bool = False
-    confirmable: bool = True               # False: a duplicate code, to be fixed rather than confirmed
-    reasons: tuple[str, ...] = ()          # Russian, one sentence each
+    hold_schools: bool = False             # «Школы» not applied: the last known schools stay
+    hold_plan: bool = False                # «План» not applied: the last known plan stays
+    duplicates: tuple[str, ...] = ()       # codes repeated on «Школы»: none of their rows applies, nobody leaves
+    reasons: tuple[str, ...] = ()          # Russian, one sentence each (a mass drop)
+    repeats: tuple[str, ...] = ()          # Russian, one sentence per repeated code
     fingerprint: str = ""                  # what a confirmation names: this very change
     dropped_schools: tuple[str, ...] = field(default=(), compare=False)
     dropped_collections: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def held(self) -> bool:
+        """Something of the read is not applied (a mass drop held, or a repeated code)."""
+        return self.hold_schools or self.hold_plan or bool(self.duplicates)
+
+    @property
+    def confirmable(self) -> bool:
+        """A mass drop can be confirmed; a repeated code can only be fixed."""
         return self.hold_schools or self.hold_plan
 
     def message(self) -> str:
         """The run's Russian banner: what looks wrong, what stays, how to go on."""
-        if not self.held:
-            return ""
-        kept = " и ".join(part for part, held in (("прежний список школ", self.hold_schools),
-                                                  ("прежний план", self.hold_plan)) if held)
-        text = f"Изменение книги руководителя ОМО не применено. {' '.join(self.reasons)} Svod работает дальше: {kept}."
-        if not self.confirmable:
-            return text + " Исправьте коды в книге руководителя (ячейки — на её листе «Проверка»)."
-        return (text + " Если это ошибка, верните лист или строки в книге руководителя. Если так и задумано, "
-                "подтвердите изменение на странице управления («Подтвердить изменение») или командой "
-                "«svod sync --confirm-removal».")
+        parts = []
+        if self.confirmable:
+            kept = " и ".join(part for part, held in (("прежний список школ", self.hold_schools),
+                                                      ("прежний план", self.hold_plan)) if held)
+            parts.append(f"Изменение книги руководителя ОМО не применено. {' '.join(self.reasons)} "
+                         f"Svod работает дальше: {kept}. Если это ошибка, верните лист или строки в книге "
+                         "руководителя. Если так и задумано, подтвердите изменение на странице управления "
+                         "(«Подтвердить изменение») или командой «svod sync --confirm-removal».")
+        if self.duplicates:
+            parts.append(f"Список школ обновлён не полностью. {' '.join(self.repeats)} Пока код повторяется, ни "
+                         "одна школа не уходит из работы, а для этого кода действует прежняя строка. Исправьте "
+                         "код в одной из строк (ячейки — на листе «Проверка» книги руководителя).")
+        return " ".join(parts)
 
 
 def _too_many(dropped: int, before: int, limit: int) -> bool:
@@ -88,7 +99,7 @@ def fingerprint(registry: Registry) -> str:
 
 def assess(before: Before, registry: Registry, limits: Limits) -> Assessment:
     """Hold the schools, the plan or both when applying ``registry`` over ``before`` would
-    drop more than ``limits`` allow, or when «Школы» repeats a code."""
+    drop more than ``limits`` allow; say which codes «Школы» repeats."""
     reasons: list[str] = []
     after = {s.code for s in registry.schools if s.active}
     dropped = [code for code in before.schools if code not in after]
@@ -103,11 +114,8 @@ def assess(before: Before, registry: Registry, limits: Limits) -> Assessment:
         else:
             reasons.append(f"Из {total} в работе осталось бы {ru.number(len(before.schools) - len(dropped))}, "
                            f"ушли бы {ru.number(len(dropped))}: {_named(dropped)}.")
-    if registry.duplicates:
-        hold_schools = True
-        for code, rows in registry.duplicates.items():
-            reasons.append(f"Код школы «{code}» повторяется на листе «Школы» (строки "
-                           f"{', '.join(map(str, rows))}), ни одна из этих строк не применена.")
+    repeats = [f"Код школы «{code}» повторяется на листе «Школы» (строки {', '.join(map(str, rows))}): ни одна "
+               "из этих строк не применена." for code, rows in registry.duplicates.items()]
 
     keys = {c.key for c in registry.collections}
     lost = [key for key in before.collections if key not in keys]
@@ -122,6 +130,6 @@ def assess(before: Before, registry: Registry, limits: Limits) -> Assessment:
         else:
             reasons.append(f"Из {total} плана осталось бы {ru.number(len(before.collections) - len(lost))}, "
                            f"ушли бы {ru.number(len(lost))}: {_named([before.collections[k] for k in lost])}.")
-    return Assessment(hold_schools, hold_plan, confirmable=not registry.duplicates, reasons=tuple(reasons),
+    return Assessment(hold_schools, hold_plan, tuple(registry.duplicates), tuple(reasons), tuple(repeats),
                       fingerprint=fingerprint(registry), dropped_schools=tuple(dropped),
                       dropped_collections=tuple(lost))

@@ -39,7 +39,8 @@ def record(session: Session, assessment: Assessment, now: datetime) -> None:
     set_meta(session, HELD, json.dumps({
         "message": assessment.message(), "confirmable": assessment.confirmable,
         "fingerprint": assessment.fingerprint, "since": since,
-        "schools": assessment.hold_schools, "plan": assessment.hold_plan}, ensure_ascii=False))
+        "schools": assessment.hold_schools, "plan": assessment.hold_plan,
+        "duplicates": list(assessment.duplicates)}, ensure_ascii=False))
     if get_meta(session, CONFIRMED) not in (None, assessment.fingerprint):
         _drop(session, CONFIRMED)  # confirmed was another change: this one is asked about afresh
 

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
-from sync_service.district.changes import Assessment, Before, assess
+from sync_service.district.changes import Before, Limits, assess
 from sync_service.district.check_tab import content_hash, render_head_check_tab
 from sync_service.district.registry import Registry, read_registry
 from sync_service.failures import head_unavailable
@@ -24,6 +24,7 @@ from sync_service.sync import held
 from sync_service.sync.records import RunContext, digest, get_meta, set_meta
 
 log = logging.getLogger("svod.sync")
+NO_LIMITS = Limits(100, 100)  # a change the head confirmed
 
 
 class RunFailed(Exception):
@@ -75,25 +76,26 @@ def load_plan(ctx: RunContext, listing: Mapping[str, WorkbookInfo], head_id: str
     with ctx.db.session() as session:
         session.get(m.SyncRun, ctx.run_id).head_findings = findings
         set_meta(session, "head_findings", json.dumps(findings, ensure_ascii=False))
-        assessment = assess(before(session, ctx.year), registry, ctx.limits)
-        if assessment.held and held.confirmed(session, assessment):
+        last = before(session, ctx.year)
+        assessment = assess(last, registry, ctx.limits)
+        if assessment.confirmable and held.confirmed(session, assessment):
             log.warning("the head's change is applied as she confirmed it: %s", " ".join(assessment.reasons))
-            assessment = Assessment(fingerprint=assessment.fingerprint)
+            assessment = assess(last, registry, NO_LIMITS)
         if not assessment.hold_schools:
-            store_schools(session, registry)
+            store_schools(session, registry, drop=not assessment.duplicates)
         if not assessment.hold_plan:
             store_plan(session, registry)
         if assessment.held:
             # The last known registry and plan stay; the workbook is read again at the next
             # sync (its marker is not kept), until the change is undone, fixed or confirmed.
-            log.warning("the head's change is held: %s", " ".join(assessment.reasons))
+            log.warning("the head's change is held: %s", " ".join(assessment.reasons + assessment.repeats))
             held.record(session, assessment, ctx.now)
         else:
             held.clear(session)
             set_meta(session, "head_marker", workbook.marker)
             set_meta(session, "head_year", ctx.year)
         entries, collections, ids = stored_registry(session, ctx.schema, ctx.year)
-    if not assessment.hold_schools:
+    if not assessment.hold_schools and not assessment.duplicates:
         entries = [s for s in registry.schools if s.active]  # in the order of «Школы»
     return Plan(entries, collections, ids, findings, error=assessment.message() or None,
                 held=assessment.message() or None)
@@ -141,9 +143,10 @@ def store_registry(session: Session, registry: Registry) -> dict[str, int]:
     return store_plan(session, registry)
 
 
-def store_schools(session: Session, registry: Registry) -> None:
+def store_schools(session: Session, registry: Registry, *, drop: bool = True) -> None:
     """«Школы» into ``schools``, matched by code as Svod keeps codes (a row stored under another
-    spelling of the same code, before codes were normalised, takes the normalised one)."""
+    spelling of the same code, before codes were normalised, takes the normalised one); a
+    school no longer listed leaves the registry unless ``drop`` is false (while a code repeats)."""
     rows = list(session.scalars(select(m.School)))
     schools = {s.code: s for s in rows}
     for s in rows:
@@ -157,7 +160,7 @@ def store_schools(session: Session, registry: Registry) -> None:
         session.add(school)
         listed.add(id(school))
     for school in rows:
-        if id(school) not in listed:
+        if drop and id(school) not in listed:
             school.in_registry = False
 
 

@@ -246,3 +246,16 @@ def test_codes_are_normalised_everywhere(tmp_path):
     client = make_app(district.svod).test_client()
     assert client.get("/school/SCH02").status_code == 200      # URLs
     assert client.get("/school/sch02").status_code == 200
+
+
+def test_a_repeated_code_in_a_first_read_takes_the_others(tmp_path):
+    """Nothing was applied before: the schools whose code is theirs alone are taken, neither
+    of the two rows with one code."""
+    district = build_district(tmp_path / "district", schools=4)
+    book = head_book(district)
+    book["Школы"]["A3"] = "SCH03"  # sch02's row says sch03
+    save(district, book)
+    summary = run_sync(district.svod)
+    assert summary.status == "partial" and summary.total == 2
+    assert active_codes(district) == ["sch01", "sch04"]
+    assert "ни одна школа не уходит из работы" in summary.error
