@@ -67,6 +67,12 @@ CODES: dict[str, tuple[str, str, str]] = {
     "more-findings": (ERROR, "И ещё {count} таких же {where}: {spread}",
                       "Они такие же, как замечание в {example} выше: исправьте их так же. Svod называет с "
                       "адресом первые {shown} замечаний одного вида в столбце, остальные — этой строкой."),
+    # last year's values (sync_service/forms/year_over_year.py)
+    "year-jump": (WARNING, "«{column}»: {value}, а в прошлом году ({last_year}) — {last_value}: {times} {direction}",
+                  "Проверьте {where}: {check}? В прошлом году — {last_place}. Если всё верно, оставьте как есть."),
+    "year-decrease": (WARNING, "«{column}»: {value} — {less}, чем в прошлом году ({last_year}): {last_value}",
+                      "Это значение от года к году не уменьшается: проверьте {where}. В прошлом году — {last_place}. "
+                      "Если всё верно, оставьте как есть."),
     # head workbook
     "duplicate-school-code": (ERROR, "Код школы «{value}» повторяется: он же в ячейке {others}",
                               "У каждой школы свой код: исправьте его в этой строке или в ячейке {others}. "

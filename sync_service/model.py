@@ -101,6 +101,9 @@ class FormResult:
     folded: dict[str, int] = field(default_factory=dict)
     # the sheet rows with a blocking finding, the folded ones too: kept out of the order
     blocked_rows: frozenset[int] = frozenset()
+    # record forms: field key -> the A1 address of its value («B7»), kept with the snapshot
+    # so that next year's checks can say where last year's value is
+    places: dict[str, str] = field(default_factory=dict)
 
     @property
     def rows(self) -> list[dict[str, Any]]:

@@ -41,6 +41,18 @@ def year_start(academic_year: str) -> int:
     return int(academic_year[:4])
 
 
+def shifted_year(academic_year: str, years: int) -> str:
+    """"2026/2027" moved by ``years``: 1 -> "2027/2028", -1 -> "2025/2026"."""
+    start = year_start(academic_year) + years
+    return f"{start}/{start + 1}"
+
+
+def is_academic_year(text: str) -> bool:
+    """"2026/2027" (also "2026-2027"): two consecutive years."""
+    parts = str(text).strip().replace("-", "/").split("/")
+    return len(parts) == 2 and all(p.isdigit() and len(p) == 4 for p in parts) and int(parts[1]) == int(parts[0]) + 1
+
+
 def default_deadline(month: int, academic_year: str) -> date:
     """The last day of ``month`` within the academic year (September belongs to its first year)."""
     year = year_start(academic_year) + (0 if month >= 9 else 1)

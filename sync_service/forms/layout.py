@@ -117,6 +117,26 @@ def school_tabs(collections: list[Collection], *, fpu_codes: Sequence[str] = ())
     return tabs
 
 
+TAB_LIMIT = 31  # Excel's longest tab name (Google allows more; Svod keeps to Excel's)
+
+
+def year_label(academic_year: str) -> str:
+    """"2026/2027" -> "2026-2027": the year as a tab or file name may carry it (no «/»)."""
+    return academic_year.replace("/", "-")
+
+
+def archive_title(tab: str, academic_year: str) -> str:
+    """The name a form tab takes when its year is over: «Кадры» -> «Кадры 2026-2027»; when
+    that is longer than Excel allows, «… 26-27», and only then the tab's name shortened
+    («Мероприятия — Неделя кни… 26-27»)."""
+    first, second = academic_year.split("/")
+    short = f" {first[2:]}-{second[2:]}"
+    for suffix in (f" {first}-{second}", short):
+        if len(tab) + len(suffix) <= TAB_LIMIT:
+            return tab + suffix
+    return tab[:TAB_LIMIT - len(short) - 1].rstrip() + "…" + short
+
+
 def head_tab(schema: Schema, key: str, rows: list[list]) -> TabSpec:
     """A tab of the head workbook («Школы», «План») with its header row and ``rows``."""
     form = schema.head[key]

@@ -112,6 +112,34 @@ class NamedCheck:
         return self.run(form, result, context)
 
 
+# A compared value of a table form that is the number of its rows, not a column's sum.
+ROWS = "rows"
+
+
+@dataclass(frozen=True)
+class YearCompare:
+    """One value compared with the school's own of last year (DHIS2's min–max idea): more
+    than ``factor`` times last year's, or less than its ``1/factor``, is worth a second look.
+
+    ``key`` is a numeric column: a record form's field, or the sum of a table form's column;
+    :data:`ROWS` is the number of a table's rows (``label`` says what they count). Values
+    below ``at_least`` on both sides are not compared (small counts jump for real)."""
+
+    key: str
+    label: str
+    factor: float
+    at_least: float = 0.0
+
+
+@dataclass(frozen=True)
+class YearOverYear:
+    """A form's ``year_over_year:``: values compared with last year's, and values that may
+    only grow or stay (the date of the last inventory)."""
+
+    compare: tuple[YearCompare, ...] = ()
+    never_decrease: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Campaign:
     code: str
@@ -134,6 +162,7 @@ class Form:
     per_campaign: bool = False
     help: str = ""
     checks: tuple[NamedCheck, ...] = ()
+    year_over_year: YearOverYear | None = None
 
     def column(self, key: str) -> Column:
         for column in self.columns:
@@ -170,9 +199,11 @@ class Schema:
 _COLUMN_FIELDS = {"key", "label", "type", "required", "choices", "min", "max", "pattern",
                   "pattern_message", "help", "personal", "aliases", "width"}
 _FORM_FIELDS = {"key", "title", "tab", "shape", "columns", "key_columns", "rules", "computed",
-                "deadline_month", "per_campaign", "help", "checks"}
+                "deadline_month", "per_campaign", "help", "checks", "year_over_year"}
 _RULE_FIELDS = {"key", "left", "op", "right", "message", "severity", "tolerance"}
 _COMPUTED_FIELDS = {"key", "label", "expr", "digits", "percent"}
+_YEAR_FIELDS = {"factor", "compare", "never_decrease"}
+_COMPARE_FIELDS = {"key", "label", "factor", "at_least"}
 # Excel refuses tab names longer than 31 characters or with these characters.
 _TAB_FORBIDDEN = set("[]:*?/\\")
 
@@ -386,7 +417,58 @@ def load_form(file: Path, lists: dict[str, tuple[str, ...]], checks: Mapping[str
         per_campaign=check.flag(raw.get("per_campaign"), "per_campaign"),
         help=" ".join(check.text(raw.get("help", ""), "help").split()),
         checks=tuple(named),
+        year_over_year=_year_over_year(check, raw.get("year_over_year"), shape, columns),
     )
+
+
+def _factor(check: _Checker, value, path: str, default: float) -> float:
+    factor = check.number(value, path)
+    if factor is None:
+        return default
+    if factor <= 1:
+        check.fail(path, "a factor must be greater than 1 (3 means: more than 3 times or less than a third)")
+    return float(factor)
+
+
+def _year_over_year(check: _Checker, raw, shape: str, columns: tuple[Column, ...]) -> YearOverYear | None:
+    """``year_over_year:`` of a form: ``factor`` (default 3), ``compare`` (column keys, or
+    mappings with ``key``, ``label``, ``factor``, ``at_least``; a table form may compare
+    ``rows``, the number of its rows), ``never_decrease`` (numeric or date fields of a
+    record form)."""
+    if raw is None:
+        return None
+    raw = check.mapping(raw, "year_over_year", _YEAR_FIELDS, ())
+    default = _factor(check, raw.get("factor"), "year_over_year.factor", 3.0)
+    by_key = {c.key: c for c in columns}
+    compare = []
+    items = raw.get("compare") or []
+    if not isinstance(items, list):
+        check.fail("year_over_year.compare", "expected a list")
+    for i, item in enumerate(items):
+        path = f"year_over_year.compare[{i}]"
+        item = {"key": item} if isinstance(item, str) else check.mapping(item, path, _COMPARE_FIELDS, ("key",))
+        key = check.key(item["key"], f"{path}.key")
+        if key == ROWS and shape == "table":
+            label = check.text(item.get("label", "Строк в таблице"), f"{path}.label")
+        elif key in by_key and by_key[key].type in ("integer", "number"):
+            label = check.text(item.get("label", by_key[key].label), f"{path}.label")
+        else:
+            rows = " (or rows: the number of rows)" if shape == "table" else ""
+            check.fail(f"{path}.key", f"{key!r} is not an integer or number column of this form{rows}")
+        at_least = check.number(item.get("at_least"), f"{path}.at_least") or 0.0
+        if at_least < 0:
+            check.fail(f"{path}.at_least", "expected a number of at least 0")
+        compare.append(YearCompare(key, label, _factor(check, item.get("factor"), f"{path}.factor", default),
+                                   float(at_least)))
+    never = check.strings(raw.get("never_decrease"), "year_over_year.never_decrease")
+    for i, key in enumerate(never):
+        column = by_key.get(key)
+        if shape != "record" or column is None or column.type not in ("integer", "number", "date"):
+            check.fail(f"year_over_year.never_decrease[{i}]",
+                       f"{key!r} is not an integer, number or date field of this record form")
+    if not compare and not never:
+        check.fail("year_over_year", "name values to compare (compare) or that never decrease (never_decrease)")
+    return YearOverYear(tuple(compare), never)
 
 
 def _load_lists(file: Path) -> tuple[dict[str, tuple[str, ...]], tuple[Campaign, ...]]:

@@ -44,6 +44,7 @@ from sync_service.forms.reading import RECORD_VALUE_COLUMN, Fields, Filled, Head
 from sync_service.forms.rows import arranged, read_rows
 from sync_service.forms.schema import Column, Form
 from sync_service.forms.table import Table
+from sync_service.forms.year_over_year import compare_years
 from sync_service.model import FormResult
 from sync_service.stores.base import Sheet
 
@@ -76,6 +77,9 @@ def parse_form(form: Form, sheet: Sheet | None, *, tab: str, context: Mapping[st
             _read_flags(known, result, found, cells, expected=header.row > 1)
     for check in form.checks:
         result.findings.extend(check(form, result, context or {}))
+    last_year = (context or {}).get("last_year")
+    if form.year_over_year is not None and last_year is not None:
+        result.findings.extend(compare_years(form, result, last_year))
     result.blocked_rows = frozenset(f.row for f in result.findings if f.row and f.blocking)
     result.findings, result.folded = summarise(result.findings)
     return result
@@ -143,6 +147,7 @@ def _read_record(form: Form, grid: Filled, known: Plan, result: FormResult, foun
     for key, row in fields.duplicates:
         found.add("duplicate-field", row=row, column=form.column(key), col=1)
     result.positions.update(fielded.positions)
+    result.places = {key: f"{column}{row}" for key, (column, row) in fielded.places.items()}
 
     cell = grid.cell
     values = [parse(cell(row, RECORD_VALUE_COLUMN)) for parse, row in zip(fielded.parsers, fielded.rows)]

@@ -10,10 +10,13 @@ from sqlalchemy import JSON, DateTime, bindparam, delete, func, insert, select, 
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
+from sync_service.district.registry import shifted_year
 from sync_service.district.status import first_submission
-from sync_service.findings import Finding, make_finding
-from sync_service.forms.layout import CHECK_TAB
+from sync_service.findings import Finding, column_letter, make_finding
+from sync_service.forms.layout import CHECK_TAB, archive_title
+from sync_service.forms.table import Table
 from sync_service.forms.validation import data_hash, parse_form
+from sync_service.forms.year_over_year import LastYear
 from sync_service.model import Collection, FormResult, SchoolEntry, titled_after
 from sync_service.order.models import current_fpu
 from sync_service.stores.base import StoreError, Workbook, WorkbookInfo, WorkbookStore, WorkbookUnavailable
@@ -124,18 +127,51 @@ def reference_data(ctx: RunContext) -> dict[str, Any]:
 
 
 def parse_workbook(collections: list[Collection], workbook: Workbook, *, year: str,
-                   reference: Mapping[str, Any]) -> dict[str, FormResult]:
-    """Every collection's tab; forms with extra checks last, so they can use the others."""
+                   reference: Mapping[str, Any], last_year: Mapping[str, LastYear] | None = None
+                   ) -> dict[str, FormResult]:
+    """Every collection's tab; forms with extra checks last, so they can use the others.
+    ``last_year``: collection key -> the school's snapshot of it a year earlier, for the
+    forms that compare with it (``year_over_year:``)."""
     results: dict[str, FormResult] = {}
+    last_year = last_year or {}
     for collection in sorted(collections, key=lambda c: bool(c.form.checks)):
-        context = check_context(results, year, reference) if collection.form.checks else None
+        context = None
+        if collection.form.checks or (collection.form.year_over_year and collection.key in last_year):
+            context = check_context(results, year, reference)
+            if collection.key in last_year:
+                context["last_year"] = last_year[collection.key]
         results[collection.key] = parse_form(collection.form, workbook.sheet(collection.tab),
                                              tab=collection.tab, context=context)
     return results
 
 
+def last_year_snapshots(session: Session, school_id: int, year: str) -> dict[str, LastYear]:
+    """Collection key -> the school's newest snapshot of the same collection in the year
+    before ``year`` (one query), with where its tab is now (renamed with its year)."""
+    previous = shifted_year(year, -1)
+    query = (select(m.Collection.key, m.Collection.tab, m.SubmissionVersion.rows)
+             .join(m.Submission, m.Submission.collection_id == m.Collection.id)
+             .join(m.SubmissionVersion, (m.SubmissionVersion.submission_id == m.Submission.id)
+                   & (m.SubmissionVersion.version == m.Submission.version))
+             .where(m.Submission.school_id == school_id, m.Collection.academic_year == previous))
+    return {key: LastYear(previous, archive_title(tab, previous), Table.from_json(rows),
+                          dict((rows or {}).get("places") or {}) if isinstance(rows, dict) else {})
+            for key, tab, rows in session.execute(query)}
+
+
+def stored_rows(result: FormResult) -> dict[str, Any]:
+    """A snapshot's rows as stored: the table's columns, and where the values were
+    (record fields' cells, table columns' letters) for next year's comparisons."""
+    stored = result.table.to_json()
+    places = result.places or {key: column_letter(col) for key, col in result.positions.items()}
+    if places:
+        stored["places"] = places
+    return stored
+
+
 def check_context(results: Mapping[str, FormResult], year: str, reference: Mapping[str, Any]) -> dict[str, Any]:
-    """What named checks may use: the academic year and students per grade of this school."""
+    """What named checks may use: the academic year and students per grade of this school
+    (and, added per collection by :func:`parse_workbook`, its snapshot of last year)."""
     students: dict[int, int] = {}
     provision = results.get("textbook_provision")
     for row in provision.rows if provision else ():
@@ -191,7 +227,8 @@ def absorb(ctx: RunContext, collections: list[Collection], collection_ids: Mappi
         else:
             session.execute(insert(STATES), [{"school_id": school_id, **values}])
         if not unchanged:
-            results = parse_workbook(collections, workbook, year=ctx.year, reference=reference)
+            results = parse_workbook(collections, workbook, year=ctx.year, reference=reference,
+                                     last_year=last_year_snapshots(session, school_id, ctx.year))
             facts, findings = store_results(ctx, session, school_id,
                                             {collection_ids[c.key]: results[c.key] for c in collections})
             view = SchoolView(workbook.id, workbook.marker, None, known.check_hash, known.check_error, facts, findings)
@@ -231,7 +268,7 @@ def store_results(ctx: RunContext, session: Session, school_id: int, results: Ma
         changed = (row is None or row.data_hash != content) and (result.has_data or version)
         if changed:
             version, computed = version + 1, m.json_safe(result.computed)
-            versions.append((cid, {"version": version, "data_hash": content, "rows": result.table.to_json(),
+            versions.append((cid, {"version": version, "data_hash": content, "rows": stored_rows(result),
                                    "computed": computed, "ready": result.ready, "errors": result.errors,
                                    "created_at": ctx.now, "run_id": ctx.run_id}))
         if row is None:
@@ -253,7 +290,11 @@ def store_results(ctx: RunContext, session: Session, school_id: int, results: Ma
             changed_at=func.coalesce(bindparam("b_changed", type_=DateTime), SUBMISSIONS.c.changed_at)), updates)
     if versions:
         session.execute(insert(VERSIONS), [{"submission_id": ids[cid], **values} for cid, values in versions])
-    session.execute(delete(FINDINGS).where(FINDINGS.c.school_id == school_id))
+    # this year's findings and the workbook's own are replaced; earlier years' stay as they were
+    session.execute(delete(FINDINGS).where(
+        FINDINGS.c.school_id == school_id,
+        FINDINGS.c.collection_id.in_(select(m.Collection.id).where(m.Collection.academic_year == ctx.year))
+        | FINDINGS.c.collection_id.is_(None)))
     findings = [finding_row(school_id, cid, f) for cid, result in results.items() for f in result.findings]
     if findings:
         session.execute(insert(FINDINGS), findings)

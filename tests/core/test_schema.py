@@ -91,3 +91,25 @@ def test_adding_a_form_needs_no_code(schema_copy):
         "columns:\n  - {key: members, label: Участников, type: integer, required: true}\n", encoding="utf-8")
     schema = load_schema(schema_copy)
     assert schema.forms["reading_club"].column("members").label == "Участников"
+
+
+@pytest.mark.parametrize("block, path, words", [
+    ("year_over_year:\n  factor: 1\n  compare: [fund_total]\n", "year_over_year.factor", "greater than 1"),
+    ("year_over_year:\n  compare: [notes]\n", "year_over_year.compare[0].key", "not an integer or number column"),
+    ("year_over_year:\n  compare: [rows]\n", "year_over_year.compare[0].key", "not an integer or number column"),
+    ("year_over_year:\n  compare: [{key: readers, at_least: -1}]\n", "year_over_year.compare[0].at_least",
+     "at least 0"),
+    ("year_over_year:\n  never_decrease: [site_page]\n", "year_over_year.never_decrease[0]", "date field"),
+    ("year_over_year:\n  colour: red\n", "year_over_year.colour", "unknown field"),
+    ("year_over_year: {}\n", "year_over_year", "name values"),
+])
+def test_a_mistake_in_year_over_year_names_the_path(schema_copy, block, path, words):
+    file = schema_copy / "forms" / "annual_report.yaml"
+    text = file.read_text(encoding="utf-8")
+    start = text.index("year_over_year:")
+    end = text.index("computed:")
+    file.write_text(text[:start] + block + text[end:], encoding="utf-8")
+    with pytest.raises(SchemaError) as caught:
+        load_schema(schema_copy)
+    assert caught.value.file.endswith("annual_report.yaml") and caught.value.path == path
+    assert words in caught.value.message
