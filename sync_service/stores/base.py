@@ -86,6 +86,36 @@ class TabSpec:
     hidden: bool = False
 
 
+@dataclass(frozen=True)
+class RenameTab:
+    """Give the tab ``title`` the name ``new_title`` (every cell, format and protection stays)."""
+
+    title: str
+    new_title: str
+
+
+@dataclass(frozen=True)
+class ProtectTab:
+    """Make the whole tab ``title`` read-only for the people the workbook is shared with
+    (Google: a protected range only the owner may edit; .xlsx: sheet protection without a
+    password, which the owner can lift deliberately)."""
+
+    title: str
+    note: str = "Лист прошлого учебного года: только для чтения"
+
+
+@dataclass(frozen=True)
+class MoveTab:
+    """Put the tab ``title`` at position ``index`` among the tabs (0 = first), or last (None)."""
+
+    title: str
+    index: int | None = None
+
+
+# One change of :meth:`WorkbookStore.change_tabs`: a TabSpec there adds a tab that is not there.
+TabChange = RenameTab | ProtectTab | MoveTab | TabSpec
+
+
 class StoreError(Exception):
     """A failure of the store itself (not of what a person typed)."""
 
@@ -138,6 +168,14 @@ class WorkbookStore(ABC):
     def add_missing_tabs(self, workbook_id: str, tabs: Sequence[TabSpec]) -> list[str]:
         """Add the ``tabs`` whose titles the workbook lacks; return the titles added.
         Existing tabs and their data are left exactly as they are."""
+
+    @abstractmethod
+    def change_tabs(self, workbook_id: str, changes: Sequence[TabChange], *, expect_marker: str | None = None) -> str:
+        """Apply ``changes`` in order, all of them or none, in one write, and return the new
+        marker: rename, protect and move tabs, add a :class:`TabSpec` as a new tab (a tab of
+        that title already there is a :class:`StoreError`, never overwritten). A change naming
+        a tab the workbook lacks (or renaming onto a title it has) is a :class:`StoreError`
+        and nothing is written. ``expect_marker`` as for :meth:`write_tabs`."""
 
     def workbook_id_for(self, reference: str) -> str:
         """The id behind what the head typed in «Книга» (a file name, a URL, an id)."""

@@ -33,6 +33,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from sync_service.stores.base import (
     StoreError,
+    TabChange,
     TabSpec,
     Value,
     Workbook,
@@ -59,6 +60,7 @@ from sync_service.stores.google_json import (  # noqa: F401  (re-exported: the s
     a1,
     cell_data,
     cell_value,
+    change_requests,
     grid_size,
     list_tab_title,
     list_tabs,
@@ -371,6 +373,25 @@ class GoogleStore(WorkbookStore):
         added = self._apply(workbook_id, missing, replace=False)
         self._after_write(workbook_id, self._known_marker(workbook_id))
         return added
+
+    def change_tabs(self, workbook_id: str, changes: Sequence[TabChange], *, expect_marker: str | None = None) -> str:
+        """One metadata read (the tabs as they are now, in order) and one batchUpdate, which
+        Google applies whole or not at all (:func:`change_requests`)."""
+        changes = list(changes)
+        current = self._known_marker(workbook_id)
+        if expect_marker is not None and current is not None and current != expect_marker:
+            raise WorkbookChanged(workbook_id)
+        layout = self.layout(workbook_id)
+        requests = change_requests(changes, list(layout.values()))
+        try:
+            self._batch(workbook_id, requests)
+        except ApiFailure as failure:
+            raise WorkbookUnavailable(workbook_id, _reason(failure, self.service_email)) from failure
+        finally:
+            with self._lock:
+                self._layouts.pop(workbook_id, None)
+                self._cache.pop(workbook_id, None)
+        return self._after_write(workbook_id, expect_marker if expect_marker is not None else current)
 
     def check_can_create(self) -> None:
         """A service account owns nothing outside a shared drive (Google, since 2025): say so

@@ -13,7 +13,18 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
-from sync_service.stores.base import Dropdown, Sheet, TabSpec, Value, Workbook
+from sync_service.stores.base import (
+    Dropdown,
+    MoveTab,
+    ProtectTab,
+    RenameTab,
+    Sheet,
+    StoreError,
+    TabChange,
+    TabSpec,
+    Value,
+    Workbook,
+)
 
 SHEETS_EPOCH = datetime(1899, 12, 30)
 # Rows and columns of a tab people type into; service tabs are sized to fit.
@@ -285,3 +296,63 @@ def _list_rule(choices: Sequence[str]) -> dict:
         condition = {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": c} for c in choices]}
     # Not strict: a paste from last year's file stays, and Svod's findings say what is wrong.
     return {"condition": condition, "showCustomUi": True, "strict": False}
+
+
+def change_requests(changes: Sequence[TabChange], tabs: Sequence[SheetRef]) -> list[dict]:
+    """The batchUpdate requests making ``changes`` in order to a spreadsheet whose tabs are
+    ``tabs`` (in their order): ``updateSheetProperties`` for a rename (``title``) and a move
+    (``index``), ``addProtectedRange`` of the whole sheet, and a :class:`TabSpec` added as
+    :func:`tab_requests` adds a new tab (with the hidden lists of long dropdowns it needs).
+    Google applies a batch whole or not at all, so the changes are too. A change that does
+    not fit the tabs is a :class:`StoreError` before anything is sent.
+
+    ``index`` of a move is read by Google as a position in the list *before* the move
+    (sheets.v4 ``SheetProperties.index``; the emulator does the same), so a tab moved right
+    is sent one further than where it lands."""
+    order = list(tabs)
+    taken = {ref.sheet_id for ref in order}
+    requests: list[dict] = []
+
+    def find(title: str) -> int:
+        for i, ref in enumerate(order):
+            if _norm(ref.title) == _norm(title):
+                return i
+        raise StoreError(f"в таблице нет листа «{title}»")
+
+    specs = [c for c in changes if isinstance(c, TabSpec)]
+    lists = [t for t in list_tabs(specs) if all(_norm(r.title) != _norm(t.title) for r in order)]
+    for item in [*lists, *changes]:
+        if isinstance(item, TabSpec):
+            if any(_norm(r.title) == _norm(item.title) for r in order):
+                raise StoreError(f"в таблице уже есть лист «{item.title}»")
+            sheet_id = stable_sheet_id(item.title)
+            while sheet_id in taken:
+                sheet_id = sheet_id % (2 ** 31 - 2) + 1
+            taken.add(sheet_id)
+            requests += tab_requests(item, sheet_id, new=True, roomy=not item.protected)
+            order.append(SheetRef(sheet_id, item.title))
+        elif isinstance(item, RenameTab):
+            i = find(item.title)
+            if _norm(item.new_title) != _norm(item.title) and any(_norm(r.title) == _norm(item.new_title)
+                                                                  for r in order):
+                raise StoreError(f"в таблице уже есть лист «{item.new_title}»")
+            requests.append({"updateSheetProperties": {
+                "properties": {"sheetId": order[i].sheet_id, "title": item.new_title}, "fields": "title"}})
+            order[i] = SheetRef(order[i].sheet_id, item.new_title)
+        elif isinstance(item, ProtectTab):
+            ref = order[find(item.title)]
+            requests.append({"addProtectedRange": {"protectedRange": {
+                "range": {"sheetId": ref.sheet_id}, "description": item.note, "warningOnly": False}}})
+        elif isinstance(item, MoveTab):
+            i = find(item.title)
+            target = len(order) - 1 if item.index is None else max(0, min(item.index, len(order) - 1))
+            if target == i:
+                continue
+            requests.append({"updateSheetProperties": {
+                "properties": {"sheetId": order[i].sheet_id, "index": target + 1 if target > i else target},
+                "fields": "index"}})
+            order.insert(target, order.pop(i))
+        else:   # a defect of the caller
+            raise TypeError(f"not a tab change: {item!r}")
+    return requests
+

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlparse
 from sync_service.failures import os_failure
 from sync_service.stores.base import (
     StoreError,
+    TabChange,
     TabSpec,
     Workbook,
     WorkbookChanged,
@@ -262,6 +263,15 @@ class XlsxStore(WorkbookStore):
 
         _marker_after, added = self._edit(workbook_id, change, None)
         return added
+
+    def change_tabs(self, workbook_id: str, changes: Sequence[TabChange], *, expect_marker: str | None = None) -> str:
+        changes = list(changes)
+
+        def change(data: bytes, read: bool) -> tuple[bytes, list[str]]:
+            return writer.change_tabs(data, changes, read=read), []
+
+        marker, _added = self._edit(workbook_id, change, expect_marker)
+        return marker
 
     def create_workbook(self, title: str, tabs: Sequence[TabSpec]) -> str:
         name = title.strip()

@@ -23,8 +23,8 @@ from xml.sax.saxutils import quoteattr
 from openpyxl.styles.numbers import BUILTIN_FORMATS
 from openpyxl.utils import get_column_letter
 
-from sync_service.stores.base import TabSpec
-from sync_service.stores.xlsx import xmltext
+from sync_service.stores.base import MoveTab, ProtectTab, RenameTab, TabChange, TabSpec
+from sync_service.stores.xlsx import arrange, xmltext
 from sync_service.stores.xlsx.package import (
     NS_MAIN,
     NS_PKG_REL,
@@ -40,7 +40,7 @@ from sync_service.stores.xlsx.package import (
 from sync_service.stores.xlsx.reader import read_package
 from sync_service.stores.xlsx.render import LISTS_TAB, lists_spec, quote_sheet, render_sheet
 
-__all__ = ["write_tabs", "add_missing_tabs", "new_workbook"]
+__all__ = ["write_tabs", "add_missing_tabs", "change_tabs", "new_workbook"]
 
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
@@ -453,6 +453,33 @@ def add_missing_tabs(data: bytes, tabs: Sequence[TabSpec], *, read: bool = True)
         return edit.to_bytes(), [title for title in added if title in {t.title for t in tabs}]
 
     return _edited(data, tabs, change, read)
+
+
+def change_tabs(data: bytes, changes: Sequence[TabChange], *, read: bool = True) -> bytes:
+    """The workbook ``data`` with ``changes`` made in order (:mod:`.arrange`): tabs renamed,
+    protected, moved, and each :class:`TabSpec` added as a new tab at the end (a tab of its
+    title already there is refused, never overwritten). All or nothing: a refusal writes nothing.
+    ``read`` as for :func:`write_tabs`."""
+    specs = [c for c in changes if isinstance(c, TabSpec)]
+
+    def change(edit: _Edit) -> bytes:
+        for item in changes:
+            if isinstance(item, TabSpec):
+                held = _by_title(edit.package).get(item.title.casefold())
+                if held is not None:
+                    raise FileRefused("tab_taken", title=held.name)
+                _apply(edit, [item])   # (one at a time: a rename before it may free its title)
+            elif isinstance(item, RenameTab):
+                arrange.rename(edit, item.title, item.new_title)
+            elif isinstance(item, ProtectTab):
+                arrange.protect(edit, item.title)
+            elif isinstance(item, MoveTab):
+                arrange.move(edit, item.title, item.index)
+            else:   # a defect of the caller
+                raise TypeError(f"not a tab change: {item!r}")
+        return edit.to_bytes()
+
+    return _edited(data, specs, change, read)
 
 
 def new_workbook(tabs: Sequence[TabSpec]) -> bytes:
