@@ -69,6 +69,7 @@ def sync_job(svod: Svod, stop: threading.Event | None = None, trigger: str = "cl
         if stop is not None and stop.is_set():
             raise ShutdownRequested()
 
+    ask_for_due_turn(svod)
     try:
         summary = run_sync(svod, trigger=trigger, progress=check_stop)
     except SyncBusy:
@@ -79,6 +80,19 @@ def sync_job(svod: Svod, stop: threading.Event | None = None, trigger: str = "cl
         return INTERRUPTED, "Синхронизация остановлена при завершении процесса; продолжится при следующем запуске."
     outcome = FAILED if summary.status == "failed" else OK
     return outcome, describe(summary)
+
+
+def ask_for_due_turn(svod: Svod) -> str | None:
+    """On and after 1 September, when the head's «План» has rows for the year that began,
+    ask for the turn to it; the sync that follows runs it first (sync_service/yearturn/)."""
+    from sync_service.yearturn.run import due_year, request_turn
+
+    now = svod.clock()
+    year = due_year(svod, now.date())
+    if year is not None:
+        log.info("the head's plan has rows for %s, which has begun: turning the year", year)
+        request_turn(svod.db, year, svod.academic_year, now, by="clock")
+    return year
 
 
 def mark_interrupted_syncs(svod: Svod) -> int:

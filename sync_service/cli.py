@@ -174,8 +174,15 @@ def with_settings(command: Callable[..., int], build: Callable[[Settings], objec
 
 def pass_svod(command: Callable[..., int]) -> Callable[..., int]:
     """Give ``command`` its :class:`Svod` context: every part but the settings is built when
-    the command first uses it."""
-    return with_settings(command, Svod)
+    the command first uses it; ``svod --today ГГГГ-ММ-ДД …`` fixes its clock on that day."""
+    def build(settings: Settings) -> Svod:
+        context = click.get_current_context(silent=True)
+        today = context.find_root().params.get("today") if context is not None else None
+        if today is None:
+            return Svod(settings)
+        moment = datetime.combine(today.date(), datetime.min.time()).replace(hour=9)
+        return Svod(settings, clock=lambda: moment)
+    return with_settings(command, build)
 
 
 def run_main(group: click.Group, argv: Sequence[str] | None, prog_name: str) -> int:
@@ -299,7 +306,9 @@ def progress_printer(label: str):
 
 @click.group(cls=Group, context_settings=CONTEXT, help="Svod: сбор отчётов школьных библиотек.")
 @click.option("-v", "--verbose", is_flag=True, help="подробный журнал")
-def cli(verbose: bool) -> None:
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), metavar="ГГГГ-ММ-ДД",
+              help="считать сегодняшней эту дату (для проверки расписания и перехода на новый год)")
+def cli(verbose: bool, today: datetime | None) -> None:
     configure_logging(verbose)
 
 
@@ -405,15 +414,33 @@ def sync(svod: Svod, force: bool, quiet: bool, confirm_removal: bool) -> int:
     return 1 if summary.status == "failed" else 0
 
 
+def academic_year_option(command: Callable) -> Callable:
+    return click.option("--year", "year", metavar="ГГГГ/ГГГГ",
+                        help="учебный год (по умолчанию текущий, например 2026/2027)")(command)
+
+
+def chosen_year(svod: Svod, year: str | None) -> str:
+    """``--year`` as given (2026/2027 or 2026-2027), or the year Svod tracks."""
+    from sync_service.district.registry import is_academic_year
+
+    if year is None:
+        return svod.academic_year
+    if not is_academic_year(year):
+        raise Failure(f"Ошибка: --year {year}: учебный год пишется так: 2026/2027", 2)
+    return year.strip().replace("-", "/")
+
+
 @cli.command(help="Показать статус сдачи.")
 @click.option("--json", "as_json", is_flag=True, help="вывести JSON")
+@academic_year_option
 @pass_svod
-def status(svod: Svod, as_json: bool) -> int:
+def status(svod: Svod, as_json: bool, year: str | None) -> int:
     from sync_service.district.report import build_report
 
     svod.db.upgrade()
+    academic_year = chosen_year(svod, year)
     with svod.db.session() as session:
-        report = build_report(session, academic_year=svod.academic_year, now=svod.clock())
+        report = build_report(session, academic_year=academic_year, now=svod.clock())
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     else:
@@ -517,6 +544,39 @@ def run(svod: Svod, host: str | None, port: int | None) -> int:
 
     with clock_process():  # the schedule and «Обновить сейчас» run there, never in the server
         return serve_page(svod, host, port)
+
+
+@cli.command("new-year", help="Перейти на новый учебный год: новые листы форм в книгах школ, прошлогодние — "
+                              "только для чтения в конце книги, новый «План» руководителя.")
+@click.argument("year", metavar="ГГГГ/ГГГГ")
+@click.option("--dry-run", is_flag=True, help="только показать, что будет создано, переименовано и перенесено")
+@pass_svod
+def new_year(svod: Svod, year: str, dry_run: bool) -> int:
+    from sync_service.sync.run import SyncBusy, describe, execute, sync_lock
+    from sync_service.yearturn.run import TurnRefused, preview, turn_year
+
+    svod.db.upgrade()
+    to_year = chosen_year(svod, year)
+    try:
+        with sync_lock(svod.settings.lock_file, svod.settings.database_url):
+            if dry_run:
+                report = preview(svod, to_year)
+            else:
+                printer = progress_printer("Переход на новый год")
+                report = turn_year(svod, to_year, by="cli",
+                                   progress=lambda done, total, step: printer(done, total, step, ""))
+    except SyncBusy:
+        click.echo("Синхронизация или переход уже идут в другом процессе; попробуйте позже.", err=True)
+        return 3
+    except TurnRefused as exc:
+        click.echo(str(exc), err=True)
+        return 2
+    for line in report.lines():
+        click.echo(line)
+    if not dry_run and report.status in ("done", "partial"):
+        with sync_lock(svod.settings.lock_file, svod.settings.database_url):
+            click.echo(describe(execute(svod, trigger="new-year", force=False, progress=None)))
+    return 1 if report.failed else 0
 
 
 @cli.command("db-upgrade", help="Применить миграции базы данных.")

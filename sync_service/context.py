@@ -95,7 +95,21 @@ class Svod:
 
     @property
     def academic_year(self) -> str:
-        return self.settings.academic_year or academic_year_of(self.clock().date())
+        """The year Svod tracks: SVOD_ACADEMIC_YEAR when set; else the one the last turn of the
+        year (or the first sync) recorded — it does not change by itself on 1 September, the
+        turn changes it (sync_service/yearturn/); else the year containing today."""
+        if self.settings.academic_year:
+            return self.settings.academic_year
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from sync_service.sync.records import stored_year
+
+        try:
+            with self.db.session() as session:
+                stored = stored_year(session)
+        except SQLAlchemyError:  # a database not migrated yet
+            stored = None
+        return stored or academic_year_of(self.clock().date())
 
     @property
     def head_workbook_id(self) -> str:

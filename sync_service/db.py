@@ -231,6 +231,41 @@ class SyncRequest(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+class YearTurn(Base):
+    """The turn to the academic year ``to_year`` (sync_service/yearturn/): asked for by the
+    head (``preview`` or ``requested``: the clock runs it), begun (``running``), ``partial``
+    (the year turned, some schools' workbooks still to do) or ``done``."""
+
+    __tablename__ = "year_turns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_year: Mapped[str] = mapped_column(String(9))
+    to_year: Mapped[str] = mapped_column(String(9), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    requested_by: Mapped[str] = mapped_column(String(40), default="cli")
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the dry run the head confirms: {"lines": [...], "made_at": iso}, bounded
+    preview: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+class YearTurnStep(Base):
+    """One step of a turn, recorded when done: ``sync``, ``school:<code>``, ``head``, ``year``."""
+
+    __tablename__ = "year_turn_steps"
+    __table_args__ = (UniqueConstraint("turn_id", "target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    turn_id: Mapped[int] = mapped_column(ForeignKey("year_turns.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    detail: Mapped[Any] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 class SyncOutcome(Base):
     __tablename__ = "sync_outcomes"
 

@@ -29,6 +29,7 @@ class Registry:
     schools_tab: bool = True      # «Школы» was there
     default_plan: bool = False    # «План» gave no collection: the default calendar applies
     duplicates: dict[str, tuple[int, ...]] = field(default_factory=dict)  # code -> the rows of «Школы» with it
+    years: tuple[str, ...] = ()   # every academic year «План» has rows for
 
 
 def academic_year_of(day: date) -> str:
@@ -107,6 +108,8 @@ def read_registry(workbook: Workbook, schema: Schema, *, academic_year: str) -> 
     registry.findings.extend(f for f in plan.findings if f.code != "missing-tab")
     bad_rows = plan.blocked_rows
     seen: set[str] = set()
+    registry.years = tuple(sorted({row["academic_year"] for row in plan.rows
+                                   if row["_row"] not in bad_rows and row.get("academic_year")}))
     for row in plan.rows:
         if row["_row"] in bad_rows or row.get("academic_year") != academic_year:
             continue

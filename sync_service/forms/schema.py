@@ -141,6 +141,19 @@ class YearOverYear:
 
 
 @dataclass(frozen=True)
+class CarryOver:
+    """A form's ``carry_over:``: what a new year's tab starts with, from last year's tabs of
+    the same school, for the librarian to confirm rather than retype. ``rows``: a table
+    form's rows as typed (the staff list, the УМК in use); ``fields``: a record form's field
+    -> the first of (form, column) of last year that has a number (the fund at the start
+    of the year = last year's end); ``note`` says what it is, in Russian."""
+
+    note: str
+    rows: bool = False
+    fields: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Campaign:
     code: str
     title: str
@@ -163,6 +176,7 @@ class Form:
     help: str = ""
     checks: tuple[NamedCheck, ...] = ()
     year_over_year: YearOverYear | None = None
+    carry_over: CarryOver | None = None
 
     def column(self, key: str) -> Column:
         for column in self.columns:
@@ -199,7 +213,8 @@ class Schema:
 _COLUMN_FIELDS = {"key", "label", "type", "required", "choices", "min", "max", "pattern",
                   "pattern_message", "help", "personal", "aliases", "width"}
 _FORM_FIELDS = {"key", "title", "tab", "shape", "columns", "key_columns", "rules", "computed",
-                "deadline_month", "per_campaign", "help", "checks", "year_over_year"}
+                "deadline_month", "per_campaign", "help", "checks", "year_over_year",
+                "carry_over"}
 _RULE_FIELDS = {"key", "left", "op", "right", "message", "severity", "tolerance"}
 _COMPUTED_FIELDS = {"key", "label", "expr", "digits", "percent"}
 _YEAR_FIELDS = {"factor", "compare", "never_decrease"}
@@ -418,6 +433,7 @@ def load_form(file: Path, lists: dict[str, tuple[str, ...]], checks: Mapping[str
         help=" ".join(check.text(raw.get("help", ""), "help").split()),
         checks=tuple(named),
         year_over_year=_year_over_year(check, raw.get("year_over_year"), shape, columns),
+        carry_over=_carry_over(check, raw.get("carry_over"), shape, columns),
     )
 
 
@@ -469,6 +485,49 @@ def _year_over_year(check: _Checker, raw, shape: str, columns: tuple[Column, ...
     if not compare and not never:
         check.fail("year_over_year", "name values to compare (compare) or that never decrease (never_decrease)")
     return YearOverYear(tuple(compare), never)
+
+
+def _carry_over(check: _Checker, raw, shape: str, columns: tuple[Column, ...]) -> CarryOver | None:
+    """``carry_over:``: ``note`` (required), ``rows: true`` (table forms) or ``fields:``
+    (record forms: a field key -> a list of ``form.column`` to take it from, first found).
+    Whether those forms and columns exist is checked once every form is loaded."""
+    if raw is None:
+        return None
+    raw = check.mapping(raw, "carry_over", {"note", "rows", "fields"}, ("note",))
+    rows = check.flag(raw.get("rows"), "carry_over.rows")
+    if rows and shape != "table":
+        check.fail("carry_over.rows", "rows are carried over only by table forms")
+    fields: dict[str, tuple[tuple[str, str], ...]] = {}
+    by_key = {c.key: c for c in columns}
+    raw_fields = raw.get("fields") or {}
+    if not isinstance(raw_fields, dict):
+        check.fail("carry_over.fields", "expected a mapping of a field to the columns it comes from")
+    for key, sources in raw_fields.items():
+        path = f"carry_over.fields.{key}"
+        if shape != "record" or key not in by_key:
+            check.fail(path, f"{key!r} is not a field of this record form")
+        parsed = []
+        for i, source in enumerate(check.strings(sources if isinstance(sources, list) else [sources], path)):
+            form_key, _, column_key = source.partition(".")
+            if not form_key or not column_key:
+                check.fail(f"{path}[{i}]", f"{source!r}: expected form.column, e.g. annual_report.fund_total")
+            parsed.append((form_key, column_key))
+        fields[key] = tuple(parsed)
+    if not rows and not fields:
+        check.fail("carry_over", "say what is carried over: rows: true or fields:")
+    return CarryOver(check.text(raw["note"], "carry_over.note"), rows, fields)
+
+
+def _check_carried(root: Path, forms: dict[str, Form]) -> None:
+    """Every ``carry_over.fields`` source names a numeric column of a form that exists."""
+    for form in forms.values():
+        for key, sources in (form.carry_over.fields if form.carry_over else {}).items():
+            for i, (form_key, column_key) in enumerate(sources):
+                source = forms.get(form_key)
+                column = next((c for c in source.columns if c.key == column_key), None) if source else None
+                if column is None or column.type not in ("integer", "number"):
+                    raise SchemaError(root / "forms" / f"{form.key}.yaml", f"carry_over.fields.{key}[{i}]",
+                                      f"{form_key}.{column_key} is not an integer or number column of a form")
 
 
 def _load_lists(file: Path) -> tuple[dict[str, tuple[str, ...]], tuple[Campaign, ...]]:
@@ -539,6 +598,7 @@ def load_schema(directory: str | Path | None = None, *, checks: Mapping[str, Cal
                 if len(tab) > 31:
                     raise SchemaError(root / "lists.yaml", f"campaigns.{campaign.code}.short",
                                       f"tab {tab!r} would be longer than 31 characters")
+    _check_carried(root, forms)
     ordered = dict(sorted(forms.items(), key=lambda item: _calendar_order(item[1])))
     head = _load_forms(root / "head", lists, checks)
     return Schema(forms=ordered, head=head, lists=lists, campaigns=campaigns)

@@ -94,6 +94,7 @@ def load_plan(ctx: RunContext, listing: Mapping[str, WorkbookInfo], head_id: str
             held.clear(session)
             set_meta(session, "head_marker", workbook.marker)
             set_meta(session, "head_year", ctx.year)
+            set_meta(session, "plan_years", ",".join(registry.years))
         entries, collections, ids = stored_registry(session, ctx.schema, ctx.year)
     if not assessment.hold_schools and not assessment.duplicates:
         entries = [s for s in registry.schools if s.active]  # in the order of «Школы»

@@ -47,6 +47,11 @@ def set_meta(session: Session, key: str, value: str) -> None:
     session.merge(m.Meta(key=key, value=value))
 
 
+def stored_year(session: Session) -> str | None:
+    """The academic year Svod tracks, as the last turn of the year or the first sync recorded it."""
+    return get_meta(session, "academic_year") or get_meta(session, "head_year")
+
+
 def finding_record(school_id: int, collection_id: int | None, finding: Finding) -> m.FindingRecord:
     return m.FindingRecord(
         school_id=school_id, collection_id=collection_id, code=finding.code, severity=finding.severity,

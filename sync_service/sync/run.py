@@ -42,7 +42,7 @@ from sync_service.sync.checks import CheckWrite, check_writes, finish_check_writ
 from sync_service.sync.consolidate import consolidate
 from sync_service.sync.lock import SYNC_LOCK_KEY, SyncBusy, sync_lock
 from sync_service.sync.plan import Plan, RunFailed, load_plan, write_head_tabs
-from sync_service.sync.records import RunContext
+from sync_service.sync.records import RunContext, get_meta, set_meta
 from sync_service.sync.runtime import frozen_heap
 from sync_service.sync.schools import (
     FAILED,
@@ -58,9 +58,11 @@ from sync_service.sync.schools import (
     record_failure,
     record_missing,
     record_unchanged,
+    hold_unturned,
     reference_data,
     triage,
 )
+from sync_service.yearturn.run import resume_turn, unturned_schools
 
 __all__ = ["SYNC_LOCK_KEY", "SyncBusy", "SyncSummary", "describe", "run_sync", "sync_lock"]
 
@@ -105,6 +107,7 @@ class SyncSummary:
 def run_sync(svod: Svod, *, trigger: str = "cli", force: bool = False, progress: Progress | None = None) -> SyncSummary:
     """Run one sync under the lock. Raises :class:`SyncBusy` if one is already running."""
     with sync_lock(svod.settings.lock_file, svod.settings.database_url), frozen_heap():
+        resume_turn(svod, by=trigger)   # a turn of the year asked for or begun goes first
         return execute(svod, trigger=trigger, force=force, progress=progress)
 
 
@@ -141,12 +144,18 @@ def steps(ctx: RunContext, svod: Svod, summary: SyncSummary, progress: Progress 
     targets = locate_workbooks(plan.entries, listing, ctx.store.workbook_id_for)
     with ctx.db.session() as session:
         known = known_schools(session)
-    chosen = triage(plan.entries, targets, listing, known, force=ctx.force)
+        # the first sync of a year reads every workbook, whatever its marker
+        new_year = get_meta(session, "synced_year") != ctx.year
+        unturned = unturned_schools(session, ctx.year)
+    chosen = triage(plan.entries, targets, listing, known, force=ctx.force or new_year)
+    chosen = hold_unturned(chosen, unturned)
     summary.checks_written = process_schools(ctx, plan, chosen, known, summary, progress,
                                              workers=max(1, svod.settings.read_workers))
     consolidated = consolidate(ctx, plan, listing, svod.consolidated_workbook_id)
     summary.consolidated_written = consolidated.written
     summary.error = consolidated.error or summary.error
+    with ctx.db.session() as session:
+        set_meta(session, "synced_year", ctx.year)
 
 
 def process_schools(ctx: RunContext, plan: Plan, chosen: Triage, known: Mapping[str, Known], summary: SyncSummary,
@@ -172,6 +181,10 @@ def process_schools(ctx: RunContext, plan: Plan, chosen: Triage, known: Mapping[
 
     for entry, workbook_id in chosen.missing:
         settled(record_missing(ctx, school_ids[entry.code], entry, workbook_id))
+    for entry, workbook_id, reason in chosen.held:
+        finding = make_finding("year-turn-pending", year=ctx.year, reason=reason)
+        settled(record_failure(ctx, school_ids[entry.code], entry.code, workbook_id, finding,
+                               f"книга не переведена на {ctx.year} учебный год: {reason}"))
     for entry in chosen.unchanged:
         settled(record_unchanged(ctx, school_ids[entry.code], entry.code))
     reference = reference_data(ctx) if chosen.to_read else {}

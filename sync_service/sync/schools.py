@@ -3,7 +3,7 @@ read it, and absorb it — parse, validate and store in one transaction."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from sqlalchemy import JSON, DateTime, bindparam, delete, func, insert, select, update
@@ -54,6 +54,8 @@ class Triage:
     missing: list[tuple[SchoolEntry, str]]   # (entry, the workbook id found or "")
     unchanged: list[SchoolEntry]
     to_read: list[tuple[SchoolEntry, str]]   # (entry, workbook id)
+    # (entry, workbook id, why): not yet turned to this year, so not read as this year's
+    held: list[tuple[SchoolEntry, str, str]] = field(default_factory=list)
 
 
 # --- locating and deciding (pure) -------------------------------------------------------
@@ -86,6 +88,17 @@ def triage(entries: list[SchoolEntry], targets: Mapping[str, str | None], listin
         else:
             unchanged.append(entry)
     return Triage(missing, unchanged, to_read)
+
+
+def hold_unturned(chosen: Triage, unturned: Mapping[str, str]) -> Triage:
+    """Keep the schools whose workbook the year's turn could not change yet from being read:
+    their tabs still hold last year's data."""
+    if not unturned:
+        return chosen
+    held = [(e, w, unturned[e.code]) for e, w in chosen.to_read if e.code in unturned]
+    held += [(e, "", unturned[e.code]) for e in chosen.unchanged if e.code in unturned]
+    return Triage(chosen.missing, [e for e in chosen.unchanged if e.code not in unturned],
+                  [(e, w) for e, w in chosen.to_read if e.code not in unturned], held)
 
 
 def known_schools(session: Session) -> dict[str, Known]:
