@@ -579,6 +579,24 @@ def new_year(svod: Svod, year: str, dry_run: bool) -> int:
     return 1 if report.failed else 0
 
 
+@cli.command("annual-report", help="«Анализ работы ОМО ШБ за год»: документ .docx и те же цифры в .xlsx.")
+@academic_year_option
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="папка для файлов")
+@pass_svod
+def annual_report(svod: Svod, year: str | None, out: Path) -> int:
+    from sync_service.district.annual_docs import annual_documents, file_name
+
+    svod.db.upgrade()
+    academic_year = chosen_year(svod, year)
+    out.mkdir(parents=True, exist_ok=True)
+    for content, suffix in zip(annual_documents(svod, academic_year), ("docx", "xlsx")):
+        path = out / file_name(academic_year, suffix)
+        path.write_bytes(content)
+        click.echo(f"записан: {path}")
+    return 0
+
+
 @cli.command("db-upgrade", help="Применить миграции базы данных.")
 @pass_svod
 def db_upgrade(svod: Svod) -> int:
