@@ -303,7 +303,8 @@ def patch_cached_value(path, title, ref, value):
     xml = parts[name].decode()
     start = xml.index(f'r="{ref}"')
     end = xml.index("</c>", start)
-    cell = xml[start:end].replace("<v />", "").replace("<v/>", "")
+    # openpyxl writes the empty value as <v/>, or as <v></v> when lxml is installed (python-docx brings it)
+    cell = xml[start:end].replace("<v />", "").replace("<v/>", "").replace("<v></v>", "")
     parts[name] = (xml[:start] + cell + f"<v>{value}</v>" + xml[end:]).encode()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for n, data in parts.items():
