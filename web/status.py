@@ -15,10 +15,16 @@ from sync_service.ru import as_date
 from sync_service.context import Svod
 from sync_service.district.check_tab import SEVERITY_LABELS
 from sync_service.district.collection_page import collection_detail, district_figures
-from sync_service.district.overview import debtor_page, first_debtors, overview, unknown_list
-from sync_service.district.report import data_marker, format_debtors, plan_calendar, rate_history
+from sync_service.district.overview import debtor_page, first_debtors, not_submitted_page, overview, unknown_list
+from sync_service.district.report import (
+    data_marker,
+    format_debtors,
+    format_not_submitted,
+    plan_calendar,
+    rate_history,
+)
 from sync_service.district.school_page import PREVIEW, finding_group, school_detail
-from sync_service.district.status import STATUS_LABELS, STATUS_SYMBOLS, STATUS_TEXTS
+from sync_service.district.status import NOT_SUBMITTED, NOT_SUBMITTED_FILTER, STATUS_LABELS, STATUS_SYMBOLS, STATUS_TEXTS
 
 from .charts import RatePoint, bar_chart, chart_window, progress_chart, rate_chart
 from .compress import Body
@@ -168,9 +174,36 @@ def _index_body(report: dict, filters: dict) -> str:
     owing = read(first_debtors, collection=filters["collection"] or None, status=filters["status"] or None)
     unknown = read(unknown_list, collection=filters["collection"] or None)
     text = format_debtors(owing["debtors"], today, unknown=unknown["schools"], unknown_total=unknown["total"])
+    missing = read_not_submitted(filters["collection"]) if filters["collection"] else None
     return render_template("_status_body.html", report=report, filters=filters, cells=cells, chart=chart,
                            rate_charts=rate_charts, legend_order=LEGEND, more_debtors=owing["more"],
-                           debtors_shown=len(owing["debtors"]), debtors=text)
+                           debtors_shown=len(owing["debtors"]), debtors=text, missing=missing)
+
+
+def read_not_submitted(key: str, page=1) -> dict | None:
+    """A collection's «не сдали» page with its messenger text (``text``), or None."""
+    listing = read(not_submitted_page, collection=key, page=page)
+    if listing is not None:
+        listing["text"] = format_not_submitted(listing, svod().clock().date())
+    return listing
+
+
+@bp.route("/not-submitted.txt")
+def not_submitted_txt():
+    """One collection's «не сдали» list as plain text (``?collection=``), 100 schools a page."""
+    key = request.args.get("collection") or ""
+    listing = cached(("not-submitted.txt", request.query_string),
+                     lambda: read_not_submitted(key, page=request.args.get("page")))
+    if listing is None:
+        return Response(f"Сбора «{key}» нет в плане: укажите его ключ, например /not-submitted.txt?collection=staffing\n",
+                        status=404, mimetype="text/plain")
+    text, info = listing["text"], listing["page"]
+    if info["pages"] > 1:
+        text += (f"\n\nШколы {info['first']}–{info['last']} из {info['total']}, страница {info['number']} "
+                 f"из {info['pages']}.")
+        if info["number"] < info["pages"]:
+            text += " Следующая: " + url_for("status.not_submitted_txt", collection=key, page=info["number"] + 1)
+    return Response(text + "\n", mimetype="text/plain")
 
 
 @bp.route("/debtors.txt")
@@ -249,6 +282,7 @@ def read_collection(key: str) -> dict | None:
     detail = read(collection_detail, key, schema=svod().schema, page=request.args.get("page"), figures=False)
     if detail is not None:
         detail["figures"] = cached(("figures", key), lambda: read(district_figures, key, schema=svod().schema))
+        detail["not_submitted"] = cached(("not-submitted", key), lambda: read_not_submitted(key))
     return detail
 
 
@@ -312,5 +346,6 @@ def _template_globals(state) -> None:
     # Globals rather than a context processor: imported macros (_status.html) see them too.
     state.app.jinja_env.globals.update(
         STATUS_LABELS=STATUS_LABELS, STATUS_TEXTS=STATUS_TEXTS, STATUS_SYMBOLS=STATUS_SYMBOLS,
-        SYNC_LABELS=SYNC_LABELS, LEGEND=LEGEND,
+        SYNC_LABELS=SYNC_LABELS, LEGEND=LEGEND, NOT_SUBMITTED=NOT_SUBMITTED,
+        NOT_SUBMITTED_FILTER=NOT_SUBMITTED_FILTER,
         SEVERITY_LABELS=SEVERITY_LABELS, percent=ru.percent, ru_number=ru.number, nav_links=nav_links)

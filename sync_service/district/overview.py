@@ -34,11 +34,14 @@ from sync_service.district.status import (
     NOT_STARTED,
     OVERDUE,
     RETURNED,
+    NOT_SUBMITTED,
+    NOT_SUBMITTED_FILTER,
     STATUSES,
     SUBMITTED,
     SUBMITTED_LATE,
     UNKNOWN,
     Rates,
+    filter_statuses,
 )
 
 PER_PAGE = 50            # schools per page of the status page's matrix
@@ -135,7 +138,8 @@ def overview(session: Session, *, academic_year: str, now: datetime, collection:
     plan = plan_collections(session, academic_year)
     keys = {c.key: c for c in plan}
     collection = collection if collection in keys else None
-    status = status if status in STATUSES else None
+    wanted = filter_statuses(status)
+    status = status if wanted else None
     shown = [keys[collection]] if collection else plan
     table = cells(plan, today)
     shown_ids = [c.id for c in shown]
@@ -144,7 +148,7 @@ def overview(session: Session, *, academic_year: str, now: datetime, collection:
 
     matching = select(table.c.school_id, table.c.code).where(in_shown)
     if status:
-        matching = matching.where(table.c.status == status)
+        matching = matching.where(table.c.status.in_(wanted))
     matching = matching.distinct().subquery("matching") if status else (
         select(m.School.id.label("school_id"), m.School.code).where(active()).subquery("matching"))
     total = session.scalar(select(func.count()).select_from(matching)) or 0
@@ -156,7 +160,7 @@ def overview(session: Session, *, academic_year: str, now: datetime, collection:
     page_cells = sorted(session.execute(select(table).where(table.c.school_id.in_(page_ids), in_shown)),
                         key=lambda row: (row.code, order[row.collection_id])) if page_ids else []
     collections = summaries(session, shown, today, expected)
-    listed = status in (None, OVERDUE)
+    listed = status in (None, OVERDUE, NOT_SUBMITTED_FILTER)
     overdue = _overdue(session, shown, today) if listed else []
     errors_total, failing = _sync_errors(session)
     return {
@@ -226,7 +230,8 @@ def summaries(session: Session, shown: list[m.Collection], today: date, expected
         result.append({"key": c.key, "form": c.form, "title": c.title, "tab": c.tab, "campaign": c.campaign,
                        "deadline": iso(c.deadline), "expected": expected, "reported": rates.reported,
                        "on_time": rates.on_time, "reporting_rate": rates.reporting_rate,
-                       "on_time_rate": rates.on_time_rate, "counts": counts[c.id]})
+                       "on_time_rate": rates.on_time_rate, "counts": counts[c.id],
+                       "not_submitted": sum(counts[c.id][s] for s in NOT_SUBMITTED)})
     return result
 
 
@@ -287,9 +292,9 @@ def debtor_page(session: Session, *, academic_year: str, now: datetime, collecti
     schools = select(table.c.school_id, table.c.code, table.c.name,
                      func.min(case((table.c.status == OVERDUE, table.c.deadline), else_=None)).label("oldest")
                      ).where(owing).group_by(table.c.school_id, table.c.code, table.c.name)
-    if status in STATUSES:
+    if filter_statuses(status):
         having = select(table.c.school_id).where(table.c.collection_id.in_(ids) if ids else false(),
-                                                 table.c.status == status)
+                                                 table.c.status.in_(filter_statuses(status)))
         schools = schools.where(table.c.school_id.in_(having))
     schools = schools.subquery("debtors")
     total = session.scalar(select(func.count()).select_from(schools)) or 0
@@ -313,9 +318,9 @@ def first_debtors(session: Session, *, academic_year: str, now: datetime, collec
     shown = [keys[collection]] if collection in keys else plan
     past = [c for c in shown if c.deadline is not None and today > c.deadline]
     chosen = None
-    if status in STATUSES:
+    if filter_statuses(status):
         table = cells(shown, today)
-        chosen = select(table.c.school_id).where(table.c.status == status)
+        chosen = select(table.c.school_id).where(table.c.status.in_(filter_statuses(status)))
     want, picked = limit + 1, []
     for deadline in sorted({c.deadline for c in past}):
         query = _owing_schools(cells([c for c in past if c.deadline == deadline], today), OVERDUE,
@@ -359,6 +364,34 @@ def _debtor_items(session: Session, rows, shown: list[m.Collection], today: date
     return [{"school": r.code, "name": r.name, "data_as_of": iso(as_of.get(r.school_id)),
              "items": sorted(items[r.school_id], key=lambda i: (-(i["days_overdue"] or 0), i["deadline"] or ""))}
             for r in rows]
+
+
+NOT_SUBMITTED_PER_PAGE = 100  # schools per page of a collection's «не сдали» list
+
+
+def not_submitted_page(session: Session, *, academic_year: str, now: datetime, collection: str | None,
+                       page: Any = 1, per_page: int = NOT_SUBMITTED_PER_PAGE) -> dict | None:
+    """The schools that have not submitted ``collection`` (``status.NOT_SUBMITTED``), a page
+    at a time in the order of ``report.not_submitted``, with the collection's counts:
+    ``{"collection", "expected", "counts", "page", "schools": [{"school", "name", "status",
+    "errors", "data_as_of"}]}``; None when the plan has no such collection."""
+    today = now.date()
+    target = next((c for c in plan_collections(session, academic_year) if c.key == collection), None)
+    if target is None:
+        return None
+    expected = session.scalar(select(func.count()).select_from(m.School).where(active())) or 0
+    summary = summaries(session, [target], today, expected)[0]
+    total = summary["not_submitted"]
+    info = page_info(page, per_page, total)
+    table = cells([target], today)
+    order = case({status: i for i, status in enumerate(NOT_SUBMITTED)}, value=table.c.status)
+    rows = session.execute(select(table.c.code, table.c.name, table.c.status, table.c.errors, table.c.data_as_of)
+                           .where(table.c.status.in_(NOT_SUBMITTED)).order_by(order, table.c.name, table.c.code)
+                           .offset(max(0, info["first"] - 1)).limit(per_page)) if total else []
+    return {"collection": {k: summary[k] for k in ("key", "title", "tab", "deadline")}, "expected": expected,
+            "counts": {s: summary["counts"][s] for s in NOT_SUBMITTED}, "page": info,
+            "schools": [{"school": r.code, "name": r.name, "status": r.status, "errors": r.errors,
+                         "data_as_of": iso(r.data_as_of)} for r in rows]}
 
 
 def unknown_list(session: Session, *, academic_year: str, now: datetime, collection: str | None = None,

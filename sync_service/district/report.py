@@ -21,7 +21,19 @@ from sqlalchemy.orm import Session
 from sync_service import db as m
 from sync_service import ru
 from sync_service.district.check_tab import not_written
-from sync_service.district.status import OVERDUE, RETURNED, STATUSES, UNKNOWN, facts_of, rates, status_of
+from sync_service.district.status import (
+    NOT_SUBMITTED,
+    NOT_SUBMITTED_FILTER,
+    OVERDUE,
+    RETURNED,
+    STATUS_TEXTS,
+    STATUSES,
+    UNKNOWN,
+    facts_of,
+    filter_statuses,
+    rates,
+    status_of,
+)
 from sync_service.findings import CODES
 from sync_service.forms.schema import Form
 
@@ -109,6 +121,7 @@ def _collection_summary(collection: m.Collection, statuses: list[str]) -> dict:
         "reporting_rate": counted.reporting_rate,
         "on_time_rate": counted.on_time_rate,
         "counts": {status: counts.get(status, 0) for status in STATUSES},
+        "not_submitted": sum(counts.get(status, 0) for status in NOT_SUBMITTED),
     }
 
 
@@ -332,17 +345,18 @@ def calendar_months(academic_year: str, items: list[dict], today: date) -> dict:
 
 def filter_report(report: dict, *, collection: str | None = None, status: str | None = None) -> dict:
     """The report narrowed to one collection and/or the schools with a cell of ``status``
-    (among the collections shown). The rates stay the collection's own, over every school.
-    Unknown values narrow nothing. Pure."""
+    (among the collections shown; ``not_submitted``: of any status not submitted). The rates
+    stay the collection's own, over every school. Unknown values narrow nothing. Pure."""
     keys = [c["key"] for c in report["collections"]]
     if collection in keys:
         keys = [collection]
-    if status not in STATUSES:
+    wanted = filter_statuses(status)
+    if wanted is None:
         status = None
     shown = set(keys)
     cells = [cell for cell in report["submissions"] if cell["collection"] in shown]
     if status:
-        matching = {cell["school"] for cell in cells if cell["status"] == status}
+        matching = {cell["school"] for cell in cells if cell["status"] in wanted}
     else:
         matching = {school["code"] for school in report["schools"]}
     return {
@@ -351,7 +365,7 @@ def filter_report(report: dict, *, collection: str | None = None, status: str | 
         "collections": [c for c in report["collections"] if c["key"] in shown],
         "submissions": [cell for cell in cells if cell["school"] in matching],
         "overdue": [o for o in report["overdue"] if o["collection"] in shown and o["school"] in matching
-                    and status in (None, OVERDUE)],
+                    and status in (None, OVERDUE, NOT_SUBMITTED_FILTER)],
     }
 
 
@@ -387,6 +401,42 @@ def unknown_schools(report: dict) -> list[dict]:
     counts = Counter(cell["school"] for cell in report["submissions"]
                      if cell["status"] == UNKNOWN and cell["school"] in names)
     return [{"school": code, "name": names[code], "collections": counts[code]} for code in sorted(counts)]
+
+
+def not_submitted(report: dict, collection: str) -> list[dict]:
+    """The schools that have not submitted ``collection`` (any status of
+    ``status.NOT_SUBMITTED``): the ones to fix first, then the late, the typing, the not
+    begun and those Svod knows nothing about; by name within each. Pure."""
+    names = {school["code"]: school["name"] for school in report["schools"]}
+    as_of = {school["code"]: school.get("data_as_of") for school in report["schools"]}
+    order = {status: i for i, status in enumerate(NOT_SUBMITTED)}
+    found = [{"school": cell["school"], "name": names[cell["school"]], "status": cell["status"],
+              "errors": cell["errors"], "data_as_of": as_of[cell["school"]]}
+             for cell in report["submissions"]
+             if cell["collection"] == collection and cell["status"] in order and cell["school"] in names]
+    return sorted(found, key=lambda s: (order[s["status"]], s["name"], s["school"]))
+
+
+def format_not_submitted(page: dict, today: date) -> str:
+    """One collection's «не сдали» list as the messenger text: a line per school, each
+    marked with its status (``page`` in the shape of ``overview.not_submitted_page``). Pure."""
+    c, info = page["collection"], page["page"]
+    deadline = f"срок {ru.date_text(c['deadline'])}" if c["deadline"] else "без срока"
+    if not info["total"]:
+        return f"«{c['title']}» ({deadline}): на {ru.date_text(today)} сдали все школы."
+    count = f"{ru.number(info['total'])} {ru.plural(info['total'], 'школа', 'школы', 'школ')}"
+    lines = [f"Не сдали «{c['title']}» ({deadline}) на {ru.date_text(today)}: {count} из {ru.number(page['expected'])}:"]
+    for school in page["schools"]:
+        mark = STATUS_TEXTS[school["status"]]
+        if school["status"] == OVERDUE:
+            days = (today - date.fromisoformat(c["deadline"])).days
+            mark += f" {days} {ru.plural(days, 'день', 'дня', 'дней')}"
+        elif school["status"] == RETURNED and school["errors"]:
+            mark += f", ошибок: {school['errors']}"
+        if school.get("data_as_of") and school["status"] != UNKNOWN:
+            mark += f" (по данным на {ru.date_text(school['data_as_of'])})"
+        lines.append(f"— {school['name']} — {mark}")
+    return "\n".join(lines)
 
 
 def debtors_text(report: dict, today: date) -> str:

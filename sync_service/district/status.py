@@ -39,8 +39,19 @@ STATUS_COLOURS = {
     OVERDUE: ("#FFFFFF", "#8A1C4A"),
     UNKNOWN: ("#4A3B7A", "#E9E4F5"),
 }
-# Not submitted, whatever the reason: what the «не сдали» lists and the «не сдан» filter take.
-NOT_SUBMITTED = (NOT_STARTED, IN_PROGRESS, RETURNED, OVERDUE, UNKNOWN)
+# Not submitted, whatever the reason: what the «не сдали» lists and the «не сдан» filter take,
+# in the order the lists give them (to fix first, late, typing, not begun, unknown).
+NOT_SUBMITTED = (RETURNED, OVERDUE, IN_PROGRESS, NOT_STARTED, UNKNOWN)
+# The status filter «не сдан»: a cell of any of NOT_SUBMITTED.
+NOT_SUBMITTED_FILTER = "not_submitted"
+FILTERS = (*STATUSES, NOT_SUBMITTED_FILTER)
+
+
+def filter_statuses(status: str | None) -> tuple[str, ...] | None:
+    """The statuses a status filter keeps (None: an unknown filter, which keeps everything)."""
+    if status == NOT_SUBMITTED_FILTER:
+        return NOT_SUBMITTED
+    return (status,) if status in STATUSES else None
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,17 @@ def test_the_pages_in_a_browser(server, browser):
     page.get_by_text("Скопировано.").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == text
 
+    # «Не сдали» of a collection not yet due: the list to remind the schools early, copied.
+    ahead = next(c for c in report["collections"] if c["deadline"] and c["deadline"] > report["generated_at"][:10])
+    page.select_option("select[name=collection]", ahead["key"])
+    page.wait_for_url(f"**/?*collection={ahead['key']}*")
+    listed = page.locator("#not-submitted-text").input_value()
+    assert listed.startswith(f"Не сдали «{ahead['title']}»") and listed.count("\n— ") == ahead["not_submitted"] > 0
+    page.get_by_role("button", name="Скопировать список «не сдали»").click()
+    page.get_by_text("Скопировано.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == listed
+    page.get_by_role("link", name="Показать все").click()
+
     # The filters: choosing a status submits the form (static/svod.js); the URL keeps it.
     page.select_option("select[name=status]", "overdue")
     page.wait_for_url("**/?*status=overdue*")

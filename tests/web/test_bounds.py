@@ -102,6 +102,8 @@ def test_every_get_route_answers_under_2_mb(big, client):
     assert {"/", "/school/s000", "/api/school/s000", "/collection/textbook_order", "/api/status"} <= set(urls)
     sizes = {}
     for url in urls + ["/?status=returned", "/?page=3", "/school/s000?page=2", "/debtors.txt?page=2",
+                       "/?collection=textbook_order", "/?status=not_submitted",
+                       "/not-submitted.txt?collection=textbook_order", "/not-submitted.txt?collection=textbook_order&page=2",
                        "/school/s000/findings?collection=textbook_order&column=copies&finding=range&page=7",
                        "/api/school/s000/findings?collection=textbook_order&column=fpu_code&finding=fpu-unknown"]:
         response = client.get(url)
@@ -110,7 +112,8 @@ def test_every_get_route_answers_under_2_mb(big, client):
             continue  # a file the head asked to download (the database export), not a page
         sizes[url] = len(response.get_data())
     assert {url: size for url, size in sizes.items() if size >= LIMIT} == {}
-    daily = ["/", "/school/s000", "/collection/textbook_order", "/debtors.txt", "/api/status", "/api/school/s000"]
+    daily = ["/", "/school/s000", "/collection/textbook_order", "/debtors.txt", "/api/status", "/api/school/s000",
+             "/?collection=textbook_order", "/not-submitted.txt?collection=textbook_order"]
     assert {url: sizes[url] for url in daily if sizes[url] >= DAILY} == {}
 
 

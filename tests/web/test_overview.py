@@ -17,12 +17,13 @@ from sync_service.district.overview import (
     OVERDUE_LIMIT,
     debtor_page,
     first_debtors,
+    not_submitted_page,
     overview,
     page_info,
     unknown_list,
 )
-from sync_service.district.report import build_report, debtors, filter_report, unknown_schools
-from sync_service.district.status import STATUSES
+from sync_service.district.report import build_report, debtors, filter_report, not_submitted, unknown_schools
+from sync_service.district.status import FILTERS
 from tests.factory import make_svod
 
 YEAR = "2026/2027"
@@ -84,7 +85,8 @@ def all_pages(fetch, per_page: int) -> list[dict]:
 @pytest.mark.parametrize("today", [date(2026, 9, 30), date(2026, 10, 1), date(2026, 12, 1)])
 @pytest.mark.parametrize("collection, status", [(None, None), ("c0", None), ("c2", "overdue"), (None, "returned"),
                                                 (None, "submitted_late"), ("nope", "nope"), ("c4", "in_progress"),
-                                                (None, "unknown"), ("c3", "unknown")])
+                                                (None, "unknown"), ("c3", "unknown"), (None, "not_submitted"),
+                                                ("c3", "not_submitted")])
 def test_every_page_together_is_the_report(district, today, collection, status):
     now = datetime.combine(today, datetime.min.time()).replace(hour=9)
     with district.db.session() as session:
@@ -97,6 +99,9 @@ def test_every_page_together_is_the_report(district, today, collection, status):
         firsts = [first_debtors(session, academic_year=YEAR, now=now, collection=collection, status=status,
                                 limit=limit) for limit in (1, 10, 200)]
         unknown_sql = unknown_list(session, academic_year=YEAR, now=now, collection=collection, limit=500)
+        missing = {c["key"]: all_pages(lambda **kw: not_submitted_page(session, academic_year=YEAR, now=now,
+                                                                       collection=c["key"], **kw), per_page=8)
+                   for c in full["collections"]}
     first = pages[0]
     assert [s for p in pages for s in p["schools"]] == reference["schools"]
     assert [c for p in pages for c in p["submissions"]] == reference["submissions"]
@@ -106,7 +111,7 @@ def test_every_page_together_is_the_report(district, today, collection, status):
     assert first["overdue_total"] == len(reference["overdue"])
     assert first["expected"] == len(build_report_schools(district, now))
     assert first["filters"] == {"collection": collection if collection != "nope" else None,
-                                "status": status if status in STATUSES else None}
+                                "status": status if status in FILTERS else None}
     # The debtors keep their days overdue under any status filter (filter_report drops the
     # overdue list for a status other than «просрочен», which left the old list «None дн.»).
     overdue = filter_report(full, collection=collection)["overdue"]
@@ -117,6 +122,10 @@ def test_every_page_together_is_the_report(district, today, collection, status):
     unknown = unknown_schools(filter_report(full, collection=collection))
     assert unknown_sql == {"schools": unknown, "total": len(unknown)}
     assert sum(c["counts"]["unknown"] for c in full["collections"]) > 0
+    # every collection's «не сдали», page by page, is the Python list
+    for key, pages_ in missing.items():
+        assert [s for p in pages_ for s in p["schools"]] == not_submitted(full, key)
+        assert pages_[0]["page"]["total"] == next(c["not_submitted"] for c in full["collections"] if c["key"] == key)
 
 
 def build_report_schools(district, now):
