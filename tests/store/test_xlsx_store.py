@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import time
 import zipfile
 from datetime import date, datetime
@@ -363,3 +364,18 @@ def test_ten_thousand_rows_and_a_hundred_workbooks_read_time(store, tmp_path):
         store.read(f"sch{n:03d}.xlsx")
     many = time.perf_counter() - started
     print(f"\nread: 10 000-row tab {big:.2f} s; 100 school workbooks ({len(tabs)} tabs each) {many:.2f} s")
+
+
+def test_rewriting_keeps_the_files_permissions(store, tmp_path):
+    """A workbook on a shared folder stays readable by the others after Svod rewrites it:
+    the rewritten file has the mode the workbook had, and a new one what the umask gives."""
+    wid = store.create_workbook("sch01", [spec("Кадры")])
+    path = tmp_path / wid
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    for mode in (0o664, 0o640):
+        os.chmod(path, mode)
+        store.write_tabs(wid, [spec("Проверка", [["замечаний нет"]])])
+        assert stat.S_IMODE(path.stat().st_mode) == mode
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
+import secrets
+import stat
 import threading
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Callable, Iterable, Sequence
@@ -70,6 +71,26 @@ class WorkbookRefused(WorkbookUnavailable):
 
 
 _UNSAFE_TITLE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def _temporary_beside(path: Path):
+    """A new temporary file in ``path``'s folder with the permissions the workbook has (or,
+    for a new one, what the umask gives a new file): a workbook on a shared folder stays
+    readable by the others after Svod rewrote it (tempfile's files are 0600)."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    for _attempt in range(100):
+        temp = path.parent / f"{_TEMP_PREFIX}{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # the umask applies
+        except FileExistsError:
+            continue
+        if mode is not None:
+            os.fchmod(fd, mode)
+        return os.fdopen(fd, "wb"), temp
+    raise FileExistsError(f"no free temporary name in {path.parent}")
 
 
 class XlsxStore(WorkbookStore):
@@ -186,11 +207,10 @@ class XlsxStore(WorkbookStore):
         ``exclusive``: the file must not exist (else :class:`StoreError`).
         """
         try:
-            handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=_TEMP_PREFIX, suffix=".tmp", delete=False)
+            handle, temp = _temporary_beside(path)
         except OSError as exc:
             log.info("cannot create a temporary file in %s: %s", path.parent, exc)
             raise WorkbookUnavailable(workbook_id, unwritable(exc)) from None
-        temp = Path(handle.name)
         try:
             with handle:
                 handle.write(content)
