@@ -128,6 +128,11 @@ class WorkbookUnavailable(StoreError):
         super().__init__(f"{workbook_id}: {reason}")
 
 
+class WorkbookRefused(WorkbookUnavailable):
+    """The store will not write into the workbook: the file has something the reader and
+    writer do not fully understand. ``reason`` says what and what the person can do."""
+
+
 class WorkbookChanged(StoreError):
     """The workbook changed between our read and our write: the write was not made."""
 
@@ -176,6 +181,12 @@ class WorkbookStore(ABC):
         that title already there is a :class:`StoreError`, never overwritten). A change naming
         a tab the workbook lacks (or renaming onto a title it has) is a :class:`StoreError`
         and nothing is written. ``expect_marker`` as for :meth:`write_tabs`."""
+
+    def set_aside(self, workbook_id: str, label: str) -> str:
+        """Keep the workbook under another name (``label`` added to its title) so that a new
+        one can take its place; return the new id. Only for workbooks Svod owns whole (the
+        consolidated one) that it can no longer write into."""
+        raise NotImplementedError(f"{self.name} cannot set a workbook aside")
 
     def workbook_id_for(self, reference: str) -> str:
         """The id behind what the head typed in «Книга» (a file name, a URL, an id)."""

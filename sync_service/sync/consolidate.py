@@ -16,7 +16,7 @@ from sync_service.district.consolidate import SchoolLine, Snapshot, collection_t
 from sync_service.district.status import rates
 from sync_service.forms.table import Table
 from sync_service.order.consolidate import derived_tabs
-from sync_service.stores.base import StoreError, WorkbookInfo, WorkbookUnavailable
+from sync_service.stores.base import StoreError, WorkbookInfo, WorkbookRefused, WorkbookUnavailable
 from sync_service.sync.checks import status
 from sync_service.sync.plan import Plan
 from sync_service.sync.records import RunContext, get_meta, set_meta
@@ -31,6 +31,7 @@ log = logging.getLogger("svod.sync")
 class Consolidated:
     written: bool
     error: str | None = None  # why it could not be written (the run is partial)
+    note: str | None = None   # what the head should know although it was written
 
 
 def consolidate(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookInfo], target: str) -> Consolidated:
@@ -72,9 +73,10 @@ def consolidate(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookInfo]
         if get_meta(session, "consolidated_hash") == content and not ctx.force:
             return Consolidated(False)
         target = target or get_meta(session, "consolidated_id") or ""
+    note = None
     try:
         if target and target in listing:
-            ctx.store.write_tabs(target, tabs)
+            target, note = write_owned(ctx, target, tabs)
         else:
             # Google without SVOD_CONSOLIDATED_SPREADSHEET_ID: create one and remember it.
             target = ctx.store.create_workbook(Path(target).stem if target else "Свод", tabs)
@@ -87,7 +89,27 @@ def consolidate(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookInfo]
     with ctx.db.session() as session:
         set_meta(session, "consolidated_hash", content)
         set_meta(session, "consolidated_id", target)
-    return Consolidated(True)
+    return Consolidated(True, note=note)
+
+
+def write_owned(ctx: RunContext, target: str, tabs: list) -> tuple[str, str | None]:
+    """Write the consolidated workbook, which Svod owns whole. One it can no longer write
+    into (made by an older Svod with two tabs of one name, or re-saved by a program into
+    something the writer refuses) is kept beside under another name and made anew, so the
+    head is not left with a stale «Свод»; what she may have added to the old file stays in
+    that copy."""
+    try:
+        ctx.store.write_tabs(target, tabs)
+        return target, None
+    except WorkbookRefused as exc:
+        try:
+            kept = ctx.store.set_aside(target, f"старая копия {ctx.now:%d.%m.%Y}")
+        except NotImplementedError:
+            raise exc from None
+        log.warning("the consolidated workbook %s was refused (%s): kept as %s, made anew", target, exc.reason, kept)
+        created = ctx.store.create_workbook(Path(target).stem, tabs)
+        return created, (f"Сводную книгу «{target}» нельзя было дописать ({exc.reason}); прежняя сохранена как "
+                         f"«{kept}», а «{created}» создана заново.")
 
 
 def tabs_digest(tabs: list) -> str:

@@ -88,6 +88,7 @@ class SyncSummary:
     error: str | None = None
     failures: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    note: str | None = None   # what the head should know of a run that went well
 
     def count(self, outcome: Outcome, sign: int = 1) -> None:
         if outcome.kind == READ:
@@ -156,6 +157,7 @@ def steps(ctx: RunContext, svod: Svod, summary: SyncSummary, progress: Progress 
     summary.error = consolidated.error or summary.error
     with ctx.db.session() as session:
         set_meta(session, "synced_year", ctx.year)
+    summary.note = consolidated.note
 
 
 def process_schools(ctx: RunContext, plan: Plan, chosen: Triage, known: Mapping[str, Known], summary: SyncSummary,
@@ -305,7 +307,8 @@ def describe(summary: SyncSummary) -> str:
     line = (f"Синхронизация {state}: школ {summary.total}, прочитано {summary.read}, без изменений "
             f"{summary.unchanged}, с ошибкой {summary.failed}; «Проверка» обновлена у {summary.checks_written}; "
             f"свод {'обновлён' if summary.consolidated_written else 'без изменений'} ({summary.seconds} с)")
-    if summary.error:
-        line += f"\n{summary.error}"
+    for extra in (summary.error, summary.note):
+        if extra:
+            line += f"\n{extra}"
     return line
 

@@ -210,6 +210,38 @@ def test_a_consolidated_workbook_that_cannot_be_written_waits_for_the_next_sync(
     assert "sch01" in [r[0] for r in book["Фонд"].iter_rows(min_row=2, values_only=True)]
 
 
+def test_a_consolidated_workbook_the_writer_refuses_is_kept_aside_and_made_anew(district):
+    """A «Свод.xlsx» the writer refuses (an older Svod wrote two tabs of one name, which
+    Excel «repairs»): Svod owns it whole, so it is kept under another name — with a tab the
+    head added — and a fresh one is written; the head is told where the old one is."""
+    import re
+    import zipfile
+
+    fill(district, "sch01", "library_fund")
+    assert run_sync(district.svod).consolidated_written
+    path = district.folder / CONSOLIDATED
+    book = openpyxl.load_workbook(path)
+    book.create_sheet("Мои заметки")["A1"] = "позвонить в sch02"
+    book.save(path)
+    with zipfile.ZipFile(path) as old:
+        parts = {name: old.read(name) for name in old.namelist()}
+    names = re.findall(rb'<sheet [^>]*name="([^"]+)"', parts["xl/workbook.xml"])
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b'name="' + names[1] + b'"', b'name="' + names[0] + b'"')
+    with zipfile.ZipFile(path, "w") as new:
+        for name, content in parts.items():
+            new.writestr(name, content)
+
+    summary = run_sync(district.svod, force=True)
+    assert (summary.status, summary.consolidated_written) == ("ok", True)
+    kept = district.folder / f"Свод (старая копия {NOW:%d.%m.%Y}).xlsx"
+    assert f"«{kept.name}»" in summary.note and "создана заново" in summary.note
+    assert openpyxl.load_workbook(kept)["Мои заметки"]["A1"].value == "позвонить в sch02"
+    fresh = openpyxl.load_workbook(path)
+    assert len(set(fresh.sheetnames)) == len(fresh.sheetnames)
+    assert "sch01" in [r[0] for r in fresh["Фонд"].iter_rows(min_row=2, values_only=True)]
+    assert run_sync(district.svod).note is None   # once: the next sync writes the fresh one
+
+
 def test_problems_are_reported_in_russian_with_their_place(tmp_path):
     district = build_district(tmp_path / "district", schools=6)
     # sch01: a deleted tab

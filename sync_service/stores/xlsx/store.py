@@ -26,6 +26,7 @@ from sync_service.stores.base import (
     Workbook,
     WorkbookChanged,
     WorkbookInfo,
+    WorkbookRefused,
     WorkbookStore,
     WorkbookUnavailable,
 )
@@ -63,11 +64,6 @@ def unwritable(exc: OSError) -> str:
 
 def _marker(stat: os.stat_result) -> str:
     return f"{stat.st_mtime_ns}-{stat.st_size}"
-
-
-class WorkbookRefused(WorkbookUnavailable):
-    """Svod will not write into the workbook: the file has something the reader and writer do
-    not fully understand. ``reason`` says what and what the librarian can do."""
 
 
 _UNSAFE_TITLE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
@@ -307,3 +303,27 @@ class XlsxStore(WorkbookStore):
         content = writer.new_workbook(tabs)
         self._understood[name] = self._write_file(path, name, content, replace_if=None, exclusive=True)
         return name
+
+    def set_aside(self, workbook_id: str, label: str) -> str:
+        path = self._path(workbook_id)
+        stem, suffix = path.name.rsplit(".", 1)
+        with self._lock(workbook_id):
+            for number in range(1, 100):
+                name = f"{stem} ({label}{'' if number == 1 else f' {number}'}).{suffix}"
+                target = self.folder / name
+                try:
+                    try:
+                        os.link(path, target)   # never over another file
+                    except FileExistsError:
+                        continue
+                    except OSError:  # a file system without hard links
+                        if target.exists():
+                            continue
+                        os.rename(path, target)
+                    else:
+                        path.unlink()
+                except OSError as exc:
+                    raise WorkbookUnavailable(workbook_id, unwritable(exc)) from None
+                self._understood.pop(workbook_id, None)
+                return name
+        raise StoreError(f"не нашлось свободного имени для старой копии «{workbook_id}»")
