@@ -17,7 +17,10 @@ What comes from Babel (the CLDR data for ``ru``) and what is Svod's own:
   no-break space (U+00A0), Svod with a narrow one (U+202F), as Russian typography sets
   digit groups and as the pages always did;
 - money written out in words («Один миллион … рублей 89 копеек»), as Russian contracts
-  write the total: not in Babel (nor in CLDR), Svod's own.
+  write the total: not in Babel (nor in CLDR), Svod's own;
+- where a word may break: Pyphen's Russian patterns (LibreOffice's ``hyph_ru_RU``), as
+  soft hyphens — a browser's ``hyphens: auto`` needs a hyphenation dictionary that Chromium
+  on Linux downloads only as a component, so narrow table headers cannot rely on it.
 
 ``format_currency(1234.5, "RUB", locale="ru")`` gives «1 234,50 ₽» (U+00A0 inside); a
 contract writes «1 234 руб. 50 коп.» instead, which is :func:`rubles`.
@@ -29,6 +32,7 @@ from datetime import datetime as DateTime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
+import pyphen
 from babel import Locale
 from babel.dates import format_date
 
@@ -38,7 +42,7 @@ NBSP = "\u00a0"    # between a number and its sign or unit: «37,5 %»
 DASH = "—"         # an empty value
 
 __all__ = ["plural", "quantity", "as_date", "plain_number", "shortened", "number", "percent", "money", "rubles", "amount_in_words",
-           "date_text", "datetime_text", "long_date", "month_name", "duration", "GROUP", "NBSP"]
+           "date_text", "datetime_text", "long_date", "month_name", "duration", "hyphenated", "GROUP", "NBSP"]
 
 
 # --- plural forms ---------------------------------------------------------------------------------
@@ -250,3 +254,16 @@ def duration(seconds: int | None) -> str:
     if minutes:
         return f"{minutes} мин {secs} с" if secs else f"{minutes} мин"
     return f"{secs} с"
+
+
+_HYPHENS = pyphen.Pyphen(lang="ru_RU")
+SOFT_HYPHEN = "\u00ad"
+
+
+@lru_cache(maxsize=1024)
+def hyphenated(text: str) -> str:
+    """«Обеспеченность» -> «Обес\u00adпе\u00adчен\u00adность»: the places a word may break, as
+    soft hyphens (seen only where the line breaks). Words of up to nine letters are left
+    whole: they fit a narrow column, and «Ме-сячник» reads worse than a wider one."""
+    return " ".join(_HYPHENS.inserted(word, hyphen=SOFT_HYPHEN) if len(word) > 9 else word
+                    for word in text.split(" "))

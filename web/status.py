@@ -176,8 +176,24 @@ def _index_body(report: dict, filters: dict) -> str:
     text = format_debtors(owing["debtors"], today, unknown=unknown["schools"], unknown_total=unknown["total"])
     missing = read_not_submitted(filters["collection"]) if filters["collection"] else None
     return render_template("_status_body.html", report=report, filters=filters, cells=cells, chart=chart,
+                           months=month_groups(report["collections"]),
+                           short={c["key"]: c["tab"].rpartition(" — ")[2] for c in report["collections"]},
                            rate_charts=rate_charts, legend_order=LEGEND, more_debtors=owing["more"],
                            debtors_shown=len(owing["debtors"]), debtors=text, missing=missing)
+
+
+def month_groups(collections: list[dict]) -> list[dict]:
+    """The matrix's top header row: runs of collections whose deadline falls in one month
+    («Сентябрь 2026», its number of columns), «Без срока» for those without one."""
+    groups: list[dict] = []
+    for c in collections:
+        day = as_date(c["deadline"])
+        title = f"{ru.month_name(day.month)} {day.year}" if day else "Без срока"
+        if groups and groups[-1]["title"] == title:
+            groups[-1]["span"] += 1
+        else:
+            groups.append({"title": title, "span": 1})
+    return groups
 
 
 def read_not_submitted(key: str, page=1) -> dict | None:
@@ -327,6 +343,7 @@ ru_date = bp.app_template_filter("ru_date")(ru.date_text)
 ru_datetime = bp.app_template_filter("ru_datetime")(ru.datetime_text)
 ru_duration = bp.app_template_filter("ru_duration")(ru.duration)
 plural = bp.app_template_filter("plural")(ru.plural)
+hyphenated = bp.app_template_filter("hyphenated")(ru.hyphenated)
 
 
 # The header's links: (endpoint, label), shown when the endpoint exists (areas written

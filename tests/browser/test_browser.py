@@ -3,8 +3,9 @@
 A demo district is generated in a temporary folder (``svod demo-data``), synced
 (``svod sync``) and served by the real app (``svod serve`` on a free port). The test
 reads the status matrix, filters it, copies the debtors' list, opens a school by
-clicking, reads the plan, signs in as the head and runs «Обновить сейчас», at desktop
-width and at phone width (390×844). Screenshots go to ``tests/browser/screenshots/``
+clicking, reads the plan, signs in as the head and runs «Обновить сейчас», at a laptop's
+width (1366×768: every collection's column on the screen) and at a phone's (390×844: the
+matrix as one card per school). Screenshots go to ``tests/browser/screenshots/``
 (git-ignored); their paths are printed.
 
 Skipped only when /usr/bin/chromium is absent outside CI; in CI that is a failure.
@@ -32,7 +33,7 @@ SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 ROOT = Path(__file__).resolve().parents[2]
 SCHOOLS = 12
 PASSWORD = "head-password-2026"
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP = {"width": 1366, "height": 768}   # the common laptop
 PHONE = {"width": 390, "height": 844}
 
 if not CHROMIUM.exists():
@@ -154,7 +155,7 @@ def check_matrix(page, report: dict) -> None:
     rows = page.locator("table.matrix tbody tr")
     assert rows.count() == len(schools) > 0
     assert page.locator("table.matrix tbody th.school-col a").all_inner_texts() == [s["name"] for s in schools]
-    assert page.locator("table.matrix thead th").count() == len(collections) + 1
+    assert page.locator("table.matrix thead tr.names th").count() == len(collections)
     for i in range(rows.count()):
         assert rows.nth(i).locator("td[data-status]").count() == len(collections)
     statuses = {cell["status"] for cell in report["submissions"]}
@@ -162,6 +163,40 @@ def check_matrix(page, report: dict) -> None:
     legend = page.locator("ul.legend li")
     assert legend.count() == 7 and "просрочен" in legend.all_inner_texts()[-2]
     assert legend.all_inner_texts()[-1].endswith("нет данных: книга не читается")
+
+
+def every_collection_in_view(page, report: dict) -> None:
+    """At 1366 px every collection's column is on the screen: its header and its cells
+    inside the viewport, and the matrix does not scroll sideways."""
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert page.locator(".matrix-wrap").evaluate("wrap => wrap.scrollWidth <= wrap.clientWidth")
+    first_row = page.locator("table.matrix tbody tr").first
+    for i, collection in enumerate(report["collections"]):
+        header = page.locator(f'table.matrix thead th[data-collection="{collection["key"]}"]').bounding_box()
+        cell = first_row.locator("td").nth(i).bounding_box()
+        for box in (header, cell):
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (collection["key"], box, width)
+    assert page.locator("table.matrix thead tr.names th").count() == len(report["collections"]) == 13
+
+
+def per_school_cards(page, report: dict) -> None:
+    """At 390 px the matrix is a list of schools: no header row, each school a block as wide as
+    the screen with its name first and every collection's status labelled inside it."""
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert not page.locator("table.matrix thead").is_visible()
+    rows = page.locator("table.matrix tbody tr")
+    assert rows.count() == len(report["schools"])
+    row = rows.first.bounding_box()
+    name = rows.first.locator("th.school-col").bounding_box()
+    assert row["x"] >= 0 and row["x"] + row["width"] <= width and name["width"] > 0.8 * row["width"]
+    cells = rows.first.locator("td[data-label]")
+    assert cells.count() == len(report["collections"])
+    label = cells.first.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label.strip('"') == report["collections"][0]["tab"].rpartition(" — ")[2]
+    for i in range(cells.count()):
+        box = cells.nth(i).bounding_box()
+        assert row["y"] <= box["y"] and box["x"] + box["width"] <= width
+    assert page.locator(".matrix-wrap").evaluate("wrap => wrap.scrollWidth <= wrap.clientWidth")
 
 
 def test_the_pages_in_a_browser(server, browser):
@@ -172,6 +207,7 @@ def test_the_pages_in_a_browser(server, browser):
     desk = Watched(browser, server, DESKTOP, "desktop")
     page = desk.open("/")
     check_matrix(page, report)
+    every_collection_in_view(page, report)
     overdue = page.locator("table.overdue tbody tr")
     assert overdue.count() == len(report["overdue"])
     assert overdue.first.locator("td").nth(0).inner_text() == report["overdue"][0]["school_name"]
@@ -254,10 +290,7 @@ def test_the_pages_in_a_browser(server, browser):
         phone.open(path)
         assert phone.fits_the_width(), f"{path} is wider than the phone's screen"
         phone.shot(label)
-    # The school column stays put while the matrix scrolls sideways.
+    # The matrix is a list of schools, each a card with its collections' statuses.
     page = phone.open("/")
-    cell = page.locator("table.matrix tbody th.school-col").first
-    x = cell.bounding_box()["x"]
-    page.locator(".matrix-wrap").evaluate("wrap => wrap.scrollLeft = 400")
-    assert abs(cell.bounding_box()["x"] - x) < 1
+    per_school_cards(page, report)
     phone.close()

@@ -158,3 +158,11 @@ def test_datetime_text():
                                             (3600, "1 ч"), (3720, "1 ч 2 мин")])
 def test_duration(seconds, shown):
     assert ru.duration(seconds) == shown
+
+
+def test_hyphenated_marks_where_long_words_may_break():
+    soft = "\u00ad"
+    assert ru.hyphenated("Обеспеченность") == soft.join(["Обес", "пе", "чен", "ность"])
+    assert ru.hyphenated("Мероприятия — Месячник") == soft.join(["Ме", "ро", "при", "я", "тия"]) + " — Месячник"
+    assert ru.hyphenated("Заказ учебников") == "Заказ учебников"  # nine letters and fewer stay whole
+    assert ru.hyphenated("") == ""

@@ -49,7 +49,7 @@ sch04 overdue submitted overdue returned not_started
 
 def matrix(html: str) -> list[list[str]]:
     """[school code, status, status, …] per matrix row, collections in the header's order."""
-    body = re.search(r'<table class="matrix">.*?<tbody>(.*?)</tbody>', html, re.S)
+    body = re.search(r'<table class="matrix[^"]*">.*?<tbody>(.*?)</tbody>', html, re.S)
     return [[re.search(r'href="/school/(\w+)"', row).group(1), *re.findall(r'data-status="(\w+)"', row)]
             for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body.group(1), re.S)] if body else []
 
@@ -61,11 +61,11 @@ def test_matrix_statuses(index):
 def test_matrix_cells_carry_symbol_and_label_not_only_colour(index):
     row = re.search(r'<th scope="row" class="school-col"><a href="/school/sch04">.*?</tr>', index, re.S).group(0)
     cell = re.search(r"<td.*?</td>", row).group(0)  # staffing, the first collection
-    assert cell == ('<td data-status="overdue"><a class="st st-overdue" href="/school/sch04#c-staffing" '
-                    'title="просрочен" aria-label="просрочен">!</a></td>')
+    assert cell == ('<td data-status="overdue" data-label="Кадры"><a class="st st-overdue" '
+                    'href="/school/sch04#c-staffing" title="просрочен" aria-label="Кадры: просрочен">!</a></td>')
     row = re.search(r'class="school-col"><a href="/school/sch03">.*?</tr>', index, re.S).group(0)
     returned = re.findall(r"<td.*?</td>", row)[0]
-    assert ('aria-label="возвращён на исправление (по данным на 21.11.2026), ошибок: 3">✗ <b class="err-count">3</b>'
+    assert ('aria-label="Кадры: возвращён на исправление (по данным на 21.11.2026), ошибок: 3">✗ <b class="err-count">3</b>'
             in returned)
 
 
@@ -77,10 +77,21 @@ def test_legend_names_every_status(index):
 
 
 def test_column_headers_carry_deadlines(index):
-    head = text(re.search(r"<thead>(.*?)</thead>", index, re.S).group(1))
-    assert head.split("Школа")[1].strip() == ("Кадры до 30.09.2026 Обеспеченность до 30.09.2026 "
-                                              "Мероприятия — Месячник до 31.10.2026 Фонд до 30.11.2026 "
-                                              "Обмен учебниками без срока")
+    """Compact headers that fit a laptop: grouped by the month of the deadline, the day and
+    month under each name, long words with soft hyphens, a campaign's kind apart (issue 15)."""
+    head = re.search(r"<thead>(.*?)</thead>", index, re.S).group(1)
+    months = re.findall(r'<th scope="colgroup" colspan="(\d+)">(.*?)</th>', head)
+    assert months == [("2", "Сентябрь 2026"), ("1", "Октябрь 2026"), ("1", "Ноябрь 2026"), ("1", "Без срока")]
+    names = re.search(r'<tr class="names">(.*?)</tr>', head, re.S).group(1)
+    assert text(names).replace("\u00ad", "-").split() == [
+        "Кадры", "до", "30.09", "Обес-пе-чен-ность", "до", "30.09", "Ме-ро-при-я-тия", "Месячник", "до", "31.10",
+        "Фонд", "до", "30.11", "Обмен", "учеб-ни-ка-ми", "без", "срока"]
+    assert '<span class="kind-of">Ме\u00adро\u00adпри\u00adя\u00adтия</span> Месячник' in names
+    assert re.findall(r'data-collection="([\w.]+)"', names) == [
+        "staffing", "textbook_provision", "event_report.month", "library_fund", "textbook_exchange"]
+    # every cell says which collection it is, for the phone's per-school cards
+    assert re.findall(r'<td data-status="\w+" data-label="([^"]+)">', index)[:5] == [
+        "Кадры", "Обеспеченность", "Месячник", "Фонд", "Обмен учебниками"]
 
 
 def test_rates_in_the_footer(index):
