@@ -676,6 +676,48 @@ def order_export(svod: Svod, out: Path) -> int:
     return 0
 
 
+@cli.group(help="Формы руководителя ОМО (лист «Формы» её книги).")
+def forms() -> None:
+    pass
+
+
+@forms.command("export", help="Встроенные формы Svod в виде листов «Формы» и «Правила» (.xlsx): скопируйте "
+                             "форму в свою книгу и поправьте.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("Формы Svod.xlsx"),
+              metavar="ФАЙЛ", help="куда записать (по умолчанию «Формы Svod.xlsx»)")
+@pass_svod
+def forms_export(svod: Svod, out: Path) -> int:
+    from sync_service.forms.sheet_export import export_tabs
+    from sync_service.stores.xlsx.writer import new_workbook
+
+    out.write_bytes(new_workbook(export_tabs(svod.schema)))
+    click.echo(f"записано: {out} (форм: {len(svod.schema.forms)})")
+    return 0
+
+
+@forms.command("yaml", help="Формы руководителя (как их прочитала последняя синхронизация) — файлами YAML для "
+                           "sheets_schema/forms/.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="папка для файлов <ключ>.yaml")
+@pass_svod
+def forms_yaml(svod: Svod, out: Path) -> int:
+    from sync_service.forms.sheet_export import form_yaml
+    from sync_service.sync.head_forms import definitions_by_key
+
+    svod.db.upgrade()
+    with svod.db.session() as session:
+        definitions = definitions_by_key(session)
+    if not definitions:
+        click.echo("Своих форм пока нет: опишите форму на листе «Формы» книги руководителя и выполните svod sync.")
+        return 1
+    out.mkdir(parents=True, exist_ok=True)
+    for key, definition in definitions.items():
+        path = out / f"{key}.yaml"
+        path.write_text(form_yaml(definition), encoding="utf-8")
+        click.echo(f"{definition['title']}: {path}")
+    return 0
+
+
 @cli.group(help="Аккаунт Google руководителя ОМО (вход через OAuth, docs/google.md).")
 def google() -> None:
     pass

@@ -295,6 +295,44 @@ class RateSnapshot(Base):
     on_time_rate: Mapped[float] = mapped_column(Float)
 
 
+class HeadForm(Base):
+    """A form the head defines in her workbook («Формы», sync_service/forms/sheet_forms.py).
+
+    ``definition`` is its last good definition — the mapping a form file of
+    ``sheets_schema/forms/`` holds — or None while it never held; ``errors`` counts the
+    mistakes of the definition last read (then the last good one still applies);
+    ``memory`` the keys Svod gave it and its columns (``forms.form_keys.FormMemory``);
+    ``active``: in «Формы» as last read."""
+
+    __tablename__ = "head_forms"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    tab: Mapped[str] = mapped_column(String(100))
+    definition: Mapped[Any] = mapped_column(JSON, nullable=True)
+    memory: Mapped[Any] = mapped_column(JSON, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class FormTab(Base):
+    """What a school's tab of a head's form looks like (``forms.sheet_forms.layouts``), and
+    the tab its earlier version was put aside as, with the columns it kept there."""
+
+    __tablename__ = "form_tabs"
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True)
+    layout: Mapped[str] = mapped_column(String(64))
+    structure: Mapped[str] = mapped_column(String(64))
+    aside: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    aside_columns: Mapped[Any] = mapped_column(JSON, nullable=True)
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 class Meta(Base):
     """Small facts Svod keeps between runs, e.g. the hash of the consolidated workbook."""
 

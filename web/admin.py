@@ -200,6 +200,20 @@ def download_export():
     return send_file(path.resolve(), as_attachment=True, download_name=path.name)
 
 
+@bp.route("/download/forms")
+@login_required
+def download_forms():
+    """The shipped forms in the layout of the head's «Формы» and «Правила», to copy one and adapt it."""
+    from io import BytesIO
+
+    from sync_service.forms.sheet_export import export_tabs
+    from sync_service.stores.xlsx.writer import new_workbook
+
+    data = new_workbook(export_tabs(svod().schema))
+    return send_file(BytesIO(data), as_attachment=True, download_name="Формы Svod.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
 # --- the clock's job runs -------------------------------------------------------------------------------------
 
 @bp.route("/jobs")

@@ -25,6 +25,7 @@ from sync_service.district.report import (
 )
 from sync_service.district.school_page import PREVIEW, finding_group, school_detail
 from sync_service.district.status import NOT_SUBMITTED, NOT_SUBMITTED_FILTER, STATUS_LABELS, STATUS_SYMBOLS, STATUS_TEXTS
+from sync_service.sync.head_forms import run_schema
 
 from .charts import RatePoint, bar_chart, chart_window, progress_chart, rate_chart
 from .compress import Body
@@ -45,6 +46,8 @@ def read(fn, *args, **kwargs):
     """Call a report function of sync_service.district.report in a session, for this academic year, now."""
     context = svod()
     with context.db.session() as session:
+        if "schema" in kwargs:  # the head's own forms («Формы») beside the shipped ones, removed ones too
+            kwargs["schema"] = run_schema(session, kwargs["schema"], active_only=False)
         return fn(session, *args, academic_year=context.academic_year, now=context.clock(), **kwargs)
 
 

@@ -69,14 +69,16 @@ def render_check_tab(school_name: str, lines: Sequence[CollectionLine], findings
 
 
 def render_head_check_tab(findings: Sequence[Mapping[str, Any]], *, checked_at: datetime, schools: int,
-                          collections: int, held: str | None = None) -> TabSpec:
-    """The «Проверка» of the head's workbook: what Svod took from «Школы» and «План», and the
-    mistakes in them (``findings`` as for :func:`render_check_tab`); ``held``: why a change
-    of the workbook was not applied (:mod:`sync_service.district.changes`)."""
+                          collections: int, held: str | None = None,
+                          forms: Sequence[tuple[str, str, str]] = ()) -> TabSpec:
+    """The «Проверка» of the head's workbook: what Svod took from «Школы», «План» and «Формы»,
+    and the mistakes in them (``findings`` as for :func:`render_check_tab`); ``held``: why a
+    change of the workbook was not applied (:mod:`sync_service.district.changes`); ``forms``:
+    (title, tab, state) of each of her own forms."""
     rows: list[list[Any]] = [
         ["Проверка Svod — книга руководителя ОМО"],
         ["Этот лист Svod заполняет сам, когда читает книгу: правки на нём будут заменены. "
-         "Исправляйте листы «Школы» и «План»."],
+         "Исправляйте листы «Школы», «План» и «Формы»."],
         ["Проверено:", checked_at.strftime("%d.%m.%Y %H:%M")],
         ["Школ в работе:", schools],
         ["Сборов в плане:", collections],
@@ -86,6 +88,13 @@ def render_head_check_tab(findings: Sequence[Mapping[str, Any]], *, checked_at: 
     if held:
         rows[-1:] = [["⚠ Внимание:", held], []]
         bold.append(len(rows) - 1)
+    if forms:
+        rows.append(["Формы руководителя (лист «Формы»)"])
+        bold.append(len(rows))
+        rows.append(["Форма", "Лист", "Состояние"])
+        bold.append(len(rows))
+        rows.extend([title, tab, state] for title, tab, state in forms)
+        rows.append([])
     _add_findings(rows, bold, findings)
     return TabSpec(title=CHECK_TAB, rows=rows, bold_rows=tuple(bold), frozen_rows=0, protected=True,
                    widths=dict(_WIDTHS))

@@ -142,6 +142,12 @@ def _duplicate_findings(form: Form, result: FormResult, code: str, rows: list[di
 _KEY_CHARS = re.compile(r"[^a-z_]")
 
 
+def _titled(schema: Schema, text: str):
+    """The form of that title (case and spaces as people type them), or None."""
+    wanted = " ".join(text.split()).casefold()
+    return next((f for f in schema.forms.values() if " ".join(f.title.split()).casefold() == wanted), None)
+
+
 def _plan_row(row: dict, schema: Schema, academic_year: str, tab: str, findings: list[Finding]):
     columns = {c.key: (i, c.label) for i, c in enumerate(schema.head["plan"].columns, start=1)}
     form_key = (row.get("collection") or "").strip()
@@ -156,7 +162,7 @@ def _plan_row(row: dict, schema: Schema, academic_year: str, tab: str, findings:
         findings.append(make_finding(code, form="plan", sheet=tab, row=row["_row"], column=columns[column][1],
                                      column_key=column, **params))
 
-    form = schema.forms.get(_KEY_CHARS.sub("", form_key.lower()))
+    form = schema.forms.get(_KEY_CHARS.sub("", form_key.lower())) or _titled(schema, form_key)
     if form is None:
         finding("unknown-form", "collection", value=form_key, choices=", ".join(schema.forms))
         return None

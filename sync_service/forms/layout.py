@@ -138,10 +138,11 @@ def archive_title(tab: str, academic_year: str) -> str:
 
 
 def head_tab(schema: Schema, key: str, rows: list[list]) -> TabSpec:
-    """A tab of the head workbook («Школы», «План») with its header row and ``rows``."""
+    """A tab of the head workbook («Школы», «План», «Формы», «Правила») with its header row and ``rows``."""
     form = schema.head[key]
     dropdowns = tuple(
-        Dropdown(i, 2, 1000, BOOL_CHOICES) for i, c in enumerate(form.columns, start=1) if c.type == "bool"
+        Dropdown(i, 2, 1000, BOOL_CHOICES if c.type == "bool" else c.choices or ())
+        for i, c in enumerate(form.columns, start=1) if c.type in ("bool", "choice")
     )
     return TabSpec(
         title=form.tab,

@@ -12,7 +12,7 @@ Mistakes in the schema files are the developer's, not a librarian's, so they rai
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -200,6 +200,10 @@ class Schema:
     lists: dict[str, tuple[str, ...]]
     campaigns: tuple[Campaign, ...]
 
+    def with_forms(self, forms: Mapping[str, Form]) -> Schema:
+        """This schema with ``forms`` (the head's, from her «Формы») after its own."""
+        return replace(self, forms={**self.forms, **{k: f for k, f in forms.items() if k not in self.forms}})
+
     def campaign(self, code_or_title: str) -> Campaign | None:
         wanted = " ".join(str(code_or_title).split()).casefold()
         for campaign in self.campaigns:
@@ -226,7 +230,7 @@ _TAB_FORBIDDEN = set("[]:*?/\\")
 class _Checker:
     """Reads one YAML file's mapping, raising SchemaError with the path of a mistake."""
 
-    def __init__(self, file: Path):
+    def __init__(self, file: str | Path):
         self.file = file
 
     def fail(self, path: str, message: str):
@@ -350,8 +354,15 @@ def _column(check: _Checker, raw, path: str, lists: dict[str, tuple[str, ...]]) 
 
 def load_form(file: Path, lists: dict[str, tuple[str, ...]], checks: Mapping[str, Callable[..., list]]) -> Form:
     """One form file; ``checks``: the named checks its ``checks:`` may name."""
+    return form_from_mapping(_load_yaml(file), lists, checks, file=file)
+
+
+def form_from_mapping(raw: Any, lists: dict[str, tuple[str, ...]], checks: Mapping[str, Callable[..., list]], *,
+                      file: str | Path) -> Form:
+    """A form from the mapping a form file holds (also the head's forms of «Формы», turned
+    into that mapping); mistakes raise :class:`SchemaError` naming ``file``."""
     check = _Checker(file)
-    raw = check.mapping(_load_yaml(file), "", _FORM_FIELDS, ("key", "title", "tab", "shape", "columns"))
+    raw = check.mapping(raw, "", _FORM_FIELDS, ("key", "title", "tab", "shape", "columns"))
     shape = check.text(raw["shape"], "shape")
     if shape not in SHAPES:
         check.fail("shape", f"unknown shape {shape!r} (expected table or record)")

@@ -21,6 +21,7 @@ from sync_service.order.fpu import fpu_tab
 from sync_service.order.models import current_fpu
 from sync_service.stores.base import StoreError, WorkbookInfo, WorkbookUnavailable
 from sync_service.sync import held
+from sync_service.sync.head_forms import form_states, head_form_keys, run_schema, store_head_forms
 from sync_service.sync.records import RunContext, digest, get_meta, set_meta
 
 log = logging.getLogger("svod.sync")
@@ -42,6 +43,9 @@ class Plan:
     head_read: bool = True                  # False when the head's workbook could not be read this run
     error: str | None = None                # why the run is partial already (the head unreadable, a held change)
     held: str | None = None                 # the Russian banner of a change of the head's workbook held back
+    # the forms of this run: the shipped ones and the head's («Формы»), and which are the head's
+    schema: Schema | None = None
+    head_forms: frozenset[str] = frozenset()
 
 
 def load_plan(ctx: RunContext, listing: Mapping[str, WorkbookInfo], head_id: str) -> Plan:
@@ -53,26 +57,31 @@ def load_plan(ctx: RunContext, listing: Mapping[str, WorkbookInfo], head_id: str
     head = listing.get(head_id)
     with ctx.db.session() as session:
         seen, year = get_meta(session, "head_marker"), get_meta(session, "head_year")
+        schema, keys = run_schema(session, ctx.schema), head_form_keys(session)
     if head is not None and not ctx.force and seen == head.marker and year == ctx.year:
         with ctx.db.session() as session:
-            entries, collections, ids = stored_registry(session, ctx.schema, ctx.year)
+            entries, collections, ids = stored_registry(session, schema, ctx.year)
             findings = keep_head_findings(session, ctx.run_id)
         if collections:
-            return Plan(entries, collections, ids, findings)
+            return Plan(entries, collections, ids, findings, schema=schema, head_forms=keys)
     try:
         workbook = ctx.store.read(head_id)
     except WorkbookUnavailable as exc:
         error = head_unavailable(exc.workbook_id, exc.reason, ctx.store.name)
         with ctx.db.session() as session:
-            entries, collections, ids = stored_registry(session, ctx.schema, ctx.year)
+            entries, collections, ids = stored_registry(session, schema, ctx.year)
             findings = keep_head_findings(session, ctx.run_id)
         if head is None or not collections:
             raise RunFailed(error) from exc  # gone (a wrong folder or id?), or never read: nothing to go on
         log.warning("the head's workbook %s is unreadable (%s): the stored registry applies", head_id, exc.reason)
         return Plan(entries, collections, ids, findings, head_read=False,
-                    error=error + ". Школы и план взяты из прошлой синхронизации.")
-    registry = read_registry(workbook, ctx.schema, academic_year=ctx.year)
-    findings = [f.as_dict() for f in registry.findings]
+                    error=error + ". Школы и план взяты из прошлой синхронизации.", schema=schema, head_forms=keys)
+    with ctx.db.session() as session:  # «Формы» first: «План» may name the forms it defines
+        form_findings = store_head_forms(session, workbook, ctx.schema, ctx.now)
+    with ctx.db.session() as session:
+        schema, keys = run_schema(session, ctx.schema), head_form_keys(session)
+    registry = read_registry(workbook, schema, academic_year=ctx.year)
+    findings = [f.as_dict() for f in [*form_findings, *registry.findings]]
     with ctx.db.session() as session:
         session.get(m.SyncRun, ctx.run_id).head_findings = findings
         set_meta(session, "head_findings", json.dumps(findings, ensure_ascii=False))
@@ -95,11 +104,11 @@ def load_plan(ctx: RunContext, listing: Mapping[str, WorkbookInfo], head_id: str
             set_meta(session, "head_marker", workbook.marker)
             set_meta(session, "head_year", ctx.year)
             set_meta(session, "plan_years", ",".join(registry.years))
-        entries, collections, ids = stored_registry(session, ctx.schema, ctx.year)
+        entries, collections, ids = stored_registry(session, schema, ctx.year)
     if not assessment.hold_schools and not assessment.duplicates:
         entries = [s for s in registry.schools if s.active]  # in the order of «Школы»
     return Plan(entries, collections, ids, findings, error=assessment.message() or None,
-                held=assessment.message() or None)
+                held=assessment.message() or None, schema=schema, head_forms=keys)
 
 
 def before(session: Session, year: str) -> Before:
@@ -198,10 +207,11 @@ def write_head_tabs(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookI
     with ctx.db.session() as session:
         fpu = current_fpu(session)
         written = {key: get_meta(session, key) for key in ("head_check_hash", "fpu_tab_hash")}
+        forms = form_states(session)
     titles = {key: form.title for key, form in ctx.schema.head.items()}
     findings = [{**f, "form_title": titles.get(f.get("form"), "")} for f in plan.head_findings]
     check = render_head_check_tab(findings, checked_at=ctx.now, schools=len(plan.entries),
-                                  collections=len(plan.collections), held=plan.held)
+                                  collections=len(plan.collections), held=plan.held, forms=forms)
     candidates = [(check, "head_check_hash", content_hash(check))]
     if fpu is not None:
         tab = fpu_tab(fpu)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any, Callable, Iterator, Mapping
 
@@ -44,6 +44,7 @@ from sync_service.sync.lock import SYNC_LOCK_KEY, SyncBusy, sync_lock
 from sync_service.sync.plan import Plan, RunFailed, load_plan, write_head_tabs
 from sync_service.sync.records import RunContext, get_meta, set_meta
 from sync_service.sync.runtime import frozen_heap
+from sync_service.sync.tabs import ensure_form_tabs
 from sync_service.sync.schools import (
     FAILED,
     READ,
@@ -139,6 +140,7 @@ def steps(ctx: RunContext, svod: Svod, summary: SyncSummary, progress: Progress 
     # so an idle sync costs that one call and nothing else.
     listing = {w.id: w for w in ctx.store.list_workbooks()}
     plan = load_plan(ctx, listing, svod.head_workbook_id)
+    ctx = replace(ctx, schema=plan.schema or ctx.schema)  # the head's forms («Формы») beside the shipped ones
     summary.error, summary.total = plan.error, len(plan.entries)
     store_progress(ctx, 0, summary.total)
     write_head_tabs(ctx, plan, listing, svod.head_workbook_id)
@@ -148,7 +150,9 @@ def steps(ctx: RunContext, svod: Svod, summary: SyncSummary, progress: Progress 
         # the first sync of a year reads every workbook, whatever its marker
         new_year = get_meta(session, "synced_year") != ctx.year
         unturned = unturned_schools(session, ctx.year)
-    chosen = triage(plan.entries, targets, listing, known, force=ctx.force or new_year)
+    school_ids = {code: k.school_id for code, k in known.items() if code not in unturned}
+    retabbed = ensure_form_tabs(ctx, plan, targets, listing, school_ids, workers=max(1, svod.settings.read_workers))
+    chosen = triage(plan.entries, targets, listing, known, force=ctx.force or new_year, changed=retabbed)
     chosen = hold_unturned(chosen, unturned)
     summary.checks_written = process_schools(ctx, plan, chosen, known, summary, progress,
                                              workers=max(1, svod.settings.read_workers))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Set
 
 from sqlalchemy import JSON, DateTime, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -74,8 +74,9 @@ def locate_workbooks(entries: list[SchoolEntry], listing: Mapping[str, WorkbookI
 
 
 def triage(entries: list[SchoolEntry], targets: Mapping[str, str | None], listing: Mapping[str, WorkbookInfo],
-           known: Mapping[str, Known], *, force: bool) -> Triage:
-    """A workbook is read only when its change marker moved, or it failed last time (or ``force``)."""
+           known: Mapping[str, Known], *, force: bool, changed: Set[str] = frozenset()) -> Triage:
+    """A workbook is read only when its change marker moved, or it failed last time (or ``force``),
+    or Svod itself just changed it (``changed``: codes whose workbook got a head's form's tab)."""
     missing, unchanged, to_read = [], [], []
     for entry in entries:
         workbook_id = targets.get(entry.code)
@@ -83,7 +84,7 @@ def triage(entries: list[SchoolEntry], targets: Mapping[str, str | None], listin
         state = known.get(entry.code)
         if info is None:
             missing.append((entry, workbook_id or ""))
-        elif force or state is None or state.marker != info.marker or state.failed:
+        elif force or state is None or state.marker != info.marker or state.failed or entry.code in changed:
             to_read.append((entry, workbook_id))
         else:
             unchanged.append(entry)

@@ -12,6 +12,7 @@ import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -28,7 +29,7 @@ YEAR = "2026/2027"
 PASSWORD = "correct horse battery"
 HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # cheap: tests sign in often
 ADMIN_GETS = ["/admin/", "/admin/history", "/admin/history/1", "/admin/config", "/admin/jobs",
-              "/admin/download/consolidated", "/admin/download/export"]
+              "/admin/download/consolidated", "/admin/download/export", "/admin/download/forms"]
 
 
 def populate(session) -> None:
@@ -295,6 +296,19 @@ def test_download_the_database_export_made_on_the_fly(client):
     assert response.data.startswith(b"SQLite format 3")
     assert "svod-2026-11-22.sqlite3" in response.headers["Content-Disposition"]
     assert "(последняя: svod-2026-11-22.sqlite3)" in client.get("/admin/").get_data(as_text=True)
+
+
+def test_download_the_shipped_forms_in_the_forms_layout(client):
+    response = client.get("/admin/download/forms")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["Формы", "Правила"]
+    rows = list(book["Формы"].iter_rows(values_only=True))
+    assert rows[0][:5] == ("Форма", "Лист", "Вид", "Столбец", "Тип")
+    assert ("Мониторинг библиотечного фонда", None, None, "Фонд всего, экз.", "Целое число") in [r[:5] for r in rows]
+    rules = [r[1] for r in book["Правила"].iter_rows(min_row=2, values_only=True)]
+    assert "Учебники, экз. ≤ Фонд всего, экз." in rules
+    assert "/admin/download/forms" in client.get("/admin/").get_data(as_text=True)
 
 
 # --- `svod create-admin` -------------------------------------------------------------------------------------------

@@ -237,3 +237,44 @@ def test_a_command_that_needs_the_store_names_the_missing_key(google_without_cre
     assert main(["sync", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "Ошибка настройки" in err and "GOOGLE_APPLICATION_CREDENTIALS" in err
+
+
+def test_forms_export_a_copy_in_the_heads_workbook_and_forms_yaml(env, capsys):
+    """The head downloads the shipped forms, copies one into her «Формы» under a name of her
+    own, names it in «План»; after a sync `forms yaml` writes it as a form file that loads."""
+    from sync_service.forms.schema import load_schema
+
+    main(["demo-data", "--schools", "3", "--today", "2026-11-22"])
+    assert main(["forms", "yaml", "--out", str(env / "yaml")]) == 1
+    assert "Своих форм пока нет" in capsys.readouterr().out
+    assert main(["forms", "export", "--out", str(env / "forms.xlsx")]) == 0
+    exported = openpyxl.load_workbook(env / "forms.xlsx")
+    rows = [list(r) for r in exported["Формы"].iter_rows(values_only=True)]
+    mine = [rows[0]] + [["Мой фонд", "Мой фонд" if r[1] else None, *r[2:]] for r in rows[1:]
+                        if r[0] == "Мониторинг библиотечного фонда"]
+    rules = [list(r) for r in exported["Правила"].iter_rows(values_only=True)]
+    mine_rules = [rules[0]] + [["Мой фонд", *r[1:]] for r in rules[1:] if r[0] == "Мониторинг библиотечного фонда"]
+    head = env / "district" / "Настройки ОМО.xlsx"
+    book = openpyxl.load_workbook(head)
+    for title, lines in (("Формы", mine), ("Правила", mine_rules)):
+        sheet = book[title] if title in book.sheetnames else book.create_sheet(title)
+        for line in lines:
+            sheet.append(line)
+    book["План"].append(["Мой фонд", None, "2026/2027", None, None])
+    book.save(head)
+    assert main(["sync", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["forms", "yaml", "--out", str(env / "yaml")]) == 0
+    assert "Мой фонд" in capsys.readouterr().out
+    folder = env / "schema"
+    import shutil
+
+    from sheets_schema import SCHEMA_DIR
+    shutil.copytree(SCHEMA_DIR, folder, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    for path in (env / "yaml").glob("*.yaml"):
+        shutil.copy(path, folder / "forms" / path.name)
+    form = load_schema(folder).forms["moy_fond"]
+    assert [c.key for c in form.columns] == [c.key for c in load_schema().forms["library_fund"].columns]
+    assert len(form.rules) == 2
+    school = openpyxl.load_workbook(next((env / "district").glob("sch01*.xlsx")))
+    assert "Мой фонд" in school.sheetnames

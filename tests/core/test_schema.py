@@ -13,7 +13,7 @@ FORM_KEYS = {"annual_report", "work_plan", "staffing", "textbook_provision", "um
 def test_every_form_of_the_calendar_is_defined():
     schema = load_schema()
     assert set(schema.forms) == FORM_KEYS
-    assert set(schema.head) == {"schools", "plan"}
+    assert set(schema.head) == {"schools", "plan", "forms", "form_rules"}
     # the calendar starts in September
     assert list(schema.forms)[:3] == ["staffing", "textbook_provision", "umk"]
 

@@ -1,0 +1,115 @@
+"""A small district on either backend for the tests of the head's own forms: the head and
+the librarians type into their workbooks as people do (openpyxl on the .xlsx files, gspread
+against the emulator), Svod reads them through its real store."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from sync_service.context import Svod
+from sync_service.district.registry import default_collections
+from sync_service.forms.layout import head_tab, school_tabs
+from sync_service.provision.workbooks import workbook_title
+from sync_service.stores.xlsx import XlsxStore
+from tests.factory import make_svod
+
+YEAR = "2026/2027"
+SCHOOLS = [("sch01", "МБОУ СОШ №1"), ("sch02", "МБОУ СОШ №2"), ("sch03", "МБОУ СОШ №3")]
+FORMS_HEADER = ["Форма", "Лист", "Вид", "Столбец", "Тип", "Обязательный", "Мин", "Макс", "Список", "Подсказка",
+                "Личные данные", "Проверки", "Ключ"]
+RULES_HEADER = ["Форма", "Правило", "Сообщение", "Важность"]
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    return "" if value is None else value
+
+
+@dataclass
+class HeadDistrict:
+    svod: Svod
+    head: str                      # the head's workbook id
+    books: dict[str, str]          # school code -> workbook id
+    backend: str
+    plan: list[list]               # the rows of «План» as built
+    folder: Path | None = None     # xlsx
+    client: Any = None             # google: gspread acting as the head and the librarians
+
+    def add_to_plan(self, *rows: list) -> None:
+        """The head adds rows to «План» (its header and the rows already there kept)."""
+        self.plan = [*self.plan, *rows]
+        header = [c.label for c in self.svod.schema.head["plan"].columns]
+        self.put_tab(self.head, "План", [header, *self.plan])
+
+    def read(self, code: str):
+        return self.svod.store.read(self.books[code] if code in self.books else code)
+
+    def tab(self, code: str, title: str) -> list[list]:
+        sheet = self.read(code).sheet(title)
+        return None if sheet is None else sheet.rows
+
+    def put_tab(self, workbook: str, title: str, rows: list[list]) -> None:
+        """The head types a whole tab (made if missing, else replaced)."""
+        if self.backend == "xlsx":
+            path = self.folder / workbook
+            book = openpyxl.load_workbook(path)
+            if title in book.sheetnames:
+                del book[title]
+            sheet = book.create_sheet(title)
+            for row in rows:
+                sheet.append(list(row))
+            book.save(path)
+            return
+        book = self.client.open_by_key(workbook)
+        titles = {w.title: w for w in book.worksheets()}
+        sheet = titles.get(title) or book.add_worksheet(title, rows=max(40, len(rows) + 5), cols=20)
+        sheet.clear()
+        sheet.update([[_cell(v) for v in row] for row in rows], "A1", value_input_option="USER_ENTERED")
+
+    def type(self, code: str, title: str, cells: dict[str, Any]) -> None:
+        """A librarian types into cells of a tab."""
+        workbook = self.books.get(code, code)
+        if self.backend == "xlsx":
+            path = self.folder / workbook
+            book = openpyxl.load_workbook(path)
+            for address, value in cells.items():
+                book[title][address] = value
+            book.save(path)
+            return
+        sheet = self.client.open_by_key(workbook).worksheet(title)
+        for address, value in cells.items():
+            sheet.update([[_cell(value)]], address, value_input_option="USER_ENTERED" if not isinstance(value, bool)
+                         else "RAW")
+
+
+def build(backend: str, tmp_path: Path, emulator=None) -> HeadDistrict:
+    """Three schools with the shipped forms' tabs, the head's «Школы» and «План» (the default
+    calendar); no «Формы» yet."""
+    if backend == "xlsx":
+        folder = tmp_path / "district"
+        folder.mkdir()
+        svod = make_svod(tmp_path, store=XlsxStore(folder), workbooks_dir=folder, head_workbook="Настройки ОМО.xlsx",
+                         consolidated_workbook="Свод.xlsx", read_workers=2)
+        client = None
+    else:
+        from sheets_emulator.client import gspread_client
+        from sync_service.stores.google import EMULATOR_TOKEN
+        from tests.google.conftest import svod_for
+
+        svod, folder = svod_for(emulator, tmp_path), None
+        client = gspread_client(emulator.url, token=EMULATOR_TOKEN)
+    collections = default_collections(svod.schema, YEAR)
+    books = {code: svod.store.create_workbook(workbook_title(code, name), school_tabs(collections))
+             for code, name in SCHOOLS}
+    rows = [[code, name, "Библиотекарь", f"{code}@school.example", books[code], "да"] for code, name in SCHOOLS]
+    plan = [[c.form.key, "", YEAR, c.deadline, c.campaign.title if c.campaign else ""] for c in collections]
+    head = svod.store.create_workbook("Настройки ОМО", [head_tab(svod.schema, "schools", rows),
+                                                       head_tab(svod.schema, "plan", plan)])
+    if backend == "google":
+        svod = svod_for(emulator, tmp_path, head_spreadsheet_id=head)
+    return HeadDistrict(svod, head, books, backend, plan, folder, client)
