@@ -31,6 +31,7 @@ from sync_service import db as m
 from sync_service.context import Svod
 from sync_service.district.registry import read_registry, shifted_year, year_start
 from sync_service.forms.layout import head_tab
+from sync_service.forms.schema import Schema
 from sync_service.model import Collection, SchoolEntry
 from sync_service.stores.base import Sheet, StoreError, Workbook, WorkbookUnavailable
 from sync_service.sync.records import get_meta, set_meta, stored_year
@@ -114,10 +115,12 @@ class Context:
     listing: dict
     fpu_codes: tuple[str, ...]
     head: Workbook
+    schema: Schema   # the shipped forms and the head's («Формы»), as the last sync stored them
 
 
 def prepare(svod: Svod, from_year: str, to_year: str) -> Context:
     from sync_service.order.models import current_fpu
+    from sync_service.sync.head_forms import run_schema
     from sync_service.sync.plan import stored_registry
     from sync_service.sync.schools import locate_workbooks
 
@@ -127,24 +130,26 @@ def prepare(svod: Svod, from_year: str, to_year: str) -> Context:
     except WorkbookUnavailable as exc:
         raise TurnRefused(f"Не удалось прочитать книгу руководителя ОМО: {exc.reason}") from exc
     with svod.db.session() as session:
-        entries, old, _ids = stored_registry(session, svod.schema, from_year)
+        # The head's forms roll as the shipped ones do: their tabs renamed with the year, fresh ones made.
+        schema = run_schema(session, svod.schema)
+        entries, old, _ids = stored_registry(session, schema, from_year)
         fpu = current_fpu(session)
     if not old:
         raise TurnRefused(f"В базе нет сборов {from_year} учебного года: сначала синхронизируйте его (svod sync).")
-    new = new_collections(svod, head, from_year, to_year)
+    new = new_collections(schema, head, from_year, to_year)
     targets = locate_workbooks(entries, listing, svod.store.workbook_id_for)
     codes = tuple(e.code for e in fpu) if fpu is not None else ()
-    return Context(from_year, to_year, entries, old, new, targets, listing, codes, head)
+    return Context(from_year, to_year, entries, old, new, targets, listing, codes, head, schema)
 
 
-def new_collections(svod: Svod, head: Workbook, from_year: str, to_year: str) -> list[Collection]:
+def new_collections(schema: Schema, head: Workbook, from_year: str, to_year: str) -> list[Collection]:
     """The new year's collections, from the «План» it will have (its rows, or last year's moved)."""
-    plan = head_tab(svod.schema, "plan", new_year_rows(svod.schema, head, from_year, to_year))
-    schools = head.sheet(svod.schema.head["schools"].tab)
+    plan = head_tab(schema, "plan", new_year_rows(schema, head, from_year, to_year))
+    schools = head.sheet(schema.head["schools"].tab)
     sheets = {plan.title: Sheet(plan.title, plan.rows)}
     if schools is not None:
         sheets[schools.title] = schools
-    return read_registry(Workbook(head.id, head.title, sheets, head.marker), svod.schema,
+    return read_registry(Workbook(head.id, head.title, sheets, head.marker), schema,
                          academic_year=to_year).collections
 
 
@@ -153,7 +158,7 @@ def plan_school(svod: Svod, ctx: Context, entry: SchoolEntry) -> tuple[str | Non
     if not workbook_id or workbook_id not in ctx.listing:
         return workbook_id, None, None
     workbook = svod.store.read(workbook_id)
-    return workbook_id, workbook, school_turn(workbook, ctx.old, ctx.new, svod.schema, ctx.from_year,
+    return workbook_id, workbook, school_turn(workbook, ctx.old, ctx.new, ctx.schema, ctx.from_year,
                                               fpu_codes=ctx.fpu_codes)
 
 
@@ -172,7 +177,7 @@ def preview(svod: Svod, to_year: str) -> TurnReport:
             report.failed[entry.code] = f"нет книги «{workbook_id or entry.code}»"
         else:
             report.workbooks[entry.code] = turn.lines()
-    report.workbooks["книга руководителя"] = head_turn(ctx.head, svod.schema, from_year, to_year).lines()
+    report.workbooks["книга руководителя"] = head_turn(ctx.head, ctx.schema, from_year, to_year).lines()
     return report
 
 
@@ -256,7 +261,7 @@ def turn_year(svod: Svod, to_year: str, *, by: str = "cli", progress: Progress |
     if done.get("head") != STEP_DONE:
         if progress:
             progress(len(ctx.entries), len(targets), "head")
-        head_plan = head_turn(ctx.head, svod.schema, from_year, to_year)
+        head_plan = head_turn(ctx.head, ctx.schema, from_year, to_year)
         try:
             if not head_plan.done:
                 svod.store.change_tabs(ctx.head.id, list(head_plan.changes), expect_marker=ctx.head.marker)

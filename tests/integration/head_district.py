@@ -87,14 +87,14 @@ class HeadDistrict:
                          else "RAW")
 
 
-def build(backend: str, tmp_path: Path, emulator=None) -> HeadDistrict:
+def build(backend: str, tmp_path: Path, emulator=None, **settings: Any) -> HeadDistrict:
     """Three schools with the shipped forms' tabs, the head's «Школы» and «План» (the default
-    calendar); no «Формы» yet."""
+    calendar); no «Формы» yet. ``settings`` override the .xlsx district's (``make_svod``)."""
     if backend == "xlsx":
         folder = tmp_path / "district"
         folder.mkdir()
         svod = make_svod(tmp_path, store=XlsxStore(folder), workbooks_dir=folder, head_workbook="Настройки ОМО.xlsx",
-                         consolidated_workbook="Свод.xlsx", read_workers=2)
+                         consolidated_workbook="Свод.xlsx", read_workers=2, **settings)
         client = None
     else:
         from sheets_emulator.client import gspread_client

@@ -139,3 +139,39 @@ def test_a_definition_with_every_kind_of_mistake_gets_one_finding_each_and_reach
     assert any("Опрос" in line and "не опубликована" in line for line in check)
     for code in ("sch01", "sch02", "sch03"):
         assert district.tab(code, "Опрос") is None
+
+
+def test_the_years_turn_rolls_a_heads_form_as_it_rolls_the_shipped_ones(tmp_path):
+    from sync_service.forms.layout import archive_title
+    from sync_service.sync.lock import sync_lock
+    from sync_service.yearturn.run import turn_year
+
+    district = build("xlsx", tmp_path, academic_year="")
+    try:
+        district.put_tab(district.head, "Формы", forms_rows())
+        district.put_tab(district.head, "Правила", RULES)
+        district.add_to_plan([TITLE, "", YEAR, date(2026, 12, 20), ""])
+        assert run_sync(district.svod).status == "ok"
+        district.type("sch01", TAB, {"A5": 5, "B5": "Денискины рассказы", "C5": "Проза", "D5": 3, "B2": True})
+        run_sync(district.svod)
+        typed = district.tab("sch01", TAB)
+        district.svod.clock = lambda: datetime(2027, 9, 2, 9, 0)
+        with sync_lock(district.svod.settings.lock_file, district.svod.settings.database_url):
+            report = turn_year(district.svod, "2027/2028")
+        assert report.status == "done", report.lines()
+        archived = archive_title(TAB, YEAR)
+        for code in ("sch01", "sch02", "sch03"):
+            assert district.tab(code, archived) is not None, code
+            fresh = district.tab(code, TAB)
+            assert fresh is not None and fresh[0][0].endswith("2027/2028"), code
+            assert all(v in (None, "") for row in fresh[4:] for v in row), code
+        assert district.tab("sch01", archived)[4:5] == typed[4:5]   # what was typed, under its year's name
+        plan = [r for r in district.tab(district.head, "План") if r and r[0] == TITLE]
+        assert [str(r[2]) for r in plan] == ["2027/2028"]
+        assert run_sync(district.svod).status == "ok"
+        with district.svod.db.session() as session:
+            years = set(session.scalars(select(m.Collection.academic_year).where(
+                m.Collection.form == form_key(district), m.Collection.in_plan)))
+        assert "2027/2028" in years
+    finally:
+        district.svod.dispose()
