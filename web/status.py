@@ -10,12 +10,18 @@ from datetime import date, datetime, timedelta
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from markupsafe import Markup
 
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from sync_service import db as m
 from sync_service import ru
 from sync_service.ru import as_date
 from sync_service.context import Svod
 from sync_service.district.check_tab import SEVERITY_LABELS
 from sync_service.district.collection_page import collection_detail, district_figures
+from sync_service.district.history import school_year
 from sync_service.district.overview import debtor_page, first_debtors, not_submitted_page, overview, unknown_list
+from sync_service.district.registry import shifted_year
 from sync_service.district.report import (
     data_marker,
     format_debtors,
@@ -42,13 +48,52 @@ def svod() -> Svod:
     return current_app.extensions["svod"]
 
 
-def read(fn, *args, **kwargs):
-    """Call a report function of sync_service.district.report in a session, for this academic year, now."""
+def read(fn, *args, year: str | None = None, **kwargs):
+    """Call a report function of sync_service.district.report in a session, for the academic
+    year shown (``?year=``, by default the one Svod tracks; ``year`` another), now."""
     context = svod()
     with context.db.session() as session:
         if "schema" in kwargs:  # the head's own forms («Формы») beside the shipped ones, removed ones too
             kwargs["schema"] = run_schema(session, kwargs["schema"], active_only=False)
-        return fn(session, *args, academic_year=context.academic_year, now=context.clock(), **kwargs)
+        return fn(session, *args, academic_year=year or shown_year(), now=context.clock(), **kwargs)
+
+
+def known_years() -> list[str]:
+    """Every academic year the database holds collections of, the newest first (asked once per request)."""
+    if "svod_years" not in g:
+        with svod().db.session() as session:
+            g.svod_years = sorted(set(session.scalars(select(m.Collection.academic_year).where(m.Collection.in_plan)
+                                                      .distinct())), reverse=True)
+    return g.svod_years
+
+
+def shown_year() -> str:
+    """The year a page shows: ``?year=2026/2027`` when the database holds it, else the one
+    Svod tracks (a year switch never leads to an empty page)."""
+    if "svod_year" not in g:
+        asked = (request.args.get("year") or "").strip().replace("-", "/")
+        current = svod().academic_year
+        g.svod_current_year = current
+        g.svod_year = asked if asked != current and asked in known_years() else current
+    return g.svod_year
+
+
+@bp.url_defaults
+def _keep_year(endpoint: str, values: dict) -> None:
+    """Links between the status pages stay in the year being looked at."""
+    if "svod_year" in g and g.svod_year != g.svod_current_year and "year" not in values:
+        values["year"] = g.svod_year
+
+
+def year_switch() -> dict:
+    """The header's year switch: the years held, the one shown and the current one."""
+    if request.blueprint != "status" or request.endpoint in (None, "status.debtors_txt"):
+        return {"years": []}
+    try:
+        return {"years": known_years(), "shown": shown_year(), "current": g.svod_current_year,
+                "endpoint": request.endpoint, "args": dict(request.view_args or {})}
+    except SQLAlchemyError:   # the error page of a database that cannot be read: no switch
+        return {"years": []}
 
 
 class Cache:
@@ -101,7 +146,7 @@ def data_key() -> tuple:
         context = svod()
         with context.db.session() as session:
             marker = data_marker(session)
-        g.svod_data_key = (marker, context.academic_year, context.clock().date())
+        g.svod_data_key = (marker, shown_year(), context.clock().date())
     return g.svod_data_key
 
 
@@ -260,7 +305,8 @@ def school(code: str):
     detail = read(school_detail, code, schema=svod().schema, page=request.args.get("page"))
     if detail is None:
         abort(404)
-    return render_template("school.html", detail=detail, preview=PREVIEW)
+    last = read(school_year, code, year=shifted_year(shown_year(), -1))
+    return render_template("school.html", detail=detail, preview=PREVIEW, last=last)
 
 
 @bp.route("/school/<code>/findings")
@@ -302,6 +348,12 @@ def read_collection(key: str) -> dict | None:
     if detail is not None:
         detail["figures"] = cached(("figures", key), lambda: read(district_figures, key, schema=svod().schema))
         detail["not_submitted"] = cached(("not-submitted", key), lambda: read_not_submitted(key))
+        previous = shifted_year(shown_year(), -1)
+        last = cached(("last", key), lambda: read(collection_detail, key, schema=svod().schema, per_page=1,
+                                                  year=previous))
+        detail["last"] = last and {"academic_year": previous, "collection": last["collection"],
+                                   "totals": {c["key"]: c["total"] for c in (last["figures"] or {}).get("columns", [])},
+                                   "computed": {c["key"]: c["value"] for c in (last["figures"] or {}).get("computed", [])}}
     return detail
 
 
@@ -368,4 +420,5 @@ def _template_globals(state) -> None:
         STATUS_LABELS=STATUS_LABELS, STATUS_TEXTS=STATUS_TEXTS, STATUS_SYMBOLS=STATUS_SYMBOLS,
         SYNC_LABELS=SYNC_LABELS, LEGEND=LEGEND, NOT_SUBMITTED=NOT_SUBMITTED,
         NOT_SUBMITTED_FILTER=NOT_SUBMITTED_FILTER,
-        SEVERITY_LABELS=SEVERITY_LABELS, percent=ru.percent, ru_number=ru.number, nav_links=nav_links)
+        SEVERITY_LABELS=SEVERITY_LABELS, percent=ru.percent, ru_number=ru.number, nav_links=nav_links,
+        year_switch=year_switch)

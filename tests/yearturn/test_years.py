@@ -34,6 +34,20 @@ def statuses(d, year: str, now: datetime) -> dict:
             "rates": {c["key"]: (c["reporting_rate"], c["on_time_rate"]) for c in report["collections"]}}
 
 
+def page(d, year: str) -> dict:
+    """The status page of ``year`` as the head sees it: each cell's status, each rate, the years to switch to."""
+    import re
+
+    from tests.factory import make_app
+
+    response = make_app(d.svod, SVOD_PAGE_CACHE=False).test_client().get(f"/?year={year}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    return {"cells": re.findall(r'<td data-status="([a-z_]+)">', html),
+            "rates": re.findall(r'<td class="rate"[^>]*>([^<]*)</td>', html),
+            "year": re.findall(r'aria-current="true">([0-9/]+)', html)}
+
+
 def findings(d, code: str, prefix: str) -> list:
     from sqlalchemy import select
 
@@ -100,6 +114,8 @@ def two_and_a_half_years(d, monkeypatch, capsys) -> None:
     d.at(datetime(2027, 8, 20, 9))
     run_sync(d.svod)
     year1 = statuses(d, Y1, datetime(2027, 9, 1, 9))   # the page on 1 September, before the turn
+    d.at(datetime(2027, 9, 1, 9))
+    page1 = page(d, Y1)
     before1 = {code: d.tabs(code) for code in d.codes}
     head1 = d.tabs(d.head_id)
     assert d.svod.academic_year == Y1   # 1 September has not come
@@ -108,6 +124,8 @@ def two_and_a_half_years(d, monkeypatch, capsys) -> None:
     assert outcome == "ok" and d.svod.academic_year == Y2
     check_turn(d, before1, Y1, {"Кадры", "Фонд", "УМК"})
     assert statuses(d, Y1, datetime(2027, 9, 1, 9)) == year1
+    assert page(d, Y1)["cells"] == page1["cells"] and page(d, Y1)["rates"] == page1["rates"]
+    assert page(d, Y1)["year"] == [Y1] and page(d, Y2)["year"] == [Y2]
     head = d.tabs(d.head_id)
     assert head["План 2026-2027"] == head1["План"]
     assert [r[0] for r in head["План"][1:]] == ["staffing", "library_fund", "umk"]
@@ -131,6 +149,8 @@ def two_and_a_half_years(d, monkeypatch, capsys) -> None:
     d.at(datetime(2028, 6, 30, 9))
     run_sync(d.svod)
     year2 = statuses(d, Y2, datetime(2028, 9, 3, 9))
+    d.at(datetime(2028, 9, 3, 9))
+    page2 = page(d, Y2)
     before2 = {code: d.tabs(code) for code in d.codes}
     head2 = d.tabs(d.head_id)
     # the second turn by the head: a dry run first changes nothing
@@ -143,6 +163,7 @@ def two_and_a_half_years(d, monkeypatch, capsys) -> None:
     d.at(datetime(2028, 9, 3, 9))
     assert d.svod.academic_year == Y3
     check_turn(d, before2, Y2, {"Кадры", "Фонд", "УМК"})
+    assert {k: page(d, Y2)[k] for k in ("cells", "rates")} == {k: page2[k] for k in ("cells", "rates")}
     head = d.tabs(d.head_id)
     assert head["План 2027-2028"] == head2["План"] and head["План 2026-2027"] == head1["План"]
     assert [(r[2], (r + [None] * 5)[3]) for r in head["План"][1:]] == [(Y3, date(2028, 9, 30)), (Y3, date(2028, 11, 30)),
