@@ -5,7 +5,7 @@ Three jobs, each run recorded in ``job_runs``, and the head's requests:
 | job | when | what |
 |---|---|---|
 | ``sync`` | every ``SVOD_SYNC_INTERVAL_MINUTES``, and once at start | :func:`sync_service.sync.run.run_sync` under the cross-process lock; a busy lock is logged and the run «skipped» |
-| ``requests`` | every :data:`REQUEST_POLL_SECONDS` | when «Обновить сейчас» left a request (:mod:`sync_service.sync.requests`) and no sync runs, the ``sync`` job at once (recorded as such); an idle poll is one indexed query and records nothing |
+| ``requests`` | every :data:`REQUEST_POLL_SECONDS` | when «Обновить сейчас» left a request (:mod:`sync_service.sync.requests`) and no sync runs, the ``sync`` job at once (recorded as such); an idle poll is two small queries and records nothing; a preview of the year's turn the head asked for (``year_preview``) is made the same way |
 | ``reminders`` | daily at ``SVOD_REMINDER_HOUR``:00 | :func:`sync_service.district.reminders.send_reminders` |
 | ``export`` | nightly at 02:30 | :func:`jobs.export.export_database` into ``SVOD_EXPORT_DIR``, keeping the last 14 |
 
@@ -131,8 +131,20 @@ def lock_free(svod: Svod) -> bool:
         return False
 
 
+def year_preview_job(svod: Svod, stop: threading.Event | None = None) -> Outcome:
+    """«Показать, что изменится»: the dry run of the year's turn the head asked for."""
+    from sync_service.yearturn.run import make_preview
+
+    try:
+        with sync_lock(svod.settings.lock_file, svod.settings.database_url):
+            made = make_preview(svod)
+    except SyncBusy:
+        return SKIPPED, "Синхронизация идёт: предпросмотр перехода будет сделан после неё."
+    return OK, "Предпросмотр перехода на новый учебный год готов." if made else "Предпросмотра никто не просил."
+
+
 JOBS: dict[str, Callable[..., Outcome]] = {
-    "sync": sync_job, "reminders": reminders_job, "export": export_job}
+    "sync": sync_job, "reminders": reminders_job, "export": export_job, "year_preview": year_preview_job}
 
 
 # --- recording runs ------------------------------------------------------------------------------
@@ -170,10 +182,14 @@ class Runner:
 
         Nothing is recorded when there is nothing to do (every few seconds), nor while a sync
         runs here or elsewhere (the request waits for it to end, then is taken by the next)."""
-        if self.stop.is_set() or self.running("sync") or not requests.waiting(self.svod.db) \
-                or not lock_free(self.svod):
+        from sync_service.yearturn.run import preview_waiting
+
+        if self.stop.is_set() or self.running("sync") or self.running("year_preview"):
             return None
-        return self.run("sync", trigger="web")
+        preview = preview_waiting(self.svod)   # «Показать, что изменится» of the year's turn
+        if not preview and not requests.waiting(self.svod.db) or not lock_free(self.svod):
+            return None
+        return self.run("year_preview") if preview else self.run("sync", trigger="web")
 
     def running(self, job: str) -> bool:
         with self._changed:

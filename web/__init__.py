@@ -36,7 +36,7 @@ log = logging.getLogger("svod.web")
 
 # Blueprints written elsewhere, registered when their module is there: the head's
 # sign-in and admin pages, the textbook order area.
-OPTIONAL_BLUEPRINTS = ("web.auth", "web.admin", "web.orders", "web.google_connect")
+OPTIONAL_BLUEPRINTS = ("web.auth", "web.admin", "web.orders", "web.google_connect", "web.year")
 
 
 class DatabaseBehind(RuntimeError):

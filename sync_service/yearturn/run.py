@@ -39,7 +39,9 @@ from sync_service.yearturn.plan import Turn, head_turn, new_year_rows, school_tu
 
 log = logging.getLogger("svod.yearturn")
 
-PREVIEW, REQUESTED, RUNNING, PARTIAL, DONE = "preview", "requested", "running", "partial", "done"
+PREVIEW, PREVIEWED, REQUESTED, RUNNING, PARTIAL, DONE = ("preview", "previewed", "requested", "running", "partial",
+                                                         "done")
+PREVIEW_LINES = 400   # lines of a stored preview (the page shows the first workbooks and counts the rest)
 UNFINISHED = (REQUESTED, RUNNING, PARTIAL)
 STEP_PENDING, STEP_DONE, STEP_FAILED, STEP_SKIPPED = "pending", "done", "failed", "skipped"
 Progress = Callable[[int, int, str], None]   # done, total, step
@@ -328,4 +330,32 @@ def resume_turn(svod: Svod, *, by: str) -> TurnReport | None:
             turn = session.scalar(select(m.YearTurn).where(m.YearTurn.to_year == year))
             turn.status, turn.error, turn.finished_at = "failed", str(exc), svod.clock()
         return None
+
+
+def make_preview(svod: Svod) -> bool:
+    """The clock's part of «Показать, что изменится»: the dry run of a turn whose preview was
+    asked for, stored for the head's page (bounded); False when none was asked for. The
+    caller holds the sync lock."""
+    with svod.db.session() as session:
+        turn = session.scalar(select(m.YearTurn).where(m.YearTurn.status == PREVIEW).order_by(m.YearTurn.id).limit(1))
+        if turn is None:
+            return False
+        turn_id, to_year = turn.id, turn.to_year
+    try:
+        report = preview(svod, to_year)
+        stored = {"workbooks": [[name, lines[:20]] for name, lines in report.workbooks.items()][:PREVIEW_LINES // 5],
+                  "count": len(report.workbooks), "failed": sorted(report.failed.items())[:100],
+                  "failed_count": len(report.failed), "made_at": svod.clock().isoformat()}
+        status, error = PREVIEWED, None
+    except TurnRefused as exc:
+        stored, status, error = None, "failed", str(exc)
+    with svod.db.session() as session:
+        turn = session.get(m.YearTurn, turn_id)
+        turn.preview, turn.status, turn.error = stored, status, error
+    return True
+
+
+def preview_waiting(svod: Svod) -> bool:
+    with svod.db.session() as session:
+        return session.scalar(select(m.YearTurn.id).where(m.YearTurn.status == PREVIEW).limit(1)) is not None
 
