@@ -35,21 +35,26 @@ def svod() -> Svod:
     return current_app.extensions["svod"]
 
 
+def years(context: Svod) -> tuple[str, str]:
+    """(the year Svod tracks, the next one)."""
+    current = context.academic_year
+    return current, shifted_year(current, 1)
+
+
 @bp.route("/")
 @login_required
 def index():
     context = svod()
-    current = context.academic_year
-    following = shifted_year(current, 1)
+    current, following = years(context)
     with context.db.session() as session:
         turn = session.scalar(select(m.YearTurn).where(m.YearTurn.to_year.in_([following, current]))
                               .order_by(m.YearTurn.id.desc()).limit(1))
         steps = session.execute(select(m.YearTurnStep.status, m.YearTurnStep.target, m.YearTurnStep.error)
                                 .where(m.YearTurnStep.turn_id == turn.id)).all() if turn else []
-        years = sorted(set(session.scalars(select(m.Collection.academic_year).distinct())), reverse=True)
+        held = sorted(set(session.scalars(select(m.Collection.academic_year).distinct())), reverse=True)
     preview = (turn.preview or {}) if turn is not None and turn.to_year == following else {}
     return render_template("admin/year.html", current=current, following=following, turn=turn, steps=steps,
-                           status_texts=STATUS_TEXTS, preview=preview, shown=PREVIEW_SHOWN, years=years,
+                           status_texts=STATUS_TEXTS, preview=preview, shown=PREVIEW_SHOWN, years=held,
                            pinned=context.settings.academic_year)
 
 
@@ -57,8 +62,8 @@ def index():
 @login_required
 def ask_preview():
     context = svod()
-    current = context.academic_year
-    turns.request_turn(context.db, shifted_year(current, 1), current, context.clock(), by="web", status=turns.PREVIEW)
+    current, following = years(context)
+    turns.request_turn(context.db, following, current, context.clock(), by="web", status=turns.PREVIEW)
     flash("Предпросмотр запрошен: он появится здесь через несколько секунд (обновите страницу).", "ok")
     return redirect(url_for("year.index"))
 
@@ -67,8 +72,7 @@ def ask_preview():
 @login_required
 def ask_turn():
     context = svod()
-    current = context.academic_year
-    following = shifted_year(current, 1)
+    current, following = years(context)
     with context.db.session() as session:
         turn = session.scalar(select(m.YearTurn).where(m.YearTurn.to_year == following))
         ready = turn is not None and turn.status == turns.PREVIEWED
