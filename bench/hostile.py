@@ -58,6 +58,7 @@ from sync_service.stores.xlsx import XlsxStore  # noqa: E402
 TODAY = date(2026, 11, 22)
 NOW = datetime(2026, 11, 22, 9, 0)
 YEAR = "2026/2027"
+CONSOLIDATED = "Свод 2026-2027.xlsx"   # SVOD_CONSOLIDATED_WORKBOOK «Свод.xlsx» with the year
 LIMIT = 2 * 1024 * 1024  # every page and API answer
 SERVICE_TABS = {"Проверка", "ФПУ"}  # the tabs Svod writes; everything else is typed by people
 FORMULAS = ['=HYPERLINK("http://evil.example","жми")', "=1+2", "+SUM(A1:A9)", "@cmd|' /C calc'!A0", "-2+3"]
@@ -186,7 +187,7 @@ def typed(folder: Path) -> dict[str, dict[str, list[tuple]]]:
     """Every value of every tab people type in, workbook by workbook («Свод» and Svod's own tabs left out)."""
     found: dict[str, dict[str, list[tuple]]] = {}
     for path in sorted(folder.glob("*.xlsx")):
-        if path.name == "Свод.xlsx":
+        if path.name == CONSOLIDATED:
             continue
         try:
             book = openpyxl.load_workbook(path, read_only=True)
@@ -319,7 +320,7 @@ def longest_check(folder: Path) -> int:
 
 def formulas_as_text(folder: Path) -> tuple[int, int]:
     """(cells of «Свод» holding a planted formula text, how many of them a formula)."""
-    book = openpyxl.load_workbook(folder / "Свод.xlsx")
+    book = openpyxl.load_workbook(folder / CONSOLIDATED)
     cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row
              if isinstance(cell.value, str) and cell.value in FORMULAS]
     return len(cells), sum(cell.data_type == "f" for cell in cells)

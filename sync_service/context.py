@@ -116,9 +116,3 @@ class Svod:
         if self.settings.backend == "google":
             return self.settings.head_spreadsheet_id
         return self.settings.head_workbook
-
-    @property
-    def consolidated_workbook_id(self) -> str:
-        if self.settings.backend == "google":
-            return self.settings.consolidated_spreadsheet_id
-        return self.settings.consolidated_workbook

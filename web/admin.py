@@ -167,12 +167,15 @@ def config():
 # --- downloads ---------------------------------------------------------------------------------------------
 
 def consolidated_info(context: Svod) -> dict:
-    """Where the consolidated workbook is: a local file (xlsx) or a spreadsheet URL (google)."""
+    """Where this year's consolidated workbook is: a local file (xlsx) or a spreadsheet URL (google)."""
+    from sync_service.sync.consolidate import consolidated_place
+
     settings = context.settings
+    with context.db.session() as session:
+        ident, _title = consolidated_place(session, settings, context.academic_year)
     if settings.backend == "google":
-        ident = settings.consolidated_spreadsheet_id
         return {"url": f"https://docs.google.com/spreadsheets/d/{ident}/edit" if ident else None, "path": None}
-    path = settings.workbooks_dir / settings.consolidated_workbook
+    path = settings.workbooks_dir / ident
     return {"url": None, "path": path if path.is_file() else None}
 
 

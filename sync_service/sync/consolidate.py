@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sync_service import db as m
 from sync_service.district.consolidate import SchoolLine, Snapshot, collection_tab, status_tab
 from sync_service.district.status import rates
+from sync_service.forms.layout import year_label
 from sync_service.forms.table import Table
 from sync_service.order.consolidate import derived_tabs
 from sync_service.stores.base import StoreError, WorkbookInfo, WorkbookRefused, WorkbookUnavailable
@@ -34,9 +35,32 @@ class Consolidated:
     note: str | None = None   # what the head should know although it was written
 
 
-def consolidate(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookInfo], target: str) -> Consolidated:
-    """Rebuild the consolidated workbook; ``target`` is its configured id ("" on Google before
-    one was created: it is created and remembered).
+def yearly_name(name: str, academic_year: str) -> str:
+    """«Свод.xlsx» of 2026/2027 -> «Свод 2026-2027.xlsx»: each year has a consolidated workbook of its own."""
+    stem, dot, suffix = name.rpartition(".") if name.lower().endswith((".xlsx", ".xlsm")) else (name, "", "")
+    return f"{stem} {year_label(academic_year)}{dot}{suffix}"
+
+
+def consolidated_place(session: Session, settings, academic_year: str) -> tuple[str, str]:
+    """(the id of ``academic_year``'s consolidated workbook, "" when it is still to be
+    created; its title). xlsx: SVOD_CONSOLIDATED_WORKBOOK with the year («Свод 2026-2027.xlsx»).
+    Google: the one remembered for that year; the configured (or provisioned) one belongs to
+    the first year Svod wrote it for, and every later year gets a new «Свод 2027-2028»."""
+    if settings.backend != "google":
+        name = yearly_name(settings.consolidated_workbook, academic_year)
+        return name, Path(name).stem
+    title = f"Свод {year_label(academic_year)}"
+    remembered = get_meta(session, f"consolidated_id:{academic_year}")
+    if remembered:
+        return remembered, title
+    if get_meta(session, "consolidated_year") in (None, academic_year):
+        return settings.consolidated_spreadsheet_id or get_meta(session, "consolidated_id") or "", title
+    return "", title
+
+
+def consolidate(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookInfo], settings) -> Consolidated:
+    """Rebuild the consolidated workbook of the run's year (:func:`consolidated_place`;
+    created and remembered when it is not there yet).
 
     Snapshots are loaded one collection at a time (Core rows, each tab's columns zipped as
     it is built), so what is held is the workbook being written, not every school's stored
@@ -70,29 +94,32 @@ def consolidate(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookInfo]
             del snapshots
         tabs += derived_tabs(session, academic_year=ctx.year, statuses=statuses, collections=plan.collections)
         content = tabs_digest(tabs)
-        if get_meta(session, "consolidated_hash") == content and not ctx.force:
+        if get_meta(session, f"consolidated_hash:{ctx.year}") == content and not ctx.force:
             return Consolidated(False)
-        target = target or get_meta(session, "consolidated_id") or ""
+        target, title = consolidated_place(session, settings, ctx.year)
     note = None
     try:
         if target and target in listing:
-            target, note = write_owned(ctx, target, tabs)
+            target, note = write_owned(ctx, target, title, tabs)
         else:
-            # Google without SVOD_CONSOLIDATED_SPREADSHEET_ID: create one and remember it.
-            target = ctx.store.create_workbook(Path(target).stem if target else "Свод", tabs)
+            # A new year's (or Google without SVOD_CONSOLIDATED_SPREADSHEET_ID): create it and remember it.
+            target = ctx.store.create_workbook(title, tabs)
             log.info("created the consolidated workbook %s", target)
     except StoreError as exc:  # everything is stored: only the workbook waits for the next sync
         log.warning("could not write the consolidated workbook %s: %s", target, exc)
         reason = exc.reason if isinstance(exc, WorkbookUnavailable) else str(exc)
-        return Consolidated(False, f"Сводная книга не записана («{target or 'Свод'}»): {reason}. Данные школ "
+        return Consolidated(False, f"Сводная книга не записана («{target or title}»): {reason}. Данные школ "
                                    "сохранены, следующая синхронизация запишет её снова.")
     with ctx.db.session() as session:
-        set_meta(session, "consolidated_hash", content)
-        set_meta(session, "consolidated_id", target)
+        set_meta(session, f"consolidated_hash:{ctx.year}", content)
+        set_meta(session, f"consolidated_id:{ctx.year}", target)
+        if get_meta(session, "consolidated_year") in (None, ctx.year):
+            set_meta(session, "consolidated_year", ctx.year)
+            set_meta(session, "consolidated_id", target)   # the first year's, as provision knows it
     return Consolidated(True, note=note)
 
 
-def write_owned(ctx: RunContext, target: str, tabs: list) -> tuple[str, str | None]:
+def write_owned(ctx: RunContext, target: str, title: str, tabs: list) -> tuple[str, str | None]:
     """Write the consolidated workbook, which Svod owns whole. One it can no longer write
     into (made by an older Svod with two tabs of one name, or re-saved by a program into
     something the writer refuses) is kept beside under another name and made anew, so the
@@ -107,7 +134,7 @@ def write_owned(ctx: RunContext, target: str, tabs: list) -> tuple[str, str | No
         except NotImplementedError:
             raise exc from None
         log.warning("the consolidated workbook %s was refused (%s): kept as %s, made anew", target, exc.reason, kept)
-        created = ctx.store.create_workbook(Path(target).stem, tabs)
+        created = ctx.store.create_workbook(title, tabs)
         return created, (f"Сводную книгу «{target}» нельзя было дописать ({exc.reason}); прежняя сохранена как "
                          f"«{kept}», а «{created}» создана заново.")
 

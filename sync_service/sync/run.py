@@ -156,7 +156,7 @@ def steps(ctx: RunContext, svod: Svod, summary: SyncSummary, progress: Progress 
     chosen = hold_unturned(chosen, unturned)
     summary.checks_written = process_schools(ctx, plan, chosen, known, summary, progress,
                                              workers=max(1, svod.settings.read_workers))
-    consolidated = consolidate(ctx, plan, listing, svod.consolidated_workbook_id)
+    consolidated = consolidate(ctx, plan, listing, svod.settings)
     summary.consolidated_written = consolidated.written
     summary.error = consolidated.error or summary.error
     with ctx.db.session() as session:

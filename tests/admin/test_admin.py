@@ -276,7 +276,7 @@ def test_download_the_consolidated_workbook(client):
     response = client.get("/admin/download/consolidated", follow_redirects=True)
     assert "Сводной книги ещё нет" in response.get_data(as_text=True)
     settings.workbooks_dir.mkdir(parents=True, exist_ok=True)
-    (settings.workbooks_dir / settings.consolidated_workbook).write_bytes(b"PK fake xlsx")
+    (settings.workbooks_dir / "Свод 2026-2027.xlsx").write_bytes(b"PK fake xlsx")
     response = client.get("/admin/download/consolidated")
     assert response.data == b"PK fake xlsx"
     assert response.headers["Content-Disposition"].startswith("attachment")

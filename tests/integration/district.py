@@ -21,7 +21,7 @@ from tests.factory import make_svod
 YEAR = "2026/2027"
 NOW = datetime(2026, 11, 22, 9, 0)
 HEAD = "Настройки ОМО.xlsx"
-CONSOLIDATED = "Свод.xlsx"
+CONSOLIDATED = "Свод 2026-2027.xlsx"   # SVOD_CONSOLIDATED_WORKBOOK «Свод.xlsx» with the year
 
 # Valid rows per form key (table forms) or {column key: value} (record forms).
 GOOD = {

@@ -187,7 +187,7 @@ def test_a_failed_check_write_stops_nothing_and_is_retried(district, monkeypatch
 
 
 def test_a_consolidated_workbook_that_cannot_be_written_waits_for_the_next_sync(district):
-    """Something in the way of «Свод.xlsx» (here a folder of that name): the schools are
+    """Something in the way of «Свод 2026-2027.xlsx» (here a folder of that name): the schools are
     read and stored, the run is «с ошибками» with a Russian reason, and the next sync
     writes the workbook once the way is clear."""
     import shutil
@@ -211,7 +211,7 @@ def test_a_consolidated_workbook_that_cannot_be_written_waits_for_the_next_sync(
 
 
 def test_a_consolidated_workbook_the_writer_refuses_is_kept_aside_and_made_anew(district):
-    """A «Свод.xlsx» the writer refuses (an older Svod wrote two tabs of one name, which
+    """A «Свод 2026-2027.xlsx» the writer refuses (an older Svod wrote two tabs of one name, which
     Excel «repairs»): Svod owns it whole, so it is kept under another name — with a tab the
     head added — and a fresh one is written; the head is told where the old one is."""
     import re
@@ -233,7 +233,7 @@ def test_a_consolidated_workbook_the_writer_refuses_is_kept_aside_and_made_anew(
 
     summary = run_sync(district.svod, force=True)
     assert (summary.status, summary.consolidated_written) == ("ok", True)
-    kept = district.folder / f"Свод (старая копия {NOW:%d.%m.%Y}).xlsx"
+    kept = district.folder / f"Свод 2026-2027 (старая копия {NOW:%d.%m.%Y}).xlsx"
     assert f"«{kept.name}»" in summary.note and "создана заново" in summary.note
     assert openpyxl.load_workbook(kept)["Мои заметки"]["A1"].value == "позвонить в sch02"
     fresh = openpyxl.load_workbook(path)

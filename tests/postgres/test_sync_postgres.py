@@ -93,7 +93,7 @@ def test_a_sync_on_postgres_stores_what_sqlite_stores(districts):
         assert any(f.address == "F5" and "Библиотечный стаж больше общего стажа" in f.message for f in findings)
         # the Meta table remembers the head's marker and the consolidated workbook
         meta = dict(session.execute(select(m.Meta.key, m.Meta.value)).all())
-        assert meta["head_year"] == YEAR and meta["head_marker"] and meta["consolidated_hash"]
+        assert meta["head_year"] == YEAR and meta["head_marker"] and meta[f"consolidated_hash:{YEAR}"]
 
     # a second sync with nothing changed reads and writes nothing
     mtimes = {p.name: p.stat().st_mtime_ns for p in district.folder.iterdir()}

@@ -58,6 +58,15 @@ def findings(d, code: str, prefix: str) -> list:
                 if r.code.startswith(prefix)]
 
 
+def consolidated(d) -> dict[str, str]:
+    """Each year's consolidated workbook («Свод 2026-2027»), as the syncs remember them."""
+    from sqlalchemy import select
+
+    from sync_service import db as m
+    with d.svod.db.session() as session:
+        return dict(session.execute(select(m.Meta.key, m.Meta.value).where(m.Meta.key.like("consolidated_id:%"))).all())
+
+
 def cli(d, monkeypatch, *args) -> int:
     """``svod …`` as the head runs it, with the district's settings in the environment."""
     settings = d.svod.settings
@@ -126,6 +135,9 @@ def two_and_a_half_years(d, monkeypatch, capsys) -> None:
     assert statuses(d, Y1, datetime(2027, 9, 1, 9)) == year1
     assert page(d, Y1)["cells"] == page1["cells"] and page(d, Y1)["rates"] == page1["rates"]
     assert page(d, Y1)["year"] == [Y1] and page(d, Y2)["year"] == [Y2]
+    books = consolidated(d)   # a «Свод» of its own for the new year; last year's is no longer written
+    assert set(books) == {f"consolidated_id:{y}" for y in (Y1, Y2)} and len(set(books.values())) == 2
+    svod1 = d.tabs(books[f"consolidated_id:{Y1}"])
     head = d.tabs(d.head_id)
     assert head["План 2026-2027"] == head1["План"]
     assert [r[0] for r in head["План"][1:]] == ["staffing", "library_fund", "umk"]
@@ -175,6 +187,7 @@ def two_and_a_half_years(d, monkeypatch, capsys) -> None:
     assert statuses(d, Y1, datetime(2029, 1, 15, 9)) == year1
     assert statuses(d, Y2, datetime(2029, 1, 15, 9)) == year2
     assert statuses(d, Y3, datetime(2029, 1, 15, 9))["cells"][("sch02", "staffing")] == "submitted_late"
+    assert len(set(consolidated(d).values())) == 3 and d.tabs(books[f"consolidated_id:{Y1}"]) == svod1
 
 
 def test_two_and_a_half_years_on_xlsx(tmp_path, monkeypatch, capsys):
