@@ -116,3 +116,11 @@ class Svod:
         if self.settings.backend == "google":
             return self.settings.head_spreadsheet_id
         return self.settings.head_workbook
+
+    @property
+    def consolidated_workbook_id(self) -> str:
+        """This year's consolidated workbook («Свод 2026-2027»; "" on Google before one is created)."""
+        from sync_service.sync.consolidate import consolidated_place
+
+        with self.db.session() as session:
+            return consolidated_place(session, self.settings, self.academic_year)[0]

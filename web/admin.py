@@ -168,11 +168,7 @@ def config():
 
 def consolidated_info(context: Svod) -> dict:
     """Where this year's consolidated workbook is: a local file (xlsx) or a spreadsheet URL (google)."""
-    from sync_service.sync.consolidate import consolidated_place
-
-    settings = context.settings
-    with context.db.session() as session:
-        ident, _title = consolidated_place(session, settings, context.academic_year)
+    settings, ident = context.settings, context.consolidated_workbook_id
     if settings.backend == "google":
         return {"url": f"https://docs.google.com/spreadsheets/d/{ident}/edit" if ident else None, "path": None}
     path = settings.workbooks_dir / ident
