@@ -65,6 +65,20 @@ class Dropdown:
     choices: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class PrintSetup:
+    """How a tab prints: A4, fitted to the page's width, ``title_rows`` (first, last; 1-based)
+    repeated on top of every page, ``footer`` in the middle of every page's foot (Excel's
+    codes: ``&P`` the page, ``&N`` the pages), margins in centimetres (left, right, top,
+    bottom). The .xlsx store writes all of it; Google Sheets' API has no print settings, so
+    the Google store writes none (a person sets them in «Файл → Печать»)."""
+
+    landscape: bool = False
+    title_rows: tuple[int, int] | None = None
+    footer: str = "Страница &P из &N"
+    margins_cm: tuple[float, float, float, float] = (2.0, 1.0, 1.5, 1.5)
+
+
 @dataclass
 class TabSpec:
     """What a store writes into one tab: values and their presentation.
@@ -84,6 +98,9 @@ class TabSpec:
     protected_rows: tuple[int, ...] = ()    # header rows people should not edit
     number_formats: dict[int, str] = field(default_factory=dict)  # 1-based column -> Excel format
     hidden: bool = False
+    # Merged ranges as (first_row, first_col, last_row, last_col), 1-based, inclusive.
+    merges: tuple[tuple[int, int, int, int], ...] = ()
+    print_setup: PrintSetup | None = None   # None: the spreadsheet's defaults
 
 
 @dataclass(frozen=True)

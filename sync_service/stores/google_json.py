@@ -246,8 +246,9 @@ def tab_requests(tab: TabSpec, sheet_id: int, *, new: bool, roomy: bool = False)
     if row_data or not new:
         requests.append({"updateCells": {"range": span, "rows": row_data,
                                          "fields": "userEnteredValue,userEnteredFormat,dataValidation"}})
-    # Merged cells (a demo tab carries the librarian's merges; TabSpec itself has none).
-    for top, left, bottom, right in getattr(tab, "merges", ()):
+    # Merged cells: a document's title rows and signatures, a demo tab's merges of the librarian's.
+    # (Print settings — TabSpec.print_setup — are not in the Sheets API: nothing to write.)
+    for top, left, bottom, right in tab.merges:
         requests.append({"mergeCells": {"mergeType": "MERGE_ALL", "range": {
             "sheetId": sheet_id, "startRowIndex": top - 1, "endRowIndex": bottom,
             "startColumnIndex": left - 1, "endColumnIndex": right}}})

@@ -1,6 +1,6 @@
 """Rendering a :class:`TabSpec` as worksheet XML: values written literally (never as
 formulas), with the presentation the spec asks for (bold rows, widths, frozen rows,
-number formats, dropdowns, protection, merges)."""
+number formats, dropdowns, protection, merges, print set-up)."""
 from __future__ import annotations
 
 import re
@@ -10,11 +10,11 @@ from xml.sax.saxutils import escape
 
 from openpyxl.utils import get_column_letter
 
-from sync_service.stores.base import Dropdown, TabSpec
+from sync_service.stores.base import Dropdown, PrintSetup, TabSpec
 from sync_service.stores.xlsx.package import NS_MAIN, NS_REL
 from sync_service.stores.xlsx.reader import percent_decimals
 
-__all__ = ["LISTS_TAB", "render_sheet", "lists_spec", "quote_sheet"]
+__all__ = ["LISTS_TAB", "render_sheet", "lists_spec", "quote_sheet", "print_titles"]
 
 # The hidden, protected tab holding the values of dropdowns too long for Excel's
 # 255-character list formula.
@@ -73,6 +73,9 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
     column_formats = dict(spec.number_formats)
     out: list[str] = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                       f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">']
+    printing = spec.print_setup
+    if printing is not None:
+        out.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
     width = max([len(r) for r in spec.rows] + [c for _, c in spec.checkboxes] + list(spec.widths) + [1])
     height = max(len(spec.rows), max((r for r, _ in spec.checkboxes), default=0), 1)
     out.append(f'<dimension ref="A1:{get_column_letter(width)}{height}"/>')
@@ -128,7 +131,7 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
     out.append("</sheetData>")
     if spec.protected:
         out.append('<sheetProtection sheet="1" objects="1" scenarios="1"/>')
-    merges = getattr(spec, "merges", ())  # not a TabSpec field yet: the demo's filled tabs carry it
+    merges = spec.merges
     if merges:
         out.append(f'<mergeCells count="{len(merges)}">')
         out.extend(f'<mergeCell ref="{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}"/>'
@@ -146,9 +149,34 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
                        f'sqref="{letter}{dropdown.first_row}:{letter}{dropdown.last_row}">'
                        f"<formula1>{escape(formula)}</formula1></dataValidation>")
         out.append("</dataValidations>")
-    out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
+    if printing is None:
+        out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
+    else:
+        out.append(_print_xml(printing))
     out.append("</worksheet>")
     return "".join(out).encode("utf-8")
+
+
+_CM = 2.54   # the margins of the XML are in inches
+
+
+def _print_xml(printing: PrintSetup) -> str:
+    """<pageMargins>, <pageSetup> (A4 = paperSize 9, one page wide, as many pages down as it
+    takes) and the footer, in the order the schema wants them."""
+    left, right, top, bottom = (round(cm / _CM, 3) for cm in printing.margins_cm)
+    orientation = "landscape" if printing.landscape else "portrait"
+    xml = (f'<pageMargins left="{left}" right="{right}" top="{top}" bottom="{bottom}" header="0.3" footer="0.3"/>'
+           f'<pageSetup paperSize="9" orientation="{orientation}" fitToWidth="1" fitToHeight="0"/>')
+    if printing.footer:
+        xml += f"<headerFooter><oddFooter>{escape('&C' + printing.footer)}</oddFooter></headerFooter>"
+    return xml
+
+
+def print_titles(spec: TabSpec) -> str | None:
+    """The rows repeated on every printed page as the defined name _xlnm.Print_Titles holds
+    them (``'Спецификация'!$7:$7``), None when the tab has none."""
+    rows = spec.print_setup.title_rows if spec.print_setup else None
+    return f"{quote_sheet(spec.title)}!${rows[0]}:${rows[1]}" if rows else None
 
 
 def lists_spec(lists: Sequence[tuple[str, ...]]) -> TabSpec:

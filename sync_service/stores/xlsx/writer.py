@@ -18,7 +18,7 @@ import re
 import zipfile
 from typing import Any, Callable, Sequence
 from xml.etree import ElementTree as ET
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS
 from openpyxl.utils import get_column_letter
@@ -38,7 +38,7 @@ from sync_service.stores.xlsx.package import (
     refusal,
 )
 from sync_service.stores.xlsx.reader import read_package
-from sync_service.stores.xlsx.render import LISTS_TAB, lists_spec, quote_sheet, render_sheet
+from sync_service.stores.xlsx.render import LISTS_TAB, lists_spec, print_titles, quote_sheet, render_sheet
 
 __all__ = ["write_tabs", "add_missing_tabs", "change_tabs", "new_workbook"]
 
@@ -224,6 +224,11 @@ _EMPTY_PACKAGE = {
         f'<Relationships xmlns="{NS_PKG_REL}"></Relationships>',
 }
 
+PRINT_TITLES = "_xlnm.Print_Titles"
+# The children of <workbook> that stand after <definedNames>, in the schema's order.
+_AFTER_DEFINED_NAMES = ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
+                        "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst")
+
 # Parts in formats that are compressed already (pictures, media): stored as they are.
 _PACKED_FORMATS = frozenset({".jpeg", ".jpg", ".png", ".gif", ".webp", ".mp3", ".mp4", ".m4a", ".zip"})
 _S_ATTRIBUTE = re.compile(rb'<(?:\w+:)?c\b[^>]*?\ss="(\d+)"')
@@ -312,6 +317,31 @@ class _Edit:
         self.put(self.package.workbook_path, xmltext.append(workbook, sheets, [element]))
         self.package.tabs.append(SheetRef(title, sheet_id, rid, path, "hidden" if hidden else "visible",
                                           REL_WORKSHEET))
+
+    def set_print_titles(self, title: str, rows: str | None) -> None:
+        """The rows the tab ``title`` repeats on every printed page: the defined name
+        _xlnm.Print_Titles local to the tab (its position among the tabs), replaced, or
+        removed for None."""
+        index = next(i for i, tab in enumerate(self.package.tabs) if tab.name.casefold() == title.casefold())
+        workbook = self.text(self.package.workbook_path)
+        for span in reversed(xmltext.find(workbook, ("workbook", "definedNames", "definedName"))):
+            attrs = xmltext.attributes(workbook, span)
+            if attrs.get("name", "").casefold() == PRINT_TITLES.casefold() and attrs.get("localSheetId") == str(index):
+                workbook = xmltext.remove(workbook, span)
+        if rows is not None:
+            (root,) = xmltext.find(workbook, ("workbook",))
+            p = root.prefix
+            element = f'<{p}definedName name="{PRINT_TITLES}" localSheetId="{index}">{escape(rows)}</{p}definedName>'
+            names = xmltext.find(workbook, ("workbook", "definedNames"))
+            if names:
+                workbook = xmltext.append(workbook, names[0], [element])
+            else:
+                children = {xmltext.local(c.name): c for c in xmltext.find(workbook, ("workbook", "*"))}
+                block = f"<{p}definedNames>{element}</{p}definedNames>"
+                later = next((children[n] for n in _AFTER_DEFINED_NAMES if n in children), None)
+                workbook = (xmltext.insert_before(workbook, later, block) if later is not None
+                            else xmltext.append(workbook, root, [block]))
+        self.put(self.package.workbook_path, workbook)
 
     def _set_state(self, ref: SheetRef, state: str | None) -> None:
         workbook = self.text(self.package.workbook_path)
@@ -406,6 +436,8 @@ def _apply(edit: _Edit, tabs: Sequence[TabSpec]) -> list[str]:
         else:
             edit.add_sheet(spec.title, xml, spec.hidden)
             added.append(spec.title)
+        if spec.print_setup is not None or held is not None:   # a rewritten tab drops its old print titles
+            edit.set_print_titles(spec.title, print_titles(spec))
     return added
 
 
