@@ -134,6 +134,50 @@ def test_amount_in_words(value, words):
     assert ru.amount_in_words(value) == words
 
 
+@pytest.mark.parametrize("value, words", [
+    # as a contract writes them, typed by hand (genders of тысяча and рубль, the three plural
+    # forms of every scale, teens inside a triad, zeros inside the number)
+    (Decimal("123456.78"), "Сто двадцать три тысячи четыреста пятьдесят шесть рублей 78 копеек"),
+    (Decimal("1001.01"), "Одна тысяча один рубль 01 копейка"),
+    (Decimal("2002.02"), "Две тысячи два рубля 02 копейки"),
+    (Decimal("4004.04"), "Четыре тысячи четыре рубля 04 копейки"),
+    (Decimal("12012.12"), "Двенадцать тысяч двенадцать рублей 12 копеек"),
+    (Decimal("22022.22"), "Двадцать две тысячи двадцать два рубля 22 копейки"),
+    (Decimal("101101.99"), "Сто одна тысяча сто один рубль 99 копеек"),
+    (Decimal("111111.11"), "Сто одиннадцать тысяч сто одиннадцать рублей 11 копеек"),
+    (Decimal("999999.99"), "Девятьсот девяносто девять тысяч девятьсот девяносто девять рублей 99 копеек"),
+    (Decimal("3000000"), "Три миллиона рублей 00 копеек"),
+    (Decimal("5000000"), "Пять миллионов рублей 00 копеек"),
+    (Decimal("21000000"), "Двадцать один миллион рублей 00 копеек"),
+    (Decimal("1000001"), "Один миллион один рубль 00 копеек"),
+    (Decimal("2000000000"), "Два миллиарда рублей 00 копеек"),
+    (Decimal("5000000000"), "Пять миллиардов рублей 00 копеек"),
+    (Decimal("2541370040.50"),
+     "Два миллиарда пятьсот сорок один миллион триста семьдесят тысяч сорок рублей 50 копеек"),
+    (Decimal("1000000000000"), "Один триллион рублей 00 копеек"),
+    (Decimal("0.05"), "Ноль рублей 05 копеек"),
+    (Decimal("0.00"), "Ноль рублей 00 копеек"),
+    (Decimal("200.20"), "Двести рублей 20 копеек"),
+    (Decimal("340.03"), "Триста сорок рублей 03 копейки"),
+    (Decimal("48000"), "Сорок восемь тысяч рублей 00 копеек"),
+    (Decimal("53300.00"), "Пятьдесят три тысячи триста рублей 00 копеек"),
+])
+def test_amount_in_words_as_contracts_write_it(value, words):
+    assert ru.amount_in_words(value) == words
+
+
+def test_whole_numbers_in_words_agree_with_num2words():
+    """An independent implementation (num2words' Russian) on every number to 2 100, every
+    thousand to 1 000 000 and a spread of large ones: the same words, masculine rubles."""
+    from num2words import num2words
+
+    rnd = random.Random(15)
+    numbers = [*range(0, 2101), *range(0, 1_000_001, 1000), *(10 ** k for k in range(1, 15)),
+               *(rnd.randrange(10 ** rnd.randint(3, 15)) for _ in range(3000))]
+    for n in numbers:
+        assert ru.whole_in_words(n) == num2words(n, lang="ru"), n
+
+
 @pytest.mark.parametrize("value", [-1, "много", float("nan"), 10**15])
 def test_amount_in_words_refuses(value):
     with pytest.raises(ValueError):
