@@ -665,7 +665,8 @@ def order_export(svod: Svod, out: Path) -> int:
 
     svod.db.upgrade()
     try:
-        paths = export(svod.db, out, academic_year=svod.academic_year, now=svod.clock())
+        paths = export(svod.db, out, academic_year=svod.academic_year, now=svod.clock(),
+                       customer=svod.settings.customer)
     except OrderCommandError as exc:
         click.echo(str(exc), err=True)
         return 1

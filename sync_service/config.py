@@ -44,6 +44,7 @@ SETTINGS: list[tuple[str, str, str, str]] = [
     ("SVOD_SMTP_STARTTLS", "smtp_starttls", "false", "Use STARTTLS."),
     ("SVOD_MAIL_FROM", "mail_from", "svod@localhost", "The sender of reminders."),
     ("SVOD_HEAD_EMAIL", "head_email", "", "Where the head's daily digest goes."),
+    ("SVOD_CUSTOMER", "customer", "", "The customer the publishers' specifications and distribution lists name: the district's education office as in the contracts, e.g. «Управление образования администрации Энского муниципального района»; empty leaves a line to fill in by hand."),
     ("SVOD_DEMO_SCHOOLS", "demo_schools", "24", "How many schools `make run` generates on first run."),
     ("GOOGLE_APPLICATION_CREDENTIALS", "google_credentials", "", "Path to the service account's JSON key (google backend)."),
     ("SVOD_GOOGLE_API_URL", "google_api_url", "", "Point gspread at another API host, e.g. the local emulator `http://127.0.0.1:8765`."),
@@ -99,6 +100,7 @@ class Settings:
     smtp_starttls: bool = False
     mail_from: str = "svod@localhost"
     head_email: str = ""
+    customer: str = ""
     demo_schools: int = 24
     google_credentials: str = ""
     google_api_url: str = ""

@@ -81,7 +81,8 @@ def download(publisher_slug: str):
     svod, year, now = _context()
     with svod.db.session() as session:
         fpu = current_fpu(session)
-        municipal = load_order(session, year, now=now, fpu=fpu) if fpu is not None else None
+        municipal = load_order(session, year, now=now, fpu=fpu,
+                               customer=svod.settings.customer) if fpu is not None else None
     pub = municipal.publisher(publisher_slug) if municipal else None
     if pub is None:
         abort(404)

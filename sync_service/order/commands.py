@@ -3,7 +3,7 @@
     svod fpu import <file> [--prices]   -> fpu_import(svod.db, path, prices=…)
     svod fpu import --sample             -> fpu_import(svod.db, sample_fpu_path())
     svod order export <folder>           -> order_export(svod.db, folder, academic_year=svod.academic_year,
-                                                         now=svod.clock())
+                                                         now=svod.clock(), customer=…)
 
 Both take explicit arguments (a Database, paths, the year) rather than the Svod context,
 so that they are tested without one. A problem with the file or the data raises
@@ -78,7 +78,7 @@ def fpu_import(db: Database, path: str | Path, *, prices: bool = False) -> str:
 
 
 def order_export(db: Database, out_dir: str | Path, *, academic_year: str,
-                 now: datetime | None = None) -> list[Path]:
+                 now: datetime | None = None, customer: str = "") -> list[Path]:
     """Write one .xlsx per publisher (specification and distribution list) into ``out_dir``
     for the orders collected in ``academic_year``; returns the files written. Earlier exports
     of the same year are overwritten, those of publishers no longer in the order removed."""
@@ -89,7 +89,7 @@ def order_export(db: Database, out_dir: str | Path, *, academic_year: str,
     with db.session() as session:
         if current_fpu(session) is None:
             raise OrderCommandError("Федеральный перечень не загружен: выполните «svod fpu import <файл>».")
-        order = load_order(session, academic_year, now=now or datetime.now())
+        order = load_order(session, academic_year, now=now or datetime.now(), customer=customer)
     if order is None:
         raise OrderCommandError(f"В плане на {academic_year} нет сбора заказа учебников (textbook_order).")
     if not order.publishers:

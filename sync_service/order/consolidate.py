@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
+from sync_service import ru
 from sync_service.order.checks import entry_problem
 from sync_service.order.common import (
     MONEY_FORMAT,
@@ -33,7 +34,7 @@ from sync_service.order.common import (
     table_tab,
 )
 from sync_service.order.fpu import FpuEntry, FpuIndex, order_year, order_year_start
-from sync_service.stores.base import TabSpec, WorkbookStore
+from sync_service.stores.base import PrintSetup, TabSpec, WorkbookStore
 
 ORDER_TAB = "Заказ"
 ORDER_LINES_TAB = "Заказ по школам"
@@ -118,6 +119,8 @@ class MunicipalOrder:
     missing: list[MissingSchool] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     priced: bool = False
+    made: date | None = None         # the date the documents carry
+    customer: str = ""               # who orders: the district's education office (SVOD_CUSTOMER)
 
     @property
     def copies(self) -> int:
@@ -172,6 +175,12 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", latin).strip("-") or "publisher"
 
 
+def code_order(code: str) -> tuple:
+    """The natural order of federal-list codes: 1.1.2.1.1.3.1 < 1.1.2.1.1.10.1 (numbers as
+    numbers, a part that is not a number after the numbers)."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"[.\s]+", code.strip()))
+
+
 # --- building the order -----------------------------------------------------------------------
 
 def _whole(value: Any) -> int | None:
@@ -210,19 +219,21 @@ def merge_lines(school: SchoolRows, fpu: FpuIndex, start: date | None,
 
 def build_order(orders: Sequence[SchoolRows], fpu: FpuIndex, *, academic_year: str,
                 prices: Mapping[str, Decimal] | None = None,
-                missing: Sequence[MissingSchool] = ()) -> MunicipalOrder:
+                missing: Sequence[MissingSchool] = (), made: date | None = None,
+                customer: str = "") -> MunicipalOrder:
     """The municipal order from the schools' orders (in the registry's order).
 
     ``academic_year`` is the year the orders were collected in; the order is for the next.
     ``prices`` (code -> price per copy) adds prices and sums to the specifications.
-    ``missing`` lists the schools whose order is not submitted (shown on every tab).
+    ``missing`` lists the schools whose order is not submitted (shown on the head's tabs
+    only). ``made`` and ``customer`` go on the documents. Each publisher's lines are in the
+    natural order of their codes (:func:`code_order`), then by grade, and numbered so.
     """
     start = order_year_start(academic_year)
     rejected: list[Rejected] = []
     lines: list[OrderLine] = []
     for school in orders:
         lines.extend(merge_lines(school, fpu, start, rejected))
-    rank = {entry.code: i for i, entry in enumerate(fpu.entries)}
     by_publisher: dict[str, dict[tuple[str, int], SpecItem]] = defaultdict(dict)
     ordering: dict[str, dict[str, str]] = defaultdict(dict)
     for line in lines:
@@ -238,14 +249,15 @@ def build_order(orders: Sequence[SchoolRows], fpu: FpuIndex, *, academic_year: s
     shorts: set[str] = set()
     slugs: set[str] = set()
     for name in sorted(by_publisher, key=lambda p: (-sum(i.copies for i in by_publisher[p].values()), p)):
-        items = sorted(by_publisher[name].values(), key=lambda i: (rank.get(i.entry.code, 0), i.grade))
+        items = sorted(by_publisher[name].values(), key=lambda i: (code_order(i.entry.code), i.grade))
         for number, item in enumerate(items, start=1):
             item.number = number
         short = _unique(short_publisher(name), shorts, SHORT_LIMIT)
         slug = _unique(slugify(short), slugs, 80, sep="-")
         publishers.append(PublisherOrder(name, short, slug, items, list(ordering[name].items())))
     return MunicipalOrder(academic_year=academic_year, order_year=order_year(academic_year), lines=lines,
-                          publishers=publishers, missing=list(missing), rejected=rejected, priced=bool(prices))
+                          publishers=publishers, missing=list(missing), rejected=rejected, priced=bool(prices),
+                          made=made, customer=customer)
 
 
 def _unique(text: str, taken: set[str], limit: int, sep: str = " ") -> str:
@@ -260,9 +272,14 @@ def _unique(text: str, taken: set[str], limit: int, sep: str = " ") -> str:
 # --- tabs ---------------------------------------------------------------------------------------
 
 def _top(order: MunicipalOrder, heading: str) -> list[list[Any]]:
+    """The head's notes on top of her tabs (never on a publisher's documents), then the heading."""
     rows = missing_line(order.missing)
     if order.rejected:
         rows.append([f"⚠ Не вошли в заказ строки с ошибками: {len(order.rejected)} (см. «Проверку» школ)"])
+    unpriced = [f"{pub.short} — {ru.quantity(pub.unpriced, 'строка', 'строки', 'строк')}"
+                for pub in order.publishers if pub.unpriced] if order.priced else []
+    if unpriced:
+        rows.append([f"⚠ Нет цены в прайс-листе: {'; '.join(unpriced)} — сумма этих спецификаций не подсчитана"])
     return rows + [[heading]]
 
 
@@ -321,33 +338,96 @@ def distribution_title(pub: PublisherOrder) -> str:
     return safe_tab_title(DISTRIBUTION_PREFIX, pub.short)
 
 
+BLANK = "____________________"
+CONTRACT = "к муниципальному контракту № ________ от «____» ______________ 20____ г."
+SIGNATURE = "____________ / ____________________ /"
+
+
+def _heading(order: MunicipalOrder, pub: PublisherOrder, title: str) -> list[list[Any]]:
+    """The document's head: its title, the contract, the parties, the year and the date."""
+    made = f"Дата составления: {ru.date_text(order.made)}" if order.made else "Дата составления: «____» ______ 20____ г."
+    return [[title], [CONTRACT], [f"Заказчик: {order.customer or BLANK}"], [f"Поставщик: {pub.publisher}"],
+            [f"Учебный год: {order.order_year}. {made}"], []]
+
+
+def _document(tab: TabSpec, width: int, *, heading: int, landscape: bool, blocks: Sequence[int] = (),
+              halves: Sequence[int] = ()) -> TabSpec:
+    """A tab made a document: the heading's rows and ``blocks`` merged over the whole width,
+    ``halves`` in two halves (the parties' signatures side by side), printed on A4 with the
+    table's header repeated on every page."""
+    half = max(1, width // 2)
+    merges = [(r, 1, r, width) for r in (*range(1, heading), *blocks) if width > 1]
+    merges += [m for r in halves for m in ((r, 1, r, half), (r, half + 1, r, width)) if width > 1]
+    header = tab.frozen_rows
+    return replace(tab, bold_rows=(1, *tab.bold_rows), merges=tuple(merges),
+                   print_setup=PrintSetup(landscape=landscape, title_rows=(header, header)))
+
+
+def _total_text(order: MunicipalOrder, pub: PublisherOrder) -> str:
+    """«Всего по спецификации: 1 234 экз. на сумму … (… рублей 00 копеек)», or why there is no sum."""
+    copies = f"Всего по спецификации: {ru.quantity(pub.copies, 'экземпляр', 'экземпляра', 'экземпляров')}"
+    if not order.priced:
+        return f"{copies}. Сумма не указана: цены издательства не загружены в Svod."
+    if pub.amount is None:
+        numbers = ", ".join(str(item.number) for item in pub.items if item.price is None)
+        return (f"{copies}. Сумма не подсчитана: нет цены в прайс-листе для "
+                f"{ru.quantity(pub.unpriced, 'строки', 'строк', 'строк')} из {len(pub.items)} (№ {numbers}).")
+    return f"{copies} на сумму {ru.rubles(pub.amount)} ({ru.amount_in_words(pub.amount)})."
+
+
+def _signatures(order: MunicipalOrder, pub: PublisherOrder, width: int) -> list[list[Any]]:
+    """The parties' signatures side by side, as a contract's annex has them."""
+    half = max(1, width // 2)
+
+    def pair(left: str, right: str) -> list[Any]:
+        return [left, *[None] * (half - 1), right]
+
+    return [pair("Заказчик:", "Поставщик:"), pair(order.customer or BLANK, pub.publisher),
+            pair(SIGNATURE, SIGNATURE), pair("(подпись)          (ФИО)", "(подпись)          (ФИО)"),
+            pair("М.П.", "М.П.")]
+
+
 def spec_tab(order: MunicipalOrder, pub: PublisherOrder) -> TabSpec:
-    """«Спецификация — <издательство>»: the list attached to the publisher's contract."""
-    header = ["№", "Код ФПУ", "Авторы", "Наименование", "Класс", "Количество, экз.", *_price_columns(order)]
+    """«Спецификация — <издательство>»: the annex to the publisher's contract, to send as it
+    is — the title, the parties, the lines in the order of their codes, the total in figures
+    and in words, the signatures; no note of the head's (those are on «Заказ»)."""
+    header = ["№ п/п", "Код ФПУ", "Авторы", "Наименование", "Класс", "Количество, экз.", *_price_columns(order)]
     body: list[list[Any]] = [[item.number, item.entry.code, item.entry.authors, item.entry.title, item.grade,
                               item.copies, *([money(item.price), money(item.amount)] if order.priced else [])]
                              for item in pub.items]
     body.append(["", "", "", "Итого", "", pub.copies, *(["", money(pub.amount)] if order.priced else [])])
-    top = _top(order, f"Спецификация к контракту: {pub.publisher} — учебники на {order.order_year} учебный год")
-    if order.priced and pub.unpriced:
-        top.insert(-1, [f"⚠ Нет цены в прайс-листе: {pub.unpriced} строк — сумма не подсчитана"])
-    return table_tab(spec_title(pub), top, header, body, totals=[len(body) - 1],
-                     widths={2: 14, 3: 34, 4: 44, 6: 12, 7: 12, 8: 14},
-                     formats={7: MONEY_FORMAT, 8: MONEY_FORMAT} if order.priced else {})
+    top = _heading(order, pub, f"Спецификация поставки учебников на {order.order_year} учебный год")
+    width = len(header)
+    tail = [[], [_total_text(order, pub)], [], *_signatures(order, pub, width)]
+    tab = table_tab(spec_title(pub), top, header, body + tail, totals=[len(body) - 1],
+                    widths={1: 6, 2: 14, 3: 30, 4: 44, 5: 7, 6: 12, 7: 12, 8: 14},
+                    formats={7: MONEY_FORMAT, 8: MONEY_FORMAT} if order.priced else {})
+    end = len(top) + 1 + len(body)          # the totals row
+    return _document(tab, width, heading=len(top), landscape=order.priced, blocks=(end + 2,),
+                     halves=range(end + 4, end + 4 + 5))
 
 
 def distribution_tab(order: MunicipalOrder, pub: PublisherOrder) -> TabSpec:
-    """«Разнарядка — <издательство>»: which school gets how many copies of each textbook."""
-    header = ["№", "Код ФПУ", "Наименование", "Класс", "Всего, экз.", *(f"{code} {name}" for code, name in pub.schools)]
+    """«Разнарядка — <издательство>»: which school gets how many copies of each textbook, as
+    a document like the specification (same lines and numbers, no note of the head's)."""
+    header = ["№ п/п", "Код ФПУ", "Наименование", "Класс", "Всего, экз.",
+              *(f"{code} {name}" for code, name in pub.schools)]
     body: list[list[Any]] = []
     for item in pub.items:
         body.append([item.number, item.entry.code, item.entry.title, item.grade, item.copies,
                      *(item.by_school.get(code) for code, _ in pub.schools)])
     per_school = [sum(item.by_school.get(code, 0) for item in pub.items) for code, _ in pub.schools]
     body.append(["", "", "Итого", "", pub.copies, *per_school])
-    widths = {2: 14, 3: 40, 5: 10, **{6 + i: 14 for i in range(len(pub.schools))}}
-    return table_tab(distribution_title(pub), _top(order, f"Разнарядка: {pub.publisher} — {order.order_year}"),
-                     header, body, totals=[len(body) - 1], widths=widths)
+    widths = {1: 6, 2: 14, 3: 40, 4: 7, 5: 10, **{6 + i: 14 for i in range(len(pub.schools))}}
+    top = _heading(order, pub, f"Разнарядка учебников по школам на {order.order_year} учебный год")
+    width = len(header)
+    schools = f"{ru.number(len(pub.schools))} {ru.plural(len(pub.schools), 'школы', 'школ', 'школ')}"
+    tail = [[], [f"Всего: {ru.quantity(pub.copies, 'экземпляр', 'экземпляра', 'экземпляров')} для {schools}."],
+            [], *_signatures(order, pub, width)]
+    tab = table_tab(distribution_title(pub), top, header, body + tail, totals=[len(body) - 1], widths=widths)
+    end = len(top) + 1 + len(body)
+    return _document(tab, width, heading=len(top), landscape=True, blocks=(end + 2,),
+                     halves=range(end + 4, end + 4 + 5))
 
 
 def order_tabs(order: MunicipalOrder) -> list[TabSpec]:
@@ -366,8 +446,9 @@ def export_title(order: MunicipalOrder, pub: PublisherOrder) -> str:
 
 
 def publisher_tabs(order: MunicipalOrder, pub: PublisherOrder) -> list[TabSpec]:
-    """The two tabs of a publisher's workbook: its specification and its distribution."""
-    return [spec_tab(order, pub), distribution_tab(order, pub)]
+    """The two tabs of a publisher's workbook: its specification and its distribution, not
+    protected (the clerk types the contract's number and date before she sends it)."""
+    return [replace(spec_tab(order, pub), protected=False), replace(distribution_tab(order, pub), protected=False)]
 
 
 def export_publishers(order: MunicipalOrder, store: WorkbookStore) -> list[str]:
@@ -397,8 +478,10 @@ def stale_exports(order: MunicipalOrder, store: WorkbookStore) -> list[str]:
 # --- the sync's entry point ------------------------------------------------------------------------
 
 def derived_tabs(session, *, academic_year: str, statuses: Mapping[tuple[str, str], str],
-                 collections: Sequence) -> list[TabSpec]:
-    """The tabs the sync adds to the consolidated workbook (reads the database)."""
+                 collections: Sequence, now: datetime | None = None, customer: str = "") -> list[TabSpec]:
+    """The tabs the sync adds to the consolidated workbook (reads the database); ``now``
+    dates the documents, ``customer`` is named on them (the setting SVOD_CUSTOMER)."""
     from sync_service.order.queries import consolidated_tabs
 
-    return consolidated_tabs(session, academic_year=academic_year, statuses=statuses, collections=collections)
+    return consolidated_tabs(session, academic_year=academic_year, statuses=statuses, collections=collections,
+                             now=now, customer=customer)

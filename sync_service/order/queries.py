@@ -100,8 +100,9 @@ def missing_schools(snapshots: Sequence[FormRows]) -> list[MissingSchool]:
 
 def load_order(session: Session, academic_year: str, *, statuses: Mapping[str, str] | None = None,
                now: datetime | None = None, fpu: FpuIndex | None = None,
-               prices: Mapping[str, Decimal] | None = None) -> MunicipalOrder | None:
-    """The municipal order from the database; None when the list or the collection is missing."""
+               prices: Mapping[str, Decimal] | None = None, customer: str = "") -> MunicipalOrder | None:
+    """The municipal order from the database; None when the list or the collection is missing.
+    Its documents are dated ``now`` (today by default) and name ``customer``."""
     fpu = fpu or current_fpu(session)
     snapshots = form_rows(session, academic_year, ORDER_FORM, statuses=statuses, now=now)
     if fpu is None or snapshots is None:
@@ -109,7 +110,7 @@ def load_order(session: Session, academic_year: str, *, statuses: Mapping[str, s
     orders = [s.rows for s in snapshots if s.status in TICKED]
     return build_order(orders, fpu, academic_year=academic_year,
                        prices=prices if prices is not None else current_prices(session),
-                       missing=missing_schools(snapshots))
+                       missing=missing_schools(snapshots), made=(now or datetime.now()).date(), customer=customer)
 
 
 def load_provision(session: Session, academic_year: str) -> list[ProvisionLine]:
@@ -136,7 +137,7 @@ def order_statuses(session: Session, academic_year: str, now: datetime) -> list[
 # --- the consolidated workbook ----------------------------------------------------------------
 
 def consolidated_tabs(session: Session, *, academic_year: str, statuses: Mapping[tuple[str, str], str],
-                      collections: Sequence[Any]) -> list[TabSpec]:
+                      collections: Sequence[Any], now: datetime | None = None, customer: str = "") -> list[TabSpec]:
     """«Заказ», «Заказ по школам», the specifications and distribution lists,
     «Обеспеченность — итоги», «Обмен» — for the forms that are collected this year."""
     forms = {c.form.key: c.key for c in collections}
@@ -145,7 +146,8 @@ def consolidated_tabs(session: Session, *, academic_year: str, statuses: Mapping
     if ORDER_FORM in forms:
         key = forms[ORDER_FORM]
         by_school = {code: status for (code, collection), status in statuses.items() if collection == key}
-        order = load_order(session, academic_year, statuses=by_school, fpu=fpu) if fpu is not None else None
+        order = load_order(session, academic_year, statuses=by_school, fpu=fpu, now=now,
+                           customer=customer) if fpu is not None else None
         if order is not None:
             tabs += order_tabs(order)
         else:

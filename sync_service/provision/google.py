@@ -260,4 +260,4 @@ def _derived_tabs(svod: Svod, registry) -> list[TabSpec]:
         return []
     with svod.db.session() as session:
         return derived_tabs(session, academic_year=registry.academic_year, statuses={},
-                            collections=registry.collections)
+                            collections=registry.collections, customer=svod.settings.customer)

@@ -92,7 +92,8 @@ def consolidate(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookInfo]
             tabs.append(collection_tab(collection, lines, snapshots,
                                        {e.code: statuses[(e.code, collection.key)] for e in plan.entries}))
             del snapshots
-        tabs += derived_tabs(session, academic_year=ctx.year, statuses=statuses, collections=plan.collections)
+        tabs += derived_tabs(session, academic_year=ctx.year, statuses=statuses, collections=plan.collections,
+                             now=ctx.now, customer=settings.customer)
         content = tabs_digest(tabs)
         if get_meta(session, f"consolidated_hash:{ctx.year}") == content and not ctx.force:
             return Consolidated(False)

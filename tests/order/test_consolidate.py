@@ -28,6 +28,12 @@ from sync_service.stores.xlsx import XlsxStore
 YEAR = "2026/2027"
 
 
+def totals(tab):
+    """The «Итого» row of a specification or a distribution list (a TabSpec or rows)."""
+    rows = tab.rows if hasattr(tab, "rows") else tab
+    return next(r for r in rows if "Итого" in r[2:4])
+
+
 def row(n, code, grade, copies, **extra):
     return {"_row": n, "fpu_code": code, "grade": grade, "copies": copies, **extra}
 
@@ -66,19 +72,22 @@ def test_literal_order(literal, env):
 def test_literal_tabs(literal):
     spec = spec_tab(literal, literal.publishers[0])
     assert spec.title == "Спецификация — Просвещение"
-    assert spec.rows[0][0].startswith("⚠ Не сдали заказ (1): sch03 МБОУ СОШ №3 (просрочен)")
-    assert "Не вошли в заказ строки с ошибками: 4" in spec.rows[1][0]
+    assert spec.rows[0][0] == "Спецификация поставки учебников на 2027/2028 учебный год"
+    assert not any("⚠" in str(v) for r in spec.rows for v in r)   # the head's notes are on «Заказ»
     header = spec.rows[spec.frozen_rows - 1]
-    assert header == ["№", "Код ФПУ", "Авторы", "Наименование", "Класс", "Количество, экз.", "Цена за экз., руб.",
+    assert header == ["№ п/п", "Код ФПУ", "Авторы", "Наименование", "Класс", "Количество, экз.", "Цена за экз., руб.",
                       "Сумма, руб."]
-    assert spec.rows[-1][3] == "Итого" and spec.rows[-1][5] == 107
-    assert spec.rows[-1][7] == pytest.approx(650 * 82 + 512.4 * 25)
+    total = totals(spec)
+    assert total[3] == "Итого" and total[5] == 107
+    assert total[7] == pytest.approx(650 * 82 + 512.4 * 25)
     dist = distribution_tab(literal, literal.publishers[0])
     assert dist.title == "Разнарядка — Просвещение"
     assert dist.rows[dist.frozen_rows - 1][5:] == ["sch01 МБОУ СОШ №1", "sch02 МБОУ СОШ №2"]
     assert dist.rows[dist.frozen_rows][2:] == ["Русский язык (в 2 частях)", 5, 82, 52, 30]
-    assert dist.rows[-1][4:] == [107, 52, 55]
+    assert totals(dist)[4:] == [107, 52, 55]
     whole = order_tab(literal)
+    assert whole.rows[0][0].startswith("⚠ Не сдали заказ (1): sch03 МБОУ СОШ №3 (просрочен)")
+    assert "Не вошли в заказ строки с ошибками: 4" in whole.rows[1][0]
     assert whole.title == "Заказ" and whole.rows[-1][1] == "Итого по району" and whole.rows[-1][7] == 155
     lines = order_lines_tab(literal)
     assert lines.rows[-1][6] == 155 and len(lines.rows) == lines.frozen_rows + 4 + 1
@@ -148,16 +157,16 @@ def test_every_specification_matches_an_independent_sum(sample_fpu):
     for pub in order.publishers:
         assert pub.copies == by_publisher[pub.publisher]
         spec = spec_tab(order, pub)
-        body = spec.rows[spec.frozen_rows:-1]
-        assert sum(r[5] for r in body) == spec.rows[-1][5] == by_publisher[pub.publisher]
+        body = spec.rows[spec.frozen_rows:spec.rows.index(totals(spec))]
+        assert sum(r[5] for r in body) == totals(spec)[5] == by_publisher[pub.publisher]
         for r in body:
             seen[(pub.publisher, r[1], r[4])] = r[5]
         for item in pub.items:
             for school, copies in item.by_school.items():
                 assert copies == by_school[(pub.publisher, item.entry.code, item.grade, school)]
         dist = distribution_tab(order, pub)
-        assert dist.rows[-1][4] == by_publisher[pub.publisher]
-        assert sum(v or 0 for v in dist.rows[-1][5:]) == by_publisher[pub.publisher]
+        assert totals(dist)[4] == by_publisher[pub.publisher]
+        assert sum(v or 0 for v in totals(dist)[5:]) == by_publisher[pub.publisher]
     assert seen == by_item
     # nothing invalid: every specification line is in force for its grade
     start = order_year_start(YEAR)
@@ -188,10 +197,11 @@ def test_export_files(tmp_path, sample_fpu):
         book = openpyxl.load_workbook(tmp_path / workbook_id)
         assert book.sheetnames == [f"Спецификация — {pub.short}", f"Разнарядка — {pub.short}"]
         spec = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
-        assert spec[0][0].startswith("⚠ Не сдали заказ (1): sch099")
-        assert spec[-1][3] == "Итого" and spec[-1][5] == expected[pub.publisher]
+        assert spec[0][0].startswith("Спецификация поставки учебников")
+        assert not any("sch099" in str(v) for r in spec for v in r)   # the debtors are the head's business
+        assert totals(spec)[3] == "Итого" and totals(spec)[5] == expected[pub.publisher]
         dist = [list(r) for r in book.worksheets[1].iter_rows(values_only=True)]
-        assert dist[-1][4] == expected[pub.publisher]
+        assert totals(dist)[4] == expected[pub.publisher]
     # again: the same files are rewritten, not duplicated
     assert sorted(export_publishers(order, store)) == sorted(ids)
     assert len(list(tmp_path.glob("*.xlsx"))) == len(ids)

@@ -1,6 +1,7 @@
 """Versions of the list and prices in SQLite, the queries, the commands and the pages."""
 from __future__ import annotations
 
+import io
 from datetime import date
 from decimal import Decimal
 
@@ -134,7 +135,10 @@ def test_order_export_command(district, env, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths)
     book = openpyxl.load_workbook(out / "Спецификация — Просвещение — 2027-2028.xlsx")
     spec = [r for r in book["Спецификация — Просвещение"].iter_rows(values_only=True)]
-    assert spec[-1][3] == "Итого" and spec[-1][5] == 80 and spec[-1][7] == pytest.approx(48000.0)
+    total = next(r for r in spec if r[3] == "Итого")
+    assert total[5] == 80 and total[7] == pytest.approx(48000.0)
+    assert ("Всего по спецификации: 80 экземпляров на сумму 48\u202f000 руб. 00 коп. (Сорок восемь тысяч рублей "
+            "00 копеек).",) in [r[:1] for r in spec]
     assert commands.order_export(district, out, academic_year=env.YEAR, now=env.NOW) == paths  # again: overwritten
 
 
@@ -149,8 +153,24 @@ def client(district, env, tmp_path):
     from tests.factory import make_app, make_svod
 
     svod = make_svod(tmp_path, now=env.NOW, db=district, migrate=False, database_url=district.url,
-                     workbooks_dir=tmp_path, academic_year=env.YEAR)
+                     workbooks_dir=tmp_path, academic_year=env.YEAR, customer=CUSTOMER)
     return make_app(svod).test_client()
+
+
+CUSTOMER = "Управление образования администрации Энского района"
+
+
+def test_the_downloaded_specification_is_the_document(client):
+    response = client.get("/order/prosveshchenie.xlsx")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    ws = book["Спецификация — Просвещение"]
+    rows = [r for r in ws.iter_rows(values_only=True)]
+    assert rows[0][0] == "Спецификация поставки учебников на 2027/2028 учебный год"
+    assert rows[2][0] == f"Заказчик: {CUSTOMER}" and rows[4][0].endswith("Дата составления: 10.03.2027")
+    assert not any("⚠" in str(v) or "sch03" in str(v) for r in rows for v in r)   # debtors stay on the page
+    assert int(ws.page_setup.paperSize) == 9 and ws.print_title_rows == "$7:$7"
+    assert (CUSTOMER, None, None, None, "АО «Издательство «Просвещение»") == rows[-4][:5]
 
 
 def test_order_page(client):

@@ -43,8 +43,13 @@ def test_sync_with_the_order(tmp_path):
     assert {"Заказ", "Заказ по школам", "Спецификация — Просвещение", "Разнарядка — Просвещение",
             "Спецификация — ВЕНТАНА-ГРАФ", "Обеспеченность — итоги", "Обмен"} <= set(book.sheetnames)
     spec = [r for r in book["Спецификация — Просвещение"].iter_rows(values_only=True)]
-    # sch01 ticked «Готово» with errors: returned, its valid rows still count
-    assert spec[0][0] == "⚠ Не сдали заказ (2): sch01 МБОУ СОШ №1 (возвращён); sch02 МБОУ СОШ №2 (не начат)"
-    assert spec[-1][3] == "Итого" and spec[-1][5] == 58                # rows 5 + 6; rows 7 and 8 are out
+    # sch01 ticked «Готово» with errors: returned, its valid rows still count; the head reads
+    # that on «Заказ», the publisher's specification starts with its title
+    head = [r for r in book["Заказ"].iter_rows(values_only=True)]
+    assert head[0][0] == "⚠ Не сдали заказ (2): sch01 МБОУ СОШ №1 (возвращён); sch02 МБОУ СОШ №2 (не начат)"
+    assert spec[0][0] == "Спецификация поставки учебников на 2027/2028 учебный год"
+    assert not any("⚠" in str(v) for r in spec for v in r)
+    assert next(r for r in spec if r[3] == "Итого")[5] == 58            # rows 5 + 6; rows 7 and 8 are out
     vent = [r for r in book["Спецификация — ВЕНТАНА-ГРАФ"].iter_rows(values_only=True)]
-    assert vent[-1][5] == 45
+    assert next(r for r in vent if r[3] == "Итого")[5] == 45
+    assert book["Спецификация — Просвещение"].print_title_rows == "$7:$7"

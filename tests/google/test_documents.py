@@ -1,0 +1,35 @@
+"""The publisher's specification on the Google backend, through the emulator: the same
+document as the .xlsx (title at A1, no note of the head's, the sum in words, the
+signatures) with its title rows merged. Print settings are not in the Sheets API: the
+person sets them in «Файл → Печать» (docs/orders.md)."""
+from __future__ import annotations
+
+from sync_service.order.consolidate import export_publishers
+from tests.google.conftest import store_for
+from tests.google.test_store import cells, metadata
+from tests.order.test_documents import CUSTOMER, PRICES, the_order
+
+
+def test_the_specification_on_google_is_the_same_document(emu):
+    store = store_for(emu)
+    order = the_order(PRICES)
+    ids = export_publishers(order, store)
+    titles = {info.id: info.title for info in store.list_workbooks()}
+    workbook_id = next(i for i in ids if titles[i] == "Спецификация — Просвещение — 2027-2028")
+    rows = cells(emu, workbook_id, "'Спецификация — Просвещение'!A1:H30", render="UNFORMATTED_VALUE")
+    assert rows[0][0] == "Спецификация поставки учебников на 2027/2028 учебный год"
+    assert rows[2][0] == f"Заказчик: {CUSTOMER}"
+    flat = " ".join(str(v) for r in rows for v in r)
+    assert "⚠" not in flat and "sch03" not in flat and "Не сдали" not in flat
+    assert [r[1] for r in rows[7:11]] == ["1.1.2.1.1.1", "1.1.2.1.1.3.1", "1.1.2.1.1.10.1", "1.1.2.3.1.1"]
+    assert rows[13][0].endswith("(Восемьдесят шесть тысяч двести пятьдесят семь рублей 30 копеек).")
+    assert (rows[15][0], rows[15][4]) == ("Заказчик:", "Поставщик:") and rows[19][0] == "М.П."
+    sheets = {s["properties"]["title"]: s for s in metadata(emu, workbook_id)["sheets"]}
+    merges = {(m["startRowIndex"], m["startColumnIndex"], m["endRowIndex"], m["endColumnIndex"])
+              for m in sheets["Спецификация — Просвещение"].get("merges", [])}
+    assert {(0, 0, 1, 8), (4, 0, 5, 8), (13, 0, 14, 8), (15, 0, 16, 4), (15, 4, 16, 8)} <= merges
+    assert sheets["Спецификация — Просвещение"]["properties"]["gridProperties"]["frozenRowCount"] == 7
+    # exported again: rewritten in place, the merges not doubled
+    export_publishers(order, store)
+    again = {s["properties"]["title"]: s for s in metadata(emu, workbook_id)["sheets"]}
+    assert len(again["Спецификация — Просвещение"]["merges"]) == len(sheets["Спецификация — Просвещение"]["merges"])
