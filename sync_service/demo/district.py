@@ -112,7 +112,7 @@ def build_plan(schema: Schema, today: date) -> tuple[str, list[Collection], list
 
 
 def _plan_rows(year: str, collections: list[Collection], events: list[PlanEvent]) -> list[list[Any]]:
-    rows = [[c.form.key, c.title, year, c.deadline, c.campaign.title if c.campaign else ""] for c in collections]
+    rows = [[c.form.title, c.title, year, c.deadline, c.campaign.title if c.campaign else ""] for c in collections]
     rows += [["", e.title, year, e.date, ""] for e in events]
     return rows
 

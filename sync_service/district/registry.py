@@ -13,6 +13,7 @@ from datetime import date
 
 from sync_service.findings import Finding, make_finding
 from sync_service.forms.found import letter, summarise
+from sync_service.forms.layout import form_names
 from sync_service.forms.schema import Form, Schema
 from sync_service.forms.validation import cell_finding, parse_form
 from sync_service.model import Collection, FormResult, PlanEvent, SchoolEntry, collection_key, school_code
@@ -113,7 +114,7 @@ def read_registry(workbook: Workbook, schema: Schema, *, academic_year: str) -> 
     for row in plan.rows:
         if row["_row"] in bad_rows or row.get("academic_year") != academic_year:
             continue
-        item = _plan_row(row, schema, academic_year, plan_form.tab, registry.findings)
+        item = _plan_row(row, schema, academic_year, plan_form.tab, registry.findings, plan.positions)
         if isinstance(item, Collection):
             if item.key not in seen:
                 seen.add(item.key)
@@ -148,8 +149,23 @@ def _titled(schema: Schema, text: str):
     return next((f for f in schema.forms.values() if " ".join(f.title.split()).casefold() == wanted), None)
 
 
-def _plan_row(row: dict, schema: Schema, academic_year: str, tab: str, findings: list[Finding]):
-    columns = {c.key: (i, c.label) for i, c in enumerate(schema.head["plan"].columns, start=1)}
+def named_form(schema: Schema, text: str) -> Form | None:
+    """The form «План»'s «Сбор» names: by its title, as the dropdown offers it (a shipped form
+    or one of the head's from «Формы»), or by the key older workbooks carry (``staffing``)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    return _titled(schema, text) or schema.forms.get(_KEY_CHARS.sub("", text.lower()))
+
+
+def form_names_text(schema: Schema) -> str:
+    """The names «Сбор» accepts, as a finding lists them: «Итоги конкурсов»; «…»."""
+    return "; ".join(f"«{name}»" for name in form_names(schema))
+
+
+def _plan_row(row: dict, schema: Schema, academic_year: str, tab: str, findings: list[Finding],
+              positions: dict[str, int]):
+    columns = {c.key: c.label for c in schema.head["plan"].columns}
     form_key = (row.get("collection") or "").strip()
     campaign_text = (row.get("campaign") or "").strip()
     if not form_key:
@@ -159,12 +175,14 @@ def _plan_row(row: dict, schema: Schema, academic_year: str, tab: str, findings:
         return PlanEvent(title=title, academic_year=academic_year, date=row.get("deadline"), campaign=campaign_text)
 
     def finding(code: str, column: str, **params) -> None:
-        findings.append(make_finding(code, form="plan", sheet=tab, row=row["_row"], column=columns[column][1],
-                                     column_key=column, **params))
+        col = positions.get(column)
+        findings.append(make_finding(code, form="plan", sheet=tab, row=row["_row"], column=columns[column],
+                                     column_key=column, address=f"{letter(col)}{row['_row']}" if col else None,
+                                     **params))
 
-    form = schema.forms.get(_KEY_CHARS.sub("", form_key.lower())) or _titled(schema, form_key)
+    form = named_form(schema, form_key)
     if form is None:
-        finding("unknown-form", "collection", value=form_key, choices=", ".join(schema.forms))
+        finding("unknown-form", "collection", value=form_key, choices=form_names_text(schema))
         return None
     campaign = None
     if form.per_campaign:

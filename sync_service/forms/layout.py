@@ -137,12 +137,26 @@ def archive_title(tab: str, academic_year: str) -> str:
     return tab[:TAB_LIMIT - len(short) - 1].rstrip() + "…" + short
 
 
+def form_names(schema: Schema) -> tuple[str, ...]:
+    """What «План»'s «Сбор» offers: the forms' Russian titles (the shipped forms and the
+    head's own from «Формы», as ``schema`` holds them); keys stay inside Svod."""
+    return tuple(dict.fromkeys(form.title for form in schema.forms.values() if form.title))
+
+
+def _plan_choices(schema: Schema) -> dict[str, tuple[str, ...]]:
+    """The dropdowns of «План»: the forms by title and the campaigns by name. Warnings only
+    (the stores' dropdowns never refuse a value): a form the head adds to «Формы» later, or
+    a key an older workbook carries, is still typed in and read."""
+    return {"collection": form_names(schema), "campaign": tuple(c.title for c in schema.campaigns)}
+
+
 def head_tab(schema: Schema, key: str, rows: list[list]) -> TabSpec:
     """A tab of the head workbook («Школы», «План», «Формы», «Правила») with its header row and ``rows``."""
     form = schema.head[key]
+    named = _plan_choices(schema) if key == "plan" else {}
     dropdowns = tuple(
-        Dropdown(i, 2, 1000, BOOL_CHOICES if c.type == "bool" else c.choices or ())
-        for i, c in enumerate(form.columns, start=1) if c.type in ("bool", "choice")
+        Dropdown(i, 2, 1000, BOOL_CHOICES if c.type == "bool" else c.choices or named.get(c.key) or ())
+        for i, c in enumerate(form.columns, start=1) if c.type in ("bool", "choice") or named.get(c.key)
     )
     return TabSpec(
         title=form.tab,

@@ -170,7 +170,7 @@ def _head_workbook(svod: Svod, store: GoogleStore, report: ProvisionReport) -> P
         report.stopped = str(exc)
         return report
     year = svod.academic_year
-    plan = [[c.form.key, "", year, c.deadline, c.campaign.title if c.campaign else ""]
+    plan = [[c.form.title, "", year, c.deadline, c.campaign.title if c.campaign else ""]
             for c in default_collections(svod.schema, year)]
     report.head_id = store.create_workbook("Настройки ОМО", [head_tab(svod.schema, "schools", []),
                                                           head_tab(svod.schema, "plan", plan)])

@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any, Sequence
 
 from sync_service import ru
+from sync_service.district.registry import named_form
 from sync_service.forms.layout import FIRST_DATA_ROW, archive_title, form_tab, head_tab, year_label
 from sync_service.forms.schema import Form, Schema
 from sync_service.forms.validation import parse_form
@@ -210,7 +211,10 @@ def shift_date(day: date, years: int = 1) -> date:
 
 def next_plan_rows(schema: Schema, sheet: Sheet | None, old_year: str, new_year: str) -> tuple[list[list], bool]:
     """The new year's «План» rows: those typed for it already (as typed), else the old
-    year's moved one year on; and whether they were moved."""
+    year's moved one year on; and whether they were moved. Either way a form in «Сбор» is
+    written by its Russian title, as the dropdown offers it (an older workbook's key, such
+    as ``staffing``, becomes «Мониторинг кадрового обеспечения…»); a name that matches no
+    form stays as typed, for the sync's finding to point at."""
     form = schema.head["plan"]
     if sheet is None:
         return [], False
@@ -222,8 +226,8 @@ def next_plan_rows(schema: Schema, sheet: Sheet | None, old_year: str, new_year:
         out = []
         for record in typed:
             line = sheet.rows[record["_row"] - 1]
-            out.append([line[positions[k] - 1] if positions.get(k) and positions[k] <= len(line) else None
-                        for k in keys])
+            out.append(_titled_row([line[positions[k] - 1] if positions.get(k) and positions[k] <= len(line)
+                                    else None for k in keys], keys, schema))
         return out, False
     moved = []
     for record in result.rows:
@@ -235,8 +239,17 @@ def next_plan_rows(schema: Schema, sheet: Sheet | None, old_year: str, new_year:
             values["deadline"] = shift_date(values["deadline"])
         if isinstance(values.get("title"), str):
             values["title"] = shift_years_in(values["title"])
-        moved.append([values.get(k) for k in keys])
+        moved.append(_titled_row([values.get(k) for k in keys], keys, schema))
     return moved, True
+
+
+def _titled_row(row: list, keys: list[str], schema: Schema) -> list:
+    """``row`` with the form in «Сбор» named by its title."""
+    at = keys.index("collection")
+    form = named_form(schema, row[at]) if isinstance(row[at], str) else None
+    if form is not None:
+        row[at] = form.title
+    return row
 
 
 def head_turn(workbook: Workbook, schema: Schema, old_year: str, new_year: str) -> Turn:

@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import requests
 
 from sync_service.context import Svod
 from sync_service.district.registry import default_collections
 from sync_service.forms.layout import head_tab, school_tabs
 from sync_service.provision.workbooks import workbook_title
+from sync_service.stores.google import EMULATOR_TOKEN
 from sync_service.stores.xlsx import XlsxStore
 from tests.factory import make_svod
 
@@ -98,7 +100,6 @@ def build(backend: str, tmp_path: Path, emulator=None, **settings: Any) -> HeadD
         client = None
     else:
         from sheets_emulator.client import gspread_client
-        from sync_service.stores.google import EMULATOR_TOKEN
         from tests.google.conftest import svod_for
 
         svod, folder = svod_for(emulator, tmp_path), None
@@ -107,9 +108,32 @@ def build(backend: str, tmp_path: Path, emulator=None, **settings: Any) -> HeadD
     books = {code: svod.store.create_workbook(workbook_title(code, name), school_tabs(collections))
              for code, name in SCHOOLS}
     rows = [[code, name, "Библиотекарь", f"{code}@school.example", books[code], "да"] for code, name in SCHOOLS]
-    plan = [[c.form.key, "", YEAR, c.deadline, c.campaign.title if c.campaign else ""] for c in collections]
+    plan = [[c.form.title, "", YEAR, c.deadline, c.campaign.title if c.campaign else ""] for c in collections]
     head = svod.store.create_workbook("Настройки ОМО", [head_tab(svod.schema, "schools", rows),
                                                        head_tab(svod.schema, "plan", plan)])
     if backend == "google":
         svod = svod_for(emulator, tmp_path, head_spreadsheet_id=head)
     return HeadDistrict(svod, head, books, backend, plan, folder, client)
+
+
+def dropdown(head: str, column: str, *, folder=None, emulator=None) -> list[str]:
+    """What the dropdown of «План»!{column}2 offers, as the real file (in ``folder``) or the
+    spreadsheet (in ``emulator``) holds it."""
+    if folder is not None:
+        book = openpyxl.load_workbook(folder / head)
+        [rule] = [v for v in book["План"].data_validations.dataValidation if str(v.sqref).startswith(f"{column}2:")]
+        assert rule.type == "list" and rule.errorStyle == "warning"   # a warning: never refuses a value
+        if rule.formula1.startswith('"'):
+            return rule.formula1.strip('"').split(",")
+        tab, cells = rule.formula1.split("!")
+        return [c.value for c in book[tab.strip("'")][cells.split("$")[1]] if c.value]
+    answer = requests.get(f"{emulator.url}/v4/spreadsheets/{head}", timeout=10,
+                          headers={"Authorization": f"Bearer {EMULATOR_TOKEN}"},
+                          params={"fields": "sheets(properties.title,data.rowData.values.dataValidation)"})
+    answer.raise_for_status()
+    [plan] = [s for s in answer.json()["sheets"] if s["properties"]["title"] == "План"]
+    rule = plan["data"][0]["rowData"][1]["values"][ord(column) - ord("A")]["dataValidation"]
+    assert rule["strict"] is False
+    condition = rule["condition"]
+    assert condition["type"] == "ONE_OF_LIST"
+    return [v["userEnteredValue"] for v in condition["values"]]

@@ -16,7 +16,7 @@ from sync_service.forms.layout import CHECK_TAB
 from sync_service.sync.run import run_sync
 from tests.factory import make_app
 from tests.google.conftest import emu, emulator  # noqa: F401  (fixtures)
-from tests.integration.head_district import FORMS_HEADER, RULES_HEADER, YEAR, build
+from tests.integration.head_district import FORMS_HEADER, RULES_HEADER, YEAR, build, dropdown
 
 NOW = datetime(2026, 11, 22, 9, 0)
 TITLE, TAB = "Дарение книг", "Дарение"
@@ -168,6 +168,8 @@ def test_the_years_turn_rolls_a_heads_form_as_it_rolls_the_shipped_ones(tmp_path
         assert district.tab("sch01", archived)[4:5] == typed[4:5]   # what was typed, under its year's name
         plan = [r for r in district.tab(district.head, "План") if r and r[0] == TITLE]
         assert [str(r[2]) for r in plan] == ["2027/2028"]
+        offered = dropdown(district.head, "A", folder=district.folder)   # the new «План» offers her form too
+        assert TITLE in offered and "Мониторинг основных УМК" in offered
         assert run_sync(district.svod).status == "ok"
         with district.svod.db.session() as session:
             years = set(session.scalars(select(m.Collection.academic_year).where(

@@ -63,6 +63,9 @@ def test_schools_and_head_workbook(district, schema):
     assert [s.workbook for s in registry.schools] == [s.workbook_id for s in made.schools]
     assert registry.schools[0].librarian.count(" ") == 2 and "@" in registry.schools[0].email
     assert {c.key for c in registry.collections} == {c.key for c in made.collections}
+    titles = {form.title for form in schema.forms.values()}   # «План» names forms in Russian, keys stay inside
+    named = {row[0] for row in store.read(made.head_workbook_id).sheet("План").rows[1:] if row[0]}
+    assert named and named <= titles
     assert len(registry.events) >= 3
     assert any("Месячника" in e.title for e in registry.events)
 

@@ -82,7 +82,7 @@ def build(folder: Path, year: str, *, schools: int = 3, store=None, now: datetim
         (folder / "books").mkdir(parents=True, exist_ok=True)
     svod = make_svod(folder, now=now, store=store, academic_year="", read_workers=2, **settings)
     collections = default_collections(schema, year)
-    plan_rows = [[c.form.key, "", year, c.deadline, c.campaign.title if c.campaign else ""] for c in collections]
+    plan_rows = [[c.form.title, "", year, c.deadline, c.campaign.title if c.campaign else ""] for c in collections]
     codes = [f"sch{n:02d}" for n in range(1, schools + 1)]
     school_rows = [[code, f"МБОУ СОШ №{n}", "Библиотекарь Тестовая", f"{code}@school.example", "", "да"]
                    for n, code in enumerate(codes, start=1)]
