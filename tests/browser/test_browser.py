@@ -6,7 +6,9 @@ reads the status matrix, filters it, copies the debtors' list, opens a school by
 clicking, reads the plan, signs in as the head and runs «Обновить сейчас», at a laptop's
 width (1366×768: every collection's column on the screen) and at a phone's (390×844: the
 matrix as one card per school). Screenshots go to ``tests/browser/screenshots/``
-(git-ignored); their paths are printed.
+(git-ignored); their paths are printed. With ``SVOD_SCREENSHOTS=docs/images`` the test also
+writes the pictures README and docs/web.md show (the status page at 1366 px and on a phone,
+a school's page), a screen's height each, over the files committed there.
 
 Skipped only when /usr/bin/chromium is absent outside CI; in CI that is a failure.
 """
@@ -31,6 +33,8 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 ROOT = Path(__file__).resolve().parents[2]
+# Where the documentation's pictures are written, when asked (relative to the checkout).
+DOCS_IMAGES = ROOT / os.environ["SVOD_SCREENSHOTS"] if os.environ.get("SVOD_SCREENSHOTS") else None
 SCHOOLS = 12
 PASSWORD = "head-password-2026"
 DESKTOP = {"width": 1366, "height": 768}   # the common laptop
@@ -133,11 +137,21 @@ class Watched:
         assert "script-src 'self'" in response.headers["content-security-policy"], path
         return self.page
 
-    def shot(self, label: str) -> Path:
+    def shot(self, label: str, *, docs: str | None = None, top: str | None = None) -> Path:
+        """A full-page screenshot for the reviewer; with ``docs`` (a file name) and
+        SVOD_SCREENSHOTS set, also the documentation's picture: what the screen shows, with
+        the element ``top`` (a CSS selector) scrolled to its top."""
         SCREENSHOTS.mkdir(exist_ok=True)
         path = SCREENSHOTS / f"{self.name}-{label}.png"
         self.page.screenshot(path=str(path), full_page=True)
         print(f"screenshot: {path}")
+        if docs and DOCS_IMAGES is not None:
+            DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+            if top:
+                self.page.locator(top).first.evaluate("element => element.scrollIntoView({block: 'start'})")
+            self.page.screenshot(path=str(DOCS_IMAGES / docs))
+            self.page.evaluate("window.scrollTo(0, 0)")
+            print(f"screenshot for the docs: {DOCS_IMAGES / docs}")
         return path
 
     def fits_the_width(self) -> bool:
@@ -208,11 +222,12 @@ def test_the_pages_in_a_browser(server, browser):
     page = desk.open("/")
     check_matrix(page, report)
     every_collection_in_view(page, report)
+    assert desk.fits_the_width(), "the status page scrolls sideways at 1366 px"
     overdue = page.locator("table.overdue tbody tr")
     assert overdue.count() == len(report["overdue"])
     assert overdue.first.locator("td").nth(0).inner_text() == report["overdue"][0]["school_name"]
     assert page.locator("figure.multiple svg[role=img]").count() == len(report["collections"])
-    desk.shot("status")
+    desk.shot("status", docs="status-1366.png", top="form:has(select[name=collection])")
 
     # The debtors' list: the button copies the textarea's text (the clipboard is granted).
     text = page.locator("#debtors-text").input_value()
@@ -249,7 +264,7 @@ def test_the_pages_in_a_browser(server, browser):
     page.wait_for_url(f"**/school/{first['code']}")
     assert page.locator("h1").inner_text() == first["name"]
     assert page.locator("table.list").first.locator("tbody tr").count() == len(report["collections"])
-    desk.shot("school")
+    desk.shot("school", docs="school-1366.png")
 
     collection = report["collections"][0]
     page = desk.open(f"/collection/{collection['key']}")
@@ -293,4 +308,5 @@ def test_the_pages_in_a_browser(server, browser):
     # The matrix is a list of schools, each a card with its collections' statuses.
     page = phone.open("/")
     per_school_cards(page, report)
+    phone.shot("status-list", docs="status-phone.png", top="table.matrix")
     phone.close()
