@@ -43,7 +43,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev chromium postgres
 	$(BIN)/ruff check --select F --quiet .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope
 
 # Debian's wrk for bench/web_bench.py.
 wrk:

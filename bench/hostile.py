@@ -30,6 +30,7 @@ copies), the findings stored, the longest «Проверка», the largest page
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import os
 import re
@@ -183,21 +184,34 @@ def plant(district: Hostile, workbooks: dict[str, str], rows: int) -> None:
 
 # --- what people typed, before and after -------------------------------------------------------
 
-def typed(folder: Path) -> dict[str, dict[str, list[tuple]]]:
-    """Every value of every tab people type in, workbook by workbook («Свод» and Svod's own tabs left out)."""
+def typed(folder: Path, seen: dict[bytes, dict] | None = None) -> dict[str, dict[str, list[tuple]]]:
+    """Every value of every tab people type in, workbook by workbook («Свод» and Svod's own tabs left out).
+
+    ``seen`` (the file's SHA-256 -> its tabs) spares reading again a file whose bytes are those of
+    one read before: the same bytes are the same values (a sync leaves most files as they were)."""
+    seen = {} if seen is None else seen
     found: dict[str, dict[str, list[tuple]]] = {}
     for path in sorted(folder.glob("*.xlsx")):
         if path.name == CONSOLIDATED:
             continue
-        try:
-            book = openpyxl.load_workbook(path, read_only=True)
-        except Exception:  # the corrupt one: its bytes are what the person left
-            found[path.name] = {"bytes": [(path.read_bytes(),)]}
-            continue
-        found[path.name] = {name: [tuple(row) for row in book[name].iter_rows(values_only=True)]
-                            for name in book.sheetnames if name not in SERVICE_TABS}
-        book.close()
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).digest()
+        if digest not in seen:
+            seen[digest] = _tabs(data)
+        found[path.name] = seen[digest]
     return found
+
+
+def _tabs(data: bytes) -> dict[str, list[tuple]]:
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    except Exception:  # the corrupt one: its bytes are what the person left
+        return {"bytes": [(data,)]}
+    try:
+        return {name: [tuple(row) for row in book[name].iter_rows(values_only=True)]
+                for name in book.sheetnames if name not in SERVICE_TABS}
+    finally:
+        book.close()
 
 
 def changed_cells(before: dict, after: dict) -> list[str]:
@@ -320,10 +334,15 @@ def longest_check(folder: Path) -> int:
 
 def formulas_as_text(folder: Path) -> tuple[int, int]:
     """(cells of «Свод» holding a planted formula text, how many of them a formula)."""
-    book = openpyxl.load_workbook(folder / CONSOLIDATED)
-    cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row
-             if isinstance(cell.value, str) and cell.value in FORMULAS]
-    return len(cells), sum(cell.data_type == "f" for cell in cells)
+    book = openpyxl.load_workbook(folder / CONSOLIDATED, read_only=True)  # a formula cell is still type «f»
+    try:
+        for sheet in book:
+            sheet.reset_dimensions()  # every cell there is, as the full load reads them, whatever the dimension says
+        cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row
+                 if isinstance(cell.value, str) and cell.value in FORMULAS]
+        return len(cells), sum(cell.data_type == "f" for cell in cells)
+    finally:
+        book.close()
 
 
 def delete_schools_tab(district: Hostile) -> None:
@@ -334,17 +353,18 @@ def delete_schools_tab(district: Hostile) -> None:
 
 def check(work: Path, district: Hostile) -> dict:
     """Sync, serve, sync again after «Школы» is deleted, serve again: the figures of :mod:`hostile`."""
-    before = typed(district.folder)
+    seen: dict[bytes, dict] = {}
+    before = typed(district.folder, seen)
     summary, seconds = sync(work)
-    after = typed(district.folder)
+    after = typed(district.folder, seen)
     first = {"status": summary.status, "seconds": seconds, "changed": changed_cells(before, after),
              **stored(work), "longest_check": longest_check(district.folder),
              "formulas": formulas_as_text(district.folder), "letters": letters(work), **serve(work, district.codes)}
     delete_schools_tab(district)
-    before = typed(district.folder)
+    before = typed(district.folder, seen)
     summary, seconds = sync(work)
     second = {"status": summary.status, "seconds": seconds, "error": summary.error,
-              "changed": changed_cells(before, typed(district.folder)), **stored(work),
+              "changed": changed_cells(before, typed(district.folder, seen)), **stored(work),
               **serve(work, district.codes)}
     return {"first": first, "second": second}
 
