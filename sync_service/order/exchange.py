@@ -33,7 +33,7 @@ from sync_service.forms.cells import fold
 from sync_service.order.common import SchoolRows, table_tab
 from sync_service.order.fpu import FpuIndex, normalize_code, normalized_title
 from sync_service.order.provision import ProvisionLine
-from sync_service.stores.base import TabSpec
+from sync_service.stores.base import PrintSetup, TabSpec
 
 EXCHANGE_TAB = "Обмен"
 OFFER, NEED = "offer", "need"
@@ -331,4 +331,7 @@ def exchange_tab(plan: ExchangePlan) -> TabSpec:
     body += [[i.school, i.school_name, i.code or "", i.title, i.grade, i.copies, i.basis] for i in plan.unmet] \
         or [["нет"]]
     top = [["Взаимообмен учебниками: предложения Svod (передача между школами района)"]]
-    return table_tab(EXCHANGE_TAB, top, header, body, totals=bold, widths={3: 28, 5: 28, 6: 14, 7: 40, 10: 16})
+    tab = table_tab(EXCHANGE_TAB, top, header, body, totals=bold, widths={3: 28, 5: 28, 6: 14, 7: 40, 10: 16})
+    # printed for the schools: A4 landscape, the header on every page
+    return replace(tab, merges=((1, 1, 1, len(header)),),
+                   print_setup=PrintSetup(landscape=True, title_rows=(tab.frozen_rows, tab.frozen_rows)))

@@ -216,3 +216,15 @@ def test_exporting_again_keeps_one_print_title_per_tab(tmp_path):
 def test_natural_order_of_codes(codes):
     assert sorted(codes, key=code_order) == ["1.1.1.9", "1.1.2.1.1.3", "1.1.2.1.1.3.1", "1.1.2.1.1.3.2",
                                              "1.1.2.1.1.10.1", "1.1.10", "2.1"]
+
+
+def test_the_exchange_list_prints_like_the_documents():
+    from sync_service.order.exchange import ExchangeItem, exchange_tab, propose
+    from sync_service.stores.xlsx import new_workbook
+
+    plan = propose([ExchangeItem("sch01", "МБОУ СОШ №1", "offer", "1.1.2.1.1.1", "Русский язык", 5, 8),
+                    ExchangeItem("sch02", "МБОУ СОШ №2", "need", "1.1.2.1.1.1", "Русский язык", 5, 5)])
+    ws = openpyxl.load_workbook(io.BytesIO(new_workbook([exchange_tab(plan)])))["Обмен"]
+    assert int(ws.page_setup.paperSize) == 9 and ws.page_setup.orientation == "landscape"
+    assert ws.print_title_rows == "$2:$2" and ws.oddFooter.center.text == "Страница &P из &N"
+    assert "A1:J1" in {str(r) for r in ws.merged_cells.ranges}

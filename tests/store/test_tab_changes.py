@@ -3,6 +3,8 @@ same behaviour from the xlsx store (real files, read back with openpyxl) and the
 store (gspread against the emulator, which applies batchUpdate as Google does)."""
 from __future__ import annotations
 
+import zipfile
+
 import openpyxl
 import pytest
 import requests
@@ -123,3 +125,19 @@ def test_moves_keep_the_shown_tab_and_print_areas_in_excel(tmp_path):
     assert [s.title for s in reopened.worksheets if s.sheet_view.tabSelected] == ["Кадры"]
     assert reopened["Фонд"].print_area == "'Фонд'!$A$1:$B$5"
     assert reopened["Кадры 2026-2027"]["A1"].value == "Иванова" and reopened["Кадры 2026-2027"].protection.sheet
+
+
+def test_a_renamed_and_moved_tab_keeps_its_print_titles(tmp_path):
+    """The print titles are the tab's own defined name: a rename renames it, a move moves it."""
+    from sync_service.stores.base import PrintSetup
+
+    store = XlsxStore(tmp_path)
+    spec = TabSpec("Спецификация", [["Заголовок"], ["№", "Код"], [1, "1.1"]],
+                   print_setup=PrintSetup(title_rows=(2, 2)))
+    workbook_id = store.create_workbook("Документы", [TabSpec("Прочее", [["x"]]), spec])
+    store.change_tabs(workbook_id, [RenameTab("Спецификация", "Спецификация 2026'27"),
+                                    MoveTab("Спецификация 2026'27", 0)])
+    book = openpyxl.load_workbook(tmp_path / workbook_id)
+    assert [(ws.title, ws.print_title_rows) for ws in book] == [("Спецификация 2026'27", "$2:$2"), ("Прочее", None)]
+    workbook = zipfile.ZipFile(tmp_path / workbook_id).read("xl/workbook.xml").decode()
+    assert '<definedName localSheetId="0" name="_xlnm.Print_Titles">\'Спецификация 2026\'\'27\'!$2:$2<' in workbook

@@ -3,7 +3,8 @@
 The operations of :class:`~sync_service.stores.base.RenameTab`, ``ProtectTab`` and
 ``MoveTab`` on an unpacked package being edited (:class:`~sync_service.stores.xlsx.writer._Edit`):
 
-- a rename changes the tab's ``name`` in the workbook part. Formulas of other tabs that
+- a rename changes the tab's ``name`` in the workbook part, and in the tab's own defined
+  names (its print titles). Formulas of other tabs that
   name it are not rewritten (Excel would follow the rename; Google does): after a year's
   turn they name the new tab of that name, this year's, which is what a librarian's summary
   tab wants;
@@ -17,7 +18,7 @@ The operations of :class:`~sync_service.stores.base.RenameTab`, ``ProtectTab`` a
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, unescape
 
 from sync_service.stores.xlsx import xmltext
 from sync_service.stores.xlsx.package import FileRefused
@@ -44,8 +45,24 @@ def rename(edit: _Edit, title: str, new_title: str) -> None:
         raise FileRefused("tab_taken", title=new_title)
     workbook = edit.text(edit.package.workbook_path)
     span = xmltext.find(workbook, ("workbook", "sheets", "sheet"))[index]
-    edit.put(edit.package.workbook_path, xmltext.set_attribute(workbook, span, "name", escape(new_title, {'"': "&quot;"})))
+    workbook = xmltext.set_attribute(workbook, span, "name", escape(new_title, {'"': "&quot;"}))
+    edit.put(edit.package.workbook_path, _renamed_in_names(workbook, index, edit.package.tabs[index].name, new_title))
     edit.package.tabs[index].name = new_title
+
+
+def _renamed_in_names(workbook: str, index: int, old: str, new: str) -> str:
+    """The tab's own defined names (print titles, print area, filter: ``localSheetId`` =
+    ``index``) name the tab by its new name, as Excel does on a rename."""
+    old_refs = {f"'{old.replace(chr(39), chr(39) * 2)}'!", f"{old}!"}
+    new_ref = f"'{new.replace(chr(39), chr(39) * 2)}'!"
+    for span in reversed(xmltext.find(workbook, ("workbook", "definedNames", "definedName"))):
+        if xmltext.attributes(workbook, span).get("localSheetId") != str(index) or span.empty:
+            continue
+        text = unescape(workbook[span.open_end:span.close])
+        parts = [next((new_ref + p[len(r):] for r in old_refs if p.startswith(r)), p) for p in text.split(",")]
+        if parts != text.split(","):
+            workbook = workbook[:span.open_end] + escape(",".join(parts)) + workbook[span.close:]
+    return workbook
 
 
 def protect(edit: _Edit, title: str) -> None:
