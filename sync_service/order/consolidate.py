@@ -15,6 +15,7 @@ counts once for that textbook in the distribution list.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -350,34 +351,60 @@ def _heading(order: MunicipalOrder, pub: PublisherOrder, title: str) -> list[lis
             [f"Учебный год: {order.order_year}. {made}"], []]
 
 
-def _document(tab: TabSpec, width: int, *, heading: int, landscape: bool, blocks: Sequence[int] = (),
-              halves: Sequence[int] = ()) -> TabSpec:
+PAGE_CHARS = 144        # characters of column width on an A4 landscape page at 100 %
+SMALLEST_SCALE = 0.7    # below that a table is split over pages wide, its first columns repeated
+
+
+def _first_page(widths: Mapping[int, int], width: int) -> int:
+    """How many of the first columns fit on the first printed page (at 100 %, so at any scale)."""
+    chars = [widths.get(c, 9) for c in range(1, width + 1)]
+    return max([1] + [n for n in range(1, width + 1) if sum(chars[:n]) <= PAGE_CHARS])
+
+
+def _document(tab: TabSpec, *, heading: int, landscape: bool, blocks: Sequence[int] = (),
+              halves: Sequence[int] = (), fixed: int = 0, wrap: Sequence[int] = ()) -> TabSpec:
     """A tab made a document: the heading's rows and ``blocks`` merged over the whole width,
-    ``halves`` in two halves (the parties' signatures side by side), printed on A4 with the
-    table's header repeated on every page."""
-    half = max(1, width // 2)
+    ``halves`` in two halves of what fits on the first page (the parties' signatures side
+    by side), printed on A4 with the table's header repeated on every page. A table too
+    wide for one page at 70 % (a distribution list of many schools) prints on as many
+    pages wide as it takes, its first ``fixed`` columns repeated on each. The header's cells
+    and the ``wrap`` columns (authors, titles) wrap their text, so nothing is cut off."""
+    width = max(len(r) for r in tab.rows)
+    chars = [tab.widths.get(c, 9) for c in range(1, width + 1)]
+    first_page = _first_page(tab.widths, width)
+    half = max(1, first_page // 2)
     merges = [(r, 1, r, width) for r in (*range(1, heading), *blocks) if width > 1]
-    merges += [m for r in halves for m in ((r, 1, r, half), (r, half + 1, r, width)) if width > 1]
+    merges += [m for r in halves for m in ((r, 1, r, half), (r, half + 1, r, first_page)) if first_page > 1]
+    room = PAGE_CHARS / SMALLEST_SCALE
+    pages, repeated = 1, None
+    if sum(chars) > room and fixed:
+        pages = 1 + math.ceil((sum(chars) - room) / max(1.0, room - sum(chars[:fixed])))
+        repeated = (1, fixed)
     header = tab.frozen_rows
-    return replace(tab, bold_rows=(1, *tab.bold_rows), merges=tuple(merges),
-                   print_setup=PrintSetup(landscape=landscape, title_rows=(header, header)))
+    return replace(tab, bold_rows=(1, *tab.bold_rows), merges=tuple(merges), wrap_rows=(header,),
+                   wrap_columns=tuple(wrap),
+                   print_setup=PrintSetup(landscape=landscape, title_rows=(header, header), title_columns=repeated,
+                                          pages_wide=pages))
 
 
-def _total_text(order: MunicipalOrder, pub: PublisherOrder) -> str:
-    """«Всего по спецификации: 1 234 экз. на сумму … (… рублей 00 копеек)», or why there is no sum."""
+def _total_text(order: MunicipalOrder, pub: PublisherOrder) -> list[str]:
+    """«Всего по спецификации: 1 234 экземпляра на сумму 1 234 руб. 00 коп.» and the sum in
+    words on a line of its own (a merged cell does not wrap), or why there is no sum."""
     copies = f"Всего по спецификации: {ru.quantity(pub.copies, 'экземпляр', 'экземпляра', 'экземпляров')}"
     if not order.priced:
-        return f"{copies}. Сумма не указана: цены издательства не загружены в Svod."
+        return [f"{copies}. Сумма не указана: цены издательства не загружены в Svod."]
     if pub.amount is None:
         numbers = ", ".join(str(item.number) for item in pub.items if item.price is None)
-        return (f"{copies}. Сумма не подсчитана: нет цены в прайс-листе для "
-                f"{ru.quantity(pub.unpriced, 'строки', 'строк', 'строк')} из {len(pub.items)} (№ {numbers}).")
-    return f"{copies} на сумму {ru.rubles(pub.amount)} ({ru.amount_in_words(pub.amount)})."
+        return [f"{copies}. Сумма не подсчитана: нет цены в прайс-листе для "
+                f"{ru.quantity(pub.unpriced, 'строки', 'строк', 'строк')} из {len(pub.items)} (№ {numbers})."]
+    return [f"{copies} на сумму {ru.rubles(pub.amount)}", f"({ru.amount_in_words(pub.amount)})."]
 
 
-def _signatures(order: MunicipalOrder, pub: PublisherOrder, width: int) -> list[list[Any]]:
-    """The parties' signatures side by side, as a contract's annex has them."""
-    half = max(1, width // 2)
+def _signatures(order: MunicipalOrder, pub: PublisherOrder, tab_widths: Mapping[int, int],
+                width: int) -> list[list[Any]]:
+    """The parties' signatures side by side, as a contract's annex has them (over what
+    fits on the first page: see :func:`_document`)."""
+    half = max(1, _first_page(tab_widths, width) // 2)
 
     def pair(left: str, right: str) -> list[Any]:
         return [left, *[None] * (half - 1), right]
@@ -398,13 +425,15 @@ def spec_tab(order: MunicipalOrder, pub: PublisherOrder) -> TabSpec:
     body.append(["", "", "", "Итого", "", pub.copies, *(["", money(pub.amount)] if order.priced else [])])
     top = _heading(order, pub, f"Спецификация поставки учебников на {order.order_year} учебный год")
     width = len(header)
-    tail = [[], [_total_text(order, pub)], [], *_signatures(order, pub, width)]
-    tab = table_tab(spec_title(pub), top, header, body + tail, totals=[len(body) - 1],
-                    widths={1: 6, 2: 14, 3: 30, 4: 44, 5: 7, 6: 12, 7: 12, 8: 14},
+    widths = {1: 6, 2: 14, 3: 30, 4: 44, 5: 7, 6: 12, 7: 12, 8: 14}
+    total = _total_text(order, pub)
+    tail = [[], *([line] for line in total), [], *_signatures(order, pub, widths, width)]
+    tab = table_tab(spec_title(pub), top, header, body + tail, totals=[len(body) - 1], widths=widths,
                     formats={7: MONEY_FORMAT, 8: MONEY_FORMAT} if order.priced else {})
     end = len(top) + 1 + len(body)          # the totals row
-    return _document(tab, width, heading=len(top), landscape=order.priced, blocks=(end + 2,),
-                     halves=range(end + 4, end + 4 + 5))
+    signed = end + len(total) + 3
+    return _document(tab, heading=len(top), landscape=order.priced, blocks=range(end + 2, end + 2 + len(total)),
+                     halves=range(signed, signed + 5), wrap=(3, 4))
 
 
 def distribution_tab(order: MunicipalOrder, pub: PublisherOrder) -> TabSpec:
@@ -423,11 +452,11 @@ def distribution_tab(order: MunicipalOrder, pub: PublisherOrder) -> TabSpec:
     width = len(header)
     schools = f"{ru.number(len(pub.schools))} {ru.plural(len(pub.schools), 'школы', 'школ', 'школ')}"
     tail = [[], [f"Всего: {ru.quantity(pub.copies, 'экземпляр', 'экземпляра', 'экземпляров')} для {schools}."],
-            [], *_signatures(order, pub, width)]
+            [], *_signatures(order, pub, widths, width)]
     tab = table_tab(distribution_title(pub), top, header, body + tail, totals=[len(body) - 1], widths=widths)
     end = len(top) + 1 + len(body)
-    return _document(tab, width, heading=len(top), landscape=True, blocks=(end + 2,),
-                     halves=range(end + 4, end + 4 + 5))
+    return _document(tab, heading=len(top), landscape=True, blocks=(end + 2,),
+                     halves=range(end + 4, end + 4 + 5), fixed=5, wrap=(3,))
 
 
 def order_tabs(order: MunicipalOrder) -> list[TabSpec]:

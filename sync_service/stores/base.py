@@ -67,14 +67,17 @@ class Dropdown:
 
 @dataclass(frozen=True)
 class PrintSetup:
-    """How a tab prints: A4, fitted to the page's width, ``title_rows`` (first, last; 1-based)
-    repeated on top of every page, ``footer`` in the middle of every page's foot (Excel's
-    codes: ``&P`` the page, ``&N`` the pages), margins in centimetres (left, right, top,
-    bottom). The .xlsx store writes all of it; Google Sheets' API has no print settings, so
+    """How a tab prints: A4, fitted to the width of ``pages_wide`` pages (one, unless a table
+    is too wide to read on one), ``title_rows`` (first, last; 1-based) repeated on top of
+    every page and ``title_columns`` on the left of every page, ``footer`` in the middle of
+    every page's foot (Excel's codes: ``&P`` the page, ``&N`` the pages), margins in
+    centimetres (left, right, top, bottom). The .xlsx store writes all of it; Google Sheets' API has no print settings, so
     the Google store writes none (a person sets them in «Файл → Печать»)."""
 
     landscape: bool = False
     title_rows: tuple[int, int] | None = None
+    title_columns: tuple[int, int] | None = None
+    pages_wide: int = 1
     footer: str = "Страница &P из &N"
     margins_cm: tuple[float, float, float, float] = (2.0, 1.0, 1.5, 1.5)
 
@@ -101,6 +104,10 @@ class TabSpec:
     # Merged ranges as (first_row, first_col, last_row, last_col), 1-based, inclusive.
     merges: tuple[tuple[int, int, int, int], ...] = ()
     print_setup: PrintSetup | None = None   # None: the spreadsheet's defaults
+    # Cells whose text wraps within the column's width: whole rows (a table's
+    # header) and whole columns (authors, titles), 1-based.
+    wrap_rows: tuple[int, ...] = ()
+    wrap_columns: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -261,6 +261,15 @@ def tab_requests(tab: TabSpec, sheet_id: int, *, new: bool, roomy: bool = False)
                       "startColumnIndex": column - 1, "endColumnIndex": column},
             "cell": {"userEnteredFormat": {"numberFormat": number_format(excel)}},
             "fields": "userEnteredFormat.numberFormat"}})
+    wrapped = {"userEnteredFormat": {"wrapStrategy": "WRAP"}}
+    for row in tab.wrap_rows:
+        requests.append({"repeatCell": {"range": {"sheetId": sheet_id, "startRowIndex": row - 1, "endRowIndex": row,
+                                                  "startColumnIndex": 0, "endColumnIndex": columns},
+                                        "cell": wrapped, "fields": "userEnteredFormat.wrapStrategy"}})
+    for column in tab.wrap_columns:
+        requests.append({"repeatCell": {"range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": len(tab.rows),
+                                                  "startColumnIndex": column - 1, "endColumnIndex": column},
+                                        "cell": wrapped, "fields": "userEnteredFormat.wrapStrategy"}})
     for dropdown in tab.dropdowns:
         requests.append({"setDataValidation": {"range": _dropdown_range(sheet_id, dropdown),
                                                "rule": _list_rule(dropdown.choices)}})

@@ -22,13 +22,19 @@ def test_the_specification_on_google_is_the_same_document(emu):
     flat = " ".join(str(v) for r in rows for v in r)
     assert "⚠" not in flat and "sch03" not in flat and "Не сдали" not in flat
     assert [r[1] for r in rows[7:11]] == ["1.1.2.1.1.1", "1.1.2.1.1.3.1", "1.1.2.1.1.10.1", "1.1.2.3.1.1"]
-    assert rows[13][0].endswith("(Восемьдесят шесть тысяч двести пятьдесят семь рублей 30 копеек).")
-    assert (rows[15][0], rows[15][4]) == ("Заказчик:", "Поставщик:") and rows[19][0] == "М.П."
+    assert rows[14][0] == "(Восемьдесят шесть тысяч двести пятьдесят семь рублей 30 копеек)."
+    assert (rows[16][0], rows[16][4]) == ("Заказчик:", "Поставщик:") and rows[20][0] == "М.П."
     sheets = {s["properties"]["title"]: s for s in metadata(emu, workbook_id)["sheets"]}
     merges = {(m["startRowIndex"], m["startColumnIndex"], m["endRowIndex"], m["endColumnIndex"])
               for m in sheets["Спецификация — Просвещение"].get("merges", [])}
-    assert {(0, 0, 1, 8), (4, 0, 5, 8), (13, 0, 14, 8), (15, 0, 16, 4), (15, 4, 16, 8)} <= merges
+    assert {(0, 0, 1, 8), (4, 0, 5, 8), (13, 0, 14, 8), (14, 0, 15, 8), (16, 0, 17, 4), (16, 4, 17, 8)} <= merges
     assert sheets["Спецификация — Просвещение"]["properties"]["gridProperties"]["frozenRowCount"] == 7
+    # the header and the authors' and titles' cells wrap their text
+    grid = metadata(emu, workbook_id, "sheets(properties(title),data(rowData(values(userEnteredFormat(wrapStrategy)))))")
+    data = next(s for s in grid["sheets"] if s["properties"]["title"] == "Спецификация — Просвещение")["data"][0]
+    wraps = [[(v.get("userEnteredFormat") or {}).get("wrapStrategy") for v in r.get("values", [])]
+             for r in data["rowData"]]
+    assert wraps[6][:8] == ["WRAP"] * 8 and wraps[7][2:4] == ["WRAP", "WRAP"] and wraps[7][5] != "WRAP"
     # exported again: rewritten in place, the merges not doubled
     export_publishers(order, store)
     again = {s["properties"]["title"]: s for s in metadata(emu, workbook_id)["sheets"]}

@@ -102,21 +102,28 @@ def test_the_specification_is_a_document_to_send(tmp_path):
     assert total[3] == "Итого" and total[5] == 145
     assert total[7] == pytest.approx(48750 + 9999.80 + 20496 + 7011.50)
     assert ws.cell(top + 5, 1).font.b
-    words = rows[top + 6][0]
-    assert words == ("Всего по спецификации: 145 экземпляров на сумму 86\u202f257 руб. 30 коп. "
-                     "(Восемьдесят шесть тысяч двести пятьдесят семь рублей 30 копеек).")
+    assert rows[top + 6][0] == "Всего по спецификации: 145 экземпляров на сумму 86\u202f257 руб. 30 коп."
+    assert rows[top + 7][0] == "(Восемьдесят шесть тысяч двести пятьдесят семь рублей 30 копеек)."
     # the signatures of both parties, side by side
-    signatures = rows[top + 8:top + 13]
+    signatures = rows[top + 9:top + 14]
     assert [(r[0], r[4]) for r in signatures] == [
         ("Заказчик:", "Поставщик:"), (CUSTOMER, PROS),
         ("____________ / ____________________ /", "____________ / ____________________ /"),
         ("(подпись)          (ФИО)", "(подпись)          (ФИО)"), ("М.П.", "М.П.")]
-    assert len(rows) == top + 13
+    assert len(rows) == top + 14
     # merged: the title rows and the sum in words over the width, each party over its half
     merged = {str(r) for r in ws.merged_cells.ranges}
-    assert {"A1:H1", "A2:H2", "A3:H3", "A4:H4", "A5:H5", f"A{top + 7}:H{top + 7}"} <= merged
-    assert {f"A{top + 9}:D{top + 9}", f"E{top + 9}:H{top + 9}", f"A{top + 13}:D{top + 13}"} <= merged
+    assert {"A1:H1", "A2:H2", "A3:H3", "A4:H4", "A5:H5", f"A{top + 7}:H{top + 7}", f"A{top + 8}:H{top + 8}"} <= merged
+    assert {f"A{top + 10}:D{top + 10}", f"E{top + 10}:H{top + 10}", f"A{top + 14}:D{top + 14}"} <= merged
     assert ws.cell(1, 1).font.b
+    # nothing cut off: the header and the authors' and titles' cells wrap their text
+    assert all(ws.cell(top, c).alignment.wrap_text for c in range(1, 9))
+    assert ws.cell(top + 1, 3).alignment.wrap_text and ws.cell(top + 1, 4).alignment.wrap_text
+    assert not ws.cell(top + 1, 6).alignment.wrap_text
+    # and their rows are as high as their lines (Excel and LibreOffice do not always grow them)
+    assert ws.row_dimensions[top].height == 30                  # «Количество, экз.» in 12 characters
+    assert ws.row_dimensions[top + 1].height == 30              # «Ладыженская Т.А., Баранов М.Т.» in 30
+    assert ws.row_dimensions[top + 4].height is None            # «Макарычев Ю.Н., Миндюк Н.Г.» fits
     # print set-up: A4 landscape (eight columns), one page wide, the header on every page, page numbers
     assert int(ws.page_setup.paperSize) == 9
     assert ws.page_setup.orientation == "landscape"
@@ -175,8 +182,9 @@ def test_an_unknown_price_is_said_plainly_instead_of_a_wrong_sum(tmp_path):
     assert "рубл" not in " ".join(texts(ws))
     # the other publisher has all its prices: its sum in words
     vent = files["ВЕНТАНА-ГРАФ"][0]["Спецификация — ВЕНТАНА-ГРАФ"]
-    assert values(vent)[header_row(vent) + 3][0] == ("Всего по спецификации: 30 экземпляров на сумму 14\u202f400 руб. "
-                                                     "00 коп. (Четырнадцать тысяч четыреста рублей 00 копеек).")
+    assert [r[0] for r in values(vent)[header_row(vent) + 3:header_row(vent) + 5]] == [
+        "Всего по спецификации: 30 экземпляров на сумму 14\u202f400 руб. 00 коп.",
+        "(Четырнадцать тысяч четыреста рублей 00 копеек)."]
     # no price list at all: no price columns, and the document says there is no sum
     bare = exported(the_order(None), tmp_path / "bare")["Просвещение"][0]["Спецификация — Просвещение"]
     rows = values(bare)
@@ -228,3 +236,24 @@ def test_the_exchange_list_prints_like_the_documents():
     assert int(ws.page_setup.paperSize) == 9 and ws.page_setup.orientation == "landscape"
     assert ws.print_title_rows == "$2:$2" and ws.oddFooter.center.text == "Страница &P из &N"
     assert "A1:J1" in {str(r) for r in ws.merged_cells.ranges}
+
+
+def test_a_distribution_list_of_many_schools_prints_readably(tmp_path):
+    """24 schools do not fit one A4 page at a readable size: the list prints over pages wide,
+    each repeating the textbook's columns, and the signatures stay on the first page."""
+    schools = [SchoolRows(f"sch{n:02d}", f"МБОУ СОШ №{n}", [row(5, "1.1.2.1.1.1", 5, n)]) for n in range(1, 25)]
+    order = build_order(schools, FpuIndex(ENTRIES, version=1, source="t"), academic_year=YEAR)
+    ws = exported(order, tmp_path)["Просвещение"][0]["Разнарядка — Просвещение"]
+    widths = [6, 14, 40, 7, 10] + [14] * 24          # the columns as written, in characters
+    assert [ws.column_dimensions[openpyxl.utils.get_column_letter(c)].width for c in (1, 3, 6, 29)] == [6, 40, 14, 14]
+    assert ws.print_title_cols == "$A:$E" and ws.print_title_rows == "$7:$7"
+    pages = int(ws.page_setup.fitToWidth)
+    assert pages == 3 and int(ws.page_setup.fitToHeight) == 0
+    # each page at 70 % or more: what is not repeated shares the pages with the repeated columns
+    assert sum(widths) + (pages - 1) * sum(widths[:5]) <= pages * 144 / 0.7
+    rows = values(ws)
+    signatures = next(i for i, r in enumerate(rows) if r[0] == "Заказчик:") + 1
+    parties = {str(r) for r in ws.merged_cells.ranges if r.min_row == signatures}
+    assert parties == {f"A{signatures}:D{signatures}", f"E{signatures}:I{signatures}"}   # 133 of 144 characters
+    assert sum(widths[:9]) <= 144
+    assert rows[signatures - 1][4] == "Поставщик:"

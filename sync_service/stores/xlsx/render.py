@@ -30,7 +30,7 @@ _DATE_FORMAT = "DD.MM.YYYY"
 _DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
 _MAX_TEXT = 32767
 
-StyleFor = Callable[[bool, str | None], int]   # (bold, number format) -> cellXfs index
+StyleFor = Callable[[bool, str | None, bool], int]   # (bold, number format, wrapped) -> cellXfs index
 
 
 # A text that looks like Excel's escape of a character (``_x000D_``) is kept as typed by
@@ -69,6 +69,7 @@ def _list_formula(choices: Sequence[str]) -> str | None:
 def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, ...]], str], epoch: date) -> bytes:
     """The worksheet XML of ``spec``: values written literally (no formulas), presentation as asked."""
     bold_rows = set(spec.bold_rows)
+    wrap_rows, wrap_columns = set(spec.wrap_rows), set(spec.wrap_columns)
     checkboxes = set(spec.checkboxes)
     column_formats = dict(spec.number_formats)
     out: list[str] = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -92,7 +93,7 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
             attrs = f'min="{c}" max="{c}"'
             attrs += f' width="{spec.widths[c]}" customWidth="1"' if c in spec.widths else ' width="9.140625"'
             if c in column_formats:
-                attrs += f' style="{style(False, column_formats[c])}"'
+                attrs += f' style="{style(False, column_formats[c], False)}"'
             out.append(f"<col {attrs}/>")
         out.append("</cols>")
     out.append("<sheetData>")
@@ -107,6 +108,7 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
     for r, line in enumerate(rows, start=1):
         cells = []
         bold = r in bold_rows
+        lines = 1
         for c, value in enumerate(line, start=1):
             if value is None:
                 continue
@@ -123,11 +125,17 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
                 body, kind = f"<v>{_serial(value, epoch)!r}</v>", ""
             else:
                 body, kind = f'<is><t xml:space="preserve">{_text(str(value))}</t></is>', ' t="inlineStr"'
-            xf = style(bold, fmt) if bold or fmt else 0
+            wrap = r in wrap_rows or c in wrap_columns
+            if wrap and isinstance(value, str):
+                lines = max(lines, _wrapped_lines(value, spec.widths.get(c, _DEFAULT_WIDTH)))
+            xf = style(bold, fmt, wrap) if bold or fmt or wrap else 0
             styled = f' s="{xf}"' if xf else ""
             cells.append(f'<c r="{ref}"{styled}{kind}>{body}</c>')
+        # A wrapped row gets the height of its lines: Excel and LibreOffice do not always
+        # grow a row on opening a file, and the lines would overlap the next row.
+        height = f' ht="{lines * _LINE_HEIGHT}" customHeight="1"' if lines > 1 else ""
         if cells:
-            out.append(f'<row r="{r}">{"".join(cells)}</row>')
+            out.append(f'<row r="{r}"{height}>{"".join(cells)}</row>')
     out.append("</sheetData>")
     if spec.protected:
         out.append('<sheetProtection sheet="1" objects="1" scenarios="1"/>')
@@ -158,6 +166,27 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
 
 
 _CM = 2.54   # the margins of the XML are in inches
+_DEFAULT_WIDTH = 9    # characters: Excel's default column (8.43)
+_LINE_HEIGHT = 15     # points: a line of the default 11-point font
+
+
+def _wrapped_lines(text: str, width: int) -> int:
+    """How many lines ``text`` takes wrapped at word boundaries in a column of ``width``
+    characters (one less: the cell's padding)."""
+    room = max(1, width - 1)
+    count = 0
+    for paragraph in text.split("\n"):
+        count += 1
+        used = 0
+        for word in paragraph.split():
+            if used and used + 1 + len(word) > room:
+                count += 1
+                used = 0
+            used = len(word) if not used else used + 1 + len(word)
+            while used > room:
+                count += 1
+                used -= room
+    return count
 
 
 def _print_xml(printing: PrintSetup) -> str:
@@ -166,17 +195,28 @@ def _print_xml(printing: PrintSetup) -> str:
     left, right, top, bottom = (round(cm / _CM, 3) for cm in printing.margins_cm)
     orientation = "landscape" if printing.landscape else "portrait"
     xml = (f'<pageMargins left="{left}" right="{right}" top="{top}" bottom="{bottom}" header="0.3" footer="0.3"/>'
-           f'<pageSetup paperSize="9" orientation="{orientation}" fitToWidth="1" fitToHeight="0"/>')
+           f'<pageSetup paperSize="9" orientation="{orientation}" fitToWidth="{max(1, printing.pages_wide)}" '
+           f'fitToHeight="0"/>')
     if printing.footer:
         xml += f"<headerFooter><oddFooter>{escape('&C' + printing.footer)}</oddFooter></headerFooter>"
     return xml
 
 
 def print_titles(spec: TabSpec) -> str | None:
-    """The rows repeated on every printed page as the defined name _xlnm.Print_Titles holds
-    them (``'Спецификация'!$7:$7``), None when the tab has none."""
-    rows = spec.print_setup.title_rows if spec.print_setup else None
-    return f"{quote_sheet(spec.title)}!${rows[0]}:${rows[1]}" if rows else None
+    """The columns and rows repeated on every printed page as the defined name
+    _xlnm.Print_Titles holds them (``'Разнарядка'!$A:$E,'Разнарядка'!$7:$7``), None when
+    the tab has none."""
+    printing = spec.print_setup
+    if printing is None:
+        return None
+    sheet = quote_sheet(spec.title)
+    parts = []
+    if printing.title_columns:
+        first, last = (get_column_letter(c) for c in printing.title_columns)
+        parts.append(f"{sheet}!${first}:${last}")
+    if printing.title_rows:
+        parts.append(f"{sheet}!${printing.title_rows[0]}:${printing.title_rows[1]}")
+    return ",".join(parts) or None
 
 
 def lists_spec(lists: Sequence[tuple[str, ...]]) -> TabSpec:

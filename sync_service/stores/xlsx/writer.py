@@ -132,12 +132,16 @@ class _Styles:
             if n.get("numFmtId", "").isdigit()]) + 1
         fonts, xfs = lists["fonts"], lists["cellXfs"]
         self.fonts = [self._font_key(f) for f in fonts]
-        self.xfs = [dict(x.attrib) if not len(x) else None for x in xfs]
+        self.xfs = [self._xf_key(dict(x.attrib), [(_local(c.tag), dict(c.attrib)) for c in x]) for x in xfs]
         self.base_font = list(fonts[0]) if len(fonts) else []
-        self.cache: dict[tuple[bool, str | None], int] = {}
+        self.cache: dict[tuple[bool, str | None, bool], int] = {}
         self.new_formats: list[str] = []
         self.new_fonts: list[str] = []
         self.new_xfs: list[str] = []
+
+    @staticmethod
+    def _xf_key(attrs: dict, children: list[tuple[str, dict]]) -> tuple:
+        return (frozenset(attrs.items()), tuple((tag, frozenset(a.items())) for tag, a in children))
 
     @staticmethod
     def _font_key(font) -> frozenset:
@@ -165,8 +169,8 @@ class _Styles:
             self.new_formats.append(f'<{self.p}numFmt numFmtId="{self.formats[fmt]}" formatCode={quoteattr(fmt)}/>')
         return self.formats[fmt]
 
-    def __call__(self, bold: bool, fmt: str | None) -> int:
-        if (bold, fmt) not in self.cache:
+    def __call__(self, bold: bool, fmt: str | None, wrap: bool = False) -> int:
+        if (bold, fmt, wrap) not in self.cache:
             attrs = {"numFmtId": str(self._format(fmt) if fmt else 0),
                      "fontId": str(self._bold_font() if bold else 0),
                      "fillId": "0", "borderId": "0", "xfId": "0"}
@@ -174,14 +178,22 @@ class _Styles:
                 attrs["applyNumberFormat"] = "1"
             if bold:
                 attrs["applyFont"] = "1"
-            if attrs in self.xfs:
-                index = self.xfs.index(attrs)
+            children = []
+            if wrap:   # text wrapped in the column's width (its last line level with the row's numbers)
+                attrs["applyAlignment"] = "1"
+                children.append(("alignment", {"wrapText": "1"}))
+            key = self._xf_key(attrs, children)
+            if key in self.xfs:   # the same style written before (a rewritten tab) is used again
+                index = self.xfs.index(key)
             else:
-                self.xfs.append(attrs)
-                self.new_xfs.append(f"<{self.p}xf " + " ".join(f'{k}="{v}"' for k, v in attrs.items()) + "/>")
+                self.xfs.append(key)
+                head = f"<{self.p}xf " + " ".join(f'{k}="{v}"' for k, v in attrs.items())
+                body = "".join(f"<{self.p}{tag} " + " ".join(f'{k}="{v}"' for k, v in a.items()) + "/>"
+                               for tag, a in children)
+                self.new_xfs.append(f"{head}>{body}</{self.p}xf>" if body else f"{head}/>")
                 index = len(self.xfs) - 1
-            self.cache[(bold, fmt)] = index
-        return self.cache[(bold, fmt)]
+            self.cache[(bold, fmt, wrap)] = index
+        return self.cache[(bold, fmt, wrap)]
 
     def finish(self) -> str:
         xml = self.xml
