@@ -55,6 +55,8 @@ CODES: dict[str, tuple[str, str, str]] = {
                "Выберите значение из выпадающего списка в ячейке {address}: {choices}."),
     "pattern": (ERROR, "«{value}»: {pattern_message}",
                 "Исправьте значение в ячейке {address}."),
+    "too-long": (ERROR, "Слишком длинный текст в «{column}»: {length}, а можно не больше {max_length}",
+                 "Сократите значение в ячейке {address}."),
     # rows and forms
     "duplicate-row": (ERROR, "Строка повторяет строку {first_row} ({keys})",
                       "Удалите повтор или объедините строки {first_row} и {row}."),
@@ -265,13 +267,17 @@ def template_values(params: dict) -> TemplateValues:
     return values
 
 
+NAME_LIMIT = 120  # characters of a tab's or a header's name quoted in a message (Google allows 100 in a tab)
+
+
 def make_finding(code: str, *, form: str | None = None, sheet: str | None = None, row: int | None = None,
                  column: str | None = None, column_key: str | None = None, address: str | None = None,
                  severity: str | None = None, **params) -> Finding:
     """Build a finding of a known ``code``, filling its Russian templates."""
     default_severity, message, hint = CODES[code]
     values = template_values(params)
-    values.update(sheet=sheet or "", column=column or "", row=row or "", address=address or "")
+    values.update(sheet=shortened(sheet or "", NAME_LIMIT), column=shortened(column or "", NAME_LIMIT), row=row or "",
+                  address=address or "")
     return Finding(
         code=code,
         message=message.format_map(values),

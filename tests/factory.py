@@ -13,6 +13,7 @@ recorded backoff) or a database passed in.
 from __future__ import annotations
 
 import functools
+import signal
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -62,3 +63,9 @@ def make_app(svod: Svod, **config: Any) -> Flask:
     from web import create_app
 
     return create_app({"SVOD": svod, "TESTING": True, **config})
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` of a child a test sends Ctrl-C to: SIGINT as a terminal gives it, even
+    when the test run itself was started with SIGINT ignored (in the background of a shell)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

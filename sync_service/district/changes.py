@@ -86,7 +86,7 @@ def _too_many(dropped: int, before: int, limit: int) -> bool:
 
 
 def _named(items: Sequence[str]) -> str:
-    shown = ", ".join(items[:LISTED])
+    shown = ", ".join(ru.shortened(item, 60) for item in items[:LISTED])
     return shown + (f" и ещё {ru.number(len(items) - LISTED)}" if len(items) > LISTED else "")
 
 
@@ -101,7 +101,7 @@ def assess(before: Before, registry: Registry, limits: Limits) -> Assessment:
     """Hold the schools, the plan or both when applying ``registry`` over ``before`` would
     drop more than ``limits`` allow; say which codes «Школы» repeats."""
     reasons: list[str] = []
-    after = {s.code for s in registry.schools if s.active}
+    after = {s.code for s in registry.schools if s.active} | set(registry.held)
     dropped = [code for code in before.schools if code not in after]
     hold_schools = _too_many(len(dropped), len(before.schools), limits.schools)
     if hold_schools:

@@ -30,6 +30,7 @@ class Registry:
     schools_tab: bool = True      # «Школы» was there
     default_plan: bool = False    # «План» gave no collection: the default calendar applies
     duplicates: dict[str, tuple[int, ...]] = field(default_factory=dict)  # code -> the rows of «Школы» with it
+    held: dict[str, int] = field(default_factory=dict)  # code -> its row of «Школы», which has a mistake to fix
     years: tuple[str, ...] = ()   # every academic year «План» has rows for
 
 
@@ -87,8 +88,13 @@ def read_registry(workbook: Workbook, schema: Schema, *, academic_year: str) -> 
     registry.findings.extend(result.findings)
     registry.schools_tab = result.present
     bad_rows = result.blocked_rows
+    bad_codes = {f.row for f in result.findings if f.blocking and f.column_key == "code"}
     by_code: dict[str, list[dict]] = {}
     for row in result.rows:
+        if row["_row"] in bad_rows and row["_row"] not in bad_codes and isinstance(row.get("code"), str):
+            # A mistake in another cell of a school's row: the school keeps what Svod knew of it
+            registry.held[school_code(row["code"])] = row["_row"]
+            continue
         if row["_row"] in bad_rows or not row.get("code") or not row.get("name"):
             continue
         by_code.setdefault(school_code(row["code"]), []).append(row)

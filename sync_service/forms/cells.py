@@ -53,7 +53,7 @@ from sync_service.forms.values import (
     to_phone,
     to_url,
 )
-from sync_service.ru import date_text, plain_number
+from sync_service.ru import date_text, plain_number, quantity
 
 __all__ = ["Failure", "Parser", "ColumnParser", "parser_for", "parsers_for", "parse_value", "fold", "display",
            "FORMULA_ERRORS", "EXPECTED"]
@@ -359,30 +359,48 @@ _BUILDERS: dict[str, Callable[[Column], tuple[Parser, ColumnParser]]] = {
 }
 
 
-def _patterned(parse: Parser, parse_column: ColumnParser, column: Column) -> tuple[Parser, ColumnParser]:
-    search = re.compile(column.pattern).search
+def _text_failure(column: Column) -> Callable[[str], Failure | None]:
+    """The check of a parsed text against the column's length and pattern, or None."""
+    search = re.compile(column.pattern).search if column.pattern else None
     message = column.pattern_message or "значение не подходит по форме"
+    limit = column.max_length
+
+    def failure(value: str) -> Failure | None:
+        if limit is not None and len(value) > limit:
+            return Failure("too-long", {"value": display(value), "length": quantity(len(value), *_SIGNS),
+                                        "max_length": quantity(limit, *_SIGNS)})
+        if search is not None and not search(value):
+            return Failure("pattern", {"value": display(value), "pattern_message": message})
+        return None
+    return failure
+
+
+_SIGNS = ("знак", "знака", "знаков")
+
+
+def _checked_text(parse: Parser, parse_column: ColumnParser, column: Column) -> tuple[Parser, ColumnParser]:
+    failure = _text_failure(column)
 
     def checked(raw: Any) -> Any:
         value = parse(raw)
-        if value.__class__ is str and not search(value):
-            return Failure("pattern", {"value": display(value), "pattern_message": message})
-        return value
+        return (failure(value) or value) if value.__class__ is str else value
 
     def checked_column(values: Sequence[Any]) -> list:
         parsed = parse_column(values)
         for i, value in enumerate(parsed):
-            if value.__class__ is str and not search(value):
-                parsed[i] = Failure("pattern", {"value": display(value), "pattern_message": message})
+            if value.__class__ is str:
+                parsed[i] = failure(value) or value
         return parsed
     return checked, checked_column
 
 
 def parsers_for(column: Column) -> tuple[Parser, ColumnParser]:
-    """The parser of ``column`` (its type, then its range and pattern) and its twin for a
+    """The parser of ``column`` (its type, then its range, length and pattern) and its twin for a
     whole column: ``parse_column(values) == [parse(v) for v in values]``."""
     parse, parse_column = _BUILDERS[column.type](column)
-    return _patterned(parse, parse_column, column) if column.pattern else (parse, parse_column)
+    if column.pattern or column.max_length:
+        return _checked_text(parse, parse_column, column)
+    return parse, parse_column
 
 
 def parser_for(column: Column) -> Parser:

@@ -58,6 +58,7 @@ class Column:
     personal: bool = False
     aliases: tuple[str, ...] = ()
     width: int | None = None
+    max_length: int | None = None   # characters a text may have (the database keeps no more)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -215,7 +216,7 @@ class Schema:
 # --- loading ------------------------------------------------------------------------
 
 _COLUMN_FIELDS = {"key", "label", "type", "required", "choices", "min", "max", "pattern",
-                  "pattern_message", "help", "personal", "aliases", "width"}
+                  "pattern_message", "help", "personal", "aliases", "width", "max_length"}
 _FORM_FIELDS = {"key", "title", "tab", "shape", "columns", "key_columns", "rules", "computed",
                 "deadline_month", "per_campaign", "help", "checks", "year_over_year",
                 "carry_over"}
@@ -331,9 +332,10 @@ def _column(check: _Checker, raw, path: str, lists: dict[str, tuple[str, ...]]) 
             re.compile(pattern)
         except re.error as exc:
             check.fail(f"{path}.pattern", f"not a regular expression: {exc}")
-    width = raw.get("width")
-    if width is not None and (not isinstance(width, int) or isinstance(width, bool) or width <= 0):
-        check.fail(f"{path}.width", "expected a positive whole number")
+    width, max_length = raw.get("width"), raw.get("max_length")
+    for name, number in (("width", width), ("max_length", max_length)):
+        if number is not None and (not isinstance(number, int) or isinstance(number, bool) or number <= 0):
+            check.fail(f"{path}.{name}", "expected a positive whole number")
     return Column(
         key=check.key(raw["key"], f"{path}.key"),
         label=check.text(raw["label"], f"{path}.label"),
@@ -349,6 +351,7 @@ def _column(check: _Checker, raw, path: str, lists: dict[str, tuple[str, ...]]) 
         personal=check.flag(raw.get("personal"), f"{path}.personal"),
         aliases=check.strings(raw.get("aliases"), f"{path}.aliases"),
         width=width,
+        max_length=max_length,
     )
 
 

@@ -106,7 +106,8 @@ def load_plan(ctx: RunContext, listing: Mapping[str, WorkbookInfo], head_id: str
             set_meta(session, "plan_years", ",".join(registry.years))
         entries, collections, ids = stored_registry(session, schema, ctx.year)
     if not assessment.hold_schools and not assessment.duplicates:
-        entries = [s for s in registry.schools if s.active]  # in the order of «Школы»
+        kept = [e for e in entries if e.code in registry.held]  # as stored, while its row has a mistake
+        entries = [s for s in registry.schools if s.active] + kept  # in the order of «Школы»
     return Plan(entries, collections, ids, findings, error=assessment.message() or None,
                 held=assessment.message() or None, schema=schema, head_forms=keys)
 
@@ -156,7 +157,8 @@ def store_registry(session: Session, registry: Registry) -> dict[str, int]:
 def store_schools(session: Session, registry: Registry, *, drop: bool = True) -> None:
     """«Школы» into ``schools``, matched by code as Svod keeps codes (a row stored under another
     spelling of the same code, before codes were normalised, takes the normalised one); a
-    school no longer listed leaves the registry unless ``drop`` is false (while a code repeats)."""
+    school no longer listed leaves the registry unless ``drop`` is false (while a code repeats);
+    a school whose row has a mistake to fix (``registry.held``) keeps what was stored of it."""
     rows = list(session.scalars(select(m.School)))
     schools = {s.code: s for s in rows}
     for s in rows:
@@ -170,7 +172,7 @@ def store_schools(session: Session, registry: Registry, *, drop: bool = True) ->
         session.add(school)
         listed.add(id(school))
     for school in rows:
-        if drop and id(school) not in listed:
+        if drop and id(school) not in listed and school_code(school.code) not in registry.held:
             school.in_registry = False
 
 

@@ -15,6 +15,7 @@ from sync_service.db import Database
 from sync_service.district.changes import Limits
 from sync_service.findings import MORE, Finding
 from sync_service.forms.schema import Schema
+from sync_service.ru import shortened
 from sync_service.stores.base import WorkbookStore
 
 
@@ -53,19 +54,23 @@ def stored_year(session: Session) -> str | None:
 
 
 def finding_record(school_id: int, collection_id: int | None, finding: Finding) -> m.FindingRecord:
-    return m.FindingRecord(
-        school_id=school_id, collection_id=collection_id, code=finding.code, severity=finding.severity,
-        form=finding.form, sheet=finding.sheet, row=finding.row, column=finding.column,
-        column_key=finding.column_key, address=finding.address, message=finding.message, hint=finding.hint,
-        folded=finding.params.get("folded") if finding.code == MORE else None,
-        folded_code=finding.params.get("kind") if finding.code == MORE else None)
+    return m.FindingRecord(**finding_row(school_id, collection_id, finding))
+
+
+# The columns of ``findings`` a workbook's text reaches, and how much of it they keep: a tab or
+# a header of a thousand characters is shortened, never a failed insert (PostgreSQL checks).
+_FITTED = {"form": 100, "sheet": 200, "column": 300, "column_key": 100, "address": 20}
 
 
 def finding_row(school_id: int, collection_id: int | None, finding: Finding) -> dict:
     """A ``findings`` row as Core inserts it."""
-    return {"school_id": school_id, "collection_id": collection_id, "code": finding.code,
-            "severity": finding.severity, "form": finding.form, "sheet": finding.sheet, "row": finding.row,
-            "column": finding.column, "column_key": finding.column_key, "address": finding.address,
-            "message": finding.message, "hint": finding.hint,
-            "folded": finding.params.get("folded") if finding.code == MORE else None,
-            "folded_code": finding.params.get("kind") if finding.code == MORE else None}
+    row = {"school_id": school_id, "collection_id": collection_id, "code": finding.code,
+           "severity": finding.severity, "form": finding.form, "sheet": finding.sheet, "row": finding.row,
+           "column": finding.column, "column_key": finding.column_key, "address": finding.address,
+           "message": finding.message, "hint": finding.hint,
+           "folded": finding.params.get("folded") if finding.code == MORE else None,
+           "folded_code": finding.params.get("kind") if finding.code == MORE else None}
+    for name, limit in _FITTED.items():
+        if row[name] is not None and len(row[name]) > limit:
+            row[name] = shortened(row[name], limit)
+    return row

@@ -19,6 +19,7 @@ from sync_service.forms.validation import data_hash, parse_form
 from sync_service.forms.year_over_year import LastYear
 from sync_service.model import Collection, FormResult, SchoolEntry, titled_after
 from sync_service.order.models import current_fpu
+from sync_service.ru import shortened
 from sync_service.stores.base import StoreError, Workbook, WorkbookInfo, WorkbookStore, WorkbookUnavailable
 from sync_service.sync.checks import Fact, SchoolView
 from sync_service.sync.records import RunContext, digest, finding_record, finding_row
@@ -60,13 +61,19 @@ class Triage:
 
 # --- locating and deciding (pure) -------------------------------------------------------
 
+WORKBOOK_ID_LENGTH = 500  # workbook_states.workbook_id
+
+
 def locate_workbooks(entries: list[SchoolEntry], listing: Mapping[str, WorkbookInfo],
                      workbook_id_for: Callable[[str], str]) -> dict[str, str | None]:
     """School code -> workbook id: the «Книга» column, else a workbook named after the code."""
     targets: dict[str, str | None] = {}
     for entry in entries:
         if entry.workbook:
-            targets[entry.code] = workbook_id_for(entry.workbook)
+            try:
+                targets[entry.code] = workbook_id_for(entry.workbook)
+            except (OSError, StoreError):  # no file system or drive takes such a name: no workbook
+                targets[entry.code] = None
             continue
         match = [w.id for w in listing.values() if titled_after(w.title, entry.code)]
         targets[entry.code] = match[0] if len(match) == 1 else None
@@ -219,9 +226,10 @@ def record_failure(ctx: RunContext, school_id: int, code: str, workbook_id: str,
 
 
 def record_missing(ctx: RunContext, school_id: int, entry: SchoolEntry, workbook_id: str) -> Outcome:
-    shown = workbook_id or entry.workbook
+    shown = shortened(workbook_id or entry.workbook)
     finding = make_finding("missing-workbook", workbook=shown or f"{entry.code} …")
-    return record_failure(ctx, school_id, entry.code, workbook_id, finding, f"нет книги «{shown or entry.code}»")
+    kept = workbook_id if len(workbook_id) <= WORKBOOK_ID_LENGTH else ""  # no id is that long
+    return record_failure(ctx, school_id, entry.code, kept, finding, f"нет книги «{shown or entry.code}»")
 
 
 def absorb(ctx: RunContext, collections: list[Collection], collection_ids: Mapping[str, int], known: Known,

@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 
 from sync_service.cli import cli, main
+from tests.factory import default_sigint
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -183,7 +184,7 @@ def _svod_process(env: Path, *argv: str) -> subprocess.Popen:
                  "DATABASE_URL": f"sqlite:///{env / 'svod.db'}", "SVOD_LOCK_FILE": str(env / "sync.lock"),
                  "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "sync_service", *argv], cwd=ROOT, env=variables,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
 
 
 def test_ctrl_c_stops_a_command_without_a_traceback(env):

@@ -14,6 +14,7 @@ from pathlib import Path
 import requests
 from werkzeug.security import generate_password_hash
 
+from tests.factory import default_sigint
 from tests.jobs.test_robustness import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +57,7 @@ def test_run_serves_the_page_beside_a_clock_that_takes_the_button(tmp_path):
            "SVOD_SECRET_KEY": "test-secret",
            "SVOD_ADMIN_PASSWORD_HASH": generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")}
     process = subprocess.Popen([sys.executable, "-m", "sync_service", "run"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=default_sigint)
     base, browser = f"http://127.0.0.1:{port}", requests.Session()
     clocks: list[int] = []
     try:

@@ -130,7 +130,7 @@ class XlsxStore(WorkbookStore):
                 ref = PurePosixPath(*[p for p in path.parts if p not in (".", "")]).as_posix()
         if PurePosixPath(ref).suffix.lower() not in _FILE_SUFFIXES:
             ref += ".xlsx"
-        if not (self.folder / ref).exists():
+        if not _exists(self.folder / ref):
             # «sch07» for «sch07 МБОУ СОШ №7.xlsx», or the name in another case.
             stem = ref[:-5].casefold() if ref.lower().endswith(".xlsx") else None
             candidates = [w.id for w in self.list_workbooks()
@@ -327,3 +327,11 @@ class XlsxStore(WorkbookStore):
                 self._understood.pop(workbook_id, None)
                 return name
         raise StoreError(f"не нашлось свободного имени для старой копии «{workbook_id}»")
+
+
+def _exists(path: Path) -> bool:
+    """False also for a name no file system takes (too long, a NUL in it)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
