@@ -5,12 +5,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip -q --disable-pip-version-check
 
-.PHONY: run test bench chromium postgres wrk valgrind clean help
+.PHONY: run test bench lock chromium postgres wrk valgrind clean help
 
 help:
 	@echo "make run    — install, generate the demo district on first run, sync, serve http://127.0.0.1:8000"
 	@echo "make test   — install test dependencies (and Chromium) and run the whole suite"
 	@echo "make bench  — run the benchmarks under bench/"
+	@echo "make lock   — recompile requirements.txt and requirements-dev.txt from the .in files"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,13 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev chromium postgres
 	$(BIN)/ruff check --select F --quiet .
 	$(BIN)/python -m pytest -q -n 2 --dist loadscope
+
+# The lock files: requirements.in / requirements-dev.in name what Svod uses; pip-tools pins
+# every transitive dependency into requirements.txt / requirements-dev.txt.
+LOCK := $(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links
+lock: $(VENV)/.installed-dev
+	$(LOCK) --output-file requirements.txt requirements.in
+	$(LOCK) --output-file requirements-dev.txt requirements-dev.in
 
 # Debian's wrk for bench/web_bench.py.
 wrk:
