@@ -164,11 +164,8 @@ def test_lookups_and_suggestions(sample_fpu):
     assert sample_fpu.suggest("квантовая хромодинамика") == []
 
 
-def test_index_is_fast(sample_fpu):
-    import time
-
-    index = FpuIndex(list(sample_fpu) * 10)   # ~3 000 entries, as the real list
-    start = time.perf_counter()
-    for _ in range(200):
-        index.suggest("Русский язык Ладыженская", 6)
-    assert time.perf_counter() - start < 2.0
+def test_suggestions_on_a_list_the_size_of_the_real_one(sample_fpu):
+    """~3 000 entries, as the real list (its speed: bench/fpu_bench.py)."""
+    index = FpuIndex(list(sample_fpu) * 10)
+    found = index.suggest("Русский язык Ладыженская", 6)
+    assert found and all("Ладыженская" in e.authors for e in found) and 6 in found[0].grades
