@@ -11,6 +11,7 @@ this module: no librarian names, e-mails or phones, no values of personal column
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date, datetime
 from typing import Any, Iterable
@@ -41,7 +42,8 @@ from sync_service.forms.schema import Form
 _VALUE_FREE_CODES = frozenset(code for code, (_severity, message, _hint) in CODES.items()
                               if "{value}" not in message and "{keys}" not in message)
 PERSONAL_MESSAGE = "Значение в столбце «{column}» заполнено неверно (персональные данные здесь не показываются)"
-PERSONAL_DUPLICATE = "Строка повторяет другую строку (персональные данные здесь не показываются)"
+PERSONAL_DUPLICATE = "Повторяется строка {row} — уже есть {first} (персональные данные здесь не показываются)"
+_FIRST_ROW = re.compile(r"уже есть в строке (\d+)")
 PERSONAL_HINT = "Исправьте значение ({place}) в книге школы."
 
 
@@ -253,8 +255,11 @@ def public_finding(record: m.FindingRecord, form: Form | None) -> dict:
         record.code == "duplicate-row" and bool(personal & set(form.key_columns if form else ())))
     if quotes_personal:
         place = f"ячейка {record.address}" if record.address else f"строка {record.row}" if record.row else "лист формы"
-        fill = {"column": record.column or "", "place": place}
-        message = (PERSONAL_MESSAGE if record.column else PERSONAL_DUPLICATE).format_map(fill)
+        first = _FIRST_ROW.search(record.message or "")
+        fill = {"column": record.column or "", "place": place, "row": record.row or "",
+                "first": f"в строке {first.group(1)}" if first else "выше"}
+        repeat = record.code == "duplicate-row" or not record.column
+        message = (PERSONAL_DUPLICATE if repeat else PERSONAL_MESSAGE).format_map(fill)
         if record.code not in CODES or "{value}" in CODES[record.code][2]:
             hint = PERSONAL_HINT.format_map(fill)
     return {"code": record.code, "severity": record.severity, "sheet": record.sheet, "row": record.row,

@@ -31,6 +31,7 @@ means is read by :mod:`sync_service.forms.values`.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -115,9 +116,46 @@ def display(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _failure(kind: str, raw: Any) -> Failure:
-    expected, hint = EXPECTED[kind]
-    return Failure("type", {"value": display(raw), "expected": expected, "expected_hint": hint})
+def _failure(kind: str, raw: Any, hint: str | None = None) -> Failure:
+    expected, default = EXPECTED[kind]
+    return Failure("type", {"value": display(raw), "expected": expected, "expected_hint": hint or default})
+
+
+# The example of a column without bounds (and of one whose bounds hold it): as in EXPECTED.
+_EXAMPLES = {"integer": 120, "number": 1234.5, "percent": 95}
+_KIND_TEXT = {"integer": "целое число", "number": "число", "percent": "процент числом"}
+
+
+def _example(kind: str, low: float | None, high: float | None) -> float:
+    """A value to show as an example for a column of ``kind`` within [low, high]: a round
+    number a quarter of the way up the range (0–60 -> 15, 1990–2100 -> 2020, 0,25–2 -> 0,7)."""
+    default = _EXAMPLES[kind]
+    if low is not None and high is not None and high > low:
+        span = high - low
+        step = 10 ** (math.floor(math.log10(span)) - 1)
+        if kind == "integer":
+            step = max(1, step)
+        value = round((low + span / 4) / step) * step
+        value = min(max(value, low), high)
+    elif low is not None and default < low or high is not None and default > high:
+        value = low if low is not None and default < low else high
+    else:
+        value = default
+    value = round(value, 6)
+    return int(value) if kind == "integer" or float(value).is_integer() else value
+
+
+def expected_hint(kind: str, column: Column) -> str:
+    """What to type into a cell of ``column``, said for that column: its type, its bounds and
+    an example taken from them («целое число от 0 до 60, например 15»)."""
+    if kind not in _KIND_TEXT:
+        return EXPECTED[kind][1]
+    low, high = column.min, column.max
+    bounds = f" {_bounds_text(low, high)}" if low is not None or high is not None else ""
+    example = plain_number(_example(kind, low, high))
+    if kind == "number" and low is None and high is None:
+        return EXPECTED[kind][1]
+    return f"{_KIND_TEXT[kind]}{bounds}, например {example}"
 
 
 def _formula_error(text: str) -> Failure | None:
@@ -154,7 +192,8 @@ def _cached(convert: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse
 
 
-def _from_text(kind: str, convert: Callable[[Any], Any], *, dash_is_empty: bool = True) -> Callable[[str], Any]:
+def _from_text(kind: str, convert: Callable[[Any], Any], *, dash_is_empty: bool = True,
+               hint: str | None = None) -> Callable[[str], Any]:
     """Text handling shared by the typed columns: empty, a lone dash, formula errors; then
     ``convert`` (None from it is a type error), cached."""
 
@@ -168,7 +207,7 @@ def _from_text(kind: str, convert: Callable[[Any], Any], *, dash_is_empty: bool 
         if dash_is_empty and stripped in _DASHES:
             return None  # «—» means «nothing here»: a required cell then asks for a value
         value = convert(text)
-        return _failure(kind, text) if value is None else value
+        return _failure(kind, text, hint) if value is None else value
     return _cached(from_text)
 
 
@@ -202,16 +241,17 @@ def _typed(kind: str, column: Column, convert: Callable[[Any], Any], *, exact: t
         def convert(raw: Any) -> Any:
             value = unchecked(raw)
             return None if value is None else check(value)
-    from_text = _from_text(kind, convert, dash_is_empty=kind != "bool")
+    hint = expected_hint(kind, column)
+    from_text = _from_text(kind, convert, dash_is_empty=kind != "bool", hint=hint)
     seen = from_text.cache.get  # a text seen before: what from_text returned for it
 
     def other(raw: Any) -> Any:
         if raw is None:
             return None
         if raw.__class__ is bool and kind != "bool" or not isinstance(raw, accepts):
-            return _failure(kind, raw)
+            return _failure(kind, raw, hint)
         value = convert(raw)
-        return _failure(kind, raw) if value is None else value
+        return _failure(kind, raw, hint) if value is None else value
 
     if check is None:
         def parse(raw: Any) -> Any:

@@ -80,6 +80,16 @@ class Found:
             columns=", ".join(operands)))
 
 
+def column_rows(cells: str) -> str:
+    """A range down one column as people say it: «D6:D40» -> «столбец D, строки 6–40»;
+    a single cell or any other range as it is."""
+    first, _, last = cells.partition(":")
+    col, col_last = first.rstrip("0123456789"), last.rstrip("0123456789")
+    if not last or col != col_last:
+        return f"ячейка {cells}" if not last else f"ячейки {cells}"
+    return f"столбец {col}, строки {number(int(first[len(col):]))}–{number(int(last[len(col):]))}"
+
+
 # --- bounded at the source --------------------------------------------------------------------
 
 SHOWN_PER_COLUMN = 20  # findings of one kind in one column listed with their cells; the rest summed up
@@ -147,7 +157,7 @@ def _more(rest: list[Finding], last_shown: Finding, shown: int) -> Finding:
     else:
         cells = None
     where = f"в столбце «{first.column}»" if first.column else f"на листе «{first.sheet}»"
-    spread = (f"ячейки {cells}" if cells else f"строки {low}–{high}" if low and high != low
+    spread = (column_rows(cells) if cells else f"строки {number(low)}–{number(high)}" if low and high != low
               else f"строка {low}" if low else f"лист «{first.sheet}»")
     example = (f"ячейке {last_shown.address}" if last_shown.address else
                f"строке {last_shown.row}" if last_shown.row else "предыдущих строках")

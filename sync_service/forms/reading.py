@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from sync_service.forms.layout import READY_DATE_LABEL, READY_LABEL
 from sync_service.forms.schema import Form
@@ -261,3 +261,72 @@ def find_fields(grid: Filled, form: Form, *, index: dict[str, str] | None = None
         else:
             found.rows[key] = r
     return found
+
+
+# --- near misses of a label ---------------------------------------------------------------------
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """The Damerau–Levenshtein distance of ``a`` and ``b`` (optimal string alignment: an
+    insertion, a deletion, a replacement or two neighbours swapped, «Ствака» -> «Ставка», each
+    cost 1); anything over ``limit`` is returned as ``limit + 1`` without finishing."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            cost = 0 if ca == cb else 1
+            best = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                best = min(best, previous2[j - 2] + 1)
+            current[j] = best
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def near_limit(key: str) -> int:
+    """How many edits a label of this (compared) length may be off by and still be taken for
+    it: one for a short word («Класс»), two for a word or two, three for a long label."""
+    length = len(key.replace(" ", ""))
+    return 0 if length < 4 else 1 if length <= 6 else 2 if length <= 15 else 3
+
+
+def near_misses(wanted: Mapping[str, Sequence[str]], found: Sequence[tuple[int, Any]]) -> dict[str, tuple[int, str]]:
+    """Which of the ``found`` cells (position, text) that matched no label is a misspelling of
+    one of the ``wanted`` labels (key -> its label and aliases): key -> (position, text).
+
+    Case, «ё»/«е», spaces and punctuation are forgiven by :func:`label_key` already; here a
+    text counts when it is within :func:`near_limit` edits of a label (or an alias) of exactly
+    one wanted key and no other cell is as near to that key. Ambiguous texts are left out:
+    advice to rename must never be a guess between two columns."""
+    keys = {key: [k for k in map(label_key, labels) if k] for key, labels in wanted.items()}
+    candidates: dict[int, list[tuple[int, str]]] = {}   # cell index -> (distance, key)
+    for index, (_position, text) in enumerate(found):
+        if text is None or text.__class__ is not str or len(text) > 80:
+            continue
+        typed = label_key(text)
+        if not typed:
+            continue
+        for key, labels in keys.items():
+            hits = [d for label in labels
+                    if 0 < (d := edit_distance(typed, label, near_limit(label))) <= near_limit(label)]
+            if hits and typed not in labels:
+                candidates.setdefault(index, []).append((min(hits), key))
+    by_key: dict[str, list[tuple[int, int]]] = {}   # key -> (distance, cell index)
+    for index, options in candidates.items():
+        options.sort()
+        if len(options) > 1 and options[0][0] == options[1][0]:
+            continue  # as near to two columns: no guess
+        distance, key = options[0]
+        by_key.setdefault(key, []).append((distance, index))
+    out: dict[str, tuple[int, str]] = {}
+    for key, options in by_key.items():
+        options.sort()
+        if len(options) > 1 and options[0][0] == options[1][0]:
+            continue  # two cells as near to one column
+        position, text = found[options[0][1]]
+        out[key] = (position, text)
+    return out

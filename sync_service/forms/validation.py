@@ -40,7 +40,15 @@ from sync_service.forms.cells import EXPECTED, Failure, Parser, display
 from sync_service.forms.found import Found, letter, summarise
 from sync_service.forms.layout import READY_DATE_LABEL, READY_LABEL
 from sync_service.forms.plan import Plan, per_layout, plan, record_layout, table_layout
-from sync_service.forms.reading import RECORD_VALUE_COLUMN, Fields, Filled, Header, ReadyCells, fill_merges
+from sync_service.forms.reading import (
+    RECORD_VALUE_COLUMN,
+    Fields,
+    Filled,
+    Header,
+    ReadyCells,
+    fill_merges,
+    near_misses,
+)
 from sync_service.forms.rows import arranged, read_rows
 from sync_service.forms.schema import Column, Form
 from sync_service.forms.table import Table
@@ -100,8 +108,17 @@ def _read_table(form: Form, grid: Filled, known: Plan, result: FormResult, found
         return
     positions = header.positions
     result.positions = dict(positions)
-    for column in arranged(form, positions).missing:
-        found.add("missing-column", row=header.row, column=column)
+    missing = arranged(form, positions).missing
+    absent = [c for c in form.columns if c.key not in positions] if len(positions) < len(form.columns) else []
+    misspelt = _misspelt(absent, grid.rows[header.row - 1] if header.row - 1 < len(grid.rows) else [],
+                         taken=set(positions.values()) | {c for _, c in header.duplicates}) if absent else {}
+    for column in absent:
+        if column.key in misspelt:  # an optional column misspelt is not read either: a warning
+            col, typed = misspelt[column.key]
+            found.add("misspelt-column", row=header.row, column=column, col=col, typed=display(typed),
+                      severity=None if column.required else WARNING)
+        elif column in missing:
+            found.add("missing-column", row=header.row, column=column)
     for key, col in header.duplicates:
         found.add("duplicate-column", row=header.row, column=form.column(key), col=col)
 
@@ -110,6 +127,15 @@ def _read_table(form: Form, grid: Filled, known: Plan, result: FormResult, found
     if len(found.out) > first_finding + 1:
         # row by row; within a row: its cells left to right, a repeat, the rules in order
         found.out[first_finding:] = sorted(found.out[first_finding:], key=_finding_row)
+
+
+def _misspelt(missing, cells: list, *, taken: set[int]) -> dict[str, tuple[int, Any]]:
+    """Column key -> (position, text) of the cells among ``cells`` (a header row, or column A
+    of a record tab; positions 1-based) that are a misspelling of a ``missing`` column's label
+    (:func:`~sync_service.forms.reading.near_misses`); ``taken``: positions of recognised labels."""
+    unexpected = [(i, value) for i, value in enumerate(cells, start=1)
+                  if i not in taken and value.__class__ is str and value.strip()]
+    return near_misses({c.key: c.labels for c in missing}, unexpected)
 
 
 # --- records --------------------------------------------------------------------------------------
@@ -142,8 +168,16 @@ def _fielded(form: Form, fields: Fields) -> _Fielded:
 
 def _read_record(form: Form, grid: Filled, known: Plan, result: FormResult, found: Found, fields: Fields) -> None:
     fielded = _fielded(form, fields)
-    for column in fielded.missing:
-        found.add("missing-field", column=column)
+    absent = [c for c in form.columns if c.key not in fields.rows] if len(fields.rows) < len(form.columns) else []
+    taken = set(fields.rows.values()) | {r for _, r in fields.duplicates}
+    misspelt = _misspelt(absent, [line[0] if line else None for line in grid.rows], taken=taken) if absent else {}
+    for column in absent:
+        if column.key in misspelt:
+            row, typed = misspelt[column.key]
+            found.add("misspelt-field", row=row, column=column, col=1, typed=display(typed),
+                      severity=None if column.required else WARNING)
+        elif column in fielded.missing:
+            found.add("missing-field", column=column)
     for key, row in fields.duplicates:
         found.add("duplicate-field", row=row, column=form.column(key), col=1)
     result.positions.update(fielded.positions)

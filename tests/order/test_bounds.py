@@ -22,7 +22,7 @@ def test_a_hundred_thousand_unknown_codes_are_twenty_findings_and_one_more(small
     assert [f.address for f in result.findings[:2]] == ["A5", "A6"]
     more = result.findings[-1]
     assert (more.severity, more.row, more.address, more.column_key) == ("error", 25, "A25:A100004", "fpu_code")
-    assert more.message == "И ещё 99\u202f980 таких же в столбце «Код ФПУ»: ячейки A25:A100004"
+    assert more.message == "И ещё 99\u202f980 таких же в столбце «Код ФПУ»: столбец A, строки 25–100\u202f004"
     assert "ячейке A24" in more.hint
     # what they stand for is all there: every error counted, every row kept out of the order
     assert result.errors == 100_000 and result.warnings == 0

@@ -59,7 +59,7 @@ def test_twenty_of_a_kind_then_one_that_sums_up_the_rest():
     assert [f.code for f in students] == ["type"] * 20 + ["more-findings"]
     more = students[-1]
     assert (more.row, more.address, more.severity) == (25, "C25:C34", "error")
-    assert more.message == "И ещё 10 таких же в столбце «Обучающихся»: ячейки C25:C34"
+    assert more.message == "И ещё 10 таких же в столбце «Обучающихся»: столбец C, строки 25–34"
     # the summary sits where the first hidden one was: after row 24's findings, before row 25's others
     at = result.findings.index(more)
     assert all((f.row or 0) <= 25 for f in result.findings[:at])

@@ -153,8 +153,9 @@ def test_duplicate_row_names_the_first_row():
         [5, "Математика", 25, 25, None], [6, "Физика", 20, 20, None], ["5А", "математика", 25, 25, None]]))
     assert flatten(result.findings) == [[7, "grade", "duplicate-row"]]
     finding = result.findings[0]
-    assert finding.message == "Строка повторяет строку 5 (Класс: 5, Предмет: Математика)"
-    assert finding.hint == "Удалите повтор или объедините строки 5 и 7."
+    # a repeat is called a repeat, and says where the first one is
+    assert finding.message == "Повторяется строка: Класс: 5, Предмет: Математика — уже есть в строке 5"
+    assert finding.hint == "Удалите повтор (строка 7) или объедините его со строкой 5."
 
 
 def test_duplicate_rows_with_an_incomplete_key_are_not_repeats():
@@ -448,3 +449,76 @@ def test_ten_thousand_rows():  # how fast: bench/core_bench.py
 def test_failure_is_a_value():
     assert Failure("type", {"value": "x"}) == Failure("type", {"value": "x"})
     assert set(CODES) >= {"duplicate-field"}
+
+
+# --- a misspelt header: rename, not add (issue 15) ----------------------------------------------
+
+STAFFING = FORMS["staffing"]
+STAFF_ROW = ["Иванова Анна", "Педагог-библиотекарь", 1, "Высшее библиотечное", 20, 12, None, None, None, None, None]
+
+
+def _with_header(form: Form, header: dict[int, str], data: list[list]) -> Sheet:
+    sheet = school_tab(form, data)
+    for col, text in header.items():
+        sheet.rows[3][col - 1] = text
+    return sheet
+
+
+@pytest.mark.parametrize("typed", ["Ствака", "Ставкa ", "Савка", "Стaвка", "СТАВКАА"])
+def test_a_misspelt_required_header_is_to_be_renamed(typed):
+    result = parse(STAFFING, _with_header(STAFFING, {3: typed}, [STAFF_ROW]))
+    (finding,) = [f for f in result.findings if f.column_key == "rate"]
+    assert (finding.code, finding.address, finding.severity) == ("misspelt-column", "C4", "error")
+    assert finding.hint == f"Переименуйте «{typed.strip()}» в «Ставка» (ячейка C4)."
+    assert "Добавьте" not in finding.hint
+
+
+def test_the_example_finding_of_the_issue():
+    result = parse(STAFFING, _with_header(STAFFING, {3: "Ствака"}, [STAFF_ROW]))
+    (finding,) = [f for f in result.findings if f.column_key == "rate"]
+    assert finding.message == "Заголовок «Ствака» похож на «Ставка», но написан иначе: столбец не прочитан"
+    assert finding.hint == "Переименуйте «Ствака» в «Ставка» (ячейка C4)."
+
+
+def test_a_misspelt_optional_header_is_a_warning_not_silence():
+    result = parse(STAFFING, _with_header(STAFFING, {8: "Год последних курсв"}, [STAFF_ROW]))
+    (finding,) = [f for f in result.findings if f.column_key == "courses_year"]
+    assert (finding.code, finding.severity, finding.address) == ("misspelt-column", "warning", "H4")
+
+
+def test_case_yo_spaces_and_a_colon_are_no_misspelling_at_all():
+    result = parse(STAFFING, _with_header(STAFFING, {3: "  СТАВКА: ", 5: "Общий  стаж, лет."}, [STAFF_ROW]))
+    assert [f for f in result.findings if f.code in ("misspelt-column", "missing-column")] == []
+
+
+@pytest.mark.parametrize("header", [
+    {3: "Стаж"},                                  # far from every label: the old advice
+    {3: "Ставка1", 4: "Ставка2"},                 # two cells as near to one column: no guess
+])
+def test_no_guess_without_one_clear_near_miss(header):
+    result = parse(STAFFING, _with_header(STAFFING, header, [STAFF_ROW]))
+    codes = {f.code for f in result.findings if f.column_key == "rate"}
+    assert codes == {"missing-column"}
+
+
+def test_a_misspelt_field_of_a_record_form_is_to_be_renamed():
+    fund = FORMS["library_fund"]
+    sheet = school_tab(fund, [])
+    label = fund.columns[0].label
+    row = next(i for i, line in enumerate(sheet.rows, start=1) if line and line[0] == label)
+    sheet.rows[row - 1][0] = label[:3] + label[4] + label[3] + label[5:]   # two letters swapped
+    sheet.rows[row - 1][1] = 100
+    result = parse(fund, sheet)
+    (finding,) = [f for f in result.findings if f.column_key == fund.columns[0].key]
+    assert (finding.code, finding.address) == ("misspelt-field", f"A{row}")
+    assert finding.hint.startswith("Переименуйте «")
+
+
+# --- advice that fits the column ---------------------------------------------------------------
+
+def test_a_type_hint_takes_its_example_and_bounds_from_the_column():
+    row = list(STAFF_ROW)
+    row[4] = "двадцать"   # «Общий стаж, лет»: 0–60
+    (finding,) = parse(STAFFING, school_tab(STAFFING, [row])).findings
+    assert finding.hint == "Впишите в ячейку E5 целое число от 0 до 60, например 15."
+    assert "120" not in finding.hint

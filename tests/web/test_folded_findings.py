@@ -44,6 +44,6 @@ def test_a_school_with_a_hundred_thousand_unknown_codes(make_app):
     url = "/school/sch01/findings?collection=textbook_order&column=fpu_code&finding=fpu-unknown-code"
     page = plain(client.get(url).get_data(as_text=True))
     assert "Все такие замечания в столбце «Код ФПУ»: 100 000" in page
-    assert "И ещё 99 980 таких же в столбце «Код ФПУ»: ячейки A25:A100004" in page
+    assert "И ещё 99 980 таких же в столбце «Код ФПУ»: столбец A, строки 25–100 004" in page
     listed = client.get("/api" + url).get_json()["findings"]
     assert len(listed) == 21 and listed[-1]["address"] == "A25:A100004"

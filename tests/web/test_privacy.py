@@ -84,3 +84,12 @@ def test_an_unknown_code_on_a_personal_column_hides_message_and_hint():
     assert (shown["message"], shown["hint"]) == (
         "Значение в столбце «Телефон» заполнено неверно (персональные данные здесь не показываются)",
         "Исправьте значение (ячейка J5) в книге школы.")
+
+
+def test_a_repeated_row_of_a_personal_key_is_called_a_repeat_not_a_wrong_value():
+    """As the sync records it: on the key's column (ФИО), with the key quoted in the message."""
+    finding = make_finding("duplicate-row", form="staffing", sheet="Кадры", row=9, column="ФИО",
+                           column_key="full_name", address="A9", keys="ФИО: Иванова Анна", first_row=7)
+    shown = public_finding(record(finding), STAFFING)
+    assert shown["message"] == "Повторяется строка 9 — уже есть в строке 7 (персональные данные здесь не показываются)"
+    assert "Иванова" not in shown["message"] + shown["hint"] and "заполнено неверно" not in shown["message"]
