@@ -14,7 +14,7 @@ from typing import Any, Callable
 from . import fieldmask, values
 from .access import email_of, open_spreadsheet
 from .call import Call
-from .errors import invalid_argument, unknown_field
+from .errors import bad_field_value, invalid_argument, unknown_field
 from .model import Box, Evaluator, Sheet, Spreadsheet, grid_box, grid_range_json, new_sheet, with_color_styles
 from .sheets import sheet_properties_json, spreadsheet_json
 from .state import DriveFile
@@ -213,7 +213,27 @@ def _required_mask(request: dict[str, Any]) -> fieldmask.Tree:
 # -- cells ---------------------------------------------------------------------------
 
 
+def _check_link(fmt: Any) -> None:
+    """A cell-level link (``userEnteredFormat.textFormat.link``) is a Link: only ``uri``, a
+    string; Google refuses any other field as an unknown name (Link has no sheetId)."""
+    text_format = fmt.get("textFormat") if isinstance(fmt, dict) else None
+    link = text_format.get("link") if isinstance(text_format, dict) else None
+    if link is None:
+        return
+    if not isinstance(link, dict):
+        raise bad_field_value("requests[0].update_cells.rows[0].values[0].user_entered_format.text_format.link",
+                              link, "TYPE_MESSAGE")
+    for name in link:
+        if name != "uri":
+            raise unknown_field(name, "requests[0].update_cells.rows[0].values[0].user_entered_format.text_format.link")
+    if not isinstance(link.get("uri", ""), str):
+        raise bad_field_value("requests[0].update_cells.rows[0].values[0].user_entered_format.text_format.link.uri",
+                              link["uri"], "TYPE_STRING")
+
+
 def _apply_cell(sheet: Sheet, row: int, col: int, data: dict[str, Any], mask: fieldmask.Tree) -> None:
+    if "userEnteredFormat" in data:
+        _check_link(data["userEnteredFormat"])
     cell = sheet.cell(row, col)
     fieldmask.apply(cell, data, mask)
     if "userEnteredFormat" in cell:

@@ -52,6 +52,7 @@ DEFAULT_THEME: dict[str, Any] = {
     ],
 }
 
+LINK_COLOR = {"red": 0.06666667, "green": 0.33333334, "blue": 0.8}
 DEFAULT_ROW_PIXELS = 21
 DEFAULT_COLUMN_PIXELS = 100
 
@@ -419,6 +420,9 @@ class Evaluator:
             return fields is None or key in fields or "*" in fields
 
         out = {key: copy.deepcopy(value) for key, value in stored.items() if wanted(key)}
+        link = ((stored.get("userEnteredFormat") or {}).get("textFormat") or {}).get("link")
+        if link and link.get("uri") and wanted("hyperlink"):
+            out["hyperlink"] = link["uri"]  # CellData.hyperlink: read-only, the cell-level link's target
         if not (wanted("effectiveValue") or wanted("formattedValue") or wanted("effectiveFormat")):
             return out
         effective = self.effective(sheet, row, col)
@@ -457,6 +461,12 @@ def effective_format(spreadsheet: Spreadsheet, user_format: dict[str, Any] | Non
     """The spreadsheet default format overlaid with the cell's own format."""
     merged = copy.deepcopy(spreadsheet.properties.get("defaultFormat", DEFAULT_FORMAT))
     merged["hyperlinkDisplayType"] = "PLAIN_TEXT"
+    link = ((user_format or {}).get("textFormat") or {}).get("link")
+    if link:
+        # A link is shown in the link colour, underlined, unless the same format says otherwise.
+        merged["hyperlinkDisplayType"] = "LINKED"
+        merged["textFormat"].update(underline=True, foregroundColor=copy.deepcopy(LINK_COLOR),
+                                    foregroundColorStyle={"themeColor": "LINK"})
     _deep_update(merged, user_format or {})
     return merged
 

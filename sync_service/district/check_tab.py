@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any, Mapping, Sequence
 
 from sync_service.district.status import STATUS_LABELS
+from sync_service.forms.found import column_rows
 from sync_service.forms.layout import CHECK_TAB
 from sync_service.stores.base import TabSpec
 
@@ -46,6 +47,7 @@ def render_check_tab(school_name: str, lines: Sequence[CollectionLine], findings
         ["Проверено:", checked_at.strftime("%d.%m.%Y %H:%M")],
     ]
     bold = [1]
+    links: dict[tuple[int, int], tuple[str, str]] = {}
     if sync_error:
         rows.append(["Ошибка чтения книги:", sync_error])
     rows.append([])
@@ -54,8 +56,9 @@ def render_check_tab(school_name: str, lines: Sequence[CollectionLine], findings
     for line in lines:
         rows.append([line.title, line.tab, line.deadline.strftime("%d.%m.%Y") if line.deadline else "без срока",
                      STATUS_LABELS.get(line.status, line.status), line.errors, line.warnings])
+        links[(len(rows), 2)] = (line.tab, "A1")
     rows.append([])
-    _add_findings(rows, bold, findings)
+    _add_findings(rows, bold, findings, links)
     ratios = [(line.title, label, value) for line in lines for label, value in line.computed if value is not None]
     if ratios:
         rows.append([])
@@ -65,7 +68,7 @@ def render_check_tab(school_name: str, lines: Sequence[CollectionLine], findings
         bold.append(len(rows))
         rows.extend([title, label, value] for title, label, value in ratios)
     return TabSpec(title=CHECK_TAB, rows=rows, bold_rows=tuple(bold), frozen_rows=0, protected=True,
-                   widths=dict(_WIDTHS))
+                   widths=dict(_WIDTHS), links=links, first=bool(findings))
 
 
 def render_head_check_tab(findings: Sequence[Mapping[str, Any]], *, checked_at: datetime, schools: int,
@@ -95,13 +98,16 @@ def render_head_check_tab(findings: Sequence[Mapping[str, Any]], *, checked_at: 
         bold.append(len(rows))
         rows.extend([title, tab, state] for title, tab, state in forms)
         rows.append([])
-    _add_findings(rows, bold, findings)
+    links: dict[tuple[int, int], tuple[str, str]] = {}
+    _add_findings(rows, bold, findings, links)
     return TabSpec(title=CHECK_TAB, rows=rows, bold_rows=tuple(bold), frozen_rows=0, protected=True,
-                   widths=dict(_WIDTHS))
+                   widths=dict(_WIDTHS), links=links)
 
 
-def _add_findings(rows: list[list[Any]], bold: list[int], findings: Sequence[Mapping[str, Any]]) -> None:
-    """«Что исправить»: every finding, errors first, sheet by sheet and row by row."""
+def _add_findings(rows: list[list[Any]], bold: list[int], findings: Sequence[Mapping[str, Any]],
+                  links: dict[tuple[int, int], tuple[str, str]]) -> None:
+    """«Что исправить»: every finding, errors first, sheet by sheet and row by row; each
+    place (column «Ячейка») is a link to it."""
     rows.append(["Что исправить"])
     bold.append(len(rows))
     rows.append(["Форма", "Лист", "Ячейка", "Столбец", "Что не так", "Как исправить", "Важность"])
@@ -109,12 +115,34 @@ def _add_findings(rows: list[list[Any]], bold: list[int], findings: Sequence[Map
     ordered = sorted(findings, key=lambda f: (_SEVERITY_ORDER.get(f.get("severity"), 3), f.get("sheet") or "",
                                               f.get("row") or 0, f.get("address") or ""))
     for f in ordered:
-        rows.append([f.get("form_title") or f.get("form") or "", f.get("sheet") or "",
-                     f.get("address") or (f"строка {f['row']}" if f.get("row") else ""),
+        rows.append([f.get("form_title") or f.get("form") or "", f.get("sheet") or "", place(f),
                      f.get("column") or "", f.get("message") or "", f.get("hint") or "",
                      SEVERITY_LABELS.get(f.get("severity"), f.get("severity") or "")])
+        target = link_target(f)
+        if target is not None:
+            links[(len(rows), 3)] = target
     if not ordered:
         rows.append(["Замечаний нет."])
+
+
+def place(finding: Mapping[str, Any]) -> str:
+    """Where a finding is, as the «Ячейка» column says it: «C4»; cells down one column as
+    «столбец D, строки 6–40»; a row without a cell as «строка 6»."""
+    address, row = finding.get("address"), finding.get("row")
+    if address:
+        return column_rows(address) if ":" in address else address
+    return f"строка {row}" if row else ""
+
+
+def link_target(finding: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(tab, A1 cell or range) a finding's place links to: its cell or range, else the first
+    cell of its row; None for a finding about the whole tab or workbook."""
+    sheet, address, row = finding.get("sheet"), finding.get("address"), finding.get("row")
+    if not sheet or sheet == CHECK_TAB:
+        return None
+    if address:
+        return sheet, address
+    return (sheet, f"A{row}") if row else None
 
 
 def content_hash(tab: TabSpec, *, skip_rows: Sequence[int] = (3,)) -> str:

@@ -108,6 +108,14 @@ class TabSpec:
     # header) and whole columns (authors, titles), 1-based.
     wrap_rows: tuple[int, ...] = ()
     wrap_columns: tuple[int, ...] = ()
+    # (row, column), 1-based -> (tab title, A1 cell or range): the cell is a link to that place
+    # of the same workbook (.xlsx: an internal <hyperlink location>; Google: the cell's
+    # textFormat.link "#gid=…&range=…"; never a formula). A link to a tab the workbook lacks
+    # is left out.
+    links: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
+    # Put the tab first among the tabs when written (as MoveTab(title, 0), in the same write):
+    # the school's «Проверка» when it has something to fix. False: the tab stays where it is.
+    first: bool = False
 
 
 @dataclass(frozen=True)

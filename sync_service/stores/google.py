@@ -301,6 +301,7 @@ class GoogleStore(WorkbookStore):
         requests: list[dict] = []
         added: dict[str, SheetRef] = {}
         taken = {ref.sheet_id for ref in (layout or {}).values()}
+        sheet_ids = {key: ref.sheet_id for key, ref in (layout or {}).items()}  # where links may go
         ordered: dict[str, TabSpec] = {}
         for tab in [*tabs, *list_tabs(tabs)]:
             ordered[_norm(tab.title)] = tab  # a spreadsheet cannot hold two tabs of one title: the later wins
@@ -308,14 +309,15 @@ class GoogleStore(WorkbookStore):
             existing = layout.get(key) if layout is not None else SheetRef(stable_sheet_id(tab.title), tab.title)
             if existing is not None:
                 if replace:
-                    requests += tab_requests(tab, existing.sheet_id, new=False)
+                    requests += tab_requests(tab, existing.sheet_id, new=False, sheet_ids=sheet_ids)
                     added[key] = SheetRef(existing.sheet_id, tab.title)
                 continue
             sheet_id = stable_sheet_id(tab.title)
             while sheet_id in taken:
                 sheet_id = sheet_id % (2 ** 31 - 2) + 1
             taken.add(sheet_id)
-            requests += tab_requests(tab, sheet_id, new=True, roomy=not tab.protected and not replace)
+            requests += tab_requests(tab, sheet_id, new=True, roomy=not tab.protected and not replace,
+                                     sheet_ids=sheet_ids)
             added[key] = SheetRef(sheet_id, tab.title)
         return requests, added
 

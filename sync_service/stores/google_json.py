@@ -220,25 +220,30 @@ def grid_size(tab: TabSpec, *, roomy: bool) -> tuple[int, int]:
     return height, width
 
 
-def tab_requests(tab: TabSpec, sheet_id: int, *, new: bool, roomy: bool = False) -> list[dict]:
+def tab_requests(tab: TabSpec, sheet_id: int, *, new: bool, roomy: bool = False,
+                 sheet_ids: Mapping[str, int] | None = None) -> list[dict]:
     """The batchUpdate requests that make tab ``sheet_id`` hold exactly ``tab``.
 
     ``new``: add the sheet (with its protections). Otherwise the existing sheet is resized
     and all its values, formats and validations are replaced; protections stay as they are.
+    ``sheet_ids`` (normalised title -> sheetId) are the tabs the spec's links may go to.
     """
     rows, columns = grid_size(tab, roomy=roomy)
     grid = {"rowCount": rows, "columnCount": columns, "frozenRowCount": tab.frozen_rows}
     whole = {"sheetId": sheet_id}
     requests: list[dict] = []
+    first = {"index": 0} if tab.first else {}
     if new:
         requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": tab.title, "hidden": tab.hidden,
-                                                     "gridProperties": grid}}})
+                                                     "gridProperties": grid, **first}}})
     else:
         requests.append({"updateSheetProperties": {
-            "properties": {"sheetId": sheet_id, "title": tab.title, "hidden": tab.hidden, "gridProperties": grid},
-            "fields": "title,hidden,gridProperties(rowCount,columnCount,frozenRowCount)"}})
+            "properties": {"sheetId": sheet_id, "title": tab.title, "hidden": tab.hidden, "gridProperties": grid,
+                           **first},
+            "fields": "title,hidden,gridProperties(rowCount,columnCount,frozenRowCount)" + (",index" if first else "")}})
     bold = set(tab.bold_rows)
     row_data = [{"values": [cell_data(v, bold=i in bold) for v in line]} for i, line in enumerate(tab.rows, start=1)]
+    _put_links(tab, row_data, sheet_ids or {})
     span = dict(whole) if not new else {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": max(1, len(row_data)),
                                         "startColumnIndex": 0, "endColumnIndex": columns}
     if not new:
@@ -291,6 +296,26 @@ def tab_requests(tab: TabSpec, sheet_id: int, *, new: bool, roomy: bool = False)
                 "range": {"sheetId": sheet_id, "startRowIndex": row - 1, "endRowIndex": row},
                 "description": HEADER_ROW_NOTE, "warningOnly": True}}})
     return requests
+
+
+def link_uri(sheet_id: int, cell: str) -> str:
+    """The link to a range of the same spreadsheet as Google's own «Insert link > Sheets and
+    named ranges» makes it: ``#gid=SHEETID&range=C4`` (docs/emulator.md, «Links»)."""
+    return f"#gid={sheet_id}&range={cell}"
+
+
+def _put_links(tab: TabSpec, row_data: list[dict], sheet_ids: Mapping[str, int]) -> None:
+    """Each link of ``tab`` as its cell's ``userEnteredFormat.textFormat.link`` (a cell-level
+    link, never a =HYPERLINK formula); links to tabs the spreadsheet lacks are left out."""
+    for (row, column), (title, cell) in sorted(tab.links.items()):
+        sheet_id = sheet_ids.get(_norm(title))
+        if sheet_id is None or row > len(row_data):
+            continue
+        values = row_data[row - 1]["values"]
+        while len(values) < column:
+            values.append({})
+        fmt = values[column - 1].setdefault("userEnteredFormat", {})
+        fmt.setdefault("textFormat", {})["link"] = {"uri": link_uri(sheet_id, cell)}
 
 
 def _dropdown_range(sheet_id: int, dropdown: Dropdown) -> dict:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import Any, Callable, Sequence
-from xml.sax.saxutils import escape
+from typing import Any, Callable, Mapping, Sequence
+from xml.sax.saxutils import escape, quoteattr
 
 from openpyxl.utils import get_column_letter
 
@@ -66,8 +66,10 @@ def _list_formula(choices: Sequence[str]) -> str | None:
     return f'"{text}"'
 
 
-def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, ...]], str], epoch: date) -> bytes:
-    """The worksheet XML of ``spec``: values written literally (no formulas), presentation as asked."""
+def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, ...]], str], epoch: date,
+                 tabs: Mapping[str, str] | None = None) -> bytes:
+    """The worksheet XML of ``spec``: values written literally (no formulas), presentation as
+    asked; ``tabs`` (casefolded title -> title) are the workbook's tabs its links may go to."""
     bold_rows = set(spec.bold_rows)
     wrap_rows, wrap_columns = set(spec.wrap_rows), set(spec.wrap_columns)
     checkboxes = set(spec.checkboxes)
@@ -157,6 +159,9 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
                        f'sqref="{letter}{dropdown.first_row}:{letter}{dropdown.last_row}">'
                        f"<formula1>{escape(formula)}</formula1></dataValidation>")
         out.append("</dataValidations>")
+    hyperlinks = _hyperlinks(spec, tabs or {})
+    if hyperlinks:
+        out.append(f"<hyperlinks>{''.join(hyperlinks)}</hyperlinks>")
     if printing is None:
         out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
     else:
@@ -217,6 +222,22 @@ def print_titles(spec: TabSpec) -> str | None:
     if printing.title_rows:
         parts.append(f"{sheet}!${printing.title_rows[0]}:${printing.title_rows[1]}")
     return ",".join(parts) or None
+
+
+def _hyperlinks(spec: TabSpec, tabs: Mapping[str, str]) -> list[str]:
+    """The ``<hyperlink>`` elements of the spec's links to tabs of the workbook: internal
+    links (a ``location``, no relationship), as Excel writes «Место в документе» (ECMA-376
+    Part 1, 18.3.1.47); they come after ``<dataValidations>`` in the schema's order."""
+    out = []
+    for (row, column), (title, cell) in sorted(spec.links.items()):
+        name = tabs.get(title.casefold())
+        if name is None:
+            continue  # no such tab: Excel would say «Недопустимая ссылка»
+        ref = f"{get_column_letter(column)}{row}"
+        location = f"{quote_sheet(name)}!{cell}"
+        out.append(f"<hyperlink ref={quoteattr(ref)} location={quoteattr(location)} "
+                   f"tooltip={quoteattr(f'Перейти: {name}, {cell}')}/>")
+    return out
 
 
 def lists_spec(lists: Sequence[tuple[str, ...]]) -> TabSpec:

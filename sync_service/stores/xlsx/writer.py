@@ -432,7 +432,9 @@ def _apply(edit: _Edit, tabs: Sequence[TabSpec]) -> list[str]:
         letter = get_column_letter(lists.index(choices) + 1)
         return f"{quote_sheet(LISTS_TAB)}!${letter}$1:${letter}${max(len(choices), 1)}"
 
-    rendered = [(spec, render_sheet(spec, styles, list_ref, epoch)) for spec in tabs]
+    titles = {tab.name.casefold(): tab.name for tab in package.tabs if tab.is_worksheet}
+    titles.update({spec.title.casefold(): spec.title for spec in tabs if spec.title.casefold() not in titles})
+    rendered = [(spec, render_sheet(spec, styles, list_ref, epoch, titles)) for spec in tabs]
     if len(lists) > lists_before:
         spec = lists_spec(lists)
         held = existing.get(LISTS_TAB.casefold())
@@ -450,6 +452,9 @@ def _apply(edit: _Edit, tabs: Sequence[TabSpec]) -> list[str]:
             added.append(spec.title)
         if spec.print_setup is not None or held is not None:   # a rewritten tab drops its old print titles
             edit.set_print_titles(spec.title, print_titles(spec))
+    for spec in tabs:
+        if spec.first:   # as MoveTab(title, 0) does: the tab Excel opens on stays the one it was saved on
+            arrange.move(edit, spec.title, 0)
     return added
 
 
