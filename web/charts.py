@@ -158,9 +158,12 @@ def rate_chart(points: Sequence[RatePoint], *, start: date, end: date, title: st
         if not points:
             break
         values = [getattr(p, field) for p in points]
-        path = [f"M{x(points[0].at.date()):.1f},{y(values[0]):.1f}"]
+        level = f"{y(values[0]):.1f}"
+        path = [f"M{x(points[0].at.date()):.1f},{level}"]
         for point, value in zip(points[1:], values[1:]):
-            path.append(f"H{x(point.at.date()):.1f}V{y(value):.1f}")
+            if f"{y(value):.1f}" != level:  # a step; a sync that changed nothing continues the line
+                level = f"{y(value):.1f}"
+                path.append(f"H{x(point.at.date()):.1f}V{level}")
         path.append(f"H{x(last):.1f}")
         body.append(f'<path class="{css}" d="{"".join(path)}"/>')
     if points:

@@ -20,7 +20,7 @@ from sync_service.context import Svod
 from sync_service.district.check_tab import SEVERITY_LABELS
 from sync_service.district.collection_page import collection_detail, district_figures
 from sync_service.district.history import school_year
-from sync_service.district.overview import debtor_page, first_debtors, not_submitted_page, overview, unknown_list
+from sync_service.district.overview import debtor_page, district_lists, not_submitted_page, overview, unknown_list
 from sync_service.district.registry import shifted_year
 from sync_service.district.report import (
     data_marker,
@@ -35,6 +35,7 @@ from sync_service.sync.head_forms import run_schema
 
 from .charts import RatePoint, bar_chart, chart_window, progress_chart, rate_chart
 from .compress import Body
+from .matrix import matrix_cells, overdue_rows
 
 bp = Blueprint("status", __name__)
 
@@ -219,8 +220,8 @@ def _index_body(report: dict, filters: dict) -> str:
                        small=True, deadline=as_date(c["deadline"]), title=f"«{c['tab']}»: доля сдавших по дням"))
         for c in report["collections"]]
     cells = {(s["school"], s["collection"]): s for s in report["submissions"]}
-    owing = read(first_debtors, collection=filters["collection"] or None, status=filters["status"] or None)
-    unknown = read(unknown_list, collection=filters["collection"] or None)
+    lists = read(district_lists, collection=filters["collection"] or None, status=filters["status"] or None)
+    owing, unknown = lists["debtors"], lists["unknown"]
     text = format_debtors(owing["debtors"], today, unknown=unknown["schools"], unknown_total=unknown["total"])
     missing = read_not_submitted(filters["collection"]) if filters["collection"] else None
     return render_template("_status_body.html", report=report, filters=filters, cells=cells, chart=chart,
@@ -421,4 +422,5 @@ def _template_globals(state) -> None:
         SYNC_LABELS=SYNC_LABELS, LEGEND=LEGEND, NOT_SUBMITTED=NOT_SUBMITTED,
         NOT_SUBMITTED_FILTER=NOT_SUBMITTED_FILTER,
         SEVERITY_LABELS=SEVERITY_LABELS, percent=ru.percent, ru_number=ru.number, nav_links=nav_links,
-        year_switch=year_switch)
+        year_switch=year_switch, matrix_cells=matrix_cells,
+        overdue_rows=overdue_rows)

@@ -15,11 +15,18 @@ by ``tests/web/test_overview.py``), and the page asks it only for what it shows:
   «Проверка» written), and how many;
 - the debtors (overdue or returned), a page of schools at a time (:func:`debtor_page`).
 
-So every answer is bounded whatever the database holds, and its cost grows with the page,
-not with the district (bench/web_bench.py measures it at 3 000 schools).
+So every answer is bounded whatever the database holds. What the unfiltered page shows of
+the whole district — each collection's counts and rates, the first overdue cells, the
+first debtors, the unreadable workbooks — is computed once per sync, in the clock
+(:func:`store_district_part`, after the run's end), and read back by the page in one query
+while it still holds (:func:`stored_district_part`: the same data marker and the same day);
+so a page view costs what its page of schools costs, not what the district does
+(bench/web_bench.py measures it at 3 000 schools). Anything filtered, another day or data
+written since is computed live, as before.
 """
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -28,7 +35,7 @@ from sqlalchemy import DateTime, and_, case, false, func, literal, not_, or_, se
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
-from sync_service.district.report import iso, last_sync, plan_collections, school_dict
+from sync_service.district.report import data_marker, iso, last_sync, plan_collections, school_dict
 from sync_service.district.status import (
     IN_PROGRESS,
     NOT_STARTED,
@@ -144,7 +151,10 @@ def overview(session: Session, *, academic_year: str, now: datetime, collection:
     table = cells(plan, today)
     shown_ids = [c.id for c in shown]
     in_shown = table.c.collection_id.in_(shown_ids) if shown_ids else false()
-    expected = session.scalar(select(func.count()).select_from(m.School).where(active())) or 0
+    listed = status in (None, OVERDUE, NOT_SUBMITTED_FILTER)
+    whole = (stored_district_part(session, academic_year=academic_year, today=today) if collection is None
+             else None) or _district_part(session, shown, today, listed=listed)
+    expected = whole["expected"]
 
     matching = select(table.c.school_id, table.c.code).where(in_shown)
     if status:
@@ -159,10 +169,7 @@ def overview(session: Session, *, academic_year: str, now: datetime, collection:
     order = {c.id: i for i, c in enumerate(plan)}
     page_cells = sorted(session.execute(select(table).where(table.c.school_id.in_(page_ids), in_shown)),
                         key=lambda row: (row.code, order[row.collection_id])) if page_ids else []
-    collections = summaries(session, shown, today, expected)
-    listed = status in (None, OVERDUE, NOT_SUBMITTED_FILTER)
-    overdue = _overdue(session, shown, today) if listed else []
-    errors_total, failing = _sync_errors(session)
+    collections = whole["collections"]
     return {
         "academic_year": academic_year,
         "generated_at": iso(now),
@@ -173,12 +180,74 @@ def overview(session: Session, *, academic_year: str, now: datetime, collection:
         "schools": schools,
         "collections": collections,
         "submissions": [row_cell(row) for row in page_cells],
-        "overdue": overdue,
+        "overdue": whole["overdue"] if listed else [],
         "overdue_total": sum(c["counts"][OVERDUE] for c in collections) if listed else 0,
-        "sync_errors": failing,
-        "sync_errors_total": errors_total,
+        "sync_errors": whole["sync_errors"],
+        "sync_errors_total": whole["sync_errors_total"],
         "last_sync": _bounded(last_sync(session)),
     }
+
+
+def _district_part(session: Session, shown: list[m.Collection], today: date, *, listed: bool = True) -> dict:
+    """What a page of the status report shows of the whole district for the collections
+    ``shown``: the number of schools expected, each collection's counts and rates, the
+    first overdue cells (when ``listed``) and the unreadable workbooks."""
+    expected = session.scalar(select(func.count()).select_from(m.School).where(active())) or 0
+    errors_total, failing = _sync_errors(session)
+    return {"expected": expected, "collections": summaries(session, shown, today, expected),
+            "overdue": _overdue(session, shown, today) if listed else [],
+            "sync_errors": failing, "sync_errors_total": errors_total}
+
+
+# --- the district's part, computed by the sync ---------------------------------------------------
+
+def _part_key(academic_year: str) -> str:
+    return f"status_overview:{academic_year}"
+
+
+def _marker_value(session: Session) -> list:
+    """``data_marker`` as it reads back from JSON."""
+    return json.loads(json.dumps(list(data_marker(session)), default=str))
+
+
+def store_district_part(session: Session, *, academic_year: str, now: datetime) -> None:
+    """Compute the unfiltered status page's district-wide part (:func:`_district_part` over
+    the whole plan, the first debtors and the unreadable schools of the debtors' text) and
+    keep it, with the data marker and the day it holds for, in ``Meta``. Called by the sync
+    after its run's end (the marker then is the one pages will see). Generic over statuses:
+    what it keeps is what the live functions return."""
+    plan = plan_collections(session, academic_year)
+    part = _district_part(session, plan, now.date())
+    part["debtors"] = first_debtors(session, academic_year=academic_year, now=now)
+    part["unknown"] = unknown_list(session, academic_year=academic_year, now=now)
+    value = {"marker": _marker_value(session), "day": now.date().isoformat(), "part": part}
+    session.merge(m.Meta(key=_part_key(academic_year), value=json.dumps(value, ensure_ascii=False, default=str)))
+
+
+def stored_district_part(session: Session, *, academic_year: str, today: date) -> dict | None:
+    """The part :func:`store_district_part` kept, when it still holds: computed for
+    ``today`` and nothing written since (the same data marker); else None."""
+    row = session.get(m.Meta, _part_key(academic_year))
+    if row is None:
+        return None
+    value = json.loads(row.value)
+    if value.get("day") != today.isoformat() or value.get("marker") != _marker_value(session):
+        return None
+    return value["part"]
+
+
+def district_lists(session: Session, *, academic_year: str, now: datetime, collection: str | None = None,
+                   status: str | None = None) -> dict:
+    """The first debtors (:func:`first_debtors`) and the unreadable schools
+    (:func:`unknown_list`) of the status page's debtors' text: ``{"debtors", "unknown"}``,
+    kept by the sync for the unfiltered page, else computed."""
+    if collection is None and status is None:
+        stored = stored_district_part(session, academic_year=academic_year, today=now.date())
+        if stored is not None:
+            return {"debtors": stored["debtors"], "unknown": stored["unknown"]}
+    return {"debtors": first_debtors(session, academic_year=academic_year, now=now, collection=collection,
+                                     status=status),
+            "unknown": unknown_list(session, academic_year=academic_year, now=now, collection=collection)}
 
 
 def _schools(session: Session, ids: list[int]) -> list[dict]:

@@ -34,6 +34,7 @@ from sqlalchemy import select, update
 from sync_service import db as m
 from sync_service.context import Svod
 from sync_service.district.changes import Limits
+from sync_service.district.overview import store_district_part
 from sync_service.district.check_tab import not_written
 from sync_service.failures import machine_failure
 from sync_service.findings import make_finding
@@ -132,7 +133,20 @@ def execute(svod: Svod, *, trigger: str, force: bool, progress: Progress | None)
         summary.status, summary.error = "failed", reason or summary.error or f"Внутренняя ошибка: {exc}"
     summary.seconds = round(time.monotonic() - started, 2)
     finish_run(svod, summary)
+    keep_status_overview(svod)
     return summary
+
+
+def keep_status_overview(svod: Svod) -> None:
+    """The status page's district-wide part (counts, rates, the first overdue and debtors),
+    computed here in the clock once per run instead of on every page view
+    (``overview.store_district_part``). Failing, it leaves the run's record as it is: the
+    pages compute that part themselves."""
+    try:
+        with svod.db.session() as session:
+            store_district_part(session, academic_year=svod.academic_year, now=svod.clock())
+    except Exception:  # noqa: BLE001 — the run is recorded; the pages have the live path
+        log.exception("the status overview was not stored; the pages compute it")
 
 
 def steps(ctx: RunContext, svod: Svod, summary: SyncSummary, progress: Progress | None) -> None:

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from sync_service import db as m
-from sync_service.district.report import build_report
+from sync_service.district.overview import stored_district_part, summaries
+from sync_service.district.report import build_report, plan_collections
 from sync_service.sync.run import run_sync
 from tests.integration.district import CONSOLIDATED, NOW, YEAR, build_district, fill
 
@@ -56,6 +57,11 @@ def test_first_sync_stores_statuses_and_writes_back(district):
     assert got[("sch02", "staffing")] == "returned"
     assert got[("sch03", "staffing")] == "overdue"
     assert got[("sch03", "library_fund")] == "not_started"
+    # the status page's district-wide part, kept by the sync for the pages, is what they would compute
+    with district.svod.db.session() as session:
+        kept = stored_district_part(session, academic_year=YEAR, today=NOW.date())
+        assert kept is not None and kept["collections"] == summaries(
+            session, plan_collections(session, YEAR), NOW.date(), kept["expected"]) and kept["expected"] == 3
     # sch02's «Проверка» names the sheet, the cell and the column of each mistake
     lines = [" | ".join(str(v) for v in row if v is not None) for row in check_tab(district, "sch02")]
     assert any("Кадры" in line and "C5" in line and "полставки" in line for line in lines)

@@ -57,8 +57,9 @@ def test_rate_chart_is_a_step_line_carried_to_the_end():
                                             "Изменения: 11.09.2026 — 10\u00a0%; 21.09.2026 — 50\u00a0%; "
                                             "01.10.2026 — 75\u00a0%")
     # 40 days over 444 units from x=56; 0–100 % over 188 units from y=18
+    # (a sync that changed nothing adds no segment: the on-time line's 40 % carries on)
     paths = {p.get("class"): p.get("d") for p in root.iter(f"{SVG}path")}
-    assert paths == {"line line-on-time": "M167.0,187.2H278.0V130.8H389.0V130.8H500.0",
+    assert paths == {"line line-on-time": "M167.0,187.2H278.0V130.8H500.0",
                      "line": "M167.0,187.2H278.0V112.0H389.0V65.0H500.0"}
     assert [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "value"] == ["75\u00a0%"]
     assert [c.find(f"{SVG}title").text for c in root.iter(f"{SVG}circle")][-1] == (

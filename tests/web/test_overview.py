@@ -6,6 +6,7 @@ deadline, inactive schools, schools gone from the registry — at dates before, 
 after the deadlines, every filter, every page."""
 from __future__ import annotations
 
+import json
 import random
 from datetime import date, datetime, timedelta
 
@@ -16,10 +17,13 @@ from sync_service import db as m
 from sync_service.district.overview import (
     OVERDUE_LIMIT,
     debtor_page,
+    district_lists,
     first_debtors,
     not_submitted_page,
     overview,
     page_info,
+    store_district_part,
+    stored_district_part,
     unknown_list,
 )
 from sync_service.district.report import build_report, debtors, filter_report, not_submitted, unknown_schools
@@ -155,3 +159,47 @@ def test_page_info(asked, expected):
 
 def test_page_info_of_nothing():
     assert page_info(5, 7, 0) == {"number": 1, "per_page": 7, "pages": 1, "total": 0, "first": 0, "last": 0}
+
+
+@pytest.mark.parametrize("today", [date(2026, 9, 30), date(2026, 12, 1)])
+def test_the_district_part_the_sync_keeps_is_what_the_page_would_compute(tmp_path, today):
+    """The unfiltered page's district-wide part (counts, rates, the first overdue and
+    debtors, the unreadable workbooks) is kept by the sync and read back while it holds:
+    the same day and nothing written since; else the page computes it."""
+    now = datetime.combine(today, datetime.min.time()).replace(hour=9)
+    svod = make_svod(tmp_path)
+    try:
+        with svod.db.session() as session:
+            random_district(session, random.Random(7), schools=90)
+        with svod.db.session() as session:
+            live = [overview(session, academic_year=YEAR, now=now, page=n, status=s, per_page=20)
+                    for n in (1, 3) for s in (None, "overdue", "returned")]
+            lists = district_lists(session, academic_year=YEAR, now=now)
+            assert lists == {"debtors": first_debtors(session, academic_year=YEAR, now=now),
+                             "unknown": unknown_list(session, academic_year=YEAR, now=now)}
+            assert stored_district_part(session, academic_year=YEAR, today=today) is None
+        with svod.db.session() as session:
+            store_district_part(session, academic_year=YEAR, now=now)
+        with svod.db.session() as session:
+            assert stored_district_part(session, academic_year=YEAR, today=today) is not None
+            assert [overview(session, academic_year=YEAR, now=now, page=n, status=s, per_page=20)
+                    for n in (1, 3) for s in (None, "overdue", "returned")] == live
+            assert district_lists(session, academic_year=YEAR, now=now) == lists
+            # read back, not computed again: what is kept is what the page shows
+            row = session.get(m.Meta, f"status_overview:{YEAR}")
+            kept = json.loads(row.value)
+            kept["part"]["expected"] = 12345
+            row.value = json.dumps(kept)
+        with svod.db.session() as session:
+            assert overview(session, academic_year=YEAR, now=now)["expected"] == 12345
+            assert overview(session, academic_year=YEAR, now=now, collection="c0")["expected"] != 12345
+            # the next day (statuses turn overdue at midnight) the page computes it
+            assert stored_district_part(session, academic_year=YEAR, today=today + timedelta(days=1)) is None
+            assert stored_district_part(session, academic_year=YEAR + "x", today=today) is None
+            # and so it does once a sync has written since
+            session.add(m.SyncRun(started_at=now, status="running", trigger="clock"))
+        with svod.db.session() as session:
+            assert stored_district_part(session, academic_year=YEAR, today=today) is None
+            assert overview(session, academic_year=YEAR, now=now)["expected"] != 12345
+    finally:
+        svod.dispose()
