@@ -6,6 +6,7 @@ carries its status in a symbol, a colour, the link's aria-label (shown on hover 
 as a tooltip, web/static/svod.css) and ``data-label`` for the phone's list."""
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote
 
 from flask import url_for
@@ -25,12 +26,22 @@ def matrix_cells(school: dict, collections: list[dict], cells: dict, short: dict
         cell = cells[(school["code"], c["key"])]
         status, errors, name = cell["status"], cell["errors"], short[c["key"]]
         label = f"{name}: {STATUS_TEXTS[status]}{stale if status != 'unknown' else ''}"
-        symbol = escape(STATUS_SYMBOLS[status])
+        start, symbol = _cell_start(status, name, c["key"]), _SYMBOLS[status]
         if errors:
-            label, symbol = f"{label}, ошибок: {errors}", Markup(f'{symbol} <b class="err-count">{errors}</b>')
-        out.append(f'<td data-status="{escape(status)}" data-label="{escape(name)}"><a class="st st-{escape(status)}" '
-                   f'href="{url}#c-{escape(c["key"])}" aria-label="{escape(label)}">{symbol}</a></td>')
+            label, symbol = f"{label}, ошибок: {errors}", f'{symbol} <b class="err-count">{errors}</b>'
+        out.append(f'{start[0]}{url}{start[1]}{escape(label)}">{symbol}</a></td>')
     return Markup("".join(out))
+
+
+_SYMBOLS = {status: str(escape(symbol)) for status, symbol in STATUS_SYMBOLS.items()}
+
+
+@lru_cache(maxsize=4096)
+def _cell_start(status: str, name: str, key: str) -> tuple[str, str]:
+    """A cell's markup around its school's URL and its label, the same for every school."""
+    status = escape(status)
+    return (f'<td data-status="{status}" data-label="{escape(name)}"><a class="st st-{status}" href="',
+            f'#c-{escape(key)}" aria-label="')
 
 
 def _link_maker(endpoint: str, name: str):

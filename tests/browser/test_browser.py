@@ -223,6 +223,13 @@ def test_the_pages_in_a_browser(server, browser):
     check_matrix(page, report)
     every_collection_in_view(page, report)
     assert desk.fits_the_width(), "the status page scrolls sideways at 1366 px"
+    # A cell's tooltip is its aria-label (drawn by svod.css on hover), and it widens nothing.
+    last = page.locator("table.matrix tbody tr").first.locator("td a.st").last
+    last.hover()
+    tip = last.evaluate("a => getComputedStyle(a, '::after').content")
+    assert tip.strip('"') == last.get_attribute("aria-label") and ": " in tip
+    assert desk.fits_the_width() and page.locator(".matrix-wrap").evaluate("w => w.scrollWidth <= w.clientWidth")
+    page.mouse.move(0, 0)
     overdue = page.locator("table.overdue tbody tr")
     assert overdue.count() == len(report["overdue"])
     assert overdue.first.locator("td").nth(0).inner_text() == report["overdue"][0]["school_name"]
