@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 from openpyxl.utils import get_column_letter
@@ -29,6 +29,7 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DATE_FORMAT = "DD.MM.YYYY"
 _DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
 _MAX_TEXT = 32767
+_ROWS_A_CHUNK = 500   # rows of sheet XML rendered before they are handed on
 
 StyleFor = Callable[[bool, str | None, bool], int]   # (bold, number format, wrapped) -> cellXfs index
 
@@ -67,9 +68,12 @@ def _list_formula(choices: Sequence[str]) -> str | None:
 
 
 def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, ...]], str], epoch: date,
-                 tabs: Mapping[str, str] | None = None) -> bytes:
-    """The worksheet XML of ``spec``: values written literally (no formulas), presentation as
-    asked; ``tabs`` (casefolded title -> title) are the workbook's tabs its links may go to."""
+                 tabs: Mapping[str, str] | None = None) -> Iterator[str]:
+    """The worksheet XML of ``spec`` in pieces of a few hundred rows, so that the writer
+    compresses each as it comes and a large tab is never whole in memory: values written
+    literally (no formulas), presentation as asked; ``tabs`` (casefolded title -> title) are
+    the workbook's tabs its links may go to. ``style`` and ``list_ref`` are called as the
+    pieces are rendered."""
     bold_rows = set(spec.bold_rows)
     wrap_rows, wrap_columns = set(spec.wrap_rows), set(spec.wrap_columns)
     checkboxes = set(spec.checkboxes)
@@ -99,11 +103,11 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
             out.append(f"<col {attrs}/>")
         out.append("</cols>")
     out.append("<sheetData>")
-    rows = [list(r) for r in spec.rows]
+    rows = list(spec.rows)   # the rows themselves, copied only where a checkbox is written in
     for r, c in checkboxes:
         while len(rows) < r:
             rows.append([])
-        line = rows[r - 1]
+        line = rows[r - 1] = list(rows[r - 1])
         if len(line) < c:
             line.extend([None] * (c - len(line)))
         line[c - 1] = _BOOL_TEXT[bool(line[c - 1])]
@@ -138,6 +142,9 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
         height = f' ht="{lines * _LINE_HEIGHT}" customHeight="1"' if lines > 1 else ""
         if cells:
             out.append(f'<row r="{r}"{height}>{"".join(cells)}</row>')
+        if r % _ROWS_A_CHUNK == 0:
+            yield "".join(out)
+            out.clear()
     out.append("</sheetData>")
     if spec.protected:
         out.append('<sheetProtection sheet="1" objects="1" scenarios="1"/>')
@@ -167,7 +174,7 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
     else:
         out.append(_print_xml(printing))
     out.append("</worksheet>")
-    return "".join(out).encode("utf-8")
+    yield "".join(out)
 
 
 _CM = 2.54   # the margins of the XML are in inches

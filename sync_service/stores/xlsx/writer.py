@@ -16,7 +16,7 @@ import io
 import posixpath
 import re
 import zipfile
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
@@ -246,12 +246,47 @@ _PACKED_FORMATS = frozenset({".jpeg", ".jpg", ".png", ".gif", ".webp", ".mp3", "
 _S_ATTRIBUTE = re.compile(rb'<(?:\w+:)?c\b[^>]*?\ss="(\d+)"')
 
 
-class _Edit:
-    """An unpacked package being changed part by part (the parts are text-edited)."""
+def _zip_info(name: str) -> zipfile.ZipInfo:
+    # Excel's own fixed time stamp: the same content gives the same bytes.
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    # photos are compressed already: deflating them again costs seconds, saves nothing
+    info.compress_type = (zipfile.ZIP_STORED if posixpath.splitext(name)[1].lower() in _PACKED_FORMATS
+                          else zipfile.ZIP_DEFLATED)
+    return info
 
-    def __init__(self, package: Package):
+
+class _Edit:
+    """An unpacked package being changed part by part (the parts are text-edited).
+
+    With ``stream``, each sheet Svod writes is compressed into the new file as it is rendered
+    (its part then holds None), so that no tab's XML is ever whole in memory, however many
+    schools it has; the other parts follow in :meth:`to_bytes`. Without, the sheets are parts
+    like the others (for edits that change a sheet again after writing it)."""
+
+    def __init__(self, package: Package, *, stream: bool = False):
         self.package = package
         self.parts = package.parts   # a plain dict: Package.load without ``lazy``
+        self._buffer = io.BytesIO()
+        self._archive = zipfile.ZipFile(self._buffer, "w") if stream else None
+        self._streamed: set[str] = set()
+
+    def _put_sheet(self, path: str, chunks: Iterable[str]) -> None:
+        if self._archive is None:
+            self.parts[path] = "".join(chunks).encode("utf-8")
+            return
+        self.parts[path] = None   # the old sheet's XML is let go before the new one is rendered
+        with self._archive.open(_zip_info(path), "w") as out:
+            for chunk in chunks:
+                out.write(chunk.encode("utf-8"))
+        self._streamed.add(path)
+
+    def discard(self) -> None:
+        """Close a new file left unfinished (a refusal midway, or nothing to write)."""
+        if self._archive is not None and self._archive.fp is not None:
+            try:
+                self._archive.close()
+            except ValueError:   # a sheet's stream still open: the bytes are thrown away anyway
+                pass
 
     def text(self, name: str) -> str:
         return self.parts[name].decode("utf-8")
@@ -299,11 +334,12 @@ class _Edit:
 
     def _styles_in_use(self) -> int:
         """How many cell styles the worksheets refer to (their highest ``s`` + 1)."""
-        used = [int(n) for ref in self.package.sheets() for n in _S_ATTRIBUTE.findall(self.parts[ref.path])]
+        used = [int(n) for ref in self.package.sheets() if ref.path not in self._streamed   # (Svod's own styles)
+                for n in _S_ATTRIBUTE.findall(self.parts[ref.path])]
         return max(used, default=0) + 1
 
-    def replace_sheet(self, ref: SheetRef, xml: bytes, hidden: bool) -> None:
-        self.parts[ref.path] = xml
+    def replace_sheet(self, ref: SheetRef, xml: Iterable[str], hidden: bool) -> None:
+        self._put_sheet(ref.path, xml)
         folder, name = posixpath.split(ref.path)
         # The old sheet's drawings, comments and tables are no longer referenced by it.
         self.parts.pop(posixpath.join(folder, "_rels", name + ".rels"), None)
@@ -311,9 +347,9 @@ class _Edit:
         if (ref.state != "visible") != hidden:
             self._set_state(ref, "hidden" if hidden else None)
 
-    def add_sheet(self, title: str, xml: bytes, hidden: bool) -> None:
+    def add_sheet(self, title: str, xml: Iterable[str], hidden: bool) -> None:
         path = self._free_part(posixpath.join(self.package.folder, "worksheets"), "sheet")
-        self.parts[path] = xml
+        self._put_sheet(path, xml)
         rid = self._add_relationship(REL_WORKSHEET, path)
         self._add_content_type(path, CT_WORKSHEET)
         workbook = self.text(self.package.workbook_path)
@@ -379,16 +415,12 @@ class _Edit:
                     break
 
     def to_bytes(self) -> bytes:
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        """The new file: the sheets streamed already, then every other part."""
+        with self._archive or zipfile.ZipFile(self._buffer, "w") as archive:
             for name in sorted(self.parts, key=lambda n: n != "[Content_Types].xml"):
-                # Excel's own fixed time stamp: the same content gives the same bytes.
-                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-                # photos are compressed already: deflating them again costs seconds, saves nothing
-                info.compress_type = (zipfile.ZIP_STORED if posixpath.splitext(name)[1].lower() in _PACKED_FORMATS
-                                      else zipfile.ZIP_DEFLATED)
-                archive.writestr(info, self.parts[name])
-        return buffer.getvalue()
+                if name not in self._streamed:
+                    archive.writestr(_zip_info(name), self.parts[name])
+        return self._buffer.getvalue()
 
 
 def _existing_lists(package: Package) -> list[tuple[str, ...]]:
@@ -434,16 +466,10 @@ def _apply(edit: _Edit, tabs: Sequence[TabSpec]) -> list[str]:
 
     titles = {tab.name.casefold(): tab.name for tab in package.tabs if tab.is_worksheet}
     titles.update({spec.title.casefold(): spec.title for spec in tabs if spec.title.casefold() not in titles})
-    rendered = [(spec, render_sheet(spec, styles, list_ref, epoch, titles)) for spec in tabs]
-    if len(lists) > lists_before:
-        spec = lists_spec(lists)
-        held = existing.get(LISTS_TAB.casefold())
-        if held is not None and not held.is_worksheet:
-            raise FileRefused("not_a_worksheet", title=held.name)
-        rendered.append((spec, render_sheet(spec, styles, list_ref, epoch)))
-    edit.put(styles_path, styles.finish())
-    added = []
-    for spec, xml in rendered:
+    added: list[str] = []
+
+    def put(spec: TabSpec, titles: Mapping[str, str] | None) -> None:   # rendered as it is written
+        xml = render_sheet(spec, styles, list_ref, epoch, titles)          # (styles and lists grow meanwhile)
         held = existing.get(spec.title.casefold())
         if held is not None:
             edit.replace_sheet(held, xml, spec.hidden)
@@ -452,6 +478,15 @@ def _apply(edit: _Edit, tabs: Sequence[TabSpec]) -> list[str]:
             added.append(spec.title)
         if spec.print_setup is not None or held is not None:   # a rewritten tab drops its old print titles
             edit.set_print_titles(spec.title, print_titles(spec))
+
+    for spec in tabs:
+        put(spec, titles)
+    if len(lists) > lists_before:
+        held = existing.get(LISTS_TAB.casefold())
+        if held is not None and not held.is_worksheet:
+            raise FileRefused("not_a_worksheet", title=held.name)
+        put(lists_spec(lists), None)
+    edit.put(styles_path, styles.finish())
     for spec in tabs:
         if spec.first:   # as MoveTab(title, 0) does: the tab Excel opens on stays the one it was saved on
             arrange.move(edit, spec.title, 0)
@@ -464,7 +499,8 @@ def _check(tabs: Sequence[TabSpec]) -> None:
         raise ValueError(f"two tabs of one title: {[t.title for t in tabs]}")
 
 
-def _edited(data: bytes, tabs: Sequence[TabSpec], change: Callable[[_Edit], Any], read: bool) -> Any:
+def _edited(data: bytes, tabs: Sequence[TabSpec], change: Callable[[_Edit], Any], read: bool, *,
+            stream: bool = False) -> Any:
     """Open ``data`` for editing and run ``change``; any failure is a :class:`FileRefused`.
 
     With ``read``, every worksheet is read first: a file the reader does not understand (a
@@ -474,7 +510,11 @@ def _edited(data: bytes, tabs: Sequence[TabSpec], change: Callable[[_Edit], Any]
         package = Package.load(data)
         if read:
             read_package(package)
-        return change(_Edit(package))
+        edit = _Edit(package, stream=stream)
+        try:
+            return change(edit)
+        finally:
+            edit.discard()
     except Exception as exc:  # noqa: BLE001 - whatever a file we do not understand makes us raise
         raise refusal(data, exc) from None
 
@@ -487,7 +527,7 @@ def write_tabs(data: bytes, tabs: Sequence[TabSpec], *, read: bool = True) -> by
         _apply(edit, tabs)
         return edit.to_bytes()
 
-    return _edited(data, tabs, change, read)
+    return _edited(data, tabs, change, read, stream=True)
 
 
 def add_missing_tabs(data: bytes, tabs: Sequence[TabSpec], *, read: bool = True) -> tuple[bytes | None, list[str]]:
@@ -501,7 +541,7 @@ def add_missing_tabs(data: bytes, tabs: Sequence[TabSpec], *, read: bool = True)
         added = _apply(edit, wanted)
         return edit.to_bytes(), [title for title in added if title in {t.title for t in tabs}]
 
-    return _edited(data, tabs, change, read)
+    return _edited(data, tabs, change, read, stream=True)
 
 
 def change_tabs(data: bytes, changes: Sequence[TabChange], *, read: bool = True) -> bytes:
@@ -534,6 +574,9 @@ def change_tabs(data: bytes, changes: Sequence[TabChange], *, read: bool = True)
 def new_workbook(tabs: Sequence[TabSpec]) -> bytes:
     """A new workbook of ``tabs``."""
     _check(tabs)
-    edit = _Edit(Package({name: text.encode("utf-8") for name, text in _EMPTY_PACKAGE.items()}))
-    _apply(edit, tabs)
-    return edit.to_bytes()
+    edit = _Edit(Package({name: text.encode("utf-8") for name, text in _EMPTY_PACKAGE.items()}), stream=True)
+    try:
+        _apply(edit, tabs)
+        return edit.to_bytes()
+    finally:
+        edit.discard()
