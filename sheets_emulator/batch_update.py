@@ -95,6 +95,14 @@ def _unique_title(spreadsheet: Spreadsheet, title: str, exclude: Sheet | None = 
             raise RequestError(f'A sheet with the name "{title}" already exists. Please enter another name.')
 
 
+def _check_frozen(grid: dict[str, Any]) -> None:
+    """Google keeps at least one row and one column out of the frozen panes
+    ("You can't freeze all visible rows on the sheet.": node-google-spreadsheet issue 528)."""
+    for frozen, count, what in (("frozenRowCount", "rowCount", "rows"), ("frozenColumnCount", "columnCount", "columns")):
+        if grid.get(frozen, 0) and grid[frozen] >= grid.get(count, 0):
+            raise RequestError(f"You can't freeze all visible {what} on the sheet.")
+
+
 def add_sheet(batch: Batch, request: dict[str, Any]) -> dict[str, Any]:
     spreadsheet = batch.spreadsheet
     props = copy.deepcopy(request.get("properties") or {})
@@ -115,6 +123,7 @@ def add_sheet(batch: Batch, request: dict[str, Any]) -> dict[str, Any]:
     sheet = new_sheet(sheet_id, title, 0, grid.get("rowCount", 1000), grid.get("columnCount", 26))
     for key, value in grid.items():
         sheet.grid[key] = value
+    _check_frozen(sheet.grid)
     for key in ("hidden", "tabColor", "tabColorStyle", "rightToLeft"):
         if key in props:
             sheet.properties[key] = props[key]
@@ -177,6 +186,7 @@ def update_sheet_properties(batch: Batch, request: dict[str, Any]) -> None:
         grid.setdefault(key, sheet.grid.get(key, 0))
         if grid[key] < 1:
             raise RequestError(f"Invalid {key}: {grid[key]}. It must be at least 1.")
+    _check_frozen(grid)
     if grid["rowCount"] < sheet.row_count:
         sheet.delete("ROWS", grid["rowCount"], sheet.row_count)
     if grid["columnCount"] < sheet.column_count:

@@ -249,3 +249,29 @@ def test_a_service_account_key_gets_its_token_from_the_emulator(emulator):
         gc.create("x")
     assert refused.value.response.status_code == 403
     assert credentials.token.startswith("ya29.")
+
+
+def _spreadsheet(api):
+    answer = api.post(f"{api.base}/drive/v3/files", json={"name": "Заморозка", "mimeType": SHEET_MIME})
+    answer.raise_for_status()
+    return answer.json()["id"]
+
+
+def test_freezing_every_row_or_column_is_refused_like_google(api):
+    """Google keeps a row and a column out of the frozen panes (its message as
+    node-google-spreadsheet issue 528 quotes it); frozen key columns beside rows are fine."""
+    spreadsheet = _spreadsheet(api)
+
+    def add(title, **grid):
+        return api.post(f"{api.base}/v4/spreadsheets/{spreadsheet}:batchUpdate", json={"requests": [
+            {"addSheet": {"properties": {"title": title, "gridProperties": {"rowCount": 3, "columnCount": 3, **grid}}}}]})
+
+    answer = add("Все строки", frozenRowCount=3)
+    assert answer.status_code == 400
+    assert "You can't freeze all visible rows on the sheet." in answer.json()["error"]["message"]
+    answer = add("Все столбцы", frozenColumnCount=3)
+    assert answer.status_code == 400 and "freeze all visible columns" in answer.json()["error"]["message"]
+    assert add("Шапка и ключи", frozenRowCount=1, frozenColumnCount=2).status_code == 200
+    sheets = api.get(f"{api.base}/v4/spreadsheets/{spreadsheet}").json()["sheets"]
+    grid = next(s["properties"]["gridProperties"] for s in sheets if s["properties"]["title"] == "Шапка и ключи")
+    assert (grid["frozenRowCount"], grid["frozenColumnCount"]) == (1, 2)
