@@ -10,17 +10,18 @@ a sync writes.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
-from functools import reduce
-from operator import add
+from datetime import date, datetime
 from typing import Any, Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
+from sync_service.district.consolidate import _as_date
 from sync_service.district.overview import active, cells, page_info, row_cell, summaries
 from sync_service.district.report import iso, rate_snapshots
+from sync_service.district.status import NOT_SUBMITTED
+from sync_service.forms.aggregate import AGGREGATE_LABELS, aggregate
 from sync_service.forms.schema import Form, Schema
 from sync_service.forms.table import Table
 
@@ -59,7 +60,7 @@ def collection_detail(session: Session, key: str, *, academic_year: str, now: da
                      "rows": len(versions[r.submission_id].table) if r.submission_id in versions else 0}
                     for r in rows],
         "schools_page": info,
-        "figures": collection_figures(session, collection, schema) if figures else None,
+        "figures": collection_figures(session, collection, schema, now) if figures else None,
         "history": {
             "rates": rate_snapshots(session, [collection.id]).get(collection.id, []),
             "submitted_by_day": submitted_by_day(moments),
@@ -67,21 +68,25 @@ def collection_detail(session: Session, key: str, *, academic_year: str, now: da
     }
 
 
-def collection_figures(session: Session, collection: m.Collection, schema: Schema) -> dict | None:
-    """The district's figures of ``collection`` from every active school's latest snapshot."""
+def collection_figures(session: Session, collection: m.Collection, schema: Schema, now: datetime) -> dict | None:
+    """The district's figures of ``collection`` from the latest snapshot of every active
+    school that has submitted it (on ``now``): what is being typed, returned or overdue is
+    not in the totals, as in the «Свод»."""
     form = schema.forms.get(collection.form)
     if form is None:
         return None
-    ids = session.scalars(select(m.Submission.id).join(m.School).where(
-        m.Submission.collection_id == collection.id, m.Submission.version > 0, active()))
+    table = cells([collection], now.date())
+    ids = session.scalars(select(table.c.submission_id).where(table.c.version > 0,
+                                                              table.c.status.not_in(NOT_SUBMITTED)))
+    expected = session.scalar(select(func.count()).select_from(m.School).where(active())) or 0
     snapshots = ((v.table, v.computed) for v in latest_versions(session, list(ids)).values())
-    return consolidated_figures(form, (s for s in snapshots if len(s[0])))
+    return {**consolidated_figures(form, (s for s in snapshots if len(s[0]))), "expected": expected}
 
 
 def district_figures(session: Session, key: str, *, academic_year: str, now: datetime, schema: Schema) -> dict | None:
     """:func:`collection_figures` of the collection ``key`` (``None`` if not in the plan)."""
     collection = find_collection(session, key, academic_year)
-    return collection_figures(session, collection, schema) if collection is not None else None
+    return collection_figures(session, collection, schema, now) if collection is not None else None
 
 
 def latest_versions(session: Session, submission_ids: list[int]) -> dict[int, m.SubmissionVersion]:
@@ -95,46 +100,39 @@ def latest_versions(session: Session, submission_ids: list[int]) -> dict[int, m.
     return {v.submission_id: v for v in session.scalars(query)}
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def consolidated_figures(form: Form, snapshots: Iterable[tuple[Table, Any]]) -> dict:
-    """The district's totals of a form's numeric, non-personal columns over the schools'
-    snapshots, and the form's computed values taken from those totals (Σloans ÷ Σreaders,
-    never an average of the schools' ratios). Pure."""
-    keys = [k for k in form.numeric_keys if k not in form.personal_keys and not _is_year(form.column(k))]
-    totals: dict[str, float] = {k: 0 for k in keys}
-    filled: Counter = Counter()
+    """The district's totals of a form's non-personal columns over the schools' snapshots,
+    each by its ``aggregate`` (a sum, a mean, …; years and grades none: see
+    :mod:`sync_service.forms.aggregate`), and the form's computed values taken from the
+    district's sums (Σloans ÷ Σreaders, never an average of the schools' ratios). Pure."""
+    columns = [c for c in form.totalled if not c.personal]
+    numeric = set(form.numeric_keys) | {name for c in form.computed for name in c.expr.names}
+    gathered: dict[str, list] = {k: [] for k in {c.key for c in columns} | numeric}
     schools = rows = 0
     for table, _computed in snapshots:
         schools += 1
         rows += len(table)
-        for k in keys:
-            numbers = [v for v in table.column(k) if _number(v)]
-            totals[k] = reduce(add, numbers, totals[k])  # row by row, school by school
-            filled[k] += len(numbers)
-    present = {k: v for k, v in totals.items() if filled[k]}
+        for k, values in gathered.items():
+            values += table.column(k)
+    for c in columns:
+        if c.type == "date":   # stored as ISO text in JSON; the total goes back as ISO text
+            gathered[c.key] = [_as_date(v) for v in gathered[c.key]]
+    sums = {k: aggregate("sum", gathered[k]) for k in numeric}
+    present = {k: v for k, v in sums.items() if v is not None}
     return {
         "shape": form.shape,
         "schools": schools,
         "rows": rows,
-        "columns": [{"key": k, "label": form.column(k).label, "total": _tidy(totals[k]) if filled[k] else None,
-                     "filled": filled[k]} for k in keys],
+        "columns": [{"key": c.key, "label": c.label, "total": _plain(aggregate(c.aggregation, gathered[c.key])),
+                     "date": c.type == "date", "how": c.aggregation, "how_label": AGGREGATE_LABELS[c.aggregation],
+                     "filled": sum(1 for v in gathered[c.key] if v not in (None, ""))} for c in columns],
         "computed": [{"key": c.key, "label": c.label, "value": c.value(present), "percent": c.percent}
                      for c in form.computed if all(name in present for name in c.expr.names)],
     }
 
 
-def _is_year(column) -> bool:
-    """A column whose smallest allowed value is 1000 or more holds years (of courses, of
-    publication): a district sum of years means nothing."""
-    return column.min is not None and column.min >= 1000
-
-
-def _tidy(value: float) -> float | int:
-    """Sums of integers stay integers; float noise (0.1 + 0.2) is rounded away."""
-    return int(value) if float(value).is_integer() else round(value, 6)
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def submitted_by_day(moments: Iterable[datetime]) -> list[dict]:

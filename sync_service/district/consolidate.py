@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import reduce
-from itertools import repeat
-from operator import add
+from itertools import compress, repeat
 from typing import Any, Mapping, Sequence
 
-from sync_service.district.status import STATUS_LABELS, rates
+from sync_service import ru
+from sync_service.district.status import NOT_SUBMITTED, STATUS_COLOURS, STATUS_LABELS, rates
+from sync_service.forms.aggregate import AGGREGATE_LABELS, aggregate
+from sync_service.forms.schema import Form
 from sync_service.forms.table import Table
 from sync_service.model import Collection
-from sync_service.stores.base import TabSpec
+from sync_service.stores.base import TabSpec, fitted_widths
 
 STATUS_TAB = "Статус сдачи"
-TOTAL_LABEL = "Итого по району"
+# A status cell as the status page colours it (text, fill): web/static/svod.css.
+LABEL_COLOURS = {STATUS_LABELS[key]: colours for key, colours in STATUS_COLOURS.items()}
 
 
 @dataclass(frozen=True)
@@ -54,9 +56,6 @@ def _as_date(value: Any) -> Any:
     return value
 
 
-_NUMBERS = frozenset({int, float})  # what adds up (not bool, not text)
-
-
 def collection_tab(collection: Collection, schools: Sequence[SchoolLine], snapshots: Mapping[str, Snapshot],
                    statuses: Mapping[str, str]) -> TabSpec:
     """One collection: school code and name first, then the form's columns and computed values.
@@ -72,6 +71,7 @@ def collection_tab(collection: Collection, schools: Sequence[SchoolLine], snapsh
     codes: list[str] = []
     names: list[str] = []
     labels: list[str] = []
+    counted: list[bool] = []   # per row: its school's data goes into the totals (submitted)
     columns: list[list[Any]] = [[] for _ in keys]
     extras: list[list[Any]] = [[] for _ in computed]
     for school in schools:
@@ -85,6 +85,7 @@ def collection_tab(collection: Collection, schools: Sequence[SchoolLine], snapsh
         codes += repeat(school.code, count)
         names += repeat(school.name, count)
         labels += repeat(STATUS_LABELS.get(statuses.get(school.code, ""), ""), count)
+        counted += repeat(counts(statuses.get(school.code, "")), count)
         for gathered, values in zip(columns, map(table.columns.get, keys)):
             # a snapshot stored before a column was added to the form has None there
             gathered += repeat(None, count) if values is None else values
@@ -96,30 +97,47 @@ def collection_tab(collection: Collection, schools: Sequence[SchoolLine], snapsh
                 values = values or ()
                 gathered += values[:count]
                 gathered += repeat(None, count - min(count, len(values)))
-    totals: dict[str, float] = {key: 0 for key in form.numeric_keys}
-    counted = False
     for i, column in enumerate(form.columns):
         values = columns[i]
         if column.type == "date" and str in set(map(type, values)):
             # Dates are stored as ISO text in JSON; give the sheet real dates back.
             columns[i] = list(map(_as_date, values))
-        elif column.key in totals:
-            if not _NUMBERS.issuperset(set(map(type, values))):
-                values = [v for v in values if v.__class__ is int or v.__class__ is float]
-            if values:
-                totals[column.key] = reduce(add, values, 0)  # school by school, row by row
-                counted = True
     rows: list[list[Any]] = [header]
     rows += map(list, zip(codes, names, labels, *columns, *extras))
-    if counted:
-        # District ratios come from district totals (Σloans ÷ Σreaders), never from averaging schools.
-        total_row = [TOTAL_LABEL, "", ""] + [totals.get(key, "") if key in totals else "" for key in keys]
-        total_row += [c.value(totals) for c in computed]
-        rows.append(total_row)
-    widths = {1: 10, 2: 36, 3: 18}
-    widths.update({i + 4: max(12, min(40, len(c.label) + 2)) for i, c in enumerate(form.columns)})
-    bold = (1, len(rows)) if counted else (1,)
-    return TabSpec(title=collection.tab, rows=rows, frozen_rows=1, bold_rows=bold, widths=widths, protected=True)
+    data_end = len(rows)
+    rows += totals_rows(form, keys, columns, counted, len({c for c, n in zip(codes, counted) if n}), len(schools))
+    widths = fitted_widths(rows[:data_end])
+    widths.update({1: max(10, widths.get(1, 10)), 2: min(40, max(widths.get(2, 20), 20)), 3: 18})
+    return TabSpec(title=collection.tab, rows=rows, frozen_rows=1, bold_rows=(1, data_end + 1) if len(rows) > data_end
+                   else (1,), widths=widths, protected=True, frozen_columns=2, autofilter=(1, data_end),
+                   colours=LABEL_COLOURS, coloured_columns=(3,))
+
+
+def counts(status: str) -> bool:
+    """Whether a school's data of a collection goes into its totals: submitted (late or not),
+    never a form that is being typed, returned or overdue."""
+    return bool(status) and status not in NOT_SUBMITTED
+
+
+def totals_rows(form: Form, keys: Sequence[str], columns: Sequence[Sequence[Any]], counted: Sequence[bool],
+                schools: int, expected: int) -> list[list[Any]]:
+    """The totals row (each column by its ``aggregate``, over the submitted schools' rows
+    only, saying how many schools that is) and under it what each total is («сумма»,
+    «среднее», …); no rows when no school has submitted or no column totals."""
+    totalled = {c.key: c.aggregation for c in form.totalled}
+    if not schools or not (totalled or form.computed):
+        return []
+    kept = {key: list(compress(values, counted)) for key, values in zip(keys, columns)}
+    line: list[Any] = ["Итого", f"по {schools} {ru.plural(schools, 'сдавшей школе', 'сдавшим школам', 'сдавшим школам')}"
+                       f" из {expected}", None]
+    line += [aggregate(totalled[key], kept[key]) if key in totalled else None for key in keys]
+    # District ratios come from district sums (Σloans ÷ Σreaders), never from averaging schools.
+    sums = {key: aggregate("sum", kept[key]) for key in form.numeric_keys}
+    sums = {key: value for key, value in sums.items() if value is not None}
+    line += [c.value(sums) if all(name in sums for name in c.expr.names) else None for c in form.computed]
+    how = ["Итог столбца:", None, None, *(AGGREGATE_LABELS[totalled[key]] if key in totalled else None for key in keys),
+           *("по итогам района" for _ in form.computed)]
+    return [line, how]
 
 
 def status_tab(collections: Sequence[Collection], schools: Sequence[SchoolLine],
@@ -136,10 +154,12 @@ def status_tab(collections: Sequence[Collection], schools: Sequence[SchoolLine],
     collection_rates = [rates(statuses.get((s.code, c.key), "") for s in schools) for c in collections]
     rows.append(["", "Сдали, %", *(r.reporting_rate for r in collection_rates), ""])
     rows.append(["", "Сдали вовремя, %", *(r.on_time_rate for r in collection_rates), ""])
-    widths = {1: 10, 2: 36}
-    widths.update({i + 3: 16 for i in range(len(collections))})
+    widths = fitted_widths(rows, floor=10)
+    widths.update({2: min(40, max(widths.get(2, 20), 20)), len(header): min(60, max(widths.get(len(header), 16), 16))})
+    # the deadlines' row carries the filter's buttons: sorting moves the schools, not the rates below
     return TabSpec(title=STATUS_TAB, rows=rows, frozen_rows=2, bold_rows=(1, len(rows) - 1, len(rows)),
-                   widths=widths, protected=True)
+                   widths=widths, protected=True, frozen_columns=2, autofilter=(2, 2 + len(schools)),
+                   colours=LABEL_COLOURS, coloured_columns=tuple(range(3, 3 + len(collections))))
 
 
 def consolidated_tabs(collections: Sequence[Collection], schools: Sequence[SchoolLine],

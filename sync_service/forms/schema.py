@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 import yaml
 
 from sheets_schema import SCHEMA_DIR
+from sync_service.forms.aggregate import AGGREGATES, ORDERED_TYPES, default_aggregate
 from sync_service.forms.expressions import COMPARISONS, Expression, compile_expression
 
 COLUMN_TYPES = (
@@ -59,6 +60,12 @@ class Column:
     aliases: tuple[str, ...] = ()
     width: int | None = None
     max_length: int | None = None   # characters a text may have (the database keeps no more)
+    aggregate: str | None = None   # how its district total is made (None: by type, see forms.aggregate)
+
+    @property
+    def aggregation(self) -> str:
+        """``sum``, ``mean``, ``min``, ``max``, ``count`` or ``none``: what a totals row shows."""
+        return self.aggregate or default_aggregate(self.type, self.min)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -193,6 +200,11 @@ class Form:
     def numeric_keys(self) -> tuple[str, ...]:
         return tuple(c.key for c in self.columns if c.type in ("integer", "number"))
 
+    @property
+    def totalled(self) -> tuple[Column, ...]:
+        """The columns a totals row fills (their aggregation is not ``none``)."""
+        return tuple(c for c in self.columns if c.aggregation != "none")
+
 
 @dataclass(frozen=True)
 class Schema:
@@ -216,7 +228,8 @@ class Schema:
 # --- loading ------------------------------------------------------------------------
 
 _COLUMN_FIELDS = {"key", "label", "type", "required", "choices", "min", "max", "pattern",
-                  "pattern_message", "help", "personal", "aliases", "width", "max_length"}
+                  "pattern_message", "help", "personal", "aliases", "width", "max_length",
+                  "aggregate"}
 _FORM_FIELDS = {"key", "title", "tab", "shape", "columns", "key_columns", "rules", "computed",
                 "deadline_month", "per_campaign", "help", "checks", "year_over_year",
                 "carry_over"}
@@ -336,6 +349,15 @@ def _column(check: _Checker, raw, path: str, lists: dict[str, tuple[str, ...]]) 
     for name, number in (("width", width), ("max_length", max_length)):
         if number is not None and (not isinstance(number, int) or isinstance(number, bool) or number <= 0):
             check.fail(f"{path}.{name}", "expected a positive whole number")
+    how = raw.get("aggregate")
+    if how is not None:
+        how = check.text(how, f"{path}.aggregate")
+        if how not in AGGREGATES:
+            check.fail(f"{path}.aggregate", f"unknown aggregate {how!r} (expected one of: {', '.join(AGGREGATES)})")
+        if how in ("sum", "mean") and ctype not in ("integer", "number", "percent"):
+            check.fail(f"{path}.aggregate", f"{how} needs a number column (integer, number or percent), not {ctype}")
+        if how in ("min", "max") and ctype not in ORDERED_TYPES:
+            check.fail(f"{path}.aggregate", f"{how} needs a column of numbers or dates, not {ctype}")
     return Column(
         key=check.key(raw["key"], f"{path}.key"),
         label=check.text(raw["label"], f"{path}.label"),
@@ -352,6 +374,7 @@ def _column(check: _Checker, raw, path: str, lists: dict[str, tuple[str, ...]]) 
         aliases=check.strings(raw.get("aliases"), f"{path}.aliases"),
         width=width,
         max_length=max_length,
+        aggregate=how,
     )
 
 

@@ -60,5 +60,8 @@ def table_tab(title: str, top: list[list[Any]], header: list[str], body: list[li
     rows = [*top, header, *body]
     header_row = len(top) + 1
     bold = (header_row, *(header_row + 1 + i for i in totals))
+    # people filter and sort the lines; a closing totals row stays out of the filter, below it
+    last = header_row + len(body) - (1 if totals and totals[-1] == len(body) - 1 else 0)
     return TabSpec(title=title, rows=rows, frozen_rows=header_row, bold_rows=bold, widths=dict(widths or {}),
-                   number_formats=dict(formats or {}), protected=True)
+                   number_formats=dict(formats or {}), protected=True,
+                   autofilter=(header_row, last) if header and body else None)

@@ -116,6 +116,51 @@ class TabSpec:
     # Put the tab first among the tabs when written (as MoveTab(title, 0), in the same write):
     # the school's «Проверка» when it has something to fix. False: the tab stays where it is.
     first: bool = False
+    # A table people work with (the consolidated workbook): key columns kept in view beside
+    # the frozen rows, a filter over rows ``autofilter`` = (header row, last row) that a
+    # protected tab still lets people use (sort and filter), and cells coloured by what they
+    # say: ``colours`` maps a cell's text (a status) to (text colour, fill) as "#RRGGBB", for the
+    # cells of ``coloured_columns`` below the frozen rows — a few styles, not one per cell.
+    frozen_columns: int = 0
+    autofilter: tuple[int, int] | None = None
+    colours: dict[str, tuple[str, str]] = field(default_factory=dict)
+    coloured_columns: tuple[int, ...] = ()
+
+    def colour_of(self, row: int, column: int, value: Value) -> tuple[str, str] | None:
+        """(text, fill) of the cell at ``row``, ``column`` (1-based) holding ``value``, if coloured."""
+        if not self.colours or row <= self.frozen_rows or column not in self.coloured_columns:
+            return None
+        return self.colours.get(value) if isinstance(value, str) else None
+
+
+WIDTH_FLOOR, WIDTH_CEILING = 8, 50   # characters: a fitted column is never narrower or wider
+HEADER_ROOM = 30                     # characters of a header a fitted column makes room for
+
+
+def fitted_widths(rows: Sequence[Sequence[Value]], *, first_row: int = 1, floor: int = WIDTH_FLOOR,
+                  ceiling: int = WIDTH_CEILING) -> dict[int, int]:
+    """Column widths (1-based column -> characters) that fit the longest value of each column
+    from row ``first_row`` on, within ``floor`` and ``ceiling`` (a long text wraps in a
+    narrower column rather than push the table off the screen). A header counts up to
+    :data:`HEADER_ROOM` characters, with room for the filter's button."""
+    widths: dict[int, int] = {}
+    for number, row in enumerate(rows, start=1):
+        if number < first_row:
+            continue
+        header = number == first_row
+        for c, value in enumerate(row, start=1):
+            if value is None or value == "":
+                continue
+            if isinstance(value, float):
+                text = f"{value:,.2f}"
+            elif hasattr(value, "year"):   # a date shows as 31.12.2026 (16 with a time)
+                text = "31.12.2026 00:00" if hasattr(value, "hour") else "31.12.2026"
+            else:
+                text = str(value)
+            length = min(len(text) + 3, HEADER_ROOM) if header else len(text) + 2
+            if length > widths.get(c, 0):
+                widths[c] = length
+    return {c: max(floor, min(ceiling, w)) for c, w in widths.items()}
 
 
 @dataclass(frozen=True)

@@ -107,8 +107,15 @@ def to_serial(value: date | datetime) -> float | int:
     return int(serial) if float(serial).is_integer() else serial
 
 
-def cell_data(value: Value, *, bold: bool = False) -> dict[str, Any]:
-    """A CellData holding ``value`` as a typed value: a string is always text (RAW)."""
+def colour_json(colour: str) -> dict[str, float]:
+    """"#RRGGBB" as a Sheets Color (red, green, blue from 0 to 1)."""
+    rgb = colour.lstrip("#")
+    return {name: round(int(rgb[i:i + 2], 16) / 255, 4) for name, i in (("red", 0), ("green", 2), ("blue", 4))}
+
+
+def cell_data(value: Value, *, bold: bool = False, colour: tuple[str, str] | None = None) -> dict[str, Any]:
+    """A CellData holding ``value`` as a typed value: a string is always text (RAW);
+    ``colour`` = (text colour, fill) as "#RRGGBB"."""
     out: dict[str, Any] = {}
     fmt: dict[str, Any] = {}
     if isinstance(value, bool):
@@ -129,6 +136,9 @@ def cell_data(value: Value, *, bold: bool = False) -> dict[str, Any]:
         out["userEnteredValue"] = {"stringValue": str(value)}
     if bold:
         fmt["textFormat"] = {"bold": True}
+    if colour:
+        fmt["textFormat"] = {**fmt.get("textFormat", {}), "foregroundColor": colour_json(colour[0])}
+        fmt["backgroundColor"] = colour_json(colour[1])
     if fmt:
         out["userEnteredFormat"] = fmt
     return out
@@ -230,6 +240,8 @@ def tab_requests(tab: TabSpec, sheet_id: int, *, new: bool, roomy: bool = False,
     """
     rows, columns = grid_size(tab, roomy=roomy)
     grid = {"rowCount": rows, "columnCount": columns, "frozenRowCount": tab.frozen_rows}
+    if tab.frozen_columns:
+        grid["frozenColumnCount"] = tab.frozen_columns
     whole = {"sheetId": sheet_id}
     requests: list[dict] = []
     first = {"index": 0} if tab.first else {}
@@ -240,9 +252,15 @@ def tab_requests(tab: TabSpec, sheet_id: int, *, new: bool, roomy: bool = False,
         requests.append({"updateSheetProperties": {
             "properties": {"sheetId": sheet_id, "title": tab.title, "hidden": tab.hidden, "gridProperties": grid,
                            **first},
-            "fields": "title,hidden,gridProperties(rowCount,columnCount,frozenRowCount)" + (",index" if first else "")}})
+            "fields": "title,hidden,gridProperties(rowCount,columnCount,frozenRowCount,frozenColumnCount)"
+                      + (",index" if first else "")}})
     bold = set(tab.bold_rows)
-    row_data = [{"values": [cell_data(v, bold=i in bold) for v in line]} for i, line in enumerate(tab.rows, start=1)]
+    if tab.colours:
+        row_data = [{"values": [cell_data(v, bold=i in bold, colour=tab.colour_of(i, c, v))
+                                for c, v in enumerate(line, start=1)]} for i, line in enumerate(tab.rows, start=1)]
+    else:
+        row_data = [{"values": [cell_data(v, bold=i in bold) for v in line]}
+                    for i, line in enumerate(tab.rows, start=1)]
     _put_links(tab, row_data, sheet_ids or {})
     span = dict(whole) if not new else {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": max(1, len(row_data)),
                                         "startColumnIndex": 0, "endColumnIndex": columns}
@@ -287,6 +305,13 @@ def tab_requests(tab: TabSpec, sheet_id: int, *, new: bool, roomy: bool = False,
         requests.append({"updateDimensionProperties": {
             "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": column - 1, "endIndex": column},
             "properties": {"pixelSize": chars * PIXELS_PER_CHAR + PIXELS_PADDING}, "fields": "pixelSize"}})
+    if tab.autofilter:
+        # Replaces the sheet's filter. People who may not edit a protected tab still make
+        # their own filter views over it (Google: «Данные → Создать режим фильтрации»).
+        first, last = tab.autofilter
+        requests.append({"setBasicFilter": {"filter": {"range": {
+            "sheetId": sheet_id, "startRowIndex": first - 1, "endRowIndex": max(first, last),
+            "startColumnIndex": 0, "endColumnIndex": columns}}}})
     if new and tab.protected:
         requests.append({"addProtectedRange": {"protectedRange": {
             "range": whole, "description": SERVICE_TAB_NOTE, "warningOnly": False}}})

@@ -22,17 +22,39 @@ def fund(total, textbooks, readers, students, received=100):
     return Snapshot(Table.from_records([values]), computed)
 
 
-def test_record_form_is_one_row_per_school_with_district_totals():
-    tab = collection_tab(FUND, SCHOOLS, {"sch01": fund(10000, 6000, 500, 800), "sch02": fund(5000, 3000, 250, 300)},
-                         {"sch01": "submitted", "sch02": "returned"})
-    header, first, second, total = tab.rows
+def test_record_form_is_one_row_per_school_with_totals_of_the_submitted():
+    tab = collection_tab(FUND, SCHOOLS, {"sch01": fund(10000, 6000, 500, 800), "sch02": fund(5000, 3000, 250, 300),
+                                         "sch03": fund(4000, 2000, 200, 200)},
+                         {"sch01": "submitted", "sch02": "returned", "sch03": "submitted_late"})
+    header, first, second, third, total, how = tab.rows
     assert header[:3] == ["Код школы", "Школа", "Статус"]
     assert first[:3] == ["sch01", "Школа №1", "сдан"] and second[:3] == ["sch02", "Школа №2", "возвращён"]
     column = header.index("Фонд всего, экз.")
-    assert total[0] == "Итого по району" and total[column] == 15000
+    # the returned fund of sch02 is shown but not added: the row says whose totals they are
+    assert total[:2] == ["Итого", "по 2 сдавшим школам из 3"] and total[column] == 14000
+    assert how[0] == "Итог столбца:" and how[column] == "сумма"
     # the district's ratio comes from district totals, not from averaging the schools
     coverage = header.index("Охват чтением, %")
-    assert total[coverage] == round(750 / 1100 * 100, 1)
+    assert total[coverage] == round(700 / 1000 * 100, 1) and how[coverage] == "по итогам района"
+    assert tab.bold_rows == (1, 5) and tab.autofilter == (1, 4) and tab.frozen_columns == 2
+
+
+def test_totals_follow_each_columns_aggregate():
+    staffing = Collection("staffing", SCHEMA.forms["staffing"], "2026/2027", date(2026, 9, 30))
+    rows = [{"full_name": "Иванова Анна", "position": "Библиотекарь", "rate": 1.0, "experience_total": 20,
+             "experience_library": 10, "courses_year": 2024},
+            {"full_name": "Петрова Ольга", "position": "Педагог-библиотекарь", "rate": 0.5, "experience_total": 31,
+             "experience_library": 5, "courses_year": 2021}]
+    tab = collection_tab(staffing, SCHOOLS, {"sch01": Snapshot(Table.from_records(rows), {})}, {"sch01": "submitted"})
+    header, total, how = tab.rows[0], tab.rows[-2], tab.rows[-1]
+    at = {label: header.index(label) for label in header}
+    assert total[at["Год последних курсов"]] is None and how[at["Год последних курсов"]] is None  # not 4045
+    assert (total[at["Ставка"]], how[at["Ставка"]]) == (1.5, "сумма")
+    assert (total[at["Общий стаж, лет"]], how[at["Общий стаж, лет"]]) == (25.5, "среднее")
+    assert (total[at["Должность"]], how[at["Должность"]]) == (2, "заполнено строк")
+    nobody = collection_tab(staffing, SCHOOLS, {"sch01": Snapshot(Table.from_records(rows), {})},
+                            {"sch01": "in_progress"})
+    assert len(nobody.rows) == 3   # no totals of forms still being typed
 
 
 def test_table_form_keeps_every_row_and_its_computed_values():
@@ -43,7 +65,7 @@ def test_table_form_keeps_every_row_and_its_computed_values():
     assert [r[:4] for r in tab.rows[1:3]] == [["sch03", "Школа №3", "сдан", 5], ["sch03", "Школа №3", "сдан", 6]]
     assert [r[-1] for r in tab.rows[1:3]] == [90.0, 100.0]
     students = tab.rows[0].index("Обучающихся")
-    assert tab.rows[-1][students] == 90 and tab.rows[-1][-1] == round(85 / 90 * 100, 1)
+    assert tab.rows[-2][students] == 90 and tab.rows[-2][-1] == round(85 / 90 * 100, 1)
 
 
 def test_status_tab_has_rates_and_sync_errors():
@@ -78,3 +100,21 @@ def test_check_tab_lists_every_finding_with_its_place():
     assert content_hash(later) == content_hash(tab)  # only the time differs: no rewrite
     fixed = render_check_tab("Школа №1", lines, [], checked_at=datetime(2026, 11, 23, 9, 0))
     assert content_hash(fixed) != content_hash(tab) and ["Замечаний нет."] in fixed.rows
+
+
+def test_aggregates_on_literal_values():
+    from sync_service.forms.aggregate import aggregate
+    values = [3, 4.5, None, "нет", True, 2]
+    assert [aggregate(how, values) for how in ("sum", "mean", "min", "max", "count", "none")] == \
+        [9.5, 3.2, 2, 4.5, 5, None]     # a bool or a text is not a number; count counts every filled cell
+    assert aggregate("min", [date(2026, 3, 1), None, "2025-01-01", date(2025, 5, 4)]) == date(2025, 5, 4)
+    assert aggregate("sum", [None, ""]) is None and aggregate("count", []) == 0
+    assert aggregate("sum", [0.1, 0.2]) == 0.3
+
+
+def test_fitted_widths_are_bounded():
+    from sync_service.stores.base import fitted_widths
+    rows = [["Код школы", "Очень длинное название столбца, которое не влезет никогда"],
+            ["sch01", "x" * 200], ["s", None]]
+    assert fitted_widths(rows) == {1: 12, 2: 50}
+    assert fitted_widths([["№"], [1]]) == {1: 8}

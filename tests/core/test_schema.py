@@ -67,6 +67,12 @@ def schema_copy(tmp_path):
     (lambda s: s.replace("key_columns: [grade, subject]", "key_columns: [grade, topic]"), "key_columns[1]",
      "not a column"),
     (lambda s: s + "colour: red\n", "colour", "unknown field"),
+    (lambda s: s.replace("required: true, min: 0, max: 1000}", "min: 0, aggregate: total}", 1),
+     "columns[2].aggregate", "unknown aggregate 'total' (expected one of: sum, mean, min, max, count, none)"),
+    (lambda s: s.replace("choices: subjects, required: true,", "choices: subjects, aggregate: sum,", 1),
+     "columns[1].aggregate", "sum needs a number column"),
+    (lambda s: s.replace("type: grade, required: true}", "type: grade, aggregate: mean}", 1),
+     "columns[0].aggregate", "mean needs a number column"),
 ])
 def test_a_mistake_names_the_file_and_the_path(schema_copy, edit, path, words):
     file = schema_copy / "forms" / "textbook_provision.yaml"
@@ -76,6 +82,21 @@ def test_a_mistake_names_the_file_and_the_path(schema_copy, edit, path, words):
     assert caught.value.file.endswith("textbook_provision.yaml")
     assert caught.value.path == path
     assert words in caught.value.message
+
+
+def test_each_column_says_how_it_totals_with_defaults_by_type():
+    """«Год последних курсов» is not added up (74 907 in the district's «Кадры» before),
+    lengths of service are averaged, counts are summed; years, grades, percentages, dates
+    and texts have no total unless the form says one."""
+    schema = load_schema()
+    staffing = schema.forms["staffing"]
+    how = {c.key: c.aggregation for c in staffing.columns}
+    assert how["courses_year"] == "none" and how["rate"] == "sum" and how["experience_total"] == "mean"
+    assert how["position"] == "count" and how["full_name"] == how["birth_date"] == "none"
+    provision = {c.key: c.aggregation for c in schema.forms["textbook_provision"].columns}
+    assert provision == {"grade": "none", "subject": "none", "students": "sum", "copies": "sum", "provision": "none"}
+    assert schema.forms["library_fund"].column("last_inventory").aggregation == "min"
+    assert schema.forms["textbook_exchange"].column("year_published").aggregation == "none"
 
 
 def test_broken_yaml_names_the_line(schema_copy):

@@ -134,3 +134,36 @@ def test_half_an_emoji_or_a_nul_in_a_cell_is_stored_cleaned_and_stops_nobody(emu
 
 def _status(svod, code: str, collection: str) -> str:
     return next(s["status"] for s in report(svod)["submissions"] if s["school"] == code and s["collection"] == collection)
+
+
+def test_the_consolidated_spreadsheet_is_a_table_people_can_work_with(emulator, district):
+    """«Свод» on Google, read back through spreadsheets.get: every data tab has a filter over
+    its rows (not its totals), frozen header rows and key columns (school code and name),
+    statuses in the status page's colours, and titles that are unique and fit Google's limit."""
+    from sync_service.district.status import STATUS_COLOURS, SUBMITTED
+    from sync_service.stores.google_json import colour_json
+    from tests.google.test_store import metadata
+
+    _, svod, _ = district
+    data = metadata(emulator, svod.settings.consolidated_spreadsheet_id,
+                    "sheets(properties,basicFilter,protectedRanges,"
+                    "data.rowData.values(formattedValue,userEnteredFormat.backgroundColor))")
+    sheets = {s["properties"]["title"]: s for s in data["sheets"]}
+    titles = list(sheets)
+    assert len({t.casefold() for t in titles}) == len(titles) and all(len(t) <= 100 for t in titles)
+    for title in ("Статус сдачи", "Кадры", "Фонд"):
+        sheet = sheets[title]
+        grid = sheet["properties"]["gridProperties"]
+        assert grid["frozenColumnCount"] == 2 and grid["frozenRowCount"] >= 1, title
+        rows = sheet["data"][0]["rowData"]
+        header = grid["frozenRowCount"] - 1
+        filter_range = sheet["basicFilter"]["range"]
+        assert filter_range["startRowIndex"] == header and filter_range["startColumnIndex"] == 0, title
+        # the filter ends at the last school's row: the totals (or rates) below stay put
+        last = rows[filter_range["endRowIndex"] - 1]["values"][0].get("formattedValue", "")
+        assert last.startswith("sch"), (title, last)
+        assert sheet["protectedRanges"], title
+    staffing = sheets["Кадры"]["data"][0]["rowData"]
+    column = [v.get("formattedValue") for v in staffing[0]["values"]].index("Статус")
+    done = next(r["values"][column] for r in staffing[1:] if r["values"][column].get("formattedValue") == "сдан")
+    assert done["userEnteredFormat"]["backgroundColor"] == colour_json(STATUS_COLOURS[SUBMITTED][1])

@@ -279,32 +279,50 @@ def test_columnar_reading_finds_every_kind_of_cell_problem():
 
 
 def consolidated_by_rows(collection, schools, snapshots, statuses):
-    """The consolidated tab as the loop over rows built it (the reference)."""
+    """The consolidated tab as the loop over rows built it (the reference): totals of the
+    submitted schools' rows, each column by its aggregate, written out here."""
     from sync_service.district.consolidate import _as_date
     from sync_service.district.status import STATUS_LABELS
     form = collection.form
     keys = [c.key for c in form.columns]
-    totals = {key: 0 for key in form.numeric_keys}
-    rows, counted = [], False
+    kept: dict[str, list] = {key: [] for key in keys}
+    rows, counted = [], set()
     for school in schools:
         snapshot = snapshots.get(school.code)
         if snapshot is None or not len(snapshot.table):
             continue
         prefix = [school.code, school.name, STATUS_LABELS.get(statuses.get(school.code, ""), "")]
+        submitted = statuses.get(school.code) in ("submitted", "submitted_late")
         for index, row in enumerate(snapshot.table.records()):
             values = [_as_date(row.get(key)) if c.type == "date" else row.get(key)
                       for key, c in zip(keys, form.columns)]
-            for key, value in zip(keys, values):
-                if key in totals and (value.__class__ is int or value.__class__ is float):
-                    totals[key] += value
-                    counted = True
+            if submitted:
+                counted.add(school.code)
+                for key, value in zip(keys, values):
+                    kept[key].append(value)
             if form.shape == "record":
                 extra = [snapshot.computed.get(c.key) for c in form.computed]
             else:
                 extra = [(snapshot.computed.get(c.key) or ())[index]
                          if index < len(snapshot.computed.get(c.key) or ()) else None for c in form.computed]
             rows.append(prefix + values + extra)
-    return rows, totals, counted
+
+    def total(column):
+        numbers = [v for v in kept[column.key] if v.__class__ in (int, float) and v == v]
+        how = column.aggregation
+        if how == "sum":
+            return (int(sum(numbers)) if float(sum(numbers)).is_integer() else round(sum(numbers), 6)) if numbers else None
+        if how == "mean":
+            return round(sum(numbers) / len(numbers), 1) if numbers else None
+        if how == "count":
+            return len([v for v in kept[column.key] if v not in (None, "", False)])
+        if how in ("min", "max"):
+            pool = numbers or [v for v in kept[column.key] if isinstance(v, date)]
+            return (min if how == "min" else max)(pool) if pool else None
+        return None
+
+    totals = {c.key: total(c) for c in form.columns}
+    return rows, totals, bool(counted) and bool(form.totalled or form.computed)
 
 
 @pytest.mark.parametrize("form_key", sorted(SCHEMA.forms))
@@ -327,14 +345,14 @@ def test_consolidated_lines_are_the_row_by_row_lines(form_key):
             computed = {c.key: [rng.choice([None, 1, 2.5]) for _ in range(count + rng.choice([-1, 0, 0, 1]))]
                         for c in form.computed if rng.random() < 0.8}
         snapshots[school.code] = Snapshot(Table.from_records(rows), computed)
-        statuses[school.code] = rng.choice(["submitted", "returned", "overdue"])
+        statuses[school.code] = rng.choice(["submitted", "submitted_late", "returned", "overdue", "in_progress"])
     tab = collection_tab(collection, schools, snapshots, statuses)
     lines, totals, counted = consolidated_by_rows(collection, schools, snapshots, statuses)
     assert strict(tab.rows[1:1 + len(lines)]) == strict(lines)
-    if counted:
+    if counted:   # the totals row, then what each total is
         keys = [c.key for c in form.columns]
-        assert strict(tab.rows[-1][3:3 + len(keys)]) == strict([totals.get(k, "") for k in keys])
-    assert len(tab.rows) == 1 + len(lines) + (1 if counted else 0)
+        assert strict(tab.rows[-2][3:3 + len(keys)]) == strict([totals[k] for k in keys])
+    assert len(tab.rows) == 1 + len(lines) + (2 if counted else 0)
 
 
 def test_failures_are_shared_values_not_identities():

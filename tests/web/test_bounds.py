@@ -165,6 +165,7 @@ def test_the_rest_of_a_group_page_by_page(client):
 def test_the_collection_page_is_a_page_of_schools(client):
     detail = client.get("/api/collection/textbook_order").get_json()
     assert (len(detail["schools"]), detail["schools_page"]["pages"]) == (100, 3)
-    assert detail["schools"][0]["rows"] == 20_000 and detail["figures"]["rows"] == 20_000
+    # s000's 20 000 rows are not submitted (its workbook cannot be read): not in the district's totals
+    assert detail["schools"][0]["rows"] == 20_000 and detail["figures"]["rows"] == 0
     html = client.get("/collection/textbook_order?page=3").get_data(as_text=True)
     assert "Школы 201–260 из 260, страница 3 из 3" in plain(html)

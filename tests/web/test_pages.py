@@ -219,20 +219,26 @@ def figures(html: str) -> dict[str, str]:
             re.findall(r'<tr data-key="(\w+)"><td>.*?</td>\s*<td class="num">(.*?)</td>', html, re.S)}
 
 
-def test_record_form_figures_are_district_sums_and_ratios(client):
+def test_record_form_figures_are_district_sums_and_ratios_of_submitted_schools(client):
+    # sch02's fund is still being typed (not «Готово»): it is not in the district's totals
     html = page(client, "/collection/library_fund")
     assert figures(html) == {
-        "fund_total": "20 000", "fund_textbooks": "12 000", "fund_fiction": "6 500", "received": "1 000",
-        "written_off": "150", "readers": "800", "students": "1 000",
-        "books_per_reader": "10", "textbooks_per_student": "12", "renewal": "5 %", "coverage": "80 %",
+        "fund_total": "12 000", "fund_textbooks": "7 000", "fund_fiction": "4 000", "received": "600",
+        "written_off": "100", "readers": "500", "students": "600",
+        "books_per_reader": "10", "textbooks_per_student": "11,7", "renewal": "5 %", "coverage": "83,3 %",
     }
-    assert "По данным 2 школ" in text(html)
+    assert "По данным 1 сдавшей школы из 4" in text(html)
 
 
-def test_table_form_figures_skip_personal_and_year_columns(client):
+def test_table_form_figures_by_each_columns_aggregate(client):
+    # sch03's staff list is returned with errors: left out. Years of courses are not added
+    # up; lengths of service are averaged; «Должность» counts the staff.
     html = page(client, "/collection/staffing")
-    assert figures(html) == {"rate": "5,5", "experience_total": "43", "experience_library": "30"}
-    assert "строк всего: 4" in text(html)
+    assert figures(html) == {"position": "3", "rate": "2,5", "experience_total": "14,3", "experience_library": "10"}
+    assert "строк всего: 3" in text(html)
+    hows = dict(re.findall(r'<tr data-key="(\w+)"><td>.*?</td>\s*<td class="num">.*?</td>\s*<td>(.*?)</td>', html, re.S))
+    assert hows == {"position": "заполнено строк", "rate": "сумма", "experience_total": "среднее",
+                    "experience_library": "среднее"}
 
 
 def test_table_form_computed_from_totals(client):
@@ -257,7 +263,7 @@ def test_collection_progress_chart(client):
 
 
 def test_collection_without_data(client):
-    assert "Данных пока нет" in page(client, "/collection/textbook_exchange")
+    assert "Итогов пока нет: ни одна школа не сдала эту форму" in page(client, "/collection/textbook_exchange")
 
 
 @pytest.mark.parametrize("key", ["nope", "work_plan", "annual_report"])

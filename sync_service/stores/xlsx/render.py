@@ -31,7 +31,7 @@ _DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
 _MAX_TEXT = 32767
 _ROWS_A_CHUNK = 500   # rows of sheet XML rendered before they are handed on
 
-StyleFor = Callable[[bool, str | None, bool], int]   # (bold, number format, wrapped) -> cellXfs index
+StyleFor = Callable[..., int]   # (bold, number format, wrapped[, (text colour, fill)]) -> cellXfs index
 
 
 # A text that looks like Excel's escape of a character (``_x000D_``) is kept as typed by
@@ -87,10 +87,7 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
     height = max(len(spec.rows), max((r for r, _ in spec.checkboxes), default=0), 1)
     out.append(f'<dimension ref="A1:{get_column_letter(width)}{height}"/>')
     out.append('<sheetViews><sheetView workbookViewId="0">')
-    if spec.frozen_rows:
-        top = f"A{spec.frozen_rows + 1}"
-        out.append(f'<pane ySplit="{spec.frozen_rows}" topLeftCell="{top}" activePane="bottomLeft" state="frozen"/>'
-                   f'<selection pane="bottomLeft" activeCell="{top}" sqref="{top}"/>')
+    out.append(_pane(spec.frozen_rows, spec.frozen_columns))
     out.append('</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>')
     columns = sorted(set(spec.widths) | set(column_formats))
     if columns:
@@ -134,7 +131,11 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
             wrap = r in wrap_rows or c in wrap_columns
             if wrap and isinstance(value, str):
                 lines = max(lines, _wrapped_lines(value, spec.widths.get(c, _DEFAULT_WIDTH)))
-            xf = style(bold, fmt, wrap) if bold or fmt or wrap else 0
+            colour = spec.colour_of(r, c, value) if spec.colours else None
+            if colour:
+                xf = style(bold, fmt, wrap, colour)
+            else:
+                xf = style(bold, fmt, wrap) if bold or fmt or wrap else 0
             styled = f' s="{xf}"' if xf else ""
             cells.append(f'<c r="{ref}"{styled}{kind}>{body}</c>')
         # A wrapped row gets the height of its lines: Excel and LibreOffice do not always
@@ -147,7 +148,12 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
             out.clear()
     out.append("</sheetData>")
     if spec.protected:
-        out.append('<sheetProtection sheet="1" objects="1" scenarios="1"/>')
+        # autoFilter="0" sort="0": the protection does not forbid filtering and sorting (ECMA-376 18.3.1.85)
+        allowed = ' autoFilter="0" sort="0"' if spec.autofilter else ""
+        out.append(f'<sheetProtection sheet="1" objects="1" scenarios="1"{allowed}/>')
+    if spec.autofilter:
+        first, last = spec.autofilter
+        out.append(f'<autoFilter ref="A{first}:{get_column_letter(width)}{max(first, last)}"/>')
     merges = spec.merges
     if merges:
         out.append(f'<mergeCells count="{len(merges)}">')
@@ -245,6 +251,18 @@ def _hyperlinks(spec: TabSpec, tabs: Mapping[str, str]) -> list[str]:
         out.append(f"<hyperlink ref={quoteattr(ref)} location={quoteattr(location)} "
                    f"tooltip={quoteattr(f'Перейти: {name}, {cell}')}/>")
     return out
+
+
+def _pane(rows: int, columns: int) -> str:
+    """The frozen pane of ``rows`` top rows and ``columns`` left columns ("" for none)."""
+    if not rows and not columns:
+        return ""
+    top = f"{get_column_letter(columns + 1)}{rows + 1}"
+    pane = {(True, True): "bottomRight", (True, False): "bottomLeft", (False, True): "topRight"}[(bool(rows),
+                                                                                                  bool(columns))]
+    split = (f' xSplit="{columns}"' if columns else "") + (f' ySplit="{rows}"' if rows else "")
+    return (f'<pane{split} topLeftCell="{top}" activePane="{pane}" state="frozen"/>'
+            f'<selection pane="{pane}" activeCell="{top}" sqref="{top}"/>')
 
 
 def lists_spec(lists: Sequence[tuple[str, ...]]) -> TabSpec:

@@ -134,7 +134,17 @@ class _Styles:
         self.fonts = [self._font_key(f) for f in fonts]
         self.xfs = [self._xf_key(dict(x.attrib), [(_local(c.tag), dict(c.attrib)) for c in x]) for x in xfs]
         self.base_font = list(fonts[0]) if len(fonts) else []
-        self.cache: dict[tuple[bool, str | None, bool], int] = {}
+        self.cache: dict[tuple[bool, str | None, bool, tuple[str, str] | None], int] = {}
+        self.fill_count = len(lists["fills"])
+        # the solid fills already there, so that a rewritten tab reuses them (and its styles)
+        self.fills: dict[str, int] = {}
+        for i, fill in enumerate(lists["fills"]):
+            pattern = fill.find(f"{{{NS_MAIN}}}patternFill")
+            colour = pattern.find(f"{{{NS_MAIN}}}fgColor") if pattern is not None else None
+            rgb = colour.get("rgb", "") if colour is not None else ""
+            if pattern is not None and pattern.get("patternType") == "solid" and len(rgb) == 8:
+                self.fills.setdefault("#" + rgb[2:].upper(), i)
+        self.new_fills: list[str] = []
         self.new_formats: list[str] = []
         self.new_fonts: list[str] = []
         self.new_xfs: list[str] = []
@@ -147,10 +157,20 @@ class _Styles:
     def _font_key(font) -> frozenset:
         return frozenset((_local(c.tag), tuple(sorted(c.attrib.items()))) for c in font)
 
-    def _bold_font(self) -> int:
+    # A font's children in the order the schema requires (CT_Font is a sequence).
+    _FONT_ORDER = ("b", "i", "strike", "condense", "extend", "outline", "shadow", "u", "vertAlign", "sz", "color",
+                   "name", "family", "charset", "scheme")
+
+    def _font(self, bold: bool, colour: str | None = None) -> int:
+        """The base font, bold and/or in ``colour`` ("#RRGGBB"): found or appended."""
         children = [(_local(c.tag), tuple(sorted((k, v) for k, v in c.attrib.items() if "}" not in k)))
-                    for c in self.base_font if _local(c.tag) != "b"]
-        children.insert(0, ("b", ()))
+                    for c in self.base_font if _local(c.tag) not in ("b", "color")]
+        if bold:
+            children.append(("b", ()))
+        if colour:
+            children.append(("color", (("rgb", "FF" + colour.lstrip("#").upper()),)))
+        rank = {name: i for i, name in enumerate(self._FONT_ORDER)}
+        children.sort(key=lambda child: rank.get(child[0], len(rank)))
         key = frozenset(children)
         if key in self.fonts:
             return self.fonts.index(key)
@@ -159,6 +179,20 @@ class _Styles:
                        for tag, attrs in children)
         self.new_fonts.append(f"<{self.p}font>{body}</{self.p}font>")
         return len(self.fonts) - 1
+
+    def _bold_font(self) -> int:
+        return self._font(True)
+
+    def _fill(self, colour: str) -> int:
+        """A solid fill of ``colour`` ("#RRGGBB"), appended once per colour."""
+        colour = "#" + colour.lstrip("#").upper()
+        if colour not in self.fills:
+            rgb = "FF" + colour.lstrip("#").upper()
+            self.new_fills.append(f'<{self.p}fill><{self.p}patternFill patternType="solid">'
+                                  f'<{self.p}fgColor rgb="{rgb}"/><{self.p}bgColor indexed="64"/>'
+                                  f'</{self.p}patternFill></{self.p}fill>')
+            self.fills[colour] = self.fill_count + len(self.new_fills) - 1
+        return self.fills[colour]
 
     def _format(self, fmt: str) -> int:
         if fmt in _BUILTIN_IDS:
@@ -169,15 +203,19 @@ class _Styles:
             self.new_formats.append(f'<{self.p}numFmt numFmtId="{self.formats[fmt]}" formatCode={quoteattr(fmt)}/>')
         return self.formats[fmt]
 
-    def __call__(self, bold: bool, fmt: str | None, wrap: bool = False) -> int:
-        if (bold, fmt, wrap) not in self.cache:
+    def __call__(self, bold: bool, fmt: str | None, wrap: bool = False, colour: tuple[str, str] | None = None) -> int:
+        """The cellXfs index of a cell: bold or not, number format, wrapped, (text colour, fill) or None."""
+        if (bold, fmt, wrap, colour) not in self.cache:
+            font = self._font(bold, colour[0]) if colour else (self._bold_font() if bold else 0)
             attrs = {"numFmtId": str(self._format(fmt) if fmt else 0),
-                     "fontId": str(self._bold_font() if bold else 0),
-                     "fillId": "0", "borderId": "0", "xfId": "0"}
+                     "fontId": str(font),
+                     "fillId": str(self._fill(colour[1])) if colour else "0", "borderId": "0", "xfId": "0"}
             if fmt:
                 attrs["applyNumberFormat"] = "1"
-            if bold:
+            if bold or colour:
                 attrs["applyFont"] = "1"
+            if colour:
+                attrs["applyFill"] = "1"
             children = []
             if wrap:   # text wrapped in the column's width (its last line level with the row's numbers)
                 attrs["applyAlignment"] = "1"
@@ -192,13 +230,14 @@ class _Styles:
                                for tag, a in children)
                 self.new_xfs.append(f"{head}>{body}</{self.p}xf>" if body else f"{head}/>")
                 index = len(self.xfs) - 1
-            self.cache[(bold, fmt, wrap)] = index
-        return self.cache[(bold, fmt, wrap)]
+            self.cache[(bold, fmt, wrap, colour)] = index
+        return self.cache[(bold, fmt, wrap, colour)]
 
     def finish(self) -> str:
         xml = self.xml
         for name, added, count in (("numFmts", self.new_formats, self.format_count + len(self.new_formats)),
                                    ("fonts", self.new_fonts, len(self.fonts)),
+                                   ("fills", self.new_fills, self.fill_count + len(self.new_fills)),
                                    ("cellXfs", self.new_xfs, len(self.xfs))):
             if not added:
                 continue

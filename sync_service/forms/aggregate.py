@@ -1,0 +1,65 @@
+"""How a column's values make a district total: ``aggregate:`` of a form's column. Pure.
+
+Every place that shows a total — the «Свод» tabs' totals row, the collection page's
+«Итоги по району» — asks :func:`aggregate` with the column's :attr:`Column.aggregation`,
+so a year of courses is never added up (74 907) and a length of service is averaged.
+
+Defaults by type (a column's ``aggregate:`` overrides them):
+
+- ``integer``, ``number``: ``sum`` — counts of copies, readers, rates; but a column whose
+  ``min`` is 1000 or more holds years (of courses, of publication) and gets ``none``;
+- every other type (``percent``, ``grade``, ``date``, ``text``, ``choice``, ``bool``, …):
+  ``none`` — a sum of percentages or grades means nothing, and an unweighted mean of
+  schools' percentages misleads (the district's percentage is a computed value made from
+  the district's sums, Σcopies ÷ Σstudents).
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Iterable
+
+AGGREGATES = ("sum", "mean", "min", "max", "count", "none")
+# What the totals row says of a column that is not simply added up.
+AGGREGATE_LABELS = {"sum": "сумма", "mean": "среднее", "min": "наименьшее", "max": "наибольшее",
+                    "count": "заполнено строк", "none": ""}
+YEAR_FLOOR = 1000   # an integer column whose min is at least this holds years
+ORDERED_TYPES = ("integer", "number", "percent", "grade", "date")   # what min and max may take
+
+
+def default_aggregate(column_type: str, minimum: float | None = None) -> str:
+    """The aggregation a column of ``column_type`` (with that ``min``) gets when its form says none."""
+    if column_type in ("integer", "number"):
+        return "none" if minimum is not None and minimum >= YEAR_FLOOR else "sum"
+    return "none"
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+
+
+def _tidy(value: float) -> float | int:
+    """Sums of integers stay integers; float noise (0.1 + 0.2) is rounded away."""
+    return int(value) if float(value).is_integer() else round(value, 6)
+
+
+def aggregate(how: str, values: Iterable[Any]) -> Any:
+    """The total of ``values`` by ``how`` (one of :data:`AGGREGATES`); None when there is
+    nothing to total (no value of the kind, or ``none``). Values of another kind (a text in
+    a number column of an old snapshot) are left out."""
+    if how == "none":
+        return None
+    values = list(values)
+    if how == "count":
+        return sum(1 for v in values if v not in (None, "", False))
+    if how in ("sum", "mean"):
+        numbers = [v for v in values if _number(v)]
+        if not numbers:
+            return None
+        total = sum(numbers)
+        return _tidy(total) if how == "sum" else round(total / len(numbers), 1)
+    if how in ("min", "max"):
+        kept = [v for v in values if _number(v)] or [v for v in values if isinstance(v, date)]
+        if not kept:
+            return None
+        return (min if how == "min" else max)(kept)
+    raise ValueError(f"unknown aggregate {how!r}")
