@@ -14,6 +14,8 @@ from sync_service import db as m
 from sync_service.district.check_tab import CollectionLine, content_hash, not_written, render_check_tab
 from sync_service.district.status import facts_of, status_of
 from sync_service.model import Collection, SchoolEntry
+from sync_service.order.fpu_tab import FPU_META, fpu_digest, render_fpu_tab
+from sync_service.order.models import current_fpu
 from sync_service.stores.base import StoreError, TabSpec, WorkbookChanged, WorkbookUnavailable
 from sync_service.sync.records import RunContext
 
@@ -34,6 +36,8 @@ class CheckWrite:
     marker: str
     tab: TabSpec
     digest: str
+    extra: tuple[TabSpec, ...] = ()      # the «ФПУ» tab, when it is to be (re)written in the same write
+    fpu_digest: str | None = None        # and its digest, recorded once written
 
 
 def status(submission: Any, collection: Collection, ctx: RunContext, *, unreadable: bool = False) -> str:
@@ -67,6 +71,9 @@ class SchoolView:
     check_error: str | None
     facts: Mapping[int, Fact]
     findings: list[dict]
+    # the workbook's «ФПУ» tab as read in this run: "absent", "ours" (Svod's), "foreign" (the
+    # librarian's own, never written over); None: not read in this run
+    fpu_tab: str | None = None
 
 
 def load_views(session: Session, school_ids: list[int]) -> dict[int, SchoolView]:
@@ -105,6 +112,8 @@ def check_writes(ctx: RunContext, collections: list[Collection], collection_ids:
             views = load_views(session, wanted)
     titles = {c.key: c.display_title for c in collections}
     by_id = {cid: key for key, cid in collection_ids.items()}
+    fpu = _fpu_tab(ctx, collections)
+    written_fpu = _fpu_digests(ctx, wanted) if fpu is not None else {}
     writes, cleared = [], []
     for entry in entries:
         school_id = school_ids[entry.code]
@@ -124,8 +133,11 @@ def check_writes(ctx: RunContext, collections: list[Collection], collection_ids:
                     for f in view.findings]
         tab = render_check_tab(entry.name, lines, findings, checked_at=ctx.now)
         digest = content_hash(tab)
-        if digest != view.check_hash:
-            writes.append(CheckWrite(school_id, view.workbook_id, view.marker, tab, digest))
+        extra, fpu_written = (), None
+        if fpu is not None and fpu_due(view.fpu_tab, written_fpu.get(school_id), fpu[1]):
+            extra, fpu_written = (fpu[0],), fpu[1]
+        if digest != view.check_hash or extra:
+            writes.append(CheckWrite(school_id, view.workbook_id, view.marker, tab, digest, extra, fpu_written))
         elif view.check_error:
             cleared.append(school_id)  # back to what the workbook's tab says (a failed write changed nothing)
     if cleared:
@@ -136,8 +148,53 @@ def check_writes(ctx: RunContext, collections: list[Collection], collection_ids:
 
 
 def write_check(ctx: RunContext, write: CheckWrite) -> str:
-    """Write one «Проверка» (on a writer thread); returns the workbook's new marker."""
-    return ctx.store.write_tabs(write.workbook_id, [write.tab], expect_marker=write.marker)
+    """Write one «Проверка» (and the «ФПУ» tab when due, in the same write) on a writer
+    thread; returns the workbook's new marker."""
+    return ctx.store.write_tabs(write.workbook_id, [write.tab, *write.extra], expect_marker=write.marker)
+
+
+# --- the «ФПУ» tab (sync_service/order/fpu_tab.py) ---------------------------------------------
+
+_RENDERED: dict[int, tuple[Any, TabSpec, str]] = {}   # id of the list's index -> (index, tab, digest)
+
+
+def _fpu_tab(ctx: RunContext, collections: list[Collection]) -> tuple[TabSpec, str] | None:
+    """The «ФПУ» tab of the list in force and its digest, rendered once per list; None when
+    no form of the plan has a «Код ФПУ» column or no list is loaded."""
+    if not any(column.type == "fpu_code" for c in collections for column in c.form.columns):
+        return None
+    with ctx.db.session() as session:
+        index = current_fpu(session)
+    if index is None or not len(index):
+        return None
+    held = _RENDERED.get(id(index))
+    if held is None or held[0] is not index:
+        tab = render_fpu_tab(index)
+        _RENDERED.clear()
+        _RENDERED[id(index)] = held = (index, tab, fpu_digest(tab))
+    return held[1], held[2]
+
+
+def _fpu_digests(ctx: RunContext, school_ids: list[int]) -> dict[int, str]:
+    """School id -> the digest of the «ФПУ» tab Svod last wrote into its workbook."""
+    keys = {f"{FPU_META}{school_id}": school_id for school_id in school_ids}
+    with ctx.db.session() as session:
+        return {keys[key]: value for key, value in session.execute(
+            select(m.Meta.key, m.Meta.value).where(m.Meta.key.in_(list(keys))))}
+
+
+def fpu_due(state: str | None, written: str | None, digest: str) -> bool:
+    """Is the «ФПУ» tab to be written: where the workbook has none, where Svod's own is not
+    the list in force; never over the librarian's own tab of that name. ``state`` as
+    :attr:`SchoolView.fpu_tab` (None: not read in this run — then only a tab Svod wrote
+    before, by its recorded digest)."""
+    if state == "foreign":
+        return False
+    if state == "absent":
+        return True
+    if state == "ours":
+        return written != digest
+    return written is not None and written != digest
 
 
 def finish_check_write(ctx: RunContext, write: CheckWrite, future: Future) -> tuple[str | None, str | None]:
@@ -178,3 +235,6 @@ def record_written(ctx: RunContext, written: list[tuple[CheckWrite, str]]) -> No
             session.execute(update(STATES).where(STATES.c.school_id == bindparam("b_school")).values(
                 check_hash=bindparam("b_hash"), marker=bindparam("b_marker"), check_error=None, check_error_at=None),
                 [{"b_school": w.school_id, "b_hash": w.digest, "b_marker": marker} for w, marker in written])
+            for w, _ in written:
+                if w.fpu_digest is not None:
+                    session.merge(m.Meta(key=f"{FPU_META}{w.school_id}", value=w.fpu_digest))

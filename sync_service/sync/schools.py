@@ -18,6 +18,7 @@ from sync_service.forms.table import Table
 from sync_service.forms.validation import data_hash, parse_form
 from sync_service.forms.year_over_year import LastYear
 from sync_service.model import Collection, FormResult, SchoolEntry, titled_after
+from sync_service.order.fpu_tab import FPU_TAB, fpu_state
 from sync_service.order.models import current_fpu
 from sync_service.ru import shortened
 from sync_service.stores.base import StoreError, Workbook, WorkbookInfo, WorkbookStore, WorkbookUnavailable
@@ -123,9 +124,9 @@ def known_schools(session: Session) -> dict[str, Known]:
 # --- reading and parsing ------------------------------------------------------------------
 
 def workbook_hash(workbook: Workbook) -> str:
-    """What people typed: every tab but the service's own «Проверка»."""
+    """What people typed: every tab but the service's own «Проверка» and «ФПУ»."""
     return digest([(title, sheet.rows, sheet.merges) for title, sheet in sorted(workbook.sheets.items())
-                   if title != CHECK_TAB])
+                   if title not in (CHECK_TAB, FPU_TAB)])
 
 
 def read_workbook(store: WorkbookStore, workbook_id: str) -> tuple[Workbook | None, str | None, int]:
@@ -253,7 +254,8 @@ def absorb(ctx: RunContext, collections: list[Collection], collection_ids: Mappi
                                      last_year=last_year_snapshots(session, school_id, ctx.year))
             facts, findings = store_results(ctx, session, school_id,
                                             {collection_ids[c.key]: results[c.key] for c in collections})
-            view = SchoolView(workbook.id, workbook.marker, None, known.check_hash, known.check_error, facts, findings)
+            view = SchoolView(workbook.id, workbook.marker, None, known.check_hash, known.check_error, facts, findings,
+                              fpu_state(workbook))
         kind = UNCHANGED if unchanged else READ
         session.execute(insert(OUTCOMES), [{"run_id": ctx.run_id, "school_id": school_id, "outcome": kind,
                                             "error": None, "duration_ms": millis}])

@@ -9,6 +9,8 @@ import requests
 
 from sync_service.district.registry import default_collections
 from sync_service.forms.layout import CHECK_TAB, head_tab, school_tabs
+from sync_service.order import commands
+from sync_service.order.fpu_tab import FPU_HEADER, FPU_TAB, FPU_TITLE
 from sync_service.stores.google import EMULATOR_TOKEN
 from sync_service.sync.run import run_sync
 from tests.google.conftest import YEAR, librarian, svod_for
@@ -34,9 +36,12 @@ def text(cell: dict) -> str:
     return cell.get("formattedValue") or ""
 
 
-@pytest.fixture
-def synced(emu, tmp_path):
+def make_district(emu, tmp_path, *, fpu: bool = False):
+    """Two schools and the head's workbook; sch01's «Кадры» has a misspelt header and a
+    wrong number; with ``fpu`` the sample federal list is imported first."""
     svod = svod_for(emu, tmp_path)
+    if fpu:
+        commands.fpu_import(svod.db, commands.sample_fpu_path())
     collections = default_collections(svod.schema, YEAR)
     ids = [svod.store.create_workbook(f"sch0{n} МБОУ СОШ №{n}", school_tabs(collections)) for n in (1, 2)]
     rows = [[f"sch0{n}", f"МБОУ СОШ №{n}", "Иванова", f"a{n}@school.example", wid, "да"]
@@ -51,7 +56,22 @@ def synced(emu, tmp_path):
     svod = svod_for(emu, tmp_path, head_spreadsheet_id=head)
     summary = run_sync(svod)
     assert summary.failed == 0
-    return ids
+    return svod, ids
+
+
+@pytest.fixture
+def synced(emu, tmp_path):
+    return make_district(emu, tmp_path)[1]
+
+
+def test_the_order_instruction_has_its_fpu_tab_and_an_idle_sync_leaves_it(emu, tmp_path):
+    svod, ids = make_district(emu, tmp_path, fpu=True)
+    sheets = {s["properties"]["title"]: s for s in spreadsheet(emu, ids[1])["sheets"]}
+    rows = grid(sheets[FPU_TAB])
+    assert text(rows[0][0]) == FPU_TITLE and [text(c) for c in rows[3]] == list(FPU_HEADER)
+    assert len(rows) > 200 and all(text(row[0]) for row in rows[4:])
+    summary = run_sync(svod)
+    assert summary.checks_written == 0   # the list did not change: not written again
 
 
 def test_the_check_tab_is_first_and_each_place_links_to_its_cell(emu, synced):
