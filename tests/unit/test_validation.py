@@ -522,3 +522,14 @@ def test_a_type_hint_takes_its_example_and_bounds_from_the_column():
     (finding,) = parse(STAFFING, school_tab(STAFFING, [row])).findings
     assert finding.hint == "Впишите в ячейку E5 целое число от 0 до 60, например 15."
     assert "120" not in finding.hint
+
+
+def test_every_layout_hint_says_where():
+    sheet = _with_header(STAFFING, {3: "Оклад", 9: "ФИО"}, [STAFF_ROW])   # «Ставка» gone, «ФИО» twice
+    found = {f.code: f for f in parse(STAFFING, sheet).findings}
+    assert found["missing-column"].hint == ("Добавьте в строку заголовков (строка 4) столбец «Ставка» или верните "
+                                            "его прежнее название заголовка.")
+    assert found["duplicate-column"].hint == "Удалите лишний столбец (заголовок в ячейке I4) или переименуйте его."
+    empty = parse(STAFFING, school_tab(STAFFING, [], ready=True)).findings
+    assert [f.hint for f in empty if f.code == "empty-form"] == [
+        "Заполните форму или снимите отметку «Готово» (ячейка B2)."]
