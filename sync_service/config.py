@@ -31,6 +31,7 @@ SETTINGS: list[tuple[str, str, str, str]] = [
     ("SVOD_TRUSTED_PROXIES", "trusted_proxies", "0", "How many reverse proxies in front of the web process to trust for the visitor's address and https (`X-Forwarded-*`); 0 trusts none."),
     ("SVOD_MAX_SCHOOLS_DROP", "max_schools_drop", "50", "The largest share (%) of the active schools one change of the head's «Школы» may take out of the work at once; a larger one (the tab deleted or emptied, most rows cut) is held until the head confirms it (admin page, or `svod sync --confirm-removal`), the last known list applying meanwhile. 100 turns the check off."),
     ("SVOD_MAX_COLLECTIONS_DROP", "max_collections_drop", "50", "The same for «План»: the largest share (%) of the year's collections one change may drop at once; a «План» gone or without a collection, where the head's own plan was, counts as all of them. 100 turns the check off."),
+    ("SVOD_TOTALS_ACCEPTED_ONLY", "totals_accepted_only", "false", "«Свод»'s tabs of the collections (their rows and totals) hold only what the head accepted: each school's accepted version, also when the school changed it since, and nothing of a school she has not accepted; «Статус сдачи» still lists every school."),
     ("SVOD_SYNC_INTERVAL_MINUTES", "sync_interval_minutes", "15", "How often the clock process syncs."),
     ("SVOD_REMINDER_HOUR", "reminder_hour", "8", "The hour (local time) of the daily reminder run."),
     ("SVOD_REMINDER_DAYS_BEFORE", "reminder_days_before", "3", "Days before a deadline when librarians get a reminder."),
@@ -57,7 +58,7 @@ SETTINGS: list[tuple[str, str, str, str]] = [
 _INTS = {"read_workers", "port", "sync_interval_minutes", "reminder_hour", "reminder_days_before", "smtp_port",
          "demo_schools", "google_quota_per_minute", "trusted_proxies", "max_schools_drop", "max_collections_drop"}
 _PERCENTS = {"max_schools_drop", "max_collections_drop"}
-_BOOLS = {"smtp_starttls"}
+_BOOLS = {"smtp_starttls", "totals_accepted_only"}
 _PATHS = {"workbooks_dir", "export_dir", "lock_file"}
 SECRETS = frozenset({"secret_key", "admin_password_hash", "smtp_password", "google_token_key"})
 
@@ -87,6 +88,7 @@ class Settings:
     trusted_proxies: int = 0
     max_schools_drop: int = 50
     max_collections_drop: int = 50
+    totals_accepted_only: bool = False
     sync_interval_minutes: int = 15
     reminder_hour: int = 8
     reminder_days_before: int = 3

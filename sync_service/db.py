@@ -125,6 +125,14 @@ class Submission(Base):
     # bounded (past 20 of a kind, one sums up the rest), these rows are all of them.
     # None: stored before revision 0009 — every finding is stored, row by row.
     blocked_rows: Mapped[Any] = mapped_column(JSON, nullable=True)
+    # The head's review as it stands (sync_service/district/review.py): accepted / changed /
+    # returned, or None; the fingerprint and version of the data she reviewed, her comment.
+    # Every action is kept in ``reviews``; these are its latest, moved on by the sync.
+    review: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    review_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    review_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    review_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    review_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     school: Mapped[School] = relationship()
     collection: Mapped[Collection] = relationship()
@@ -159,6 +167,25 @@ class SubmissionVersion(Base):
     def table(self) -> Table:
         """The stored rows as a :class:`Table`."""
         return Table.from_json(self.rows)
+
+
+class Review(Base):
+    """One action of the head's review of a submission: who (the signed-in head), when, what
+    («accept» or «return»), her comment (and the cell or finding it is about, if she named
+    one), and the data it was given on: the version and its fingerprint."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_submission", "submission_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    about: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    by: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
 
 
 class FindingRecord(Base):

@@ -26,7 +26,6 @@ import logging
 from typing import Any, Mapping
 
 from flask import Flask, jsonify, render_template, request
-
 from sqlalchemy.exc import SQLAlchemyError
 
 from sync_service.config import Settings
@@ -36,7 +35,7 @@ log = logging.getLogger("svod.web")
 
 # Blueprints written elsewhere, registered when their module is there: the head's
 # sign-in and admin pages, the textbook order area.
-OPTIONAL_BLUEPRINTS = ("web.auth", "web.admin", "web.orders", "web.google_connect", "web.year")
+OPTIONAL_BLUEPRINTS = ("web.auth", "web.admin", "web.orders", "web.google_connect", "web.year", "web.review")
 
 
 class DatabaseBehind(RuntimeError):

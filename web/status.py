@@ -39,8 +39,9 @@ from .matrix import matrix_cells, overdue_rows
 
 bp = Blueprint("status", __name__)
 
-# Legend order: from done to not done, then what Svod does not know.
-LEGEND = ("submitted", "submitted_late", "returned", "in_progress", "not_started", "overdue", "unknown")
+# Legend order: from done to not done, then what Svod does not know; the head's review last.
+LEGEND = ("submitted", "submitted_late", "returned", "in_progress", "not_started", "overdue", "unknown",
+          "accepted", "accepted_late", "changed", "sent_back")
 SYNC_LABELS = {"ok": "успешно", "partial": "с ошибками", "failed": "не удалась", "running": "идёт сейчас",
                "interrupted": "прервана"}
 

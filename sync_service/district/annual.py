@@ -24,7 +24,15 @@ from sync_service import db as m
 from sync_service import ru
 from sync_service.district.registry import shifted_year
 from sync_service.district.report import build_report
-from sync_service.district.status import OVERDUE, RETURNED, SUBMITTED, SUBMITTED_LATE
+from sync_service.district.status import (
+    ACCEPTED,
+    ACCEPTED_LATE,
+    OVERDUE,
+    RETURNED,
+    SENT_BACK,
+    SUBMITTED,
+    SUBMITTED_LATE,
+)
 from sync_service.forms.table import Table
 
 FUND_KEYS = ("fund_total", "fund_textbooks", "fund_fiction", "fund_reference", "received", "written_off")
@@ -130,16 +138,17 @@ def discipline(session: Session, year: str, previous: str, now: datetime) -> tup
     rows = []
     for c in report["collections"]:
         statuses = cells.loc[cells["collection"] == c["key"], "status"].value_counts()
-        rows.append([c["title"], c.get("deadline"), c["expected"], int(statuses.get(SUBMITTED, 0)),
-                     int(statuses.get(SUBMITTED_LATE, 0)), int(statuses.get(RETURNED, 0)),
-                     int(statuses.get(OVERDUE, 0)), c["reporting_rate"], c["on_time_rate"]])
+        rows.append([c["title"], c.get("deadline"), c["expected"], _count(statuses, SUBMITTED, ACCEPTED),
+                     _count(statuses, SUBMITTED_LATE, ACCEPTED_LATE), _count(statuses, RETURNED, SENT_BACK),
+                     int(statuses.get(OVERDUE, 0)), c["reporting_rate"], c["on_time_rate"],
+                     _count(statuses, ACCEPTED, ACCEPTED_LATE)])
     by_school = []
     if not cells.empty:
         counts = cells.pivot_table(index="school", columns="status", aggfunc="size", fill_value=0)
         for code in sorted(counts.index):
             line = counts.loc[code]
-            by_school.append([code, names.get(code, code), int(line.get(SUBMITTED, 0)),
-                              int(line.get(SUBMITTED_LATE, 0)), int(line.get(RETURNED, 0)),
+            by_school.append([code, names.get(code, code), _count(line, SUBMITTED, ACCEPTED),
+                              _count(line, SUBMITTED_LATE, ACCEPTED_LATE), _count(line, RETURNED, SENT_BACK),
                               int(line.get(OVERDUE, 0)), len(report["collections"])])
     mean = _mean([c["reporting_rate"] for c in report["collections"]])
     on_time = _mean([c["on_time_rate"] for c in report["collections"]])
@@ -148,12 +157,18 @@ def discipline(session: Session, year: str, previous: str, now: datetime) -> tup
     section = Section("Исполнительская дисциплина")
     section.tables.append(("Сдача отчётов и мониторингов по сборам",
                            ["Сбор", "Срок сдачи", "Школ", "Сдано вовремя", "Сдано позже срока", "Вернули",
-                            "Не сдано", "Доля сдавших, %", "Вовремя, %"], rows))
+                            "Не сдано", "Доля сдавших, %", "Вовремя, %", "Принято руководителем"], rows))
     section.tables.append(("Сдача по школам", ["Код", "Школа", "Вовремя", "С опозданием", "Возвращено",
                                                 "Просрочено", "Всего сборов"], by_school))
     section.chart = {"title": "Доля сдавших по сборам, %", "labels": [r[0] for r in rows],
                      "series": {year: [r[7] for r in rows]}, "unit": "%"}
     return section, {"Средняя доля сдавших, %": (mean, last_mean), "Средняя доля сдавших вовремя, %": (on_time, last_on_time)}
+
+
+def _count(counts, *statuses: str) -> int:
+    """How many of ``statuses`` a count per status holds (a pandas Series or a row of counts);
+    accepted ones count with the submitted (on time or late), returned by the head with returned."""
+    return sum(int(counts.get(status, 0)) for status in statuses)
 
 
 def _schools(count: int) -> str:

@@ -37,9 +37,23 @@ class CollectionLine:
     computed: Sequence[tuple[str, Any]] = field(default_factory=tuple)  # (label, value) of record forms
 
 
+@dataclass
+class ReviewLine:
+    """The head's review of one collection: its status after it, her comment, and what the
+    school changed since she accepted it (lines, bounded)."""
+
+    title: str
+    tab: str
+    status: str
+    comment: str
+    changes: Sequence[str] = field(default_factory=tuple)
+
+
 def render_check_tab(school_name: str, lines: Sequence[CollectionLine], findings: Sequence[Mapping[str, Any]],
-                     *, checked_at: datetime, sync_error: str | None = None) -> TabSpec:
-    """``findings`` are dicts shaped like :meth:`Finding.as_dict` (with ``form_title``)."""
+                     *, checked_at: datetime, sync_error: str | None = None,
+                     reviews: Sequence[ReviewLine] = ()) -> TabSpec:
+    """``findings`` are dicts shaped like :meth:`Finding.as_dict` (with ``form_title``);
+    ``reviews``: the head's review of the collections she reviewed, shown first."""
     rows: list[list[Any]] = [
         [f"Проверка Svod — {school_name}"],
         ["Этот лист Svod заполняет сам после каждой проверки: правки на нём будут заменены. "
@@ -50,6 +64,7 @@ def render_check_tab(school_name: str, lines: Sequence[CollectionLine], findings
     links: dict[tuple[int, int], tuple[str, str]] = {}
     if sync_error:
         rows.append(["Ошибка чтения книги:", sync_error])
+    _add_reviews(rows, bold, reviews)
     rows.append([])
     rows.append(["Сбор", "Лист", "Срок сдачи", "Статус", "Ошибок", "Предупреждений"])
     bold.append(len(rows))
@@ -102,6 +117,22 @@ def render_head_check_tab(findings: Sequence[Mapping[str, Any]], *, checked_at: 
     _add_findings(rows, bold, findings, links)
     return TabSpec(title=CHECK_TAB, rows=rows, bold_rows=tuple(bold), frozen_rows=0, protected=True,
                    widths=dict(_WIDTHS), links=links)
+
+
+def _add_reviews(rows: list[list[Any]], bold: list[int], reviews: Sequence[ReviewLine]) -> None:
+    """«Проверка руководителя ОМО»: each reviewed collection, her comment, what changed."""
+    if not reviews:
+        return
+    rows.append([])
+    rows.append(["Проверка руководителя ОМО"])
+    bold.append(len(rows))
+    rows.append(["Сбор", "Лист", "Решение", "Комментарий руководителя"])
+    bold.append(len(rows))
+    for review in reviews:
+        rows.append([review.title, review.tab, STATUS_LABELS.get(review.status, review.status), review.comment])
+        if review.changes:
+            rows.append(["", "", "Изменено после принятия (нужно новое принятие):"])
+            rows.extend(["", "", "", line] for line in review.changes)
 
 
 def _add_findings(rows: list[list[Any]], bold: list[int], findings: Sequence[Mapping[str, Any]],

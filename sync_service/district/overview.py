@@ -37,17 +37,23 @@ from sqlalchemy.orm import Session
 from sync_service import db as m
 from sync_service.district.report import data_marker, iso, last_sync, plan_collections, school_dict
 from sync_service.district.status import (
+    ACCEPTED,
+    ACCEPTED_LATE,
     IN_PROGRESS,
     NOT_STARTED,
-    OVERDUE,
-    RETURNED,
     NOT_SUBMITTED,
     NOT_SUBMITTED_FILTER,
+    OVERDUE,
+    OWING,
+    RETURNED,
+    REVIEW_ACCEPTED,
+    REVIEW_STATUSES,
+    SENT_BACK,
     STATUSES,
     SUBMITTED,
     SUBMITTED_LATE,
     UNKNOWN,
-    Rates,
+    counted_rates,
     filter_statuses,
 )
 
@@ -79,8 +85,12 @@ def status_expression(collection_id, collections: list[m.Collection], today: dat
     ready, has_data = func.coalesce(s.ready, false()), func.coalesce(s.has_data, false())
     errors = func.coalesce(s.errors, 0)
     unknown = [(and_(unreadable, s.id.is_(None)), UNKNOWN)] if unreadable is not None else []
+    on_time = or_(cut.is_(None), s.first_submitted_at.is_(None), s.first_submitted_at < cut)
+    reviewed = [(s.review == review, status) for review, status in REVIEW_STATUSES.items()]
     return case(
         *unknown,
+        *reviewed,
+        (s.review == REVIEW_ACCEPTED, case((on_time, ACCEPTED), else_=ACCEPTED_LATE)),
         (and_(ready, or_(errors > 0, not_(has_data))), RETURNED),
         (and_(ready, s.first_submitted_at.is_not(None)),
          case((or_(cut.is_(None), s.first_submitted_at < cut), SUBMITTED), else_=SUBMITTED_LATE)),
@@ -294,8 +304,7 @@ def summaries(session: Session, shown: list[m.Collection], today: date, expected
         counts[c.id][UNKNOWN] = unknown
         missing = expected - sum(counts[c.id].values())
         counts[c.id][OVERDUE if c.deadline is not None and today > c.deadline else NOT_STARTED] += missing
-        rates = Rates(expected=expected, reported=counts[c.id][SUBMITTED] + counts[c.id][SUBMITTED_LATE],
-                      on_time=counts[c.id][SUBMITTED], unknown=unknown)
+        rates = counted_rates(counts[c.id], expected)
         result.append({"key": c.key, "form": c.form, "title": c.title, "tab": c.tab, "campaign": c.campaign,
                        "deadline": iso(c.deadline), "expected": expected, "reported": rates.reported,
                        "on_time": rates.on_time, "reporting_rate": rates.reporting_rate,
@@ -357,7 +366,7 @@ def debtor_page(session: Session, *, academic_year: str, now: datetime, collecti
     shown = [keys[collection]] if collection in keys else plan
     table = cells(plan, today)
     ids = [c.id for c in shown]
-    owing = and_(table.c.collection_id.in_(ids) if ids else false(), table.c.status.in_((OVERDUE, RETURNED)))
+    owing = and_(table.c.collection_id.in_(ids) if ids else false(), table.c.status.in_(OWING))
     schools = select(table.c.school_id, table.c.code, table.c.name,
                      func.min(case((table.c.status == OVERDUE, table.c.deadline), else_=None)).label("oldest")
                      ).where(owing).group_by(table.c.school_id, table.c.code, table.c.name)
@@ -398,15 +407,16 @@ def first_debtors(session: Session, *, academic_year: str, now: datetime, collec
         if len(picked) >= want:
             break
     if len(picked) < want:
-        query = _owing_schools(cells(shown, today), RETURNED, past, today, chosen)
+        query = _owing_schools(cells(shown, today), (RETURNED, SENT_BACK), past, today, chosen)
         picked += session.execute(query.limit(want - len(picked))).all()
     return {"debtors": _debtor_items(session, picked[:limit], shown, today), "more": len(picked) > limit}
 
 
-def _owing_schools(table, status: str, not_overdue_in: list[m.Collection], today: date, chosen):
-    """The schools with a cell of ``status`` in ``table`` and none overdue in
+def _owing_schools(table, status: str | tuple[str, ...], not_overdue_in: list[m.Collection], today: date, chosen):
+    """The schools with a cell of ``status`` (or of one of them) in ``table`` and none overdue in
     ``not_overdue_in`` (those were listed before), by name: a query to cut with ``limit``."""
-    query = select(table.c.school_id, table.c.code, table.c.name).where(table.c.status == status)
+    statuses = (status,) if isinstance(status, str) else status
+    query = select(table.c.school_id, table.c.code, table.c.name).where(table.c.status.in_(statuses))
     if not_overdue_in:
         earlier = cells(not_overdue_in, today)
         query = query.where(table.c.school_id.not_in(select(earlier.c.school_id).where(earlier.c.status == OVERDUE)))
@@ -422,7 +432,7 @@ def _debtor_items(session: Session, rows, shown: list[m.Collection], today: date
     if rows:
         table = cells(shown, today)
         by_id = {c.id: c for c in shown}
-        query = select(table).where(table.c.status.in_((OVERDUE, RETURNED)), table.c.school_id.in_(list(items)))
+        query = select(table).where(table.c.status.in_(OWING), table.c.school_id.in_(list(items)))
         for cell in session.execute(query):
             c = by_id[cell.collection_id]
             as_of[cell.school_id] = cell.data_as_of

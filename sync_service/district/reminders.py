@@ -17,6 +17,9 @@ Who gets what (statuses from :func:`sync_service.district.status.status_of`):
   school's workbook cannot be read: the letter says so and what is wrong with the book
   (never «просрочен»), and, keyed apart, does not stand in for the reminder due once
   the book is read again;
+- ``review``: once per «Вернуть на доработку» of the head (whatever the deadline), for a
+  collection she returned: the letter carries her comment (a comment of hers stands in
+  every letter about that collection);
 - ``digest``: once a day to ``SVOD_HEAD_EMAIL``: rates per collection, the overdue list,
   sync errors, schools without an e-mail.
 
@@ -52,11 +55,15 @@ from sync_service.context import Svod
 from sync_service.district.check_tab import not_written
 from sync_service.district.report import active_schools, plan_collections
 from sync_service.district.status import (
+    ACCEPTED,
+    ACCEPTED_LATE,
+    CHANGED,
     IN_PROGRESS,
     NO_FACTS,
     NOT_STARTED,
     OVERDUE,
     RETURNED,
+    SENT_BACK,
     STATUS_TEXTS,
     UNKNOWN,
     UNKNOWN_FACTS,
@@ -68,7 +75,7 @@ from sync_service.district.status import (
 
 log = logging.getLogger("svod.reminders")
 
-BEFORE, AFTER, DIGEST, UNREADABLE = "before", "after", "digest", "unknown"
+BEFORE, AFTER, DIGEST, UNREADABLE, REVIEW = "before", "after", "digest", "unknown", "review"
 MAX_FINDINGS = 25  # per collection in one letter; the rest are on the «Проверка» tab
 NAME_LIMIT = 200   # characters of a name the head typed (a school, a collection), as a letter quotes it
 DIGEST_LIMIT = 50  # lines of each list in the head's digest; the rest are on the status page
@@ -139,6 +146,8 @@ class District:
     schools: list[SchoolInfo]
     collections: list[CollectionInfo]
     facts: dict[tuple[str, str], Facts] = field(default_factory=dict)            # (school, collection)
+    # (school, collection) -> the head's review comment and when she made it
+    reviews: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
     findings: dict[tuple[str, str | None], list[FindingInfo]] = field(default_factory=dict)  # None: the workbook
     last_sync: dict | None = None   # status, error, finished_at of the newest run
     failed_jobs: list[str] = field(default_factory=list)  # Russian lines about failed clock jobs
@@ -184,10 +193,16 @@ def compose_reminders(district: District, *, today: date, days_before: int, publ
     for school in district.schools:
         due = []
         for collection in district.collections:
-            kind = reminder_kind(statuses[(school.code, collection.key)], collection.deadline, today, days_before)
-            if kind is None:
-                continue
-            key = ReminderKey(school.code, collection.key, kind, collection.deadline.isoformat())
+            status = statuses[(school.code, collection.key)]
+            review = district.reviews.get((school.code, collection.key))
+            if status == SENT_BACK and review is not None:
+                kind, when = REVIEW, review[1].strftime("%Y%m%dT%H%M%S")  # fits reminders_sent.key
+            else:
+                kind = reminder_kind(status, collection.deadline, today, days_before)
+                if kind is None:
+                    continue
+                when = collection.deadline.isoformat()
+            key = ReminderKey(school.code, collection.key, kind, when)
             if key not in sent:
                 due.append((collection, kind, key))
         if not due:
@@ -225,6 +240,8 @@ def _school_subject(school: SchoolInfo, due: list[tuple[CollectionInfo, str, str
     if len(due) > 1:
         return f"Отчёты к сдаче ({len(due)}): {school.name}"
     collection, kind, status = due[0]
+    if status == SENT_BACK:
+        return f"Отчёт «{collection.title}» возвращён на доработку"
     if status == RETURNED:
         return f"Отчёт «{collection.title}» возвращён на исправление"
     if kind == AFTER:
@@ -238,6 +255,8 @@ _TODO = {
     OVERDUE: "Срок сдачи прошёл: заполните лист «{tab}» и отметьте «Готово» как можно скорее.",
     RETURNED: "Отмечено «Готово», но проверка нашла ошибки: исправьте их на листе «{tab}» — отчёт будет принят "
               "при следующей проверке.",
+    SENT_BACK: "Руководитель ОМО вернула отчёт на доработку: исправьте лист «{tab}» по комментарию и снова "
+               "отметьте «Готово».",
     UNKNOWN: "Svod не может прочитать книгу школы и не знает, заполнен ли лист «{tab}» и отмечено ли «Готово»: "
              "исправьте книгу (что не так — выше), и статус появится после следующей проверки.",
 }
@@ -255,10 +274,14 @@ def _school_body(district: District, school: SchoolInfo, due, statuses, today: d
     for number, (collection, kind, _key) in enumerate(due, start=1):
         status = statuses[(school.code, collection.key)]
         lines.append(f"{number}. «{collection.title}» (лист «{collection.tab}»)")
-        lines.append(f"   Срок сдачи: {ru.date_text(collection.deadline)} — {_when(collection.deadline, today)}.")
+        if collection.deadline is not None:
+            lines.append(f"   Срок сдачи: {ru.date_text(collection.deadline)} — {_when(collection.deadline, today)}.")
         stale = (f" (по данным на {ru.date_text(school.data_as_of)})"
                  if school.sync_error and school.data_as_of and status != UNKNOWN else "")
         lines.append(f"   Статус: {STATUS_TEXTS[status]}{stale}. {_TODO[status].format(tab=collection.tab)}")
+        review = district.reviews.get((school.code, collection.key))
+        if review is not None and review[0]:
+            lines.append(f"   Комментарий руководителя ОМО: {ru.shortened(review[0], 1000)}")
         found = district.findings.get((school.code, collection.key), [])
         if found:
             lines.append("   Замечания проверки:")
@@ -318,7 +341,10 @@ def _digest_body(district: District, statuses, today: date, public_url: str, sen
         deadline = f"срок {ru.date_text(collection.deadline)}" if collection.deadline else "без срока"
         lines.append(f"• {collection.title} ({deadline}): сдали {counted.reported} из {counted.expected} "
                      f"({ru.number(counted.reporting_rate)} %), вовремя {ru.number(counted.on_time_rate)} %; "
-                     f"просрочено {column.count(OVERDUE)}, возвращено {column.count(RETURNED)}"
+                     f"просрочено {column.count(OVERDUE)}, возвращено {column.count(RETURNED) + column.count(SENT_BACK)}"
+                     + (f"; принято {accepted}" if (accepted := column.count(ACCEPTED) + column.count(ACCEPTED_LATE))
+                        else "")
+                     + (f"; изменено после принятия {column.count(CHANGED)}" if column.count(CHANGED) else "")
                      + (f"; нет данных {counted.unknown} (книга не читается)" if counted.unknown else ""))
         overdue += [(code, collection) for code, status in zip(codes, column) if status == OVERDUE]
     lines.append("")
@@ -385,6 +411,8 @@ def read_district(session: Session, academic_year: str, *, backend: str = "xlsx"
         pair = (school_codes.get(submission.school_id), collection_keys.get(submission.collection_id))
         if None not in pair:
             district.facts[pair] = facts_of(submission)
+            if submission.review is not None and submission.review_at is not None:
+                district.reviews[pair] = (submission.review_comment or "", submission.review_at)
     for record in session.scalars(select(m.FindingRecord).order_by(m.FindingRecord.id)):
         code = school_codes.get(record.school_id)
         key = collection_keys.get(record.collection_id) if record.collection_id is not None else None

@@ -26,7 +26,9 @@ from sync_service.district.status import (
     NOT_SUBMITTED,
     NOT_SUBMITTED_FILTER,
     OVERDUE,
+    OWING,
     RETURNED,
+    SENT_BACK,
     STATUS_TEXTS,
     STATUSES,
     UNKNOWN,
@@ -68,7 +70,8 @@ def plan_collections(session: Session, academic_year: str) -> list[m.Collection]
 # 6 500 cells of a 500-school district (measured with bench/web_bench.py).
 _SUBMISSION_FACTS = (m.Submission.id, m.Submission.school_id, m.Submission.collection_id, m.Submission.ready,
                      m.Submission.errors, m.Submission.warnings, m.Submission.has_data,
-                     m.Submission.first_submitted_at, m.Submission.version, m.Submission.changed_at)
+                     m.Submission.first_submitted_at, m.Submission.version, m.Submission.changed_at,
+                     m.Submission.review, m.Submission.review_version)
 
 
 def submission_facts(session: Session, school_ids: Iterable[int], collection_ids: Iterable[int]) -> dict[tuple[int, int], Any]:
@@ -385,7 +388,7 @@ def debtors(report: dict) -> list[dict]:
     days = {(o["school"], o["collection"]): o["days_overdue"] for o in report["overdue"]}
     owing: dict[str, list[dict]] = {}
     for cell in report["submissions"]:
-        if cell["status"] not in (OVERDUE, RETURNED) or cell["school"] not in names:
+        if cell["status"] not in OWING or cell["school"] not in names:
             continue
         collection = collections[cell["collection"]]
         owing.setdefault(cell["school"], []).append({
@@ -462,6 +465,8 @@ def format_debtors(owing: list[dict], today: date, *, unknown: list[dict] = (), 
         for item in entry["items"]:
             if item["status"] == OVERDUE:
                 why = f"срок {ru.date_text(item['deadline'])}, просрочено {item['days_overdue']} дн."
+            elif item["status"] == SENT_BACK:
+                why = STATUS_TEXTS[SENT_BACK]
             else:
                 why = "возвращён на исправление" + (f", ошибок: {item['errors']}" if item["errors"] else "")
             lines.append(f"— {entry['name']}: {item['title']} ({why}{stale})")

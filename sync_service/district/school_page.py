@@ -28,7 +28,9 @@ from sync_service.district.report import (
     submission_facts,
     unreadable,
 )
+from sync_service.district.status import REVIEW_CHANGED
 from sync_service.forms.schema import Schema
+from sync_service.sync.reviews import review_changes, version_rows
 from sync_service.model import school_code
 
 PREVIEW = 5             # findings shown of each group on the school page
@@ -67,6 +69,8 @@ def school_detail(session: Session, code: str, *, academic_year: str, now: datet
     lines = [{**cell_dict(school, c, submissions.get((school.id, c.id)), today, unreadable=unreadable(state)),
               "title": c.title, "tab": c.tab,
               "form": c.form, "deadline": iso(c.deadline)} for c in collections]
+    changed = {c.key: _changed_cells(session, submissions.get((school.id, c.id)), schema.forms.get(c.form))
+               for c in collections}
     groups, errors, warnings = _groups(session, school.id, collections)
     info = page_info(page, GROUPS_PER_PAGE, len(groups))
     shown = groups[info["first"] - 1:info["last"]] if groups else []
@@ -82,11 +86,25 @@ def school_detail(session: Session, code: str, *, academic_year: str, now: datet
         "school": school_dict(school, state),
         "last_read_at": iso(state.last_ok_at) if state else None,
         "collections": lines,
+        "changed": [{"title": c.title, **changed[c.key]} for c in collections if changed[c.key]],
         "findings": sections,
         "errors": errors,
         "warnings": warnings,
         "groups_page": info,
     }
+
+
+def _changed_cells(session: Session, submission, form) -> dict | None:
+    """Where a submission changed since the head accepted it (cells and columns, no values:
+    the page is public), bounded; None when it did not."""
+    if submission is None or submission.review != REVIEW_CHANGED:
+        return None
+    found, total = review_changes(session, submission.id, submission.review_version,
+                                  version_rows(session, submission.id, submission.version))
+    labels = {c.key: c.label for c in form.columns} if form else {}
+    return {"cells": [" ".join(part for part in (change.address or (f"строка {change.row}" if change.row else ""),
+                                                 f"«{labels.get(change.key, change.key)}»") if part)
+                      for change in found], "total": total}
 
 
 def _column_ref(column_key: str | None, column: str | None) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from sync_service import db as m
 from sync_service.district.report import active_schools
-from sync_service.district.status import RETURNED, STATUS_LABELS, SUBMITTED, SUBMITTED_LATE, facts_of, status_of
+from sync_service.district.status import REPORTED, RETURNED, SENT_BACK, STATUS_LABELS, facts_of, status_of
 from sync_service.order.common import MissingSchool, SchoolRows, table_tab
 from sync_service.order.consolidate import ORDER_TAB, MunicipalOrder, build_order, order_tabs
 from sync_service.order.exchange import ExchangePlan, exchange_items, exchange_tab, propose, shortage_needs
@@ -34,8 +34,8 @@ from sync_service.order.provision import ProvisionLine, provision_lines, provisi
 from sync_service.stores.base import TabSpec
 
 ORDER_FORM, EXCHANGE_FORM, PROVISION_FORM = "textbook_order", "textbook_exchange", "textbook_provision"
-DONE = (SUBMITTED, SUBMITTED_LATE)
-TICKED = (SUBMITTED, SUBMITTED_LATE, RETURNED)
+DONE = REPORTED
+TICKED = (*REPORTED, RETURNED, SENT_BACK)
 
 
 @dataclass

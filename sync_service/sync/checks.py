@@ -11,13 +11,15 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
-from sync_service.district.check_tab import CollectionLine, content_hash, not_written, render_check_tab
-from sync_service.district.status import facts_of, status_of
+from sync_service.district.check_tab import CollectionLine, ReviewLine, content_hash, not_written, render_check_tab
+from sync_service.district.review import change_lines
+from sync_service.district.status import REVIEW_CHANGED, facts_of, status_of
 from sync_service.model import Collection, SchoolEntry
 from sync_service.order.fpu_tab import FPU_META, fpu_digest, render_fpu_tab
 from sync_service.order.models import current_fpu
 from sync_service.stores.base import StoreError, TabSpec, WorkbookChanged, WorkbookUnavailable
 from sync_service.sync.records import RunContext
+from sync_service.sync.reviews import review_changes, version_rows
 
 STATES, SUBMISSIONS = m.WorkbookState.__table__, m.Submission.__table__
 VERSIONS, FINDINGS = m.SubmissionVersion.__table__, m.FindingRecord.__table__
@@ -57,6 +59,9 @@ class Fact:
     has_data: bool
     first_submitted_at: Any
     computed: Mapping[str, Any] | None
+    review: str | None = None           # the head's review as it stands (district/review.py)
+    review_comment: str | None = None
+    review_changes: tuple | None = None  # changed since accepted: (first changes, how many)
 
 
 @dataclass(frozen=True)
@@ -82,12 +87,17 @@ def load_views(session: Session, school_ids: list[int]) -> dict[int, SchoolView]
     for r in session.execute(
             select(SUBMISSIONS.c.school_id, SUBMISSIONS.c.collection_id, SUBMISSIONS.c.ready, SUBMISSIONS.c.errors,
                    SUBMISSIONS.c.warnings, SUBMISSIONS.c.has_data, SUBMISSIONS.c.first_submitted_at,
-                   VERSIONS.c.computed)
+                   VERSIONS.c.computed, SUBMISSIONS.c.id, SUBMISSIONS.c.review, SUBMISSIONS.c.review_comment,
+                   SUBMISSIONS.c.review_version, SUBMISSIONS.c.version)
             .outerjoin(VERSIONS, (VERSIONS.c.submission_id == SUBMISSIONS.c.id)
                        & (VERSIONS.c.version == SUBMISSIONS.c.version))
             .where(SUBMISSIONS.c.school_id.in_(school_ids))):
+        changed = None
+        if r.review == REVIEW_CHANGED:  # rare: read the two versions only then
+            changed = review_changes(session, r.id, r.review_version, version_rows(session, r.id, r.version))
         facts.setdefault(r.school_id, {})[r.collection_id] = Fact(
-            r.ready, r.errors, r.warnings, r.has_data, r.first_submitted_at, r.computed)
+            r.ready, r.errors, r.warnings, r.has_data, r.first_submitted_at, r.computed, r.review,
+            r.review_comment, changed)
     findings: dict[int, list[dict]] = {}
     for row in session.execute(select(FINDINGS).where(FINDINGS.c.school_id.in_(school_ids))
                                .order_by(FINDINGS.c.id)):
@@ -120,7 +130,7 @@ def check_writes(ctx: RunContext, collections: list[Collection], collection_ids:
         view = views.get(school_id)
         if view is None or view.error or view.marker is None:
             continue  # nothing to write into: the school's error shows on the status page
-        lines = []
+        lines, reviews = [], []
         for collection in collections:
             fact = view.facts.get(collection_ids[collection.key])
             computed = []
@@ -129,9 +139,11 @@ def check_writes(ctx: RunContext, collections: list[Collection], collection_ids:
             lines.append(CollectionLine(
                 collection.display_title, collection.tab, collection.deadline, status(fact, collection, ctx),
                 fact.errors if fact else 0, fact.warnings if fact else 0, computed))
+            if fact is not None and fact.review is not None:
+                reviews.append(review_line(collection, lines[-1].status, fact))
         findings = [{**f, "form_title": titles.get(by_id.get(f["collection_id"]), f["form"] or "")}
                     for f in view.findings]
-        tab = render_check_tab(entry.name, lines, findings, checked_at=ctx.now)
+        tab = render_check_tab(entry.name, lines, findings, checked_at=ctx.now, reviews=reviews)
         digest = content_hash(tab)
         extra, fpu_written = (), None
         if fpu is not None and fpu_due(view.fpu_tab, written_fpu.get(school_id), fpu[1]):
@@ -145,6 +157,14 @@ def check_writes(ctx: RunContext, collections: list[Collection], collection_ids:
             session.execute(update(STATES).where(STATES.c.school_id.in_(cleared))
                             .values(check_error=None, check_error_at=None))
     return writes
+
+
+def review_line(collection: Collection, status: str, fact: Fact) -> ReviewLine:
+    """The head's review of one collection as «Проверка» says it."""
+    found, total = fact.review_changes or ((), 0)
+    labels = {c.key: c.label for c in collection.form.columns}
+    return ReviewLine(collection.display_title, collection.tab, status, fact.review_comment or "",
+                      tuple(change_lines(list(found), total, labels)))
 
 
 def write_check(ctx: RunContext, write: CheckWrite) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from sync_service import db as m
 from sync_service.district.consolidate import SchoolLine, Snapshot, collection_tab, status_tab
-from sync_service.district.status import rates
+from sync_service.district.status import REVIEW_ACCEPTED, REVIEW_CHANGED, rates
 from sync_service.forms.layout import year_label
 from sync_service.forms.table import Table
 from sync_service.order.consolidate import derived_tabs
@@ -72,7 +72,7 @@ def consolidate(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookInfo]
                                                           .where(STATES.c.error.is_not(None)))}
         facts = {(r.school_id, r.collection_id): r for r in session.execute(
             select(SUBMISSIONS.c.school_id, SUBMISSIONS.c.collection_id, SUBMISSIONS.c.ready, SUBMISSIONS.c.errors,
-                   SUBMISSIONS.c.has_data, SUBMISSIONS.c.first_submitted_at))}
+                   SUBMISSIONS.c.has_data, SUBMISSIONS.c.first_submitted_at, SUBMISSIONS.c.review))}
         broken = {e.code: errors.get(ids[e.code]) for e in plan.entries}
         lines = [SchoolLine(e.code, e.name, broken[e.code].error if broken[e.code] else None,
                             broken[e.code].last_ok_at if broken[e.code] else None) for e in plan.entries]
@@ -82,13 +82,18 @@ def consolidate(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookInfo]
         del facts
         record_rates(ctx, session, plan, statuses)
         tabs = [status_tab(plan.collections, lines, statuses)]
+        # SVOD_TOTALS_ACCEPTED_ONLY: what the head accepted (its version, changed since or not), nothing else
+        accepted_only = settings.totals_accepted_only
+        shown_version = SUBMISSIONS.c.review_version if accepted_only else SUBMISSIONS.c.version
         for collection in plan.collections:
-            snapshots = {code: Snapshot(Table.from_json(rows), computed or {}) for code, rows, computed in session.execute(
-                select(SCHOOLS.c.code, VERSIONS.c.rows, VERSIONS.c.computed)
-                .join(SUBMISSIONS, SUBMISSIONS.c.school_id == SCHOOLS.c.id)
-                .join(VERSIONS, (VERSIONS.c.submission_id == SUBMISSIONS.c.id)
-                      & (VERSIONS.c.version == SUBMISSIONS.c.version))
-                .where(SUBMISSIONS.c.collection_id == plan.collection_ids[collection.key]))}
+            query = (select(SCHOOLS.c.code, VERSIONS.c.rows, VERSIONS.c.computed)
+                     .join(SUBMISSIONS, SUBMISSIONS.c.school_id == SCHOOLS.c.id)
+                     .join(VERSIONS, (VERSIONS.c.submission_id == SUBMISSIONS.c.id) & (VERSIONS.c.version == shown_version))
+                     .where(SUBMISSIONS.c.collection_id == plan.collection_ids[collection.key]))
+            if accepted_only:
+                query = query.where(SUBMISSIONS.c.review.in_((REVIEW_ACCEPTED, REVIEW_CHANGED)))
+            snapshots = {code: Snapshot(Table.from_json(rows), computed or {})
+                         for code, rows, computed in session.execute(query)}
             tabs.append(collection_tab(collection, lines, snapshots,
                                        {e.code: statuses[(e.code, collection.key)] for e in plan.entries}))
             del snapshots

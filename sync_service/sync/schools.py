@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from sync_service import db as m
 from sync_service.district.registry import shifted_year
-from sync_service.district.status import first_submission
+from sync_service.district.review import after_read, fingerprint
+from sync_service.district.status import REVIEW_CHANGED, first_submission
 from sync_service.findings import Finding, column_letter, make_finding
 from sync_service.forms.layout import CHECK_TAB, archive_title
 from sync_service.forms.table import Table
@@ -24,6 +25,7 @@ from sync_service.ru import shortened
 from sync_service.stores.base import StoreError, Workbook, WorkbookInfo, WorkbookStore, WorkbookUnavailable
 from sync_service.sync.checks import Fact, SchoolView
 from sync_service.sync.records import RunContext, digest, finding_record, finding_row
+from sync_service.sync.reviews import review_changes
 
 # read / unchanged / failed: what became of a school in a run (sync_outcomes.outcome)
 READ, UNCHANGED, FAILED = "read", "unchanged", "failed"
@@ -273,7 +275,8 @@ def store_results(ctx: RunContext, session: Session, school_id: int, results: Ma
     «Проверка» shows them."""
     stored = {row.collection_id: row for row in session.execute(
         select(SUBMISSIONS.c.id, SUBMISSIONS.c.collection_id, SUBMISSIONS.c.version,
-               SUBMISSIONS.c.first_submitted_at, VERSIONS.c.data_hash, VERSIONS.c.computed)
+               SUBMISSIONS.c.first_submitted_at, SUBMISSIONS.c.review, SUBMISSIONS.c.review_hash,
+               SUBMISSIONS.c.review_comment, SUBMISSIONS.c.review_version, VERSIONS.c.data_hash, VERSIONS.c.computed)
         .outerjoin(VERSIONS, (VERSIONS.c.submission_id == SUBMISSIONS.c.id)
                    & (VERSIONS.c.version == SUBMISSIONS.c.version))
         .where(SUBMISSIONS.c.school_id == school_id))}
@@ -290,6 +293,9 @@ def store_results(ctx: RunContext, session: Session, school_id: int, results: Ma
                     row.first_submitted_at if row else None, ready=result.ready, errors=result.errors,
                     has_data=result.has_data, ready_date=result.ready_date, now=ctx.now)}
         changed = (row is None or row.data_hash != content) and (result.has_data or version)
+        review = row.review if row else None
+        if review is not None:  # the head's review moves on when the school changes the data (review.py)
+            review = after_read(review, row.review_hash, fingerprint(result.table), ready=result.ready)
         if changed:
             version, computed = version + 1, m.json_safe(result.computed)
             versions.append((cid, {"version": version, "data_hash": content, "rows": stored_rows(result),
@@ -299,9 +305,12 @@ def store_results(ctx: RunContext, session: Session, school_id: int, results: Ma
             inserts.append({"school_id": school_id, "collection_id": cid, "version": version,
                             "changed_at": ctx.now if changed else None, **fact})
         else:
-            updates.append({"b_id": row.id, "version": version, "b_changed": ctx.now if changed else None, **fact})
+            updates.append({"b_id": row.id, "version": version, "b_changed": ctx.now if changed else None,
+                            "review": review, **fact})
         facts[cid] = Fact(result.ready, result.errors, result.warnings, result.has_data, fact["first_submitted_at"],
-                          computed)
+                          computed, review, row.review_comment if review else None,
+                          review_changes(session, row.id, row.review_version, stored_rows(result))
+                          if review == REVIEW_CHANGED else None)
     ids = {cid: row.id for cid, row in stored.items()}
     if inserts:
         ids.update({r.collection_id: r.id for r in session.execute(
@@ -311,6 +320,7 @@ def store_results(ctx: RunContext, session: Session, school_id: int, results: Ma
             present=bindparam("present"), ready=bindparam("ready"), ready_date=bindparam("ready_date"),
             has_data=bindparam("has_data"), errors=bindparam("errors"), warnings=bindparam("warnings"),
             blocked_rows=bindparam("blocked_rows", type_=JSON), version=bindparam("version"), first_submitted_at=bindparam("first_submitted_at"),
+            review=bindparam("review"),
             changed_at=func.coalesce(bindparam("b_changed", type_=DateTime), SUBMISSIONS.c.changed_at)), updates)
     if versions:
         session.execute(insert(VERSIONS), [{"submission_id": ids[cid], **values} for cid, values in versions])

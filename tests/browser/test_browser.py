@@ -68,8 +68,8 @@ def get_json(url: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The base URL of the real app serving a freshly generated and synced demo district."""
+def district(tmp_path_factory):
+    """The folder and environment of the demo district the server serves."""
     folder = tmp_path_factory.mktemp("browser")
     port = free_port()
     env = {**os.environ, "SVOD_BACKEND": "xlsx", "SVOD_WORKBOOKS_DIR": str(folder / "district"),
@@ -79,13 +79,20 @@ def server(tmp_path_factory):
            "PORT": str(port), "SVOD_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1"}
     svod(env, "demo-data", "--schools", str(SCHOOLS), "--out", env["SVOD_WORKBOOKS_DIR"])
     svod(env, "sync", "--quiet")
+    return folder, env
+
+
+@pytest.fixture(scope="module")
+def server(district):
+    """The base URL of the real app serving a freshly generated and synced demo district."""
+    folder, env = district
     log = open(folder / "serve.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "sync_service", "serve"], cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT)
     # «Обновить сейчас» is run by the clock, a process of its own, as in production
     clock = subprocess.Popen([sys.executable, "-m", "jobs", "clock", "--no-sync-at-start"], cwd=ROOT, env=env,
                              stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{env['PORT']}"
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -175,8 +182,9 @@ def check_matrix(page, report: dict) -> None:
     statuses = {cell["status"] for cell in report["submissions"]}
     assert {page.locator(f'td[data-status="{s}"]').first.get_attribute("data-status") for s in statuses} == statuses
     legend = page.locator("ul.legend li")
-    assert legend.count() == 7 and "просрочен" in legend.all_inner_texts()[-2]
-    assert legend.all_inner_texts()[-1].endswith("нет данных: книга не читается")
+    assert legend.count() == 11 and "просрочен" in legend.all_inner_texts()[-6]
+    assert legend.all_inner_texts()[-5].endswith("нет данных: книга не читается")
+    assert legend.all_inner_texts()[-1].endswith("возвращён на доработку")
 
 
 def every_collection_in_view(page, report: dict) -> None:
@@ -317,3 +325,90 @@ def test_the_pages_in_a_browser(server, browser):
     per_school_cards(page, report)
     phone.shot("status-list", docs="status-phone.png", top="table.matrix")
     phone.close()
+
+
+# --- the head's review, round trip -----------------------------------------------------------
+
+def school_book(folder: Path, code: str) -> Path:
+    return next((folder / "district").glob(f"{code} *.xlsx"))
+
+
+def type_fund(folder: Path, code: str, fund_total: int) -> None:
+    """The librarian fills «Фонд» (a record form) with valid figures, «Фонд всего» = ``fund_total``,
+    and ticks «Готово», as Excel would save it."""
+    import openpyxl
+
+    from sync_service.forms.layout import FIRST_DATA_ROW
+    from tests.factory import shipped_schema
+    from tests.integration.district import GOOD
+
+    form = shipped_schema().forms["library_fund"]
+    values = {**GOOD["library_fund"], "fund_total": fund_total}
+    path = school_book(folder, code)
+    book = openpyxl.load_workbook(path)
+    sheet = book[form.tab]
+    sheet["B2"] = "да"
+    for offset, column in enumerate(form.columns):
+        sheet[f"B{FIRST_DATA_ROW + offset}"] = values.get(column.key)
+    book.save(path)
+
+
+def check_tab(folder: Path, code: str) -> list[str]:
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(school_book(folder, code))["Проверка"]
+    return [" | ".join(str(v) for v in row if v is not None) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_the_heads_review_round_trip(district, server, browser):
+    """Return with a comment → after a sync the comment is in «Проверка» → the school fixes
+    and ticks «Готово» → sync → accept → the school changes a value → sync → «изменено после
+    принятия» flagged. The syncs are the real ones (``svod sync``): the web never syncs."""
+    folder, env = district
+    code = get_json(f"{server}/api/status")["schools"][-1]["code"]
+    type_fund(folder, code, 12000)
+    svod(env, "sync", "--quiet")
+
+    head = Watched(browser, server, DESKTOP, "review")
+    page = head.page
+    page.goto(f"{server}/admin/school/{code}")
+    page.wait_for_url("**/login**")
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+    page.wait_for_url(f"**/admin/school/{code}")
+    section = page.locator("section#c-library_fund")
+    assert "сдан" in section.locator(".st").first.inner_text()
+    section.locator("textarea[name=comment]").fill("Фонд всего не сходится с отчётом о работе: проверьте")
+    section.get_by_role("button", name="Вернуть на доработку").click()
+    page.get_by_text("Отчёт возвращён на доработку.").wait_for()
+    section = page.locator("section#c-library_fund")
+    assert section.locator(".st-sent_back").count() == 1
+    head.shot("review-returned")
+
+    svod(env, "sync", "--quiet")
+    lines = check_tab(folder, code)
+    top = lines.index("Проверка руководителя ОМО")
+    assert any("возвращён на доработку | Фонд всего не сходится" in line for line in lines[top:top + 4])
+
+    type_fund(folder, code, 12500)  # the school fixes it and ticks «Готово» again
+    svod(env, "sync", "--quiet")
+    page.goto(f"{server}/admin/school/{code}")
+    section = page.locator("section#c-library_fund")
+    assert section.locator(".st-submitted, .st-submitted_late").count() == 1
+    section.locator("textarea[name=comment]").fill("Спасибо, принято")
+    section.get_by_role("button", name="Принять").click()
+    page.get_by_text("Отчёт принят.").wait_for()
+    assert page.locator("section#c-library_fund .st-accepted, section#c-library_fund .st-accepted_late").count() == 1
+
+    type_fund(folder, code, 13000)  # a change after the acceptance
+    svod(env, "sync", "--quiet")
+    assert any("стало «13000»" in line for line in check_tab(folder, code))
+    page.goto(f"{server}/admin/school/{code}")
+    section = page.locator("section#c-library_fund")
+    assert section.locator(".st-changed").count() == 1
+    assert "было «12500», стало «13000»" in section.locator("ul.changes").inner_text()
+    head.shot("review-changed")
+    page = head.open(f"/school/{code}")
+    assert page.locator("#c-library_fund .st-changed").count() == 1
+    assert get_json(f"{server}/api/status?collection=library_fund")["collections"][0]["counts"]["changed"] >= 1
+    head.close()

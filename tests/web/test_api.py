@@ -82,7 +82,8 @@ def test_counts_per_status(report):
     staffing = report["collections"][0]
     assert list(staffing["counts"]) == list(STATUSES)
     assert staffing["counts"] == {"not_started": 0, "in_progress": 0, "submitted": 1, "submitted_late": 1,
-                                  "returned": 1, "overdue": 1, "unknown": 0}
+                                  "returned": 1, "overdue": 1, "unknown": 0, "accepted": 0, "accepted_late": 0,
+                                  "changed": 0, "sent_back": 0}
 
 
 def test_overdue_list(report):

@@ -25,7 +25,7 @@ def test_filter_form_works_without_javascript(client):
     assert re.findall(r'<option value="([\w.]*)"', form) == [
         "", "staffing", "textbook_provision", "event_report.month", "library_fund", "textbook_exchange",
         "", "not_submitted", "submitted", "submitted_late", "returned", "in_progress", "not_started", "overdue",
-        "unknown"]
+        "unknown", "accepted", "accepted_late", "changed", "sent_back"]
 
 
 def test_filter_by_collection(client):
