@@ -1,6 +1,7 @@
 """The paged status report (``overview``, SQL) against the one that walks every cell in
 Python (``build_report`` + ``filter_report`` + ``debtors``, the reference ``svod status
---json`` uses): random districts with every kind of fact — missing submissions, ready
+--json`` uses): random districts with every kind of fact — missing submissions, the head's
+reviews, ready
 with and without errors or data, first submitted before, on and after the deadline, no
 deadline, inactive schools, schools gone from the registry — at dates before, on and
 after the deadlines, every filter, every page."""
@@ -62,7 +63,9 @@ def random_district(session, rng: random.Random, schools: int) -> None:
                                                                            hours=rng.choice([0, 12, 23])))
             facts.append(dict(school_id=school.id, collection_id=collection.id, ready=ready, has_data=has_data,
                               errors=rng.choice([0, 0, 0, 2]), warnings=rng.choice([0, 1]),
-                              first_submitted_at=first if ready and rng.random() < 0.8 else None, version=0))
+                              first_submitted_at=first if ready and rng.random() < 0.8 else None, version=0,
+                              # the head's review as it stands (accepted, changed since, returned)
+                              review=rng.choice([None] * 7 + ["accepted", "changed", "returned"])))
     session.execute(insert(m.Submission), facts)
     session.execute(insert(m.WorkbookState), states)
 
@@ -90,7 +93,8 @@ def all_pages(fetch, per_page: int) -> list[dict]:
 @pytest.mark.parametrize("collection, status", [(None, None), ("c0", None), ("c2", "overdue"), (None, "returned"),
                                                 (None, "submitted_late"), ("nope", "nope"), ("c4", "in_progress"),
                                                 (None, "unknown"), ("c3", "unknown"), (None, "not_submitted"),
-                                                ("c3", "not_submitted")])
+                                                ("c3", "not_submitted"), (None, "accepted"), ("c2", "accepted_late"),
+                                                (None, "sent_back"), ("c1", "changed")])
 def test_every_page_together_is_the_report(district, today, collection, status):
     now = datetime.combine(today, datetime.min.time()).replace(hour=9)
     with district.db.session() as session:
