@@ -12,6 +12,8 @@ NOT_STARTED, IN_PROGRESS, SUBMITTED, SUBMITTED_LATE, RETURNED, OVERDUE, UNKNOWN 
 ACCEPTED, ACCEPTED_LATE, CHANGED, SENT_BACK = "accepted", "accepted_late", "changed", "sent_back"
 STATUSES = (NOT_STARTED, IN_PROGRESS, SUBMITTED, SUBMITTED_LATE, RETURNED, OVERDUE, UNKNOWN,
             ACCEPTED, ACCEPTED_LATE, CHANGED, SENT_BACK)
+# The statuses only the head's review gives (none before she reviews anything).
+REVIEWED = (ACCEPTED, ACCEPTED_LATE, CHANGED, SENT_BACK)
 # What the head's review of a submission left (``Submission.review``): its status follows it.
 REVIEW_ACCEPTED, REVIEW_CHANGED, REVIEW_RETURNED = "accepted", "changed", "returned"
 REVIEW_STATUSES = {REVIEW_CHANGED: CHANGED, REVIEW_RETURNED: SENT_BACK}
