@@ -286,6 +286,43 @@ def repeat_cell(batch: Batch, request: dict[str, Any]) -> None:
             _apply_cell(box.sheet, r, c, request.get("cell") or {}, mask)
 
 
+BORDER_STYLES = frozenset({"DOTTED", "DASHED", "SOLID", "SOLID_MEDIUM", "SOLID_THICK", "NONE", "DOUBLE"})
+
+
+def update_borders(batch: Batch, request: dict[str, Any]) -> None:
+    """``top``/``bottom``/``left``/``right`` rule the range's outer edges, ``innerHorizontal``
+    and ``innerVertical`` the lines between its cells; a side not named is left as it is and
+    ``NONE`` removes it (UpdateBordersRequest in the Sheets API reference)."""
+    box = batch.box(request.get("range") or {})
+    for name in ("top", "bottom", "left", "right", "innerHorizontal", "innerVertical"):
+        style = (request.get(name) or {}).get("style")
+        if style is not None and style not in BORDER_STYLES:
+            raise RequestError(f"Invalid value at 'requests[0].update_borders.{name}.style' ({style})")
+    for r in range(box.start_row, box.end_row):
+        for c in range(box.start_col, box.end_col):
+            sides = {"top": request.get("top" if r == box.start_row else "innerHorizontal"),
+                     "bottom": request.get("bottom" if r == box.end_row - 1 else "innerHorizontal"),
+                     "left": request.get("left" if c == box.start_col else "innerVertical"),
+                     "right": request.get("right" if c == box.end_col - 1 else "innerVertical")}
+            sides = {side: border for side, border in sides.items() if border is not None}
+            if not sides:
+                continue
+            cell = box.sheet.cell(r, c)
+            fmt = cell.setdefault("userEnteredFormat", {})
+            borders = fmt.setdefault("borders", {})
+            for side, border in sides.items():
+                if border.get("style") == "NONE":
+                    borders.pop(side, None)
+                else:
+                    borders[side] = {"width": 1, **copy.deepcopy(border)}
+            if not borders:
+                del fmt["borders"]
+            cell["userEnteredFormat"] = with_color_styles(fmt) if fmt else fmt
+            if not cell["userEnteredFormat"]:
+                del cell["userEnteredFormat"]
+            box.sheet.drop_if_empty(r, c)
+
+
 def set_data_validation(batch: Batch, request: dict[str, Any]) -> None:
     box = batch.box(request.get("range") or {})
     rule = request.get("rule")
@@ -575,6 +612,7 @@ HANDLERS: dict[str, Callable[[Batch, dict[str, Any]], dict[str, Any] | None]] = 
     "setDataValidation": set_data_validation,
     "sortRange": sort_range,
     "mergeCells": merge_cells,
+    "updateBorders": update_borders,
     "unmergeCells": unmerge_cells,
     "insertDimension": insert_dimension,
     "deleteDimension": delete_dimension,

@@ -362,13 +362,15 @@ def _first_page(widths: Mapping[int, int], width: int) -> int:
 
 
 def _document(tab: TabSpec, *, heading: int, landscape: bool, blocks: Sequence[int] = (),
-              halves: Sequence[int] = (), fixed: int = 0, wrap: Sequence[int] = ()) -> TabSpec:
+              halves: Sequence[int] = (), fixed: int = 0, wrap: Sequence[int] = (), table_end: int = 0) -> TabSpec:
     """A tab made a document: the heading's rows and ``blocks`` merged over the whole width,
     ``halves`` in two halves of what fits on the first page (the parties' signatures side
     by side), printed on A4 with the table's header repeated on every page. A table too
     wide for one page at 70 % (a distribution list of many schools) prints on as many
     pages wide as it takes, its first ``fixed`` columns repeated on each. The header's cells
-    and the ``wrap`` columns (authors, titles) wrap their text, so nothing is cut off."""
+    and the ``wrap`` columns (authors, titles) wrap their text, so nothing is cut off; the
+    table, from its header to the totals row ``table_end``, is ruled (a number beside a code
+    or a school's column beside the next one would otherwise run together on paper)."""
     width = max(len(r) for r in tab.rows)
     chars = [tab.widths.get(c, 9) for c in range(1, width + 1)]
     first_page = _first_page(tab.widths, width)
@@ -382,6 +384,7 @@ def _document(tab: TabSpec, *, heading: int, landscape: bool, blocks: Sequence[i
         repeated = (1, fixed)
     header = tab.frozen_rows
     return replace(tab, bold_rows=(1, *tab.bold_rows), merges=tuple(merges), wrap_rows=(header,),
+                   grid=(header, 1, table_end, width) if table_end >= header > 0 else None,
                    wrap_columns=tuple(wrap),
                    print_setup=PrintSetup(landscape=landscape, title_rows=(header, header), title_columns=repeated,
                                           pages_wide=pages))
@@ -433,7 +436,7 @@ def spec_tab(order: MunicipalOrder, pub: PublisherOrder) -> TabSpec:
     end = len(top) + 1 + len(body)          # the totals row
     signed = end + len(total) + 3
     return _document(tab, heading=len(top), landscape=order.priced, blocks=range(end + 2, end + 2 + len(total)),
-                     halves=range(signed, signed + 5), wrap=(3, 4))
+                     halves=range(signed, signed + 5), wrap=(3, 4), table_end=end)
 
 
 def distribution_tab(order: MunicipalOrder, pub: PublisherOrder) -> TabSpec:
@@ -456,7 +459,7 @@ def distribution_tab(order: MunicipalOrder, pub: PublisherOrder) -> TabSpec:
     tab = table_tab(distribution_title(pub), top, header, body + tail, totals=[len(body) - 1], widths=widths)
     end = len(top) + 1 + len(body)
     return _document(tab, heading=len(top), landscape=True, blocks=(end + 2,),
-                     halves=range(end + 4, end + 4 + 5), fixed=5, wrap=(3,))
+                     halves=range(end + 4, end + 4 + 5), fixed=5, wrap=(3,), table_end=end)
 
 
 def order_tabs(order: MunicipalOrder) -> list[TabSpec]:

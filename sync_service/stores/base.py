@@ -108,6 +108,9 @@ class TabSpec:
     # header) and whole columns (authors, titles), 1-based.
     wrap_rows: tuple[int, ...] = ()
     wrap_columns: tuple[int, ...] = ()
+    # A table ruled as paperwork is: thin lines around every cell of (first_row, first_col,
+    # last_row, last_col), 1-based, inclusive, the empty ones too.
+    grid: tuple[int, int, int, int] | None = None
     # (row, column), 1-based -> (tab title, A1 cell or range): the cell is a link to that place
     # of the same workbook (.xlsx: an internal <hyperlink location>; Google: the cell's
     # textFormat.link "#gid=…&range=…"; never a formula). A link to a tab the workbook lacks

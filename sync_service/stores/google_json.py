@@ -275,6 +275,13 @@ def tab_requests(tab: TabSpec, sheet_id: int, *, new: bool, roomy: bool = False,
         requests.append({"mergeCells": {"mergeType": "MERGE_ALL", "range": {
             "sheetId": sheet_id, "startRowIndex": top - 1, "endRowIndex": bottom,
             "startColumnIndex": left - 1, "endColumnIndex": right}}})
+    if tab.grid is not None:   # a table ruled as paperwork is
+        top, left, bottom, right = tab.grid
+        thin = {"style": "SOLID"}
+        requests.append({"updateBorders": {"range": {
+            "sheetId": sheet_id, "startRowIndex": top - 1, "endRowIndex": bottom,
+            "startColumnIndex": left - 1, "endColumnIndex": right},
+            **{side: thin for side in ("top", "bottom", "left", "right", "innerHorizontal", "innerVertical")}}})
     # Column formats cover the rows written here: Google recognises dates, percentages and
     # numbers as people type them, and formatting a thousand empty rows makes every read heavier.
     first_data = tab.frozen_rows or (max(bold) if bold else 0)

@@ -39,3 +39,18 @@ def test_the_specification_on_google_is_the_same_document(emu):
     export_publishers(order, store)
     again = {s["properties"]["title"]: s for s in metadata(emu, workbook_id)["sheets"]}
     assert len(again["Спецификация — Просвещение"]["merges"]) == len(sheets["Спецификация — Просвещение"]["merges"])
+
+
+def test_the_specifications_table_is_ruled_on_google_too(emu):
+    store = store_for(emu)
+    ids = export_publishers(the_order(PRICES), store)
+    titles = {info.id: info.title for info in store.list_workbooks()}
+    workbook_id = next(i for i in ids if titles[i] == "Спецификация — Просвещение — 2027-2028")
+    grid = metadata(emu, workbook_id, "sheets(properties(title),data(rowData(values(userEnteredFormat(borders)))))")
+    data = next(s for s in grid["sheets"] if s["properties"]["title"] == "Спецификация — Просвещение")["data"][0]
+    ruled = [[set(((v.get("userEnteredFormat") or {}).get("borders") or {})) for v in r.get("values", [])]
+             for r in data["rowData"]]
+    sides = {"top", "bottom", "left", "right"}
+    table = ruled[6:12]   # the header (row 7) to «Итого» (row 12)
+    assert all(len(row) >= 8 and all(cell == sides for cell in row[:8]) for row in table)
+    assert not any(cell for row in ruled[:6] + ruled[12:] for cell in row)

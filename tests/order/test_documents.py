@@ -257,3 +257,23 @@ def test_a_distribution_list_of_many_schools_prints_readably(tmp_path):
     assert parties == {f"A{signatures}:D{signatures}", f"E{signatures}:I{signatures}"}   # 133 of 144 characters
     assert sum(widths[:9]) <= 144
     assert rows[signatures - 1][4] == "Поставщик:"
+
+
+@pytest.mark.parametrize("title", ["Спецификация — Просвещение", "Разнарядка — Просвещение"])
+def test_the_table_is_ruled_from_its_header_to_its_totals_and_nothing_else(tmp_path, title):
+    """On paper a right-aligned «№» runs into the code beside it («11.1.1.1.1.1») and a
+    school's numbers into the next school's column: the table has thin lines around every
+    cell, the empty ones too; the title, the totals in words and the signatures have none."""
+    ws, rows = publishers_tab(tmp_path, title)
+    top = header_row(ws)
+    end = next(n for n, r in enumerate(rows, start=1) if "Итого" in r)
+    width = len(rows[top - 1])
+
+    def ruled(r, c):
+        border = ws.cell(r, c).border
+        return all(getattr(border, side).style == "thin" for side in ("left", "right", "top", "bottom"))
+
+    assert all(ruled(r, c) for r in range(top, end + 1) for c in range(1, width + 1))
+    assert any(ws.cell(r, c).value in (None, "") for r in range(top, end + 1) for c in range(1, width + 1))
+    assert not any(ruled(r, c) for r in [*range(1, top), *range(end + 1, ws.max_row + 1)]
+                   for c in range(1, width + 1))

@@ -67,6 +67,14 @@ def _list_formula(choices: Sequence[str]) -> str | None:
     return f'"{text}"'
 
 
+def _ruled(grid: tuple[int, int, int, int] | None) -> tuple[range, range]:
+    """The rows and columns of a ruled table (empty ranges without one)."""
+    if grid is None:
+        return range(0), range(1)
+    top, left, bottom, right = grid
+    return range(top, bottom + 1), range(left, right + 1)
+
+
 def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, ...]], str], epoch: date,
                  tabs: Mapping[str, str] | None = None) -> Iterator[str]:
     """The worksheet XML of ``spec`` in pieces of a few hundred rows, so that the writer
@@ -108,12 +116,19 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
         if len(line) < c:
             line.extend([None] * (c - len(line)))
         line[c - 1] = _BOOL_TEXT[bool(line[c - 1])]
+    ruled_rows, ruled_columns = _ruled(spec.grid)
     for r, line in enumerate(rows, start=1):
         cells = []
         bold = r in bold_rows
         lines = 1
+        ruled_row = r in ruled_rows
+        if ruled_row and len(line) < ruled_columns.stop - 1:
+            line = [*line, *[None] * (ruled_columns.stop - 1 - len(line))]
         for c, value in enumerate(line, start=1):
+            ruled = ruled_row and c in ruled_columns
             if value is None:
+                if ruled:   # an empty cell of a ruled table still has its lines
+                    cells.append(f'<c r="{get_column_letter(c)}{r}" s="{style(bold, None, False, None, True)}"/>')
                 continue
             ref = f"{get_column_letter(c)}{r}"
             fmt = column_formats.get(c)
@@ -132,8 +147,8 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
             if wrap and isinstance(value, str):
                 lines = max(lines, _wrapped_lines(value, spec.widths.get(c, _DEFAULT_WIDTH)))
             colour = spec.colour_of(r, c, value) if spec.colours else None
-            if colour:
-                xf = style(bold, fmt, wrap, colour)
+            if colour or ruled:
+                xf = style(bold, fmt, wrap, colour, ruled)
             else:
                 xf = style(bold, fmt, wrap) if bold or fmt or wrap else 0
             styled = f' s="{xf}"' if xf else ""

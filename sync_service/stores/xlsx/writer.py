@@ -134,7 +134,10 @@ class _Styles:
         self.fonts = [self._font_key(f) for f in fonts]
         self.xfs = [self._xf_key(dict(x.attrib), [(_local(c.tag), dict(c.attrib)) for c in x]) for x in xfs]
         self.base_font = list(fonts[0]) if len(fonts) else []
-        self.cache: dict[tuple[bool, str | None, bool, tuple[str, str] | None], int] = {}
+        self.cache: dict[tuple[bool, str | None, bool, tuple[str, str] | None, bool], int] = {}
+        self.border_count = len(lists["borders"])
+        self.thin_border: int | None = None
+        self.new_borders: list[str] = []
         self.fill_count = len(lists["fills"])
         # the solid fills already there, so that a rewritten tab reuses them (and its styles)
         self.fills: dict[str, int] = {}
@@ -203,19 +206,35 @@ class _Styles:
             self.new_formats.append(f'<{self.p}numFmt numFmtId="{self.formats[fmt]}" formatCode={quoteattr(fmt)}/>')
         return self.formats[fmt]
 
-    def __call__(self, bold: bool, fmt: str | None, wrap: bool = False, colour: tuple[str, str] | None = None) -> int:
-        """The cellXfs index of a cell: bold or not, number format, wrapped, (text colour, fill) or None."""
-        if (bold, fmt, wrap, colour) not in self.cache:
+    def _thin(self) -> int:
+        """Thin lines on the four sides, appended once."""
+        if self.thin_border is None:
+            p = self.p
+            sides = "".join(f'<{p}{side} style="thin"><{p}color indexed="64"/></{p}{side}>'
+                            for side in ("left", "right", "top", "bottom"))
+            self.new_borders.append(f"<{p}border>{sides}<{p}diagonal/></{p}border>")
+            self.thin_border = self.border_count + len(self.new_borders) - 1
+        return self.thin_border
+
+    def __call__(self, bold: bool, fmt: str | None, wrap: bool = False, colour: tuple[str, str] | None = None,
+                 ruled: bool = False) -> int:
+        """The cellXfs index of a cell: bold or not, number format, wrapped, (text colour, fill)
+        or None, and ``ruled`` (thin lines around it)."""
+        key = (bold, fmt, wrap, colour, ruled)
+        if key not in self.cache:
             font = self._font(bold, colour[0]) if colour else (self._bold_font() if bold else 0)
             attrs = {"numFmtId": str(self._format(fmt) if fmt else 0),
                      "fontId": str(font),
-                     "fillId": str(self._fill(colour[1])) if colour else "0", "borderId": "0", "xfId": "0"}
+                     "fillId": str(self._fill(colour[1])) if colour else "0",
+                     "borderId": str(self._thin()) if ruled else "0", "xfId": "0"}
             if fmt:
                 attrs["applyNumberFormat"] = "1"
             if bold or colour:
                 attrs["applyFont"] = "1"
             if colour:
                 attrs["applyFill"] = "1"
+            if ruled:
+                attrs["applyBorder"] = "1"
             children = []
             if wrap:   # text wrapped in the column's width (its last line level with the row's numbers)
                 attrs["applyAlignment"] = "1"
@@ -230,14 +249,15 @@ class _Styles:
                                for tag, a in children)
                 self.new_xfs.append(f"{head}>{body}</{self.p}xf>" if body else f"{head}/>")
                 index = len(self.xfs) - 1
-            self.cache[(bold, fmt, wrap, colour)] = index
-        return self.cache[(bold, fmt, wrap, colour)]
+            self.cache[key] = index
+        return self.cache[key]
 
     def finish(self) -> str:
         xml = self.xml
         for name, added, count in (("numFmts", self.new_formats, self.format_count + len(self.new_formats)),
                                    ("fonts", self.new_fonts, len(self.fonts)),
                                    ("fills", self.new_fills, self.fill_count + len(self.new_fills)),
+                                   ("borders", self.new_borders, self.border_count + len(self.new_borders)),
                                    ("cellXfs", self.new_xfs, len(self.xfs))):
             if not added:
                 continue
