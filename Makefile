@@ -43,7 +43,7 @@ run: $(VENV)/.installed
 	$(BIN)/python -m sync_service run
 
 test: $(VENV)/.installed-dev chromium postgres
-	$(BIN)/ruff check --select F --quiet .
+	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest -q -n 2 --dist loadscope
 
 # The lock files: requirements.in / requirements-dev.in name what Svod uses; pip-tools pins

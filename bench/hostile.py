@@ -244,7 +244,7 @@ def urls(app, codes: list[str], keys: list[str]) -> list[str]:
         elif names:
             values = [{name: "1" for name in names}]
         for value in values:
-            found.append(re.sub(r"<(?:\w+:)?(\w+)>", lambda match: value.get(match[1], "x"), rule.rule))
+            found.append(re.sub(r"<(?:\w+:)?(\w+)>", lambda match, value=value: value.get(match[1], "x"), rule.rule))
     return sorted(set(found)) + ["/?page=2", "/?status=overdue", "/debtors.txt?page=2"]
 
 

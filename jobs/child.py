@@ -3,13 +3,14 @@ clock stay two processes, as in production, so «Обновить сейчас»
 sync ever runs in the process that serves the page."""
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 log = logging.getLogger("svod.jobs")
 
@@ -19,10 +20,8 @@ STOP_GRACE = 30  # seconds: the clock leaves within its own shutdown grace (jobs
 
 def _die_with_parent() -> None:
     """In the child, before exec: the kernel sends SIGTERM when the parent dies (even kill -9)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the parent's ``finally`` is the only stop
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: the parent's ``finally`` is the only stop
-        pass
 
 
 @contextmanager

@@ -22,10 +22,11 @@ import os
 import re
 import sqlite3
 import zipfile
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from sqlalchemy import Date, DateTime, Table, create_engine, delete, func, inspect, select, text
 from sqlalchemy.engine import Connection

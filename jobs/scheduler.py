@@ -25,8 +25,8 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.base import BaseScheduler

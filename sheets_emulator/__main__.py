@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 
@@ -44,10 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM ends serving like Ctrl-C does, so the state file gets saved.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"Sheets emulator on {emulator.url}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         emulator.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -8,8 +8,9 @@ before the batch.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from . import fieldmask, values
 from .access import email_of, open_spreadsheet
@@ -349,7 +350,7 @@ def sort_range(batch: Batch, request: dict[str, Any]) -> None:
         col = spec.get("dimensionIndex", 0)
         descending = spec.get("sortOrder") == "DESCENDING"
 
-        def key(pair: tuple[int, dict[int, Any]]) -> tuple[int, Any]:
+        def key(pair: tuple[int, dict[int, Any]], col: int = col) -> tuple[int, Any]:
             value = values.python_value(evaluator.effective(sheet, pair[0], col))
             # Blanks always sort last; numbers before text before booleans.
             if value is None:
@@ -632,17 +633,5 @@ HANDLERS: dict[str, Callable[[Batch, dict[str, Any]], dict[str, Any] | None]] = 
 # rejected as unknown JSON fields, as Google's parser does; names inside it
 # that HANDLERS lacks are reported as unsupported by the emulator.
 GOOGLE_REQUEST_KINDS = frozenset(
-    """updateSpreadsheetProperties updateSheetProperties updateDimensionProperties updateNamedRange
-    repeatCell addNamedRange deleteNamedRange addSheet deleteSheet autoFill cutPaste copyPaste mergeCells
-    unmergeCells updateBorders updateCells addFilterView appendCells clearBasicFilter deleteDimension
-    deleteEmbeddedObject deleteFilterView duplicateFilterView duplicateSheet findReplace insertDimension
-    insertRange moveDimension updateEmbeddedObjectPosition pasteData textToColumns updateFilterView
-    deleteRange appendDimension addConditionalFormatRule updateConditionalFormatRule
-    deleteConditionalFormatRule sortRange setDataValidation setBasicFilter addProtectedRange
-    updateProtectedRange deleteProtectedRange autoResizeDimensions addChart updateChartSpec
-    updateBanding addBanding deleteBanding createDeveloperMetadata updateDeveloperMetadata
-    deleteDeveloperMetadata randomizeRange addDimensionGroup deleteDimensionGroup updateDimensionGroup
-    trimWhitespace deleteDuplicates updateEmbeddedObjectBorder addSlicer updateSlicerSpec addDataSource
-    updateDataSource deleteDataSource refreshDataSource cancelDataSourceRefresh addTable updateTable
-    deleteTable""".split()
+    ["updateSpreadsheetProperties", "updateSheetProperties", "updateDimensionProperties", "updateNamedRange", "repeatCell", "addNamedRange", "deleteNamedRange", "addSheet", "deleteSheet", "autoFill", "cutPaste", "copyPaste", "mergeCells", "unmergeCells", "updateBorders", "updateCells", "addFilterView", "appendCells", "clearBasicFilter", "deleteDimension", "deleteEmbeddedObject", "deleteFilterView", "duplicateFilterView", "duplicateSheet", "findReplace", "insertDimension", "insertRange", "moveDimension", "updateEmbeddedObjectPosition", "pasteData", "textToColumns", "updateFilterView", "deleteRange", "appendDimension", "addConditionalFormatRule", "updateConditionalFormatRule", "deleteConditionalFormatRule", "sortRange", "setDataValidation", "setBasicFilter", "addProtectedRange", "updateProtectedRange", "deleteProtectedRange", "autoResizeDimensions", "addChart", "updateChartSpec", "updateBanding", "addBanding", "deleteBanding", "createDeveloperMetadata", "updateDeveloperMetadata", "deleteDeveloperMetadata", "randomizeRange", "addDimensionGroup", "deleteDimensionGroup", "updateDimensionGroup", "trimWhitespace", "deleteDuplicates", "updateEmbeddedObjectBorder", "addSlicer", "updateSlicerSpec", "addDataSource", "updateDataSource", "deleteDataSource", "refreshDataSource", "cancelDataSourceRefresh", "addTable", "updateTable", "deleteTable"]
 )

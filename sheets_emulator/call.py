@@ -5,8 +5,9 @@ state. Handlers run with ``state.lock`` held."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from werkzeug.datastructures import MultiDict
 

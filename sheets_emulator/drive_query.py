@@ -11,7 +11,8 @@ Strings take single or double quotes with backslash escapes.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .access import email_of
 from .errors import ApiError

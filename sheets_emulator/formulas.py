@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from . import a1
 
@@ -248,7 +249,7 @@ def _number(value: Any, func: str, position: int) -> float:
                 f"But '{value}' is a text and cannot be coerced to a number.",
             )
         )
-        raise AssertionError("unreachable")
+        raise AssertionError("unreachable") from None
 
 
 def _text(value: Any) -> str:

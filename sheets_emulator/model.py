@@ -7,8 +7,9 @@ import contextlib
 import copy
 import json
 import pickle
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from . import a1, formulas, values
 from .errors import ApiError, invalid_argument

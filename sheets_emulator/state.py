@@ -55,14 +55,14 @@ class DriveFile:
 
 def rfc3339(ms: int) -> str:
     """Drive timestamps: UTC, millisecond precision, 'Z'."""
-    moment = dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def parse_rfc3339(text: str) -> int:
     moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return int(moment.timestamp() * 1000)
 
 

@@ -18,10 +18,10 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import Callable, Sequence
 
 import click
 

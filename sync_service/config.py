@@ -6,9 +6,9 @@ that the README table and the code cannot drift apart (a test checks both).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Mapping
 
 # variable, attribute, default, description (English, for the developer docs)
 SETTINGS: list[tuple[str, str, str, str]] = [
@@ -112,7 +112,7 @@ class Settings:
     google_token_key: str = field(default="", repr=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
         env = os.environ if env is None else env
         values: dict = {}
         for variable, attribute, _default, _doc in SETTINGS:

@@ -8,8 +8,8 @@ A part passed in (tests pass a fixed clock, a store of their own) is used as giv
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from sync_service.config import Settings

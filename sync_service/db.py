@@ -8,10 +8,11 @@ a database to the newest revision and is what ``svod db upgrade`` and the Procfi
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -37,7 +38,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -235,7 +236,7 @@ class SyncRun(Base):
     # schools settled so far (read, unchanged or failed) of schools_total: the admin's progress
     schools_done: Mapped[int] = mapped_column(Integer, default=0)
 
-    outcomes: Mapped[list["SyncOutcome"]] = relationship(back_populates="run", cascade="all, delete-orphan")
+    outcomes: Mapped[list[SyncOutcome]] = relationship(back_populates="run", cascade="all, delete-orphan")
 
 
 class SyncRequest(Base):

@@ -8,8 +8,8 @@ keeps that page and this table in step.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from sync_service.ru import VALUE_LIMIT, shortened
 

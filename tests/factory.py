@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import functools
 import signal
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask
 

@@ -6,9 +6,10 @@ nothing is told by colour or shape alone.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from itertools import count
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 from markupsafe import Markup, escape
 

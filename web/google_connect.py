@@ -8,6 +8,7 @@ encrypted token store and is never put on a page, in the session or in the log.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
@@ -102,10 +103,9 @@ def disconnect():
     tokens = _tokens()
     token, _ = _stored(tokens)
     if token is not None:
-        try:
+        # forgetting it here is what matters; Google's side is best effort
+        with contextlib.suppress(account.AccountError):
             account.revoke(_svod().settings, token)
-        except account.AccountError:
-            pass   # forgetting it here is what matters; Google's side is best effort
     tokens.clear()
     flash("Google отключён: Svod больше не обращается к вашему аккаунту.", "ok")
     return redirect(url_for(".index"))

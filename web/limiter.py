@@ -24,9 +24,9 @@ table holds only the last quarter of an hour's clients.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import DateTime, Integer, String, and_, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert

@@ -8,9 +8,9 @@ personal data: schools appear by code and name only.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Sequence
 
 from flask import Blueprint, abort, current_app, render_template, send_file
 from markupsafe import Markup, escape

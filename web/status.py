@@ -9,13 +9,11 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from markupsafe import Markup
-
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from sync_service import db as m
 from sync_service import ru
-from sync_service.ru import as_date
 from sync_service.context import Svod
 from sync_service.district.check_tab import SEVERITY_LABELS
 from sync_service.district.collection_page import collection_detail, district_figures
@@ -30,7 +28,14 @@ from sync_service.district.report import (
     rate_history,
 )
 from sync_service.district.school_page import PREVIEW, finding_group, school_detail
-from sync_service.district.status import NOT_SUBMITTED, NOT_SUBMITTED_FILTER, STATUS_LABELS, STATUS_SYMBOLS, STATUS_TEXTS
+from sync_service.district.status import (
+    NOT_SUBMITTED,
+    NOT_SUBMITTED_FILTER,
+    STATUS_LABELS,
+    STATUS_SYMBOLS,
+    STATUS_TEXTS,
+)
+from sync_service.ru import as_date
 from sync_service.sync.head_forms import run_schema
 
 from .charts import RatePoint, bar_chart, chart_window, progress_chart, rate_chart

@@ -25,10 +25,11 @@ scenarios too: Svod must accept it.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sync_service.demo import names
 from sync_service.district.registry import academic_year_of, default_deadline
@@ -467,9 +468,7 @@ def _record_mistakes(form: Form, values: dict[str, Any], rng: random.Random, pen
     required = [c for c in form.columns if c.required]
     numbers = [c for c in required if c.type == "integer"]
     options = ["missing_required"] + (["text_in_number", "formula_error"] if numbers else [])
-    if "readers_students" in values and "students" in values:
-        options.append("rule")
-    elif {"fund_textbooks", "fund_total"} <= set(values):
+    if "readers_students" in values and "students" in values or {"fund_textbooks", "fund_total"} <= set(values):
         options.append("rule")
     mistake = next((m for m in pending if m in options), None) or rng.choice(options)
     if mistake in pending:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from sync_service.district.status import STATUS_LABELS
 from sync_service.forms.found import column_rows

@@ -3,10 +3,11 @@ totals, and «Статус сдачи». Pure: stored snapshots in, :class:`TabS
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import compress, repeat
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from sync_service import ru
 from sync_service.district.status import NOT_SUBMITTED, STATUS_COLOURS, STATUS_LABELS, rates

@@ -33,6 +33,7 @@ daily at ``SVOD_REMINDER_HOUR``. With ``SVOD_SMTP_HOST`` empty every run is a dr
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import ssl
@@ -271,7 +272,7 @@ def _school_body(district: District, school: SchoolInfo, due, statuses, today: d
         lines.append("Svod не смог прочитать книгу школы:")
         lines += ["   " + line for line in _finding_lines(broken)]
         lines.append("")
-    for number, (collection, kind, _key) in enumerate(due, start=1):
+    for number, (collection, _kind, _key) in enumerate(due, start=1):
         status = statuses[(school.code, collection.key)]
         lines.append(f"{number}. «{collection.title}» (лист «{collection.tab}»)")
         if collection.deadline is not None:
@@ -505,10 +506,8 @@ class Mailer:
 
     def close(self) -> None:
         if self.smtp is not None:
-            try:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
                 self.smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
             self.smtp = None
 
 

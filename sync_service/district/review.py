@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from sync_service.district.status import REVIEW_ACCEPTED, REVIEW_CHANGED, REVIEW_RETURNED
 from sync_service.forms.table import Table

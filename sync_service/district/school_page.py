@@ -30,8 +30,8 @@ from sync_service.district.report import (
 )
 from sync_service.district.status import REVIEW_CHANGED
 from sync_service.forms.schema import Schema
-from sync_service.sync.reviews import review_changes, version_rows
 from sync_service.model import school_code
+from sync_service.sync.reviews import review_changes, version_rows
 
 PREVIEW = 5             # findings shown of each group on the school page
 GROUPS_PER_PAGE = 40    # groups of findings per page of the school page

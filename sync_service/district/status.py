@@ -1,9 +1,9 @@
 """Statuses of submissions and the rates of collections (DHIS2's definitions). Pure."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Iterable
 
 NOT_STARTED, IN_PROGRESS, SUBMITTED, SUBMITTED_LATE, RETURNED, OVERDUE, UNKNOWN = (
     "not_started", "in_progress", "submitted", "submitted_late", "returned", "overdue", "unknown")

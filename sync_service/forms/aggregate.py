@@ -15,8 +15,9 @@ Defaults by type (a column's ``aggregate:`` overrides them):
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 AGGREGATES = ("sum", "mean", "min", "max", "count", "none")
 # What the totals row says of a column that is not simply added up.

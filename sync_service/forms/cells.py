@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from sync_service.forms.schema import Column
 from sync_service.forms.values import (

@@ -11,7 +11,8 @@ standard ones.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sync_service.findings import Finding
 from sync_service.forms.schema import Form

@@ -18,8 +18,9 @@ and floats, without checking every operand's class.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 __all__ = ["Expression", "compile_expression", "COMPARISONS", "BROKEN"]
 

@@ -21,8 +21,8 @@ What Svod remembers of a form is a :class:`FormMemory`, stored as JSON
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from sync_service.forms.reading import label_key
 

@@ -7,8 +7,9 @@ mistakes, and the dataclass's own ``__init__`` costs twice as much.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 from sync_service.findings import CODES, MORE, Finding, column_letter, make_finding, template_values
 from sync_service.forms.cells import Failure

@@ -14,7 +14,7 @@ cell by their text, so a librarian who inserts a row on top breaks nothing.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from sync_service.forms.schema import Column, Form, Schema
 from sync_service.model import Collection

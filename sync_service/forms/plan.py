@@ -8,9 +8,10 @@ made by Svod shares it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any, Callable
+from typing import Any
 
 from sync_service.forms.cells import ColumnParser, Parser, parser_for, parsers_for
 from sync_service.forms.expressions import BROKEN, COMPARISONS

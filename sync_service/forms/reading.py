@@ -12,8 +12,9 @@ Rows and columns are 1-based everywhere in this module's results, as in a sheet.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from sync_service.forms.layout import READY_DATE_LABEL, READY_LABEL
 from sync_service.forms.schema import Form

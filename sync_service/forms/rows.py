@@ -9,9 +9,10 @@ reading written in the test.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from sync_service.forms.cells import ColumnParser, Failure, display
 from sync_service.forms.expressions import Expression

@@ -12,9 +12,10 @@ Mistakes in the schema files are the developer's, not a librarian's, so they rai
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import yaml
 
@@ -116,7 +117,7 @@ class NamedCheck:
     name: str
     run: Callable[..., list] = field(repr=False, compare=False)
 
-    def __call__(self, form: "Form", result: Any, context: Mapping[str, Any]) -> list:
+    def __call__(self, form: Form, result: Any, context: Mapping[str, Any]) -> list:
         return self.run(form, result, context)
 
 

@@ -9,7 +9,7 @@ the old labels of renamed columns as aliases.
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import yaml
 

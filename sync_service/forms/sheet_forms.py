@@ -26,8 +26,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from sync_service.findings import Finding, a1, make_finding
 from sync_service.forms.form_keys import FormMemory, column_keys, match_form, remembered, slug, unique

@@ -15,8 +15,8 @@ this plan comes from (the store refuses it when the workbook changed meanwhile).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from sync_service.forms.layout import form_tab
 from sync_service.forms.sheet_forms import layouts

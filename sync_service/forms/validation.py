@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from sync_service.findings import WARNING, Finding, make_finding
 from sync_service.forms.cells import EXPECTED, Failure, Parser, display

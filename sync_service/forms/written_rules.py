@@ -17,8 +17,8 @@ shipped forms to «Формы»).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from sync_service.forms.expressions import compile_expression
 

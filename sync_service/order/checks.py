@@ -18,8 +18,9 @@ with an ``order-duplicate`` warning and the consolidation sums the copies of suc
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from sync_service import ru
 from sync_service.findings import Finding, make_finding

@@ -26,8 +26,9 @@ The algorithm, in two rounds:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from sync_service.forms.cells import fold
 from sync_service.order.common import SchoolRows, table_tab

@@ -18,11 +18,12 @@ import heapq
 import io
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from sync_service.findings import Finding, a1, make_finding
 from sync_service.forms.cells import Failure, fold, parse_value

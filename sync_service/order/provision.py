@@ -3,8 +3,9 @@ subject, the district summary per grade × subject, and the shortages. Pure."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from sync_service.order.common import MissingSchool, SchoolRows, missing_line, table_tab
 from sync_service.stores.base import TabSpec

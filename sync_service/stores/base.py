@@ -12,8 +12,9 @@ text (``"12,5%"``), a formula error as its text (``"#REF!"``).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 Value = Any  # str | int | float | bool | date | datetime | None
 

@@ -26,10 +26,11 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from sync_service.stores.base import (
     StoreError,
@@ -126,7 +127,7 @@ class GoogleStore(WorkbookStore):
         self._layouts: dict[str, dict[str, SheetRef]] = {}
 
     @classmethod
-    def from_settings(cls, settings) -> "GoogleStore":
+    def from_settings(cls, settings) -> GoogleStore:
         """Credentials: the head's own account when she connected it (SVOD_GOOGLE_CLIENT_SECRETS
         and the stored token), else the service account of GOOGLE_APPLICATION_CREDENTIALS, else
         (with SVOD_GOOGLE_API_URL) a static token the emulator accepts; gspread's session

@@ -23,7 +23,7 @@ import json
 import logging
 import os
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -187,7 +187,7 @@ def finish(settings, *, state: str, verifier: str, callback_url: str) -> StoredT
         raise AccountError("Доступ к файлам Google Диска не отмечен на экране согласия: подключите заново и "
                            "оставьте его отмеченным")
     return StoredToken(credentials.refresh_token, who_is(settings, credentials), granted,
-                       datetime.now(timezone.utc).replace(microsecond=0).isoformat())
+                       datetime.now(UTC).replace(microsecond=0).isoformat())
 
 
 def who_is(settings, credentials) -> str:

@@ -23,8 +23,9 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -60,7 +61,7 @@ class ApiUrlAdapter(HTTPAdapter):
         request.url = self.rewrite(request.url)
         return super().send(request, *args, **kwargs)
 
-    def mount_on(self, session: requests.Session) -> "ApiUrlAdapter":
+    def mount_on(self, session: requests.Session) -> ApiUrlAdapter:
         for origin in self.origins:
             session.mount(origin + "/", self)
         return self

@@ -8,10 +8,11 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from sync_service.stores.base import (
     Dropdown,

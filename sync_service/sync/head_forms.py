@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

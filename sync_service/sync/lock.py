@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 # PostgreSQL's advisory lock key for the sync: "SVODSYNC" in ASCII, one bigint.
 SYNC_LOCK_KEY = 0x53564F4453594E43

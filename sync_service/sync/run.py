@@ -24,18 +24,19 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from itertools import islice
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 from sqlalchemy import select, update
 
 from sync_service import db as m
 from sync_service.context import Svod
 from sync_service.district.changes import Limits
-from sync_service.district.overview import store_district_part
 from sync_service.district.check_tab import not_written
+from sync_service.district.overview import store_district_part
 from sync_service.failures import machine_failure
 from sync_service.findings import make_finding
 from sync_service.sync import requests
@@ -45,7 +46,6 @@ from sync_service.sync.lock import SYNC_LOCK_KEY, SyncBusy, sync_lock
 from sync_service.sync.plan import Plan, RunFailed, load_plan, write_head_tabs
 from sync_service.sync.records import RunContext, get_meta, set_meta
 from sync_service.sync.runtime import frozen_heap
-from sync_service.sync.tabs import ensure_form_tabs
 from sync_service.sync.schools import (
     FAILED,
     READ,
@@ -54,16 +54,17 @@ from sync_service.sync.schools import (
     Outcome,
     Triage,
     absorb,
+    hold_unturned,
     known_schools,
     locate_workbooks,
     read_workbook,
     record_failure,
     record_missing,
     record_unchanged,
-    hold_unturned,
     reference_data,
     triage,
 )
+from sync_service.sync.tabs import ensure_form_tabs
 from sync_service.yearturn.run import resume_turn, unturned_schools
 
 __all__ = ["SYNC_LOCK_KEY", "SyncBusy", "SyncSummary", "describe", "run_sync", "sync_lock"]

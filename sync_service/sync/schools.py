@@ -3,8 +3,9 @@ read it, and absorb it — parse, validate and store in one transaction."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Set
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -84,7 +85,7 @@ def locate_workbooks(entries: list[SchoolEntry], listing: Mapping[str, WorkbookI
 
 
 def triage(entries: list[SchoolEntry], targets: Mapping[str, str | None], listing: Mapping[str, WorkbookInfo],
-           known: Mapping[str, Known], *, force: bool, changed: Set[str] = frozenset()) -> Triage:
+           known: Mapping[str, Known], *, force: bool, changed: set[str] = frozenset()) -> Triage:
     """A workbook is read only when its change marker moved, or it failed last time (or ``force``),
     or Svod itself just changed it (``changed``: codes whose workbook got a head's form's tab)."""
     missing, unchanged, to_read = [], [], []

@@ -15,9 +15,9 @@ librarian who deletes one gets ``missing-tab``, not a new empty tab).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Mapping
 
 from sqlalchemy import select
 

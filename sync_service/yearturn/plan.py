@@ -17,9 +17,10 @@ removed or overwritten: renaming keeps every cell, the fresh tabs are new.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Sequence
+from typing import Any
 
 from sync_service import ru
 from sync_service.district.registry import named_form

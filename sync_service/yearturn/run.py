@@ -21,9 +21,9 @@ again first, and until it is done that workbook is not read as the new year's.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Callable
 
 from sqlalchemy import select
 

@@ -13,9 +13,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import core_bench  # noqa: E402
 
+from sync_service.findings import ORDER_CODES  # noqa: E402
 from sync_service.forms.schema import load_schema  # noqa: E402
 from sync_service.forms.validation import parse_form  # noqa: E402
-from sync_service.findings import ORDER_CODES  # noqa: E402
 
 SCHOOLS = 12
 FIRST_DATA_ROW = 5  # a generated table's data start below its header (row 4)

@@ -86,7 +86,7 @@ def district(tmp_path_factory):
 def server(district):
     """The base URL of the real app serving a freshly generated and synced demo district."""
     folder, env = district
-    log = open(folder / "serve.log", "w")
+    log = open(folder / "serve.log", "w")  # noqa: SIM115 — the server's log, open while it runs
     process = subprocess.Popen([sys.executable, "-m", "sync_service", "serve"], cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT)
     # «Обновить сейчас» is run by the clock, a process of its own, as in production

@@ -91,7 +91,7 @@ SEEN = {  # what Svod reads back from its own tabs: percentages as shown, dates 
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def data_of(name: str) -> bytes:
     return (HERE / name).read_bytes()
 
@@ -142,7 +142,7 @@ def openpyxl_cells(book, skip=()) -> dict[tuple[str, int, int], object]:
     return cells
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def original(name: str) -> tuple[dict, dict]:
     """The file's tabs as Svod reads them, and its cells as openpyxl reads them (once per file)."""
     data = data_of(name)

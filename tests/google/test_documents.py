@@ -48,7 +48,7 @@ def test_the_specifications_table_is_ruled_on_google_too(emu):
     workbook_id = next(i for i in ids if titles[i] == "Спецификация — Просвещение — 2027-2028")
     grid = metadata(emu, workbook_id, "sheets(properties(title),data(rowData(values(userEnteredFormat(borders)))))")
     data = next(s for s in grid["sheets"] if s["properties"]["title"] == "Спецификация — Просвещение")["data"][0]
-    ruled = [[set(((v.get("userEnteredFormat") or {}).get("borders") or {})) for v in r.get("values", [])]
+    ruled = [[set((v.get("userEnteredFormat") or {}).get("borders") or {}) for v in r.get("values", [])]
              for r in data["rowData"]]
     sides = {"top", "bottom", "left", "right"}
     table = ruled[6:12]   # the header (row 7) to «Итого» (row 12)

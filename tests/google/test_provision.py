@@ -6,11 +6,11 @@ import json
 
 import pytest
 
+from sheets_emulator.client import service_account_info
 from sync_service.district.registry import default_collections
 from sync_service.forms.layout import CHECK_TAB, head_tab
 from sync_service.provision.google import provision, spreadsheet_url
 from sync_service.stores.base import TabSpec
-from sheets_emulator.client import service_account_info
 from sync_service.stores.google import GoogleStore
 from sync_service.sync.run import run_sync
 from tests.google.conftest import YEAR, configure, librarian, reset_stats, stats, svod_for

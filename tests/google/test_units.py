@@ -11,10 +11,20 @@ import requests
 
 from sync_service.stores.base import Dropdown, TabSpec
 from sync_service.stores.google import _reason, split_batch
-from sync_service.stores.google_json import LIST_LIMIT, cell_data, cell_value, grid_size, list_tab_title
-from sync_service.stores.google_json import next_marker, number_format, sheet_from_json, spreadsheet_id_from
-from sync_service.stores.google_json import stable_sheet_id, tab_requests
 from sync_service.stores.google_http import ApiClient, ApiFailure, ApiUrlAdapter, Backoff, QuotaWindow, body_bytes
+from sync_service.stores.google_json import (
+    LIST_LIMIT,
+    cell_data,
+    cell_value,
+    grid_size,
+    list_tab_title,
+    next_marker,
+    number_format,
+    sheet_from_json,
+    spreadsheet_id_from,
+    stable_sheet_id,
+    tab_requests,
+)
 
 
 def number(value, kind=None, text=None):
@@ -274,7 +284,7 @@ def test_a_revoked_token_blocks_every_later_call_without_a_request():
 def test_bodies_go_out_as_compact_utf8_and_batches_stay_under_the_limit():
     http = FakeHttp(ok())
     ApiClient(http, per_minute=0).call("POST", "https://sheets.googleapis.com/v4/spreadsheets", json={"t": "Школа"})
-    assert http.bodies == ['{"t":"Школа"}'.encode("utf-8")]
+    assert http.bodies == ['{"t":"Школа"}'.encode()]
 
     rows = [{"values": [{"userEnteredValue": {"stringValue": "Читатели " * 20}}]} for _ in range(400)]
     requests_ = [{"addSheet": {"properties": {"sheetId": 7, "title": "Свод"}}},

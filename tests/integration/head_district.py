@@ -49,7 +49,7 @@ class HeadDistrict:
         self.put_tab(self.head, "План", [header, *self.plan])
 
     def read(self, code: str):
-        return self.svod.store.read(self.books[code] if code in self.books else code)
+        return self.svod.store.read(self.books.get(code, code))
 
     def tab(self, code: str, title: str) -> list[list]:
         sheet = self.read(code).sheet(title)

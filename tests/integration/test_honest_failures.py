@@ -62,11 +62,10 @@ def small_disk(folder: Path, size: str = "4m"):
 
 def fill_up(folder: Path) -> None:
     """Write into ``folder`` until its disk says it is full."""
-    with open(folder / "filler.bin", "wb", buffering=0) as handle:
-        with pytest.raises(OSError) as full:
-            while True:
-                handle.write(b"\0" * 4096)
-                handle.flush()
+    with open(folder / "filler.bin", "wb", buffering=0) as handle, pytest.raises(OSError) as full:
+        while True:
+            handle.write(b"\0" * 4096)
+            handle.flush()
     assert full.value.errno == errno.ENOSPC
 
 

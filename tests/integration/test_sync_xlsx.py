@@ -311,8 +311,9 @@ def test_cli_demo_sync_status_json(tmp_path):
     env = {**os.environ, "SVOD_WORKBOOKS_DIR": str(tmp_path / "district"),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'svod.db'}", "SVOD_LOCK_FILE": str(tmp_path / "lock"),
            "SVOD_ACADEMIC_YEAR": YEAR}
-    run = lambda *args: subprocess.run([sys.executable, "-m", "sync_service", *args], cwd=ROOT, env=env,
-                                       capture_output=True, text=True, timeout=600)
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "sync_service", *args], cwd=ROOT, env=env,
+                                           capture_output=True, text=True, timeout=600)
     made = run("demo-data", "--schools", "30", "--seed", "7", "--today", "2026-11-22")
     assert made.returncode == 0, made.stderr
     synced = run("sync", "--quiet")

@@ -31,7 +31,7 @@ def test_listed_with_codes():
     assert default_checks()["fpu_order"] is fpu_order
     assert [check.name for check in FORM.checks] == ["fpu_order"] and FORM.checks[0].run is fpu_order
     assert set(ORDER_CODES) <= set(CODES)
-    for code, (severity, message, hint) in ORDER_CODES.items():
+    for _code, (severity, message, hint) in ORDER_CODES.items():
         assert severity in ("error", "warning", "info") and message and hint
         assert any("а" <= ch <= "я" for ch in message.lower())
 

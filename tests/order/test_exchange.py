@@ -32,12 +32,12 @@ def test_provision():
                                                prov(7, 6, "История", 0, 0)]),
                SchoolRows("sch02", "Школа 2", [prov(5, 5, "Математика", 30, 15), prov(6, 5, "История", None, 3)])]
     lines = provision_lines(schools)
-    assert [(l.school, l.grade, l.subject, l.percent, l.shortage) for l in lines] == [
+    assert [(line.school, line.grade, line.subject, line.percent, line.shortage) for line in lines] == [
         ("sch01", 5, "История", 80.0, 10), ("sch01", 5, "Математика", 100.0, 0), ("sch01", 6, "История", None, 0),
         ("sch02", 5, "Математика", 50.0, 15)]
     assert [(s.grade, s.subject, s.schools, s.students, s.copies, s.percent) for s in district_summary(lines)] == [
         (5, "История", 1, 50, 40, 80.0), (5, "Математика", 2, 80, 65, 81.2), (6, "История", 1, 0, 0, None)]
-    assert [(l.school, l.subject) for l in shortages(lines)] == [("sch02", "Математика"), ("sch01", "История")]
+    assert [(line.school, line.subject) for line in shortages(lines)] == [("sch02", "Математика"), ("sch01", "История")]
     tab = provision_tab(lines)
     assert tab.title == "Обеспеченность — итоги" and ["Итого", "", 2, 130, 105, 80.8, 25] in tab.rows
 

@@ -46,9 +46,8 @@ def test_two_lock_files_one_database_one_sync(tmp_path, postgres_url):
     with sync_lock(tmp_path / "web.lock", postgres_url):
         holders = advisory_holders(postgres_url)
         assert len(holders) == 1 and holders[0][1] == "idle"  # its own connection, not idle in a transaction
-        with pytest.raises(SyncBusy, match="синхронизация уже идёт"):
-            with sync_lock(tmp_path / "clock.lock", postgres_url):
-                pass
+        with pytest.raises(SyncBusy, match="синхронизация уже идёт"), sync_lock(tmp_path / "clock.lock", postgres_url):
+            pass
         failed = []
         thread = threading.Thread(target=lambda: failed.append(_busy(tmp_path / "thread.lock", postgres_url)))
         thread.start()

@@ -8,7 +8,7 @@ as a finished Russian sentence with its sheet.
 """
 import json
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -23,7 +23,7 @@ from sync_service.stores.base import Sheet
 COLLECTIONS = default_collections(load_schema(), "2026/2027")
 ODD = [None, "", " ", "\x00", "\ud83d", "a\udfffb", "a" * 5000, "#REF!", "=SUM(A1)", 0, -0.0, 1e308, -1e308,
        float("inf"), float("-inf"), float("nan"), 10 ** 30, -10 ** 30, True, False, date(1, 1, 1), date(9999, 12, 31),
-       datetime(2024, 1, 1, tzinfo=timezone.utc), time(10, 30), timedelta(days=3), "1e400", "1" * 400, "٣", "½", "Ⅻ",
+       datetime(2024, 1, 1, tzinfo=UTC), time(10, 30), timedelta(days=3), "1e400", "1" * 400, "٣", "½", "Ⅻ",
        "1 234,5", "12,5 %", "%", "—", "31.02.2024", "0.0.0", "http://", "@", "+7", "x@y", "\n", "\t\t", "да", "нет",
        "1.1.1", "99.99.9999", "-5", "5А", "32 мая 2024", "00.00.00", 45536, -45536, 1e-320, "{column}", "{}"]
 

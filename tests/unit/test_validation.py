@@ -5,10 +5,10 @@ from datetime import date
 
 import pytest
 
+from sheets_schema import SCHEMA_DIR
 from sync_service.findings import CODES, Finding, flatten, make_finding
 from sync_service.forms.cells import Failure
 from sync_service.forms.layout import form_tab
-from sheets_schema import SCHEMA_DIR
 from sync_service.forms.schema import Column, Form, NamedCheck, SchemaError, compile_expression, load_schema
 from sync_service.forms.validation import cell_finding, data_hash, parse_form
 from sync_service.model import Collection

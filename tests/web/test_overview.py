@@ -107,8 +107,8 @@ def test_every_page_together_is_the_report(district, today, collection, status):
         firsts = [first_debtors(session, academic_year=YEAR, now=now, collection=collection, status=status,
                                 limit=limit) for limit in (1, 10, 200)]
         unknown_sql = unknown_list(session, academic_year=YEAR, now=now, collection=collection, limit=500)
-        missing = {c["key"]: all_pages(lambda **kw: not_submitted_page(session, academic_year=YEAR, now=now,
-                                                                       collection=c["key"], **kw), per_page=8)
+        missing = {c["key"]: all_pages(lambda key=c["key"], **kw: not_submitted_page(
+                                     session, academic_year=YEAR, now=now, collection=key, **kw), per_page=8)
                    for c in full["collections"]}
     first = pages[0]
     assert [s for p in pages for s in p["schools"]] == reference["schools"]

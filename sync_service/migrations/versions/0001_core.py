@@ -1,7 +1,7 @@
 """core tables
 
 Revision ID: 0001_core
-Revises: 
+Revises:
 Create Date: 2026-11-22 07:48:21.602679
 """
 import sqlalchemy as sa

@@ -165,7 +165,7 @@ class Package:
         self.tabs = self._tabs()
 
     @classmethod
-    def load(cls, data: bytes, *, lazy: bool = False) -> "Package":
+    def load(cls, data: bytes, *, lazy: bool = False) -> Package:
         """The package in ``data``: every part unpacked (to be edited and written back), or
         with ``lazy`` each part when it is first asked for (to be read)."""
         if lazy:

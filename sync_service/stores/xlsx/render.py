@@ -4,8 +4,9 @@ number formats, dropdowns, protection, merges, print set-up)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from openpyxl.utils import get_column_letter

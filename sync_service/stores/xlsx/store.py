@@ -14,8 +14,8 @@ import re
 import secrets
 import stat
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Callable, Iterable, Sequence
 from urllib.parse import unquote, urlparse
 
 from sync_service.failures import os_failure

@@ -12,11 +12,13 @@ read; every refusal is a :class:`FileRefused` with a Russian reason.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import posixpath
 import re
 import zipfile
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
@@ -342,10 +344,8 @@ class _Edit:
     def discard(self) -> None:
         """Close a new file left unfinished (a refusal midway, or nothing to write)."""
         if self._archive is not None and self._archive.fp is not None:
-            try:
+            with contextlib.suppress(ValueError):   # a sheet's stream still open: the bytes are thrown away anyway
                 self._archive.close()
-            except ValueError:   # a sheet's stream still open: the bytes are thrown away anyway
-                pass
 
     def text(self, name: str) -> str:
         return self.parts[name].decode("utf-8")

@@ -9,8 +9,8 @@ may stand in one), comments, CDATA and processing instructions.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 from xml.sax.saxutils import unescape
 
 _TOKEN = re.compile(
