@@ -5,10 +5,12 @@ which the clock runs (the web never syncs), and in its next reminder.
 """
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from sync_service.context import Svod
-from sync_service.district.review import ACCEPT, ACTIONS
+from sync_service.district.review import ACTIONS
 from sync_service.sync import reviews
 from sync_service.sync.head_forms import run_schema
 
@@ -55,7 +57,7 @@ def review(code: str):
     except reviews.ReviewRefused as refused:
         flash(str(refused), "error")
     else:
-        done = "принят" if action == ACCEPT else "возвращён на доработку"
-        flash(f"Отчёт {done}. Школа увидит решение и комментарий на листе «Проверка» после следующей "
+        flash(f"Отчёт {ACTIONS[action]}. Школа увидит решение и комментарий на листе «Проверка» после следующей "
               "синхронизации и в ближайшем напоминании.", "ok")
-    return redirect(url_for("review.school", code=code) + f"#c-{key}")
+    # the collection's key as the form sent it: quoted, so that no typed text reaches the header
+    return redirect(url_for("review.school", code=code) + f"#c-{quote(key, safe='')}")

@@ -14,10 +14,9 @@ import json
 from typing import Any
 
 from sync_service.order.consolidate import code_order
-from sync_service.order.fpu import FpuIndex, grades_text
+from sync_service.order.fpu import FPU_TAB, FpuIndex, grades_text
 from sync_service.stores.base import TabSpec, Workbook
 
-FPU_TAB = "ФПУ"
 FPU_META = "fpu_tab:"   # + the school's id: the digest of the «ФПУ» tab Svod last wrote there
 FPU_TITLE = "Федеральный перечень учебников (ФПУ) — справочник Svod"
 FPU_HEADER = ("Код ФПУ", "Предмет", "Название", "Авторы", "Издательство", "Классы", "Действует до")

@@ -210,3 +210,15 @@ def test_the_review_reaches_the_schools_workbook_on_both_backends(both):
     lines = check()
     assert any(line.endswith("Изменено после принятия (нужно новое принятие):") for line in lines)
     assert any(f"ячейка {places['readers']}" in line and "было «610», стало «620»" in line for line in lines)
+
+
+def test_a_forged_collection_is_refused_in_russian_not_a_server_error(district, client):
+    """Whatever the form posts as the collection (a newline, a header of its own) comes back
+    as the page with the refusal, never a 500 from a redirect no header may carry."""
+    run_sync(district.svod)
+    page = "/admin/school/sch01"
+    response = client.post(f"{page}/review", data={"csrf_token": token(client, page), "action": "accept",
+                                                   "collection": "fund\r\nSet-Cookie: x=1", "comment": ""})
+    assert response.status_code == 302 and "\n" not in response.headers["Location"]
+    assert not any("x=1" in cookie for cookie in response.headers.getlist("Set-Cookie"))
+    assert "проверять нечего" in client.get(response.headers["Location"]).get_data(as_text=True)
