@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,12 +60,18 @@ class Recording:
 
     def write_tabs(self, workbook_id, tabs, **options):
         tabs = list(tabs)
-        self.writes.append(("write", workbook_id, tabs))
+        self.writes.append(("write", workbook_id, held(tabs)))
         return self.store.write_tabs(workbook_id, tabs, **options)
 
     def create_workbook(self, title, tabs):
-        self.writes.append(("create", title, list(tabs)))
+        self.writes.append(("create", title, held(tabs)))
         return self.store.create_workbook(title, tabs)
+
+
+def held(tabs) -> list:
+    """The tabs with their rows as lists: the sync's spooled rows (stores/rows.py) go with
+    their temporary files when the sync is done; the floor writes these lists."""
+    return [replace(tab, rows=list(tab.rows)) for tab in tabs]
 
 
 def child_svod(record: Path | None) -> dict:

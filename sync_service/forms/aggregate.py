@@ -47,20 +47,61 @@ def aggregate(how: str, values: Iterable[Any]) -> Any:
     """The total of ``values`` by ``how`` (one of :data:`AGGREGATES`); None when there is
     nothing to total (no value of the kind, or ``none``). Values of another kind (a text in
     a number column of an old snapshot) are left out."""
-    if how == "none":
-        return None
-    values = list(values)
-    if how == "count":
-        return sum(1 for v in values if v not in (None, "", False))
-    if how in ("sum", "mean"):
+    total = Total(how)
+    total.add(values)
+    return total.result()
+
+
+class Total:
+    """:func:`aggregate` fed its values a batch at a time, in order (a consolidated tab's
+    totals as its schools stream by): the same result as the values all at once."""
+
+    __slots__ = ("how", "count", "sum", "best", "best_date")
+
+    def __init__(self, how: str):
+        if how not in AGGREGATES:
+            raise ValueError(f"unknown aggregate {how!r}")
+        self.how = how
+        self.count = 0       # count: the filled values; sum, mean: the numbers
+        self.sum: Any = 0
+        self.best: Any = None       # min, max: the least (greatest) number so far
+        self.best_date: Any = None  # … and date, which counts only when there is no number
+
+    def add(self, values: Iterable[Any]) -> None:
+        how = self.how
+        if how == "none":
+            return
+        if how == "count":
+            self.count += sum(1 for v in values if v not in (None, "", False))
+            return
+        values = values if isinstance(values, list) else list(values)
         numbers = [v for v in values if _number(v)]
-        if not numbers:
+        if how in ("sum", "mean"):
+            if numbers:   # sum(numbers, start) adds one by one, in order, as sum() of them all would
+                self.sum = sum(numbers, self.sum)
+                self.count += len(numbers)
+            return
+        pick = min if how == "min" else max
+        if numbers:
+            best = pick(numbers)
+            # the first of equal values is kept, as min() and max() of them all keep it
+            if self.best is None or (best < self.best if how == "min" else best > self.best):
+                self.best = best
+        elif self.best is None:
+            dates = [v for v in values if isinstance(v, date)]
+            if dates:
+                best = pick(dates)
+                if self.best_date is None or (best < self.best_date if how == "min" else best > self.best_date):
+                    self.best_date = best
+
+    def result(self) -> Any:
+        how = self.how
+        if how == "none":
             return None
-        total = sum(numbers)
-        return _tidy(total) if how == "sum" else round(total / len(numbers), 1)
-    if how in ("min", "max"):
-        kept = [v for v in values if _number(v)] or [v for v in values if isinstance(v, date)]
-        if not kept:
-            return None
-        return (min if how == "min" else max)(kept)
-    raise ValueError(f"unknown aggregate {how!r}")
+        if how == "count":
+            return self.count
+        if how in ("sum", "mean"):
+            if not self.count:
+                return None
+            return _tidy(self.sum) if how == "sum" else round(self.sum / self.count, 1)
+        return self.best if self.best is not None else self.best_date

@@ -14,7 +14,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sync_service.stores.rows import SpooledRows
 
 Value = Any  # str | int | float | bool | date | datetime | None
 
@@ -92,7 +95,8 @@ class TabSpec:
     """
 
     title: str
-    rows: list[list[Value]]
+    # A list, or a SpooledRows (stores.rows) for a tab too large to hold: rows on disk, read back in order.
+    rows: list[list[Value]] | SpooledRows
     frozen_rows: int = 0
     bold_rows: tuple[int, ...] = ()          # 1-based row numbers
     widths: dict[int, int] = field(default_factory=dict)  # 1-based column -> characters
@@ -141,17 +145,32 @@ WIDTH_FLOOR, WIDTH_CEILING = 8, 50   # characters: a fitted column is never narr
 HEADER_ROOM = 30                     # characters of a header a fitted column makes room for
 
 
-def fitted_widths(rows: Sequence[Sequence[Value]], *, first_row: int = 1, floor: int = WIDTH_FLOOR,
+def fitted_widths(rows: Iterable[Sequence[Value]], *, first_row: int = 1, floor: int = WIDTH_FLOOR,
                   ceiling: int = WIDTH_CEILING) -> dict[int, int]:
     """Column widths (1-based column -> characters) that fit the longest value of each column
     from row ``first_row`` on, within ``floor`` and ``ceiling`` (a long text wraps in a
     narrower column rather than push the table off the screen). A header counts up to
     :data:`HEADER_ROOM` characters, with room for the filter's button."""
-    widths: dict[int, int] = {}
-    for number, row in enumerate(rows, start=1):
-        if number < first_row:
-            continue
-        header = number == first_row
+    fitter = WidthFitter(first_row=first_row, floor=floor, ceiling=ceiling)
+    for row in rows:
+        fitter.add(row)
+    return fitter.widths()
+
+
+class WidthFitter:
+    """:func:`fitted_widths` a row at a time, for rows that are not kept (a spooled tab)."""
+
+    def __init__(self, *, first_row: int = 1, floor: int = WIDTH_FLOOR, ceiling: int = WIDTH_CEILING):
+        self.first_row, self.floor, self.ceiling = first_row, floor, ceiling
+        self.number = 0
+        self._widths: dict[int, int] = {}
+
+    def add(self, row: Sequence[Value]) -> None:
+        self.number += 1
+        if self.number < self.first_row:
+            return
+        header = self.number == self.first_row
+        widths = self._widths
         for c, value in enumerate(row, start=1):
             if value is None or value == "":
                 continue
@@ -164,7 +183,9 @@ def fitted_widths(rows: Sequence[Sequence[Value]], *, first_row: int = 1, floor:
             length = min(len(text) + 3, HEADER_ROOM) if header else len(text) + 2
             if length > widths.get(c, 0):
                 widths[c] = length
-    return {c: max(floor, min(ceiling, w)) for c, w in widths.items()}
+
+    def widths(self) -> dict[int, int]:
+        return {c: max(self.floor, min(self.ceiling, w)) for c, w in self._widths.items()}
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,11 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 from sync_service.stores.base import (
@@ -70,10 +71,12 @@ from sync_service.stores.google_json import (  # noqa: F401  (re-exported: the s
     sheet_from_json,
     spreadsheet_id_from,
     stable_sheet_id,
+    tab_request_stream,
     tab_requests,
     to_serial,
     workbook_from_json,
 )
+from sync_service.stores.rows import Spool
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive")
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
@@ -289,17 +292,29 @@ class GoogleStore(WorkbookStore):
 
     # --- writing ------------------------------------------------------------------------
 
-    def _batch(self, workbook_id: str, requests: list[dict]) -> None:
-        """The requests in as few batchUpdates as keep each body under Google's 2 MB, in order."""
-        for chunk in split_batch(requests, self.max_body):
-            self.api.call("POST", f"{SPREADSHEETS_URL}/{workbook_id}:batchUpdate",
-                          json={"requests": chunk}, name="spreadsheets.batchUpdate")
+    def _batch(self, workbook_id: str, requests: Iterable[dict]) -> None:
+        """The requests in as few batchUpdates as keep each body under Google's 2 MB, in order.
+
+        Every body is made before the first is sent — those past the first kept in a
+        temporary file (:class:`Spool`), so that a large write holds one body at a time —
+        and a tab's rows that cannot be read (:class:`RowsUnreadable`) stop the write before
+        anything changed in the spreadsheet."""
+        bodies = Spool(batch=1)
+        try:
+            for chunk in iter_batches(requests, self.max_body):
+                bodies.append(chunk)
+            for chunk in bodies:
+                self.api.call("POST", f"{SPREADSHEETS_URL}/{workbook_id}:batchUpdate",
+                              json={"requests": chunk}, name="spreadsheets.batchUpdate")
+        finally:
+            bodies.close()
 
     def _plan(self, tabs: Sequence[TabSpec], layout: dict[str, SheetRef] | None, *,
-              replace: bool) -> tuple[list[dict], dict[str, SheetRef]]:
+              replace: bool) -> tuple[Iterator[dict], dict[str, SheetRef]]:
         """Requests for ``tabs`` against ``layout`` (None: unknown — assume Svod's own tabs
-        exist under their stable ids). ``replace``: rewrite existing tabs; else skip them."""
-        requests: list[dict] = []
+        exist under their stable ids), made as they are sent (a tab's values a few hundred
+        rows at a time). ``replace``: rewrite existing tabs; else skip them."""
+        requests: list[Iterable[dict]] = []
         added: dict[str, SheetRef] = {}
         taken = {ref.sheet_id for ref in (layout or {}).values()}
         sheet_ids = {key: ref.sheet_id for key, ref in (layout or {}).items()}  # where links may go
@@ -310,17 +325,17 @@ class GoogleStore(WorkbookStore):
             existing = layout.get(key) if layout is not None else SheetRef(stable_sheet_id(tab.title), tab.title)
             if existing is not None:
                 if replace:
-                    requests += tab_requests(tab, existing.sheet_id, new=False, sheet_ids=sheet_ids)
+                    requests.append(tab_request_stream(tab, existing.sheet_id, new=False, sheet_ids=sheet_ids))
                     added[key] = SheetRef(existing.sheet_id, tab.title)
                 continue
             sheet_id = stable_sheet_id(tab.title)
             while sheet_id in taken:
                 sheet_id = sheet_id % (2 ** 31 - 2) + 1
             taken.add(sheet_id)
-            requests += tab_requests(tab, sheet_id, new=True, roomy=not tab.protected and not replace,
-                                     sheet_ids=sheet_ids)
+            requests.append(tab_request_stream(tab, sheet_id, new=True, roomy=not tab.protected and not replace,
+                                               sheet_ids=sheet_ids))
             added[key] = SheetRef(sheet_id, tab.title)
-        return requests, added
+        return chain.from_iterable(requests), added
 
     def _apply(self, workbook_id: str, tabs: Sequence[TabSpec], *, replace: bool) -> list[str]:
         """One batchUpdate putting ``tabs`` into the workbook; returns the titles it added.
@@ -434,10 +449,10 @@ class GoogleStore(WorkbookStore):
         if tabs or first:
             requests, added = self._plan(tabs, {}, replace=False) if tabs else ([], {})
             if tabs:
-                requests += [{"deleteSheet": {"sheetId": ref.sheet_id}} for ref in default]
+                requests = chain(requests, [{"deleteSheet": {"sheetId": ref.sheet_id}} for ref in default])
                 touched = added
             try:
-                self._batch(workbook_id, first + requests)
+                self._batch(workbook_id, chain(first, requests))
             except ApiFailure as failure:
                 raise StoreError(f"Таблица «{title}» ({workbook_id}) создана, но листы не добавлены: "
                                  f"{_reason(failure, self.service_email)}") from failure
@@ -505,21 +520,29 @@ def _reason(failure: ApiFailure, account: str) -> str:
     return explain(failure.status, failure.google_reason, failure.reason, failure.tries, account)
 
 
-def split_batch(requests: list[dict], limit: int = MAX_BODY) -> list[list[dict]]:
-    """Consecutive runs of ``requests`` whose batchUpdate body stays under ``limit`` bytes;
-    a single updateCells too big on its own is cut by rows (the first part keeps its range,
-    so it still clears the rest; the others write from their starting row)."""
-    chunks: list[list[dict]] = [[]]
-    size = len(body_bytes({"requests": []}))
+def split_batch(requests: Iterable[dict], limit: int = MAX_BODY) -> list[list[dict]]:
+    """All of :func:`iter_batches` (for requests few enough to hold)."""
+    return list(iter_batches(requests, limit))
+
+
+def iter_batches(requests: Iterable[dict], limit: int = MAX_BODY) -> Iterator[list[dict]]:
+    """Consecutive runs of ``requests`` whose batchUpdate body stays under ``limit`` bytes,
+    each handed on as soon as the next request would not fit; a single updateCells too big
+    on its own is cut by rows (the first part keeps its range, so it still clears the rest;
+    the others write from their starting row)."""
+    empty = len(body_bytes({"requests": []}))
+    chunk: list[dict] = []
+    size = empty
     for request in requests:
         for part in _cut(request, limit - size):
             bytes_ = len(body_bytes(part)) + 1
-            if chunks[-1] and size + bytes_ > limit:
-                chunks.append([])
-                size = len(body_bytes({"requests": []}))
-            chunks[-1].append(part)
+            if chunk and size + bytes_ > limit:
+                yield chunk
+                chunk, size = [], empty
+            chunk.append(part)
             size += bytes_
-    return [chunk for chunk in chunks if chunk]
+    if chunk:
+        yield chunk
 
 
 def _cut(request: dict, limit: int) -> list[dict]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -26,6 +26,7 @@ from sync_service.stores.base import (
     Value,
     Workbook,
 )
+from sync_service.stores.rows import read_back, row_width
 
 SHEETS_EPOCH = datetime(1899, 12, 30)
 # Rows and columns of a tab people type into; service tabs are sized to fit.
@@ -220,7 +221,7 @@ class SheetRef:
 def grid_size(tab: TabSpec, *, roomy: bool) -> tuple[int, int]:
     """Rows and columns of a tab's grid: room to type for people's tabs, a snug fit for
     the service's (Google refuses to freeze every row, hence the spare row)."""
-    width = max([len(r) for r in tab.rows] + [*tab.widths, *tab.number_formats, 1])
+    width = max([row_width(tab.rows, tab.title), *tab.widths, *tab.number_formats, 1])
     height = max(len(tab.rows), tab.frozen_rows + 1, 1)
     for dropdown in tab.dropdowns:
         width, height = max(width, dropdown.column), max(height, dropdown.last_row)
@@ -233,7 +234,17 @@ def grid_size(tab: TabSpec, *, roomy: bool) -> tuple[int, int]:
 
 def tab_requests(tab: TabSpec, sheet_id: int, *, new: bool, roomy: bool = False,
                  sheet_ids: Mapping[str, int] | None = None) -> list[dict]:
-    """The batchUpdate requests that make tab ``sheet_id`` hold exactly ``tab``.
+    """The batchUpdate requests that make tab ``sheet_id`` hold exactly ``tab`` (all of
+    :func:`tab_request_stream`, for a tab small enough to hold them)."""
+    return list(tab_request_stream(tab, sheet_id, new=new, roomy=roomy, sheet_ids=sheet_ids))
+
+
+def tab_request_stream(tab: TabSpec, sheet_id: int, *, new: bool, roomy: bool = False,
+                       sheet_ids: Mapping[str, int] | None = None) -> Iterator[dict]:
+    """The batchUpdate requests that make tab ``sheet_id`` hold exactly ``tab``, made as
+    they are taken: the values go in ``updateCells`` of at most :data:`ROWS_A_REQUEST` rows
+    each (the first over the whole range, clearing what the rows do not cover; the others
+    from their starting row), so that a tab of any size is never whole in memory as JSON.
 
     ``new``: add the sheet (with its protections). Otherwise the existing sheet is resized
     and all its values, formats and validations are replaced; protections stay as they are.
@@ -244,32 +255,61 @@ def tab_requests(tab: TabSpec, sheet_id: int, *, new: bool, roomy: bool = False,
     if tab.frozen_columns:
         grid["frozenColumnCount"] = tab.frozen_columns
     whole = {"sheetId": sheet_id}
-    requests: list[dict] = []
     first = {"index": 0} if tab.first else {}
     if new:
-        requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": tab.title, "hidden": tab.hidden,
-                                                     "gridProperties": grid, **first}}})
+        yield {"addSheet": {"properties": {"sheetId": sheet_id, "title": tab.title, "hidden": tab.hidden,
+                                           "gridProperties": grid, **first}}}
     else:
-        requests.append({"updateSheetProperties": {
+        yield {"updateSheetProperties": {
             "properties": {"sheetId": sheet_id, "title": tab.title, "hidden": tab.hidden, "gridProperties": grid,
                            **first},
             "fields": "title,hidden,gridProperties(rowCount,columnCount,frozenRowCount,frozenColumnCount)"
-                      + (",index" if first else "")}})
-    bold = set(tab.bold_rows)
-    if tab.colours:
-        row_data = [{"values": [cell_data(v, bold=i in bold, colour=tab.colour_of(i, c, v))
-                                for c, v in enumerate(line, start=1)]} for i, line in enumerate(tab.rows, start=1)]
-    else:
-        row_data = [{"values": [cell_data(v, bold=i in bold) for v in line]}
-                    for i, line in enumerate(tab.rows, start=1)]
-    _put_links(tab, row_data, sheet_ids or {})
-    span = dict(whole) if not new else {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": max(1, len(row_data)),
+                      + (",index" if first else "")}}
+        yield {"unmergeCells": {"range": whole}}
+    span = dict(whole) if not new else {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": max(1, len(tab.rows)),
                                         "startColumnIndex": 0, "endColumnIndex": columns}
-    if not new:
-        requests.append({"unmergeCells": {"range": whole}})
-    if row_data or not new:
-        requests.append({"updateCells": {"range": span, "rows": row_data,
-                                         "fields": "userEnteredValue,userEnteredFormat,dataValidation"}})
+    fields = "userEnteredValue,userEnteredFormat,dataValidation"
+    written = 0
+    for row_data in _row_data(tab, sheet_ids or {}):
+        where = {"range": span} if not written else {"start": {"sheetId": sheet_id, "rowIndex": written,
+                                                               "columnIndex": 0}}
+        yield {"updateCells": {**where, "rows": row_data, "fields": fields}}
+        written += len(row_data)
+    if not written and not new:   # no rows: the old values go all the same
+        yield {"updateCells": {"range": span, "rows": [], "fields": fields}}
+    yield from _presentation(tab, sheet_id, columns, new)
+
+
+ROWS_A_REQUEST = 500   # rows of values in one updateCells
+
+
+def _row_data(tab: TabSpec, sheet_ids: Mapping[str, int]) -> Iterator[list[dict]]:
+    """The tab's rows as RowData, :data:`ROWS_A_REQUEST` at a time, links put in."""
+    bold = set(tab.bold_rows)
+    links = sorted(tab.links.items())
+    piece: list[dict] = []
+    first = 1   # the sheet row of piece[0]
+    for i, line in enumerate(read_back(tab.rows, tab.title), start=1):
+        if tab.colours:
+            piece.append({"values": [cell_data(v, bold=i in bold, colour=tab.colour_of(i, c, v))
+                                     for c, v in enumerate(line, start=1)]})
+        else:
+            piece.append({"values": [cell_data(v, bold=i in bold) for v in line]})
+        if len(piece) == ROWS_A_REQUEST:
+            _put_links(links, piece, first, sheet_ids)
+            yield piece
+            piece, first = [], i + 1
+    if piece:
+        _put_links(links, piece, first, sheet_ids)
+        yield piece
+
+
+def _presentation(tab: TabSpec, sheet_id: int, columns: int, new: bool) -> list[dict]:
+    """The requests after the values: merges, borders, formats, validations, widths, the
+    filter and the protections."""
+    whole = {"sheetId": sheet_id}
+    bold = set(tab.bold_rows)
+    requests: list[dict] = []
     # Merged cells: a document's title rows and signatures, a demo tab's merges of the librarian's.
     # (Print settings — TabSpec.print_setup — are not in the Sheets API: nothing to write.)
     for top, left, bottom, right in tab.merges:
@@ -337,14 +377,16 @@ def link_uri(sheet_id: int, cell: str) -> str:
     return f"#gid={sheet_id}&range={cell}"
 
 
-def _put_links(tab: TabSpec, row_data: list[dict], sheet_ids: Mapping[str, int]) -> None:
-    """Each link of ``tab`` as its cell's ``userEnteredFormat.textFormat.link`` (a cell-level
-    link, never a =HYPERLINK formula); links to tabs the spreadsheet lacks are left out."""
-    for (row, column), (title, cell) in sorted(tab.links.items()):
+def _put_links(links: Sequence[tuple[tuple[int, int], tuple[str, str]]], row_data: list[dict], first: int,
+               sheet_ids: Mapping[str, int]) -> None:
+    """Each link of a tab falling in ``row_data`` (sheet rows from ``first`` on) as its cell's
+    ``userEnteredFormat.textFormat.link`` (a cell-level link, never a =HYPERLINK formula);
+    links to tabs the spreadsheet lacks are left out."""
+    for (row, column), (title, cell) in links:
         sheet_id = sheet_ids.get(_norm(title))
-        if sheet_id is None or row > len(row_data):
+        if sheet_id is None or not first <= row < first + len(row_data):
             continue
-        values = row_data[row - 1]["values"]
+        values = row_data[row - first]["values"]
         while len(values) < column:
             values.append({})
         fmt = values[column - 1].setdefault("userEnteredFormat", {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,12 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
-from sync_service.district.consolidate import SchoolLine, Snapshot, collection_tab, status_tab
+from sync_service.district.consolidate import STATUS_TAB, CollectionTab, SchoolLine, Snapshot, status_tab
 from sync_service.district.status import REVIEW_ACCEPTED, REVIEW_CHANGED, rates
 from sync_service.forms.layout import year_label
 from sync_service.forms.table import Table
 from sync_service.order.consolidate import derived_tabs
 from sync_service.stores.base import StoreError, WorkbookInfo, WorkbookRefused, WorkbookUnavailable
+from sync_service.stores.rows import SpooledRows
 from sync_service.sync.checks import status
 from sync_service.sync.plan import Plan
 from sync_service.sync.records import RunContext, get_meta, set_meta
@@ -60,49 +61,77 @@ def consolidated_place(session: Session, settings, academic_year: str) -> tuple[
 
 def consolidate(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookInfo], settings) -> Consolidated:
     """Rebuild the consolidated workbook of the run's year (:func:`consolidated_place`;
-    created and remembered when it is not there yet).
+    created and remembered when it is not there yet), when its content changed.
 
-    Snapshots are loaded one collection at a time (Core rows, each tab's columns zipped as
-    it is built), so what is held is the workbook being written, not every school's stored
-    versions besides it."""
-    with ctx.db.session() as session:
-        ids = dict(session.execute(select(SCHOOLS.c.code, SCHOOLS.c.id)).all())
-        # a workbook that cannot be read: its statuses are its last good read's (of when), or unknown
-        errors = {r.school_id: r for r in session.execute(select(STATES.c.school_id, STATES.c.error, STATES.c.last_ok_at)
-                                                          .where(STATES.c.error.is_not(None)))}
-        facts = {(r.school_id, r.collection_id): r for r in session.execute(
-            select(SUBMISSIONS.c.school_id, SUBMISSIONS.c.collection_id, SUBMISSIONS.c.ready, SUBMISSIONS.c.errors,
-                   SUBMISSIONS.c.has_data, SUBMISSIONS.c.first_submitted_at, SUBMISSIONS.c.review))}
-        broken = {e.code: errors.get(ids[e.code]) for e in plan.entries}
-        lines = [SchoolLine(e.code, e.name, broken[e.code].error if broken[e.code] else None,
-                            broken[e.code].last_ok_at if broken[e.code] else None) for e in plan.entries]
-        statuses = {(e.code, c.key): status(facts.get((ids[e.code], plan.collection_ids[c.key])), c, ctx,
-                                            unreadable=broken[e.code] is not None)
-                    for e in plan.entries for c in plan.collections}
-        del facts
-        record_rates(ctx, session, plan, statuses)
-        tabs = [status_tab(plan.collections, lines, statuses)]
-        # SVOD_TOTALS_ACCEPTED_ONLY: what the head accepted (its version, changed since or not), nothing else
-        accepted_only = settings.totals_accepted_only
-        shown_version = SUBMISSIONS.c.review_version if accepted_only else SUBMISSIONS.c.version
-        for collection in plan.collections:
-            query = (select(SCHOOLS.c.code, VERSIONS.c.rows, VERSIONS.c.computed)
-                     .join(SUBMISSIONS, SUBMISSIONS.c.school_id == SCHOOLS.c.id)
-                     .join(VERSIONS, (VERSIONS.c.submission_id == SUBMISSIONS.c.id) & (VERSIONS.c.version == shown_version))
-                     .where(SUBMISSIONS.c.collection_id == plan.collection_ids[collection.key]))
-            if accepted_only:
-                query = query.where(SUBMISSIONS.c.review.in_((REVIEW_ACCEPTED, REVIEW_CHANGED)))
-            snapshots = {code: Snapshot(Table.from_json(rows), computed or {})
-                         for code, rows, computed in session.execute(query)}
-            tabs.append(collection_tab(collection, lines, snapshots,
-                                       {e.code: statuses[(e.code, collection.key)] for e in plan.entries}))
-            del snapshots
-        tabs += derived_tabs(session, academic_year=ctx.year, statuses=statuses, collections=plan.collections,
-                             now=ctx.now, customer=settings.customer)
-        content = tabs_digest(tabs)
-        if get_meta(session, f"consolidated_hash:{ctx.year}") == content and not ctx.force:
-            return Consolidated(False)
-        target, title = consolidated_place(session, settings, ctx.year)
+    Snapshots are read a batch of schools at a time (:func:`stored_snapshots`) and each
+    school's rows go into its tab's :class:`SpooledRows` as they are made, the content's
+    digest fed on the way: what is held is a batch and the statuses, not the tabs' rows;
+    the store reads the rows back from the spools when (and only when) the content changed.
+    Everything is read before anything is written, so a failure on the way (the database,
+    a stored version that cannot be read) leaves the workbook as it was."""
+    tabs: list = []
+    try:
+        with ctx.db.session() as session:
+            ids, lines, statuses = school_statuses(ctx, session, plan)
+            record_rates(ctx, session, plan, statuses)
+            content = consolidated_content(ctx, session, plan, settings, ids, lines, statuses, tabs)
+            del statuses
+            if get_meta(session, f"consolidated_hash:{ctx.year}") == content and not ctx.force:
+                return Consolidated(False)
+            target, title = consolidated_place(session, settings, ctx.year)
+        return write_consolidated(ctx, listing, target, title, tabs, content)
+    finally:
+        for tab in tabs:
+            if isinstance(tab.rows, SpooledRows):
+                tab.rows.close()
+
+
+def school_statuses(ctx: RunContext, session: Session, plan: Plan) -> tuple[dict[str, int], list[SchoolLine],
+                                                                            dict[tuple[str, str], str]]:
+    """(school code -> id, a line per school of the plan, (code, collection) -> status)."""
+    ids = dict(session.execute(select(SCHOOLS.c.code, SCHOOLS.c.id)).all())
+    # a workbook that cannot be read: its statuses are its last good read's (of when), or unknown
+    errors = {r.school_id: r for r in session.execute(select(STATES.c.school_id, STATES.c.error, STATES.c.last_ok_at)
+                                                      .where(STATES.c.error.is_not(None)))}
+    facts = {(r.school_id, r.collection_id): r for r in session.execute(
+        select(SUBMISSIONS.c.school_id, SUBMISSIONS.c.collection_id, SUBMISSIONS.c.ready, SUBMISSIONS.c.errors,
+               SUBMISSIONS.c.has_data, SUBMISSIONS.c.first_submitted_at, SUBMISSIONS.c.review))}
+    broken = {e.code: errors.get(ids[e.code]) for e in plan.entries}
+    lines = [SchoolLine(e.code, e.name, broken[e.code].error if broken[e.code] else None,
+                        broken[e.code].last_ok_at if broken[e.code] else None) for e in plan.entries]
+    statuses = {(e.code, c.key): status(facts.get((ids[e.code], plan.collection_ids[c.key])), c, ctx,
+                                        unreadable=broken[e.code] is not None)
+                for e in plan.entries for c in plan.collections}
+    return ids, lines, statuses
+
+
+def consolidated_content(ctx: RunContext, session: Session, plan: Plan, settings, ids: Mapping[str, int],
+                         lines: list[SchoolLine], statuses: Mapping[tuple[str, str], str], tabs: list) -> str:
+    """Make the consolidated workbook's tabs into ``tabs`` (the status tab's and the
+    collections' rows spooled) and return the digest of their content, as
+    :func:`tabs_digest` of them would say it."""
+    digest = hashlib.sha256()
+    digest.update(repr(STATUS_TAB).encode())
+    tabs.append(status_tab(plan.collections, lines, statuses, rows=SpooledRows(digest=digest)))
+    # SVOD_TOTALS_ACCEPTED_ONLY: what the head accepted (its version, changed since or not), nothing else
+    accepted_only = settings.totals_accepted_only
+    for collection in plan.collections:
+        digest.update(repr(collection.tab).encode())
+        tab = CollectionTab(collection, len(lines), SpooledRows(digest=digest))
+        tabs.append(tab)   # (closed with the others, should a read fail)
+        for school, snapshot in stored_snapshots(session, plan, collection, lines, ids, accepted_only):
+            tab.add(school, snapshot, statuses[(school.code, collection.key)])
+        tabs[-1] = tab.finish()
+    derived = derived_tabs(session, academic_year=ctx.year, statuses=statuses, collections=plan.collections,
+                           now=ctx.now, customer=settings.customer)
+    feed_digest(digest, derived)
+    tabs += derived
+    return digest.hexdigest()
+
+
+def write_consolidated(ctx: RunContext, listing: Mapping[str, WorkbookInfo], target: str, title: str, tabs: list,
+                       content: str) -> Consolidated:
+    """Write (or create) the consolidated workbook and remember its content's digest."""
     note = None
     try:
         if target and target in listing:
@@ -147,13 +176,41 @@ def write_owned(ctx: RunContext, target: str, title: str, tabs: list) -> tuple[s
 
 def tabs_digest(tabs: list) -> str:
     """A digest of what the tabs say, row by row (``repr`` of plain values is stable, and
-    hashing as it goes holds no serialised copy of the workbook)."""
+    hashing as it goes holds no serialised copy of the workbook). :func:`consolidate` takes
+    the same digest while it makes the rows (a :class:`SpooledRows` is fed each row)."""
     digest = hashlib.sha256()
+    feed_digest(digest, tabs)
+    return digest.hexdigest()
+
+
+def feed_digest(digest, tabs: list) -> None:
     for tab in tabs:
         digest.update(repr(tab.title).encode())
         for row in tab.rows:
             digest.update(repr(row).encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+
+
+SNAPSHOT_BATCH = 200   # schools whose stored snapshots are read in one query
+
+
+def stored_snapshots(session: Session, plan: Plan, collection, lines: list[SchoolLine], ids: Mapping[str, int],
+                     accepted_only: bool) -> Iterator[tuple[SchoolLine, Snapshot | None]]:
+    """Each school of ``lines`` (in their order) with the stored snapshot of ``collection``
+    the consolidated tab shows (None when none): read :data:`SNAPSHOT_BATCH` schools at a
+    time, so that what is held is a batch, never every school's snapshot."""
+    shown_version = SUBMISSIONS.c.review_version if accepted_only else SUBMISSIONS.c.version
+    query = (select(SUBMISSIONS.c.school_id, VERSIONS.c.rows, VERSIONS.c.computed)
+             .join(VERSIONS, (VERSIONS.c.submission_id == SUBMISSIONS.c.id) & (VERSIONS.c.version == shown_version))
+             .where(SUBMISSIONS.c.collection_id == plan.collection_ids[collection.key]))
+    if accepted_only:
+        query = query.where(SUBMISSIONS.c.review.in_((REVIEW_ACCEPTED, REVIEW_CHANGED)))
+    for first in range(0, len(lines), SNAPSHOT_BATCH):
+        batch = lines[first:first + SNAPSHOT_BATCH]
+        wanted = [ids[school.code] for school in batch]
+        found = {school_id: Snapshot(Table.from_json(rows), computed or {}) for school_id, rows, computed
+                 in session.execute(query.where(SUBMISSIONS.c.school_id.in_(wanted)))}
+        for school in batch:
+            yield school, found.get(ids[school.code])
 
 
 def record_rates(ctx: RunContext, session: Session, plan: Plan, statuses: Mapping[tuple[str, str], str]) -> None:

@@ -4,7 +4,7 @@ number formats, dropdowns, protection, merges, print set-up)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -12,6 +12,7 @@ from xml.sax.saxutils import escape, quoteattr
 from openpyxl.utils import get_column_letter
 
 from sync_service.stores.base import Dropdown, PrintSetup, TabSpec
+from sync_service.stores.rows import read_back, row_width
 from sync_service.stores.xlsx.package import NS_MAIN, NS_REL
 from sync_service.stores.xlsx.reader import percent_decimals
 
@@ -92,7 +93,7 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
     printing = spec.print_setup
     if printing is not None:
         out.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
-    width = max([len(r) for r in spec.rows] + [c for _, c in spec.checkboxes] + list(spec.widths) + [1])
+    width = max([row_width(spec.rows, spec.title)] + [c for _, c in spec.checkboxes] + list(spec.widths) + [1])
     height = max(len(spec.rows), max((r for r, _ in spec.checkboxes), default=0), 1)
     out.append(f'<dimension ref="A1:{get_column_letter(width)}{height}"/>')
     out.append('<sheetViews><sheetView workbookViewId="0">')
@@ -109,16 +110,9 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
             out.append(f"<col {attrs}/>")
         out.append("</cols>")
     out.append("<sheetData>")
-    rows = list(spec.rows)   # the rows themselves, copied only where a checkbox is written in
-    for r, c in checkboxes:
-        while len(rows) < r:
-            rows.append([])
-        line = rows[r - 1] = list(rows[r - 1])
-        if len(line) < c:
-            line.extend([None] * (c - len(line)))
-        line[c - 1] = _BOOL_TEXT[bool(line[c - 1])]
+    rows = _with_checkboxes(spec.rows, checkboxes) if checkboxes else spec.rows   # (a spool is read as it goes)
     ruled_rows, ruled_columns = _ruled(spec.grid)
-    for r, line in enumerate(rows, start=1):
+    for r, line in enumerate(read_back(rows, spec.title), start=1):
         cells = []
         bold = r in bold_rows
         lines = 1
@@ -197,6 +191,19 @@ def render_sheet(spec: TabSpec, style: StyleFor, list_ref: Callable[[tuple[str, 
         out.append(_print_xml(printing))
     out.append("</worksheet>")
     yield "".join(out)
+
+
+def _with_checkboxes(rows: Iterable[list], checkboxes: set[tuple[int, int]]) -> list[list]:
+    """The rows with «да»/«нет» in the checkboxes' cells (only those rows copied)."""
+    rows = list(rows)
+    for r, c in checkboxes:
+        while len(rows) < r:
+            rows.append([])
+        line = rows[r - 1] = list(rows[r - 1])
+        if len(line) < c:
+            line.extend([None] * (c - len(line)))
+        line[c - 1] = _BOOL_TEXT[bool(line[c - 1])]
+    return rows
 
 
 _CM = 2.54   # the margins of the XML are in inches

@@ -26,6 +26,7 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS
 from openpyxl.utils import get_column_letter
 
 from sync_service.stores.base import MoveTab, ProtectTab, RenameTab, TabChange, TabSpec
+from sync_service.stores.rows import RowsUnreadable
 from sync_service.stores.xlsx import arrange, xmltext
 from sync_service.stores.xlsx.package import (
     NS_MAIN,
@@ -574,6 +575,8 @@ def _edited(data: bytes, tabs: Sequence[TabSpec], change: Callable[[_Edit], Any]
             return change(edit)
         finally:
             edit.discard()
+    except RowsUnreadable:   # the rows written, not the file: nothing is written, nothing refused
+        raise
     except Exception as exc:  # noqa: BLE001 - whatever a file we do not understand makes us raise
         raise refusal(data, exc) from None
 
