@@ -14,7 +14,7 @@ Which schools count:
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from sync_service import db as m
 from sync_service.district.report import active_schools
 from sync_service.district.status import REPORTED, RETURNED, SENT_BACK, STATUS_LABELS, facts_of, status_of
+from sync_service.forms.table import Table
 from sync_service.order.common import MissingSchool, SchoolRows, table_tab
 from sync_service.order.consolidate import ORDER_TAB, MunicipalOrder, build_order, order_tabs
 from sync_service.order.exchange import ExchangePlan, exchange_items, exchange_tab, propose, shortage_needs
@@ -60,18 +61,29 @@ def form_rows(session: Session, academic_year: str, form: str, *, statuses: Mapp
     """Every active school's latest rows of ``form`` (None when the form is not collected
     this year). ``statuses`` (school code -> status) are the sync's; without them they are
     computed for ``now``."""
+    found = each_form_rows(session, academic_year, form, statuses=statuses, now=now)
+    return None if found is None else list(found)
+
+
+VERSION_BATCH = 200   # schools whose stored versions are read in one query
+
+
+def each_form_rows(session: Session, academic_year: str, form: str, *, statuses: Mapping[str, str] | None = None,
+                   now: datetime | None = None) -> Iterator[FormRows] | None:
+    """:func:`form_rows` one school at a time, the stored versions read
+    :data:`VERSION_BATCH` schools at a time: a caller that folds the rows as they come
+    (the provision's lines) never holds every school's rows."""
     collection = _collection(session, academic_year, form)
     if collection is None:
         return None
+    return _each_form_rows(session, collection, statuses, (now or datetime.now()).date())
+
+
+def _each_form_rows(session: Session, collection: m.Collection, statuses: Mapping[str, str] | None,
+                    today) -> Iterator[FormRows]:
     schools = active_schools(session)
     submissions = {s.school_id: s for s in session.scalars(
         select(m.Submission).where(m.Submission.collection_id == collection.id))}
-    versions = {}
-    if submissions:
-        query = (select(m.SubmissionVersion).join(m.Submission, m.Submission.id == m.SubmissionVersion.submission_id)
-                 .where(m.Submission.collection_id == collection.id,
-                        m.SubmissionVersion.version == m.Submission.version))
-        versions = {v.submission_id: v for v in session.scalars(query)}
     blocked: dict[int, set[int]] = {}
     if any(s.blocked_rows is None for s in submissions.values()):  # stored before revision 0009
         for school_id, row in session.execute(
@@ -79,19 +91,23 @@ def form_rows(session: Session, academic_year: str, form: str, *, statuses: Mapp
                 .where(m.FindingRecord.collection_id == collection.id, m.FindingRecord.severity == "error",
                        m.FindingRecord.row.is_not(None))):
             blocked.setdefault(school_id, set()).add(row)
-    today = (now or datetime.now()).date()
     unreadable = set(session.scalars(select(m.WorkbookState.school_id).where(m.WorkbookState.error.is_not(None))))
-    result = []
-    for school in schools:
-        submission = submissions.get(school.id)
-        version = versions.get(submission.id) if submission else None
-        stored = submission.blocked() if submission else None  # None: stored before 0009
-        bad = stored if stored is not None else blocked.get(school.id, set())
-        rows = [r for r in (version.table.records() if version else ()) if r.get("_row") not in bad]
-        status = (statuses or {}).get(school.code) or status_of(
-            facts_of(submission, unreadable=school.id in unreadable), collection.deadline, today)
-        result.append(FormRows(school, submission, SchoolRows(school.code, school.name, rows), status))
-    return result
+    versions = m.SubmissionVersion.__table__
+    for first in range(0, len(schools), VERSION_BATCH):
+        batch = schools[first:first + VERSION_BATCH]
+        wanted = {s.id: s.version for s in map(submissions.get, (school.id for school in batch)) if s is not None}
+        stored = {submission_id: rows for submission_id, version, rows in session.execute(
+            select(versions.c.submission_id, versions.c.version, versions.c.rows)
+            .where(versions.c.submission_id.in_(list(wanted)))) if wanted.get(submission_id) == version}
+        for school in batch:
+            submission = submissions.get(school.id)
+            data = stored.get(submission.id) if submission else None
+            kept = submission.blocked() if submission else None  # None: stored before 0009
+            bad = kept if kept is not None else blocked.get(school.id, set())
+            rows = [r for r in (Table.from_json(data).records() if data else ()) if r.get("_row") not in bad]
+            status = (statuses or {}).get(school.code) or status_of(
+                facts_of(submission, unreadable=school.id in unreadable), collection.deadline, today)
+            yield FormRows(school, submission, SchoolRows(school.code, school.name, rows), status)
 
 
 def missing_schools(snapshots: Sequence[FormRows]) -> list[MissingSchool]:
@@ -115,8 +131,12 @@ def load_order(session: Session, academic_year: str, *, statuses: Mapping[str, s
 
 
 def load_provision(session: Session, academic_year: str) -> list[ProvisionLine]:
-    snapshots = form_rows(session, academic_year, PROVISION_FORM) or []
-    return provision_lines([s.rows for s in snapshots])
+    """The provision's lines, a school's rows folded into its lines as they are read (the
+    rows of 3 000 schools are never held together)."""
+    lines: list[ProvisionLine] = []
+    for school in each_form_rows(session, academic_year, PROVISION_FORM) or ():
+        lines += provision_lines([school.rows])
+    return lines
 
 
 def load_exchange(session: Session, academic_year: str, fpu: FpuIndex | None = None,
