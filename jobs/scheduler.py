@@ -39,6 +39,7 @@ from sync_service import db as m
 from sync_service.context import Svod
 from sync_service.sync import requests
 from sync_service.sync.run import SyncBusy, describe, run_sync, sync_lock
+from web.publish import publish_status
 
 from .models import FAILED, INTERRUPTED, OK, RUNNING, SKIPPED, JobRun
 
@@ -71,7 +72,7 @@ def sync_job(svod: Svod, stop: threading.Event | None = None, trigger: str = "cl
 
     ask_for_due_turn(svod)
     try:
-        summary = run_sync(svod, trigger=trigger, progress=check_stop)
+        summary = run_sync(svod, trigger=trigger, progress=check_stop, publish=publish_status)
     except SyncBusy:
         log.info("sync skipped: another sync holds the lock")
         return SKIPPED, "Синхронизация уже идёт в другом процессе; этот запуск пропущен."

@@ -396,6 +396,7 @@ def provision(svod: Svod, no_email: bool) -> int:
 def sync(svod: Svod, force: bool, quiet: bool, confirm_removal: bool) -> int:
     from sync_service.sync import held
     from sync_service.sync.run import SyncBusy, describe, run_sync
+    from web.publish import publish_status
 
     svod.db.upgrade()
     if confirm_removal:
@@ -403,7 +404,7 @@ def sync(svod: Svod, force: bool, quiet: bool, confirm_removal: bool) -> int:
         click.echo("Изменение книги руководителя подтверждено: эта синхронизация его применит."
                    if confirmed else "Нет изменения книги руководителя, ждущего подтверждения.")
     try:
-        summary = run_sync(svod, trigger="cli", force=force,
+        summary = run_sync(svod, trigger="cli", force=force, publish=publish_status,
                            progress=None if quiet else progress_printer("Синхронизация"))
     except SyncBusy:
         click.echo("Синхронизация уже идёт в другом процессе; попробуйте позже.", err=True)
@@ -526,6 +527,7 @@ def run(svod: Svod, host: str | None, port: int | None) -> int:
     and the clock beside it as a process of its own."""
     from sync_service.demo.district import generate_demo
     from sync_service.sync.run import SyncBusy, describe, run_sync
+    from web.publish import publish_status
 
     svod.db.upgrade()
     known = {w.id for w in svod.store.list_workbooks()}
@@ -537,7 +539,8 @@ def run(svod: Svod, host: str | None, port: int | None) -> int:
                       progress=lambda done, total, name: printer(done, total, name, ""))
         load_sample_lists(svod)
     try:
-        click.echo(describe(run_sync(svod, trigger="run", progress=progress_printer("Синхронизация"))))
+        click.echo(describe(run_sync(svod, trigger="run", progress=progress_printer("Синхронизация"),
+                                     publish=publish_status)))
     except SyncBusy:
         click.echo("Синхронизация уже идёт в другом процессе; показываю последние данные.")
     from jobs.child import clock_process

@@ -6,20 +6,20 @@ nothing is told by colour or shape alone.
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from itertools import count
 from typing import NamedTuple
 
 from markupsafe import Markup, escape
 
 from sync_service.ru import date_text, percent
 
-_ids = count(1)
-
 
 def _svg(width: int, height: int, title: str, desc: str, body: list[str], css_class: str) -> Markup:
-    uid = next(_ids)
+    # The ids its title and description are named by come from what it says (charts of one
+    # page say different things): the same chart renders the same, in any process, at any time.
+    uid = hashlib.blake2s(f"{css_class}\0{title}\0{desc}".encode(), digest_size=5).hexdigest()
     return Markup(
         f'<svg class="chart {css_class}" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="chart-title-{uid} chart-desc-{uid}" xmlns="http://www.w3.org/2000/svg">'

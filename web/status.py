@@ -3,6 +3,7 @@
 Thin views over sync_service.district."""
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from datetime import date, datetime, timedelta
@@ -41,6 +42,7 @@ from sync_service.sync.head_forms import run_schema
 from .charts import RatePoint, bar_chart, chart_window, progress_chart, rate_chart
 from .compress import Body
 from .matrix import matrix_cells, overdue_rows
+from .publish import published
 
 bp = Blueprint("status", __name__)
 
@@ -203,17 +205,48 @@ def index():
 
 def _index() -> str:
     args = request.args
-    report = read(overview, collection=args.get("collection") or None, status=args.get("status") or None,
-                  page=args.get("page"))
-    filters = _filters(report)
-    upcoming = [item for month in read_cached(plan_calendar)["months"] for item in month["entries"]
-                if item["kind"] != "today" and not item["past"]][:3]
-    names = {s["code"]: s["name"] for s in report["schools"] + report["sync_errors"]}
-    return render_template("status.html", report=report, filters=filters, upcoming=upcoming,
-                           body=cached_fragment(lambda: _index_body(report, filters)),
-                           health=sync_health(report["last_sync"], svod().clock(),
-                                              svod().settings.sync_interval_minutes),
-                           school_names=names)
+    stored = _published() if set(args) <= {"page", "year"} else None
+    if stored is not None:
+        body, frame = Markup(stored["body"]), stored["frame"]
+    else:
+        report = read(overview, collection=args.get("collection") or None, status=args.get("status") or None,
+                      page=args.get("page"))
+        filters = _filters(report)
+        body = cached_fragment(lambda: _index_body(report, filters))
+        frame = read(index_frame, report=report)
+    now = svod().clock()
+    return render_template("status.html", frame=frame, generated_at=now, body=body,
+                           health=sync_health(frame["last_sync"], now, svod().settings.sync_interval_minutes))
+
+
+def index_frame(session, *, report: dict, academic_year: str, now: datetime) -> dict:
+    """What the status page shows around its body: the year, the number of schools and
+    collections, the last sync and the names of the schools it could not read, the next
+    three things of the plan. The same for the published and the live page."""
+    run = report["last_sync"]
+    codes = (run or {}).get("failed_schools", [])[:10]
+    names = dict(session.execute(select(m.School.code, m.School.name).where(m.School.code.in_(codes))).all()) if codes else {}
+    upcoming = [item for month in plan_calendar(session, academic_year=academic_year, now=now)["months"]
+                for item in month["entries"] if item["kind"] != "today" and not item["past"]][:3]
+    return {"academic_year": report["academic_year"], "expected": report["expected"],
+            "collections": len(report["plan"]), "last_sync": run, "names": names,
+            "upcoming": json.loads(json.dumps(upcoming, default=str))}
+
+
+def _published() -> dict | None:
+    """The unfiltered page as the clock published it (web/publish.py), when it holds; then
+    what the request would otherwise ask the database for (the year, the years held, the
+    data marker) is taken from it."""
+    if not current_app.config.get("SVOD_PUBLISHED", True):
+        return None
+    context = svod()
+    today = context.clock().date()
+    with context.db.engine.connect() as connection:
+        stored = published(connection, today=today, args=request.args, script_root=request.script_root)
+    if stored is not None:
+        g.svod_year = g.svod_current_year = stored["year"]
+        g.svod_years, g.svod_data_key = stored["years"], (stored["marker"], stored["year"], today)
+    return stored
 
 
 def _index_body(report: dict, filters: dict) -> str:

@@ -72,6 +72,7 @@ __all__ = ["SYNC_LOCK_KEY", "SyncBusy", "SyncSummary", "describe", "run_sync", "
 log = logging.getLogger("svod.sync")
 
 Progress = Callable[[int, int, str, str], None]  # done, total, school code, outcome
+Publish = Callable[[Svod], object]  # renders what the web serves after a run (web.publish.publish_status)
 PROGRESS_EVERY = 1.0  # seconds between two updates of the run's stored progress
 WINDOW = 2            # workbooks read ahead, and «Проверка» tabs waiting to be written, per thread
 CHECKS_AT_ONCE = 100  # schools whose «Проверка» is rendered in one go (those not read this run)
@@ -108,14 +109,18 @@ class SyncSummary:
         self.count(Outcome(settled.code, FAILED, not_written(reason)))
 
 
-def run_sync(svod: Svod, *, trigger: str = "cli", force: bool = False, progress: Progress | None = None) -> SyncSummary:
-    """Run one sync under the lock. Raises :class:`SyncBusy` if one is already running."""
+def run_sync(svod: Svod, *, trigger: str = "cli", force: bool = False, progress: Progress | None = None,
+             publish: Publish | None = None) -> SyncSummary:
+    """Run one sync under the lock. Raises :class:`SyncBusy` if one is already running.
+    ``publish(svod)``, when given, is called after the run's end (the clock passes
+    ``web.publish.publish_status``, which renders the status page for the web to serve)."""
     with sync_lock(svod.settings.lock_file, svod.settings.database_url), frozen_heap():
         resume_turn(svod, by=trigger)   # a turn of the year asked for or begun goes first
-        return execute(svod, trigger=trigger, force=force, progress=progress)
+        return execute(svod, trigger=trigger, force=force, progress=progress, publish=publish)
 
 
-def execute(svod: Svod, *, trigger: str, force: bool, progress: Progress | None) -> SyncSummary:
+def execute(svod: Svod, *, trigger: str, force: bool, progress: Progress | None,
+            publish: Publish | None = None) -> SyncSummary:
     """The run's record around its steps; the caller holds the lock."""
     started = time.monotonic()
     limits = Limits(svod.settings.max_schools_drop, svod.settings.max_collections_drop)
@@ -135,6 +140,8 @@ def execute(svod: Svod, *, trigger: str, force: bool, progress: Progress | None)
     summary.seconds = round(time.monotonic() - started, 2)
     finish_run(svod, summary)
     keep_status_overview(svod)
+    if publish is not None:
+        publish_pages(svod, publish)
     return summary
 
 
@@ -148,6 +155,15 @@ def keep_status_overview(svod: Svod) -> None:
             store_district_part(session, academic_year=svod.academic_year, now=svod.clock())
     except Exception:  # noqa: BLE001 — the run is recorded; the pages have the live path
         log.exception("the status overview was not stored; the pages compute it")
+
+
+def publish_pages(svod: Svod, publish: Publish) -> None:
+    """``publish(svod)`` after the run; failing, it is logged and the run stands (the pages
+    published before no longer hold once data was written, so the web renders them live)."""
+    try:
+        publish(svod)
+    except Exception:  # noqa: BLE001 — the run is recorded; the pages have the live path
+        log.exception("the status pages were not published; the web renders them live")
 
 
 def steps(ctx: RunContext, svod: Svod, summary: SyncSummary, progress: Progress | None) -> None:

@@ -1,0 +1,141 @@
+"""The status page as the clock publishes it: each page of the unfiltered matrix rendered
+once per sync, in the clock process, and served as stored while it holds.
+
+The head opens the unfiltered status page every morning, and so do the librarians; it is
+the same page for everyone until the next sync writes. Rendering it costs what its 50
+schools × 13 collections, its overdue list, its debtors' text and its 13 small charts
+cost (≈ 25 ms at 3 000 schools, bench/web_bench.py), on every view, in a process that
+serves requests. So the clock renders it where it renders everything else a sync
+produces — right after the run's end, beside the district-wide part it already keeps
+(``overview.store_district_part``) — and stores each page's body in ``Meta``:
+
+- ``status_pages``: what the pages hold for — the academic year, the data marker and the
+  day (the same test as the stored district part: nothing written since, statuses as of
+  today), the script root they were rendered under, the number of schools and pages, the
+  digest of each page, the years the header's switch offers, and the little the frame
+  around the body needs (the number of schools and collections, the last sync, the names
+  of the schools it could not read, the next things of the plan);
+- ``status_page:{n}``: page ``n``'s body, the HTML that ``status._index_body`` renders
+  (rewritten only when its digest changes: an idle sync rewrites only the index).
+
+A view of the unfiltered page then asks the database two things — the data marker with
+the index, in one statement, and the page's body by its key — and draws the frame (the
+time, the sync's health) around the stored body. Anything else — a filter,
+another year, a page published for another day or before data was written, another
+script root — is rendered live by the same functions, so the two paths give the same page
+(tests/web/test_publish.py holds them equal). Nothing here is per process: every web
+worker on every machine reads what the clock wrote, and no web process renders the page
+for others or keeps one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import weakref
+from collections.abc import Mapping
+from datetime import date
+
+from flask import Flask
+from sqlalchemy import Connection, bindparam, delete, select
+from sqlalchemy.orm import Session
+
+from sync_service import db as m
+from sync_service.context import Svod
+from sync_service.district.overview import PER_PAGE, page_info
+from sync_service.district.report import MARKER_QUERY
+
+log = logging.getLogger(__name__)
+
+_apps: weakref.WeakKeyDictionary[Svod, Flask] = weakref.WeakKeyDictionary()
+
+
+INDEX_KEY = "status_pages"
+
+
+def page_key(number: int) -> str:
+    return f"status_page:{number}"
+
+
+def _app(svod: Svod) -> Flask:
+    """The web app around ``svod``, built once per context, page cache off (it renders the
+    pages that are stored; it must not read them back)."""
+    app = _apps.get(svod)
+    if app is None:
+        from web import create_app
+
+        app = _apps[svod] = create_app({"SVOD": svod, "SVOD_PAGE_CACHE": False, "SVOD_PUBLISHED": False})
+    return app
+
+
+def publish_status(svod: Svod) -> int:
+    """Render every page of the unfiltered status page of the year Svod tracks and store
+    them (module docstring). Returns the number of pages. Called by the clock after a run;
+    should it fail, the pages stored before no longer hold (the data marker moved on), and
+    the web renders the page live."""
+    from . import status
+
+    app = _app(svod)
+    bodies: list[str] = []
+    pages, number = 1, 1
+    while number <= pages:
+        with app.test_request_context(f"/?page={number}"):
+            if number == 1:
+                marker, year, today = status.data_key()
+                years = status.known_years()
+            report = status.read(status.overview, page=number)
+            if number == 1:
+                frame = status.read(status.index_frame, report=report)
+                pages, total = report["page"]["pages"], report["page"]["total"]
+            bodies.append(status._index_body(report, status._filters(report)))
+        number += 1
+    index = {"year": year, "marker": _json_marker(marker), "day": today.isoformat(), "script_root": "",
+             "total": total, "pages": pages, "years": years, "frame": frame}
+    with svod.db.session() as session:
+        _store(session, index, bodies)
+    return pages
+
+
+def _store(session: Session, index: dict, bodies: list[str]) -> None:
+    """The index and the pages whose digest changed; pages past the new last one removed."""
+    old = session.get(m.Meta, INDEX_KEY)
+    old_digests = json.loads(old.value).get("digests", []) if old is not None else []
+    index["digests"] = [hashlib.sha256(body.encode()).hexdigest() for body in bodies]
+    for number, (body, digest) in enumerate(zip(bodies, index["digests"], strict=True), start=1):
+        if number > len(old_digests) or old_digests[number - 1] != digest:
+            session.merge(m.Meta(key=page_key(number), value=body))
+    gone = [page_key(n) for n in range(len(bodies) + 1, len(old_digests) + 1)]
+    if gone:
+        session.execute(delete(m.Meta).where(m.Meta.key.in_(gone)))
+    session.merge(m.Meta(key=INDEX_KEY, value=json.dumps(index, ensure_ascii=False, default=str)))
+
+
+def _json_marker(marker) -> list:
+    """The data marker as it reads back from JSON."""
+    return json.loads(json.dumps(list(marker), default=str))
+
+
+# Built once: they are asked on every view of the status page.
+_INDEX_QUERY = select(*MARKER_QUERY.selected_columns,
+                      select(m.Meta.value).where(m.Meta.key == INDEX_KEY).scalar_subquery())
+_BODY_QUERY = select(m.Meta.value).where(m.Meta.key == bindparam("key"))
+
+
+def published(connection: Connection, *, today: date, args: Mapping[str, str], script_root: str) -> dict | None:
+    """The stored page a request for the unfiltered status page (``args``: ``page`` and
+    ``year`` at most) may be given — ``{"body", "year", "years", "marker", "frame", "page"}`` —
+    or None: nothing stored, or published for another day, before data was written since,
+    under another script root, or another year asked for."""
+    *marker, value = connection.execute(_INDEX_QUERY).one()
+    if value is None:
+        return None
+    index = json.loads(value)
+    if (index["day"] != today.isoformat() or index["script_root"] != script_root
+            or args.get("year", index["year"]).replace("-", "/") != index["year"]
+            or index["marker"] != _json_marker(marker)):
+        return None
+    info = page_info(args.get("page"), PER_PAGE, index["total"])
+    body = connection.scalar(_BODY_QUERY, {"key": page_key(info["number"])})
+    if body is None or info["number"] > index["pages"]:
+        return None
+    return {**index, "marker": tuple(marker), "body": body, "page": info}
