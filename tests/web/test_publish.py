@@ -6,6 +6,7 @@ import json
 import random
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from sync_service import db as m
@@ -16,14 +17,18 @@ from web.publish import INDEX_KEY, page_key, publish_status
 NOW = datetime(2026, 11, 22, 9, 0)
 
 
-def district(tmp_path, schools: int = 130):
+@pytest.fixture
+def district(tmp_path):
+    """A 130-school district (three pages) synced an hour ago: (svod, its clock, a client
+    of the app without the page cache)."""
     clock = {"now": NOW}
     svod = make_svod(tmp_path, now=lambda: clock["now"])
     with svod.db.session() as session:
-        random_district(session, random.Random(3), schools=schools)
+        random_district(session, random.Random(3), schools=130)
         session.add(m.SyncRun(started_at=NOW - timedelta(hours=1), finished_at=NOW - timedelta(minutes=50),
-                              status="ok", trigger="clock", schools_total=schools, schools_read=schools))
-    return svod, clock, make_app(svod, SVOD_PAGE_CACHE=False).test_client()
+                              status="ok", trigger="clock", schools_total=130, schools_read=130))
+    yield svod, clock, make_app(svod, SVOD_PAGE_CACHE=False).test_client()
+    svod.dispose()
 
 
 def synced(session) -> None:
@@ -45,96 +50,86 @@ def set_page(svod, number: int, body: str) -> None:
 PLANTED = "<p>Страница, опубликованная синхронизацией</p>"
 
 
-def test_published_pages_are_the_live_pages(tmp_path):
-    svod, _clock, client = district(tmp_path)
-    try:
-        paths = ["/", "/?page=2", "/?page=3", "/?page=99", "/?page=abc"]
-        live = [client.get(path).get_data(as_text=True) for path in paths]
-        assert publish_status(svod) == 3
-        stored = stored_pages(svod)
-        assert set(stored) == {INDEX_KEY} | {page_key(n) for n in (1, 2, 3)}
-        assert [client.get(path).get_data(as_text=True) for path in paths] == live
-        assert live[0] != live[1] != live[2] and live[2] == live[3] and live[4] == live[0]
-    finally:
-        svod.dispose()
+def test_published_pages_are_the_live_pages(district):
+    svod, _clock, client = district
+    paths = ["/", "/?page=2", "/?page=3", "/?page=99", "/?page=abc"]
+    live = [client.get(path).get_data(as_text=True) for path in paths]
+    assert publish_status(svod) == 3
+    stored = stored_pages(svod)
+    assert set(stored) == {INDEX_KEY} | {page_key(n) for n in (1, 2, 3)}
+    assert [client.get(path).get_data(as_text=True) for path in paths] == live
+    assert live[0] != live[1] != live[2] and live[2] == live[3] and live[4] == live[0]
 
 
-def test_a_published_page_is_served_only_while_it_holds(tmp_path):
-    svod, clock, client = district(tmp_path)
-    try:
-        publish_status(svod)
-        set_page(svod, 2, PLANTED)
-        assert PLANTED in client.get("/?page=2").get_data(as_text=True)
-        assert PLANTED not in client.get("/").get_data(as_text=True)            # another page
-        assert PLANTED not in client.get("/?page=2&status=overdue").get_data(as_text=True)   # a filter: live
-        assert PLANTED not in client.get("/?page=2&collection=c1").get_data(as_text=True)
-        clock["now"] = NOW + timedelta(days=1)                                   # statuses change at midnight
-        assert PLANTED not in client.get("/?page=2").get_data(as_text=True)
-        clock["now"] = NOW
-        assert PLANTED in client.get("/?page=2").get_data(as_text=True)
-        with svod.db.session() as session:                                      # a sync writes since
-            session.add(m.SyncRun(started_at=NOW, status="running", trigger="clock"))
-        page = client.get("/?page=2").get_data(as_text=True)
-        assert PLANTED not in page and "идёт сейчас" in page
-    finally:
-        svod.dispose()
+def test_a_published_page_is_served_only_while_it_holds(district):
+    svod, clock, client = district
+    publish_status(svod)
+    set_page(svod, 2, PLANTED)
+    assert PLANTED in client.get("/?page=2").get_data(as_text=True)
+    assert PLANTED in client.get("/?page=2&year=2026-2027").get_data(as_text=True)   # the year it is for
+    assert PLANTED not in client.get("/?page=2&year=2025/2026").get_data(as_text=True)
+    assert PLANTED not in client.get("/").get_data(as_text=True)            # another page
+    assert PLANTED not in client.get("/?page=2&status=overdue").get_data(as_text=True)   # a filter: live
+    assert PLANTED not in client.get("/?page=2&collection=c1").get_data(as_text=True)
+    clock["now"] = NOW + timedelta(days=1)                                   # statuses change at midnight
+    assert PLANTED not in client.get("/?page=2").get_data(as_text=True)
+    clock["now"] = NOW
+    assert PLANTED in client.get("/?page=2").get_data(as_text=True)
+    with svod.db.session() as session:                                      # a sync writes since
+        session.add(m.SyncRun(started_at=NOW, status="running", trigger="clock"))
+    page = client.get("/?page=2").get_data(as_text=True)
+    assert PLANTED not in page and "идёт сейчас" in page
 
 
-def test_publishing_again_rewrites_what_changed_and_drops_what_is_gone(tmp_path):
-    svod, _clock, client = district(tmp_path)
-    try:
-        publish_status(svod)
-        set_page(svod, 1, PLANTED)
-        publish_status(svod)                      # nothing changed: the page is not written again
-        assert stored_pages(svod)[page_key(1)] == PLANTED
-        with svod.db.session() as session:        # a sync finds a school gone: pages from its own on change
-            session.execute(update(m.School).where(m.School.code == "s000").values(active=False))
-            synced(session)
-        live = client.get("/").get_data(as_text=True)
-        publish_status(svod)
-        assert stored_pages(svod)[page_key(1)] != PLANTED
-        assert client.get("/").get_data(as_text=True) == live
-        with svod.db.session() as session:        # most schools leave: one page is left
-            session.execute(update(m.School).where(m.School.code >= "s020").values(active=False))
-            synced(session)
-        assert publish_status(svod) == 1
-        assert set(stored_pages(svod)) == {INDEX_KEY, page_key(1)}
-        index = json.loads(stored_pages(svod)[INDEX_KEY])
-        assert index["pages"] == 1 and index["day"] == NOW.date().isoformat()
-    finally:
-        svod.dispose()
+def test_publishing_again_rewrites_what_changed_and_drops_what_is_gone(district):
+    svod, _clock, client = district
+    publish_status(svod)
+    set_page(svod, 1, PLANTED)
+    publish_status(svod)                      # nothing changed: the page is not written again
+    assert stored_pages(svod)[page_key(1)] == PLANTED
+    with svod.db.session() as session:        # a sync finds a school gone: pages from its own on change
+        session.execute(update(m.School).where(m.School.code == "s000").values(active=False))
+        synced(session)
+    live = client.get("/").get_data(as_text=True)
+    publish_status(svod)
+    assert stored_pages(svod)[page_key(1)] != PLANTED
+    assert client.get("/").get_data(as_text=True) == live
+    with svod.db.session() as session:        # most schools leave: one page is left
+        session.execute(update(m.School).where(m.School.code >= "s020").values(active=False))
+        synced(session)
+    assert publish_status(svod) == 1
+    assert set(stored_pages(svod)) == {INDEX_KEY, page_key(1)}
+    index = json.loads(stored_pages(svod)[INDEX_KEY])
+    assert index["pages"] == 1 and index["day"] == NOW.date().isoformat()
 
 
-def test_what_the_head_does_between_syncs_is_shown_at_once(tmp_path):
+def test_what_the_head_does_between_syncs_is_shown_at_once(district):
     """A review (accepted, sent back) changes a status without a sync, and so does a
     confirmed change of her workbook: neither a published page nor a cached one may hide it."""
     from sync_service.district.report import data_marker
     from sync_service.sync import held
     from sync_service.sync.reviews import record_review
 
-    svod, _clock, client = district(tmp_path)
-    try:
-        publish_status(svod)
-        set_page(svod, 1, PLANTED)
-        assert PLANTED in client.get("/").get_data(as_text=True)
-        with svod.db.session() as session:
-            before = data_marker(session)
-            submission = session.scalars(select(m.Submission).join(m.School).where(m.School.code == "s001")
-                                         .order_by(m.Submission.id).limit(1)).one()
-            submission.version, submission.ready, submission.has_data, submission.errors = 1, True, True, 0
-            record_review(session, submission, "return", comment="Заполните столбец «Ставка».", by="руководитель ОМО",
-                          now=NOW)
-        with svod.db.session() as session:
-            reviewed = data_marker(session)
-        assert reviewed != before
-        assert PLANTED not in client.get("/").get_data(as_text=True)
-        with svod.db.session() as session:
-            held.set_meta(session, held.HELD, json.dumps({"message": "Из «Школ» пропали 40 школ.", "confirmable": True,
-                                                          "fingerprint": "f1", "since": NOW.isoformat()}))
-        with svod.db.session() as session:
-            marker = data_marker(session)
-        held.confirm(svod.db, "f1")
-        with svod.db.session() as session:
-            assert data_marker(session) != marker
-    finally:
-        svod.dispose()
+    svod, _clock, client = district
+    publish_status(svod)
+    set_page(svod, 1, PLANTED)
+    assert PLANTED in client.get("/").get_data(as_text=True)
+    with svod.db.session() as session:
+        before = data_marker(session)
+        submission = session.scalars(select(m.Submission).join(m.School).where(m.School.code == "s001")
+                                     .order_by(m.Submission.id).limit(1)).one()
+        submission.version, submission.ready, submission.has_data, submission.errors = 1, True, True, 0
+        record_review(session, submission, "return", comment="Заполните столбец «Ставка».", by="руководитель ОМО",
+                      now=NOW)
+    with svod.db.session() as session:
+        reviewed = data_marker(session)
+    assert reviewed != before
+    assert PLANTED not in client.get("/").get_data(as_text=True)
+    with svod.db.session() as session:
+        held.set_meta(session, held.HELD, json.dumps({"message": "Из «Школ» пропали 40 школ.", "confirmable": True,
+                                                      "fingerprint": "f1", "since": NOW.isoformat()}))
+    with svod.db.session() as session:
+        marker = data_marker(session)
+    held.confirm(svod.db, "f1")
+    with svod.db.session() as session:
+        assert data_marker(session) != marker
