@@ -63,7 +63,11 @@ MAX_PER_PAGE = 200       # … at most, whatever is asked
 OVERDUE_LIMIT = 100      # overdue cells listed (the longest overdue first)
 SYNC_ERRORS_LIMIT = 50   # unreadable workbooks listed
 FAILED_LIMIT = 100       # codes of the schools the last sync could not read
-DEBTORS_PER_PAGE = 100   # schools per page of the debtors' list
+DEBTORS_PER_PAGE = 100   # schools per page of the debtors' list (/debtors.txt)
+# Schools in the status page's debtors' text, the longest overdue first: what is pasted into a
+# messenger as one message stays readable (and the page at 3 000 schools well under 300 KB);
+# the page links /debtors.txt for the rest.
+PAGE_DEBTORS = 30
 
 
 def active():
@@ -228,7 +232,7 @@ def store_district_part(session: Session, *, academic_year: str, now: datetime) 
     what it keeps is what the live functions return."""
     plan = plan_collections(session, academic_year)
     part = _district_part(session, plan, now.date())
-    part["debtors"] = first_debtors(session, academic_year=academic_year, now=now)
+    part["debtors"] = first_debtors(session, academic_year=academic_year, now=now, limit=PAGE_DEBTORS)
     part["unknown"] = unknown_list(session, academic_year=academic_year, now=now)
     value = {"marker": _marker_value(session), "day": now.date().isoformat(), "part": part}
     session.merge(m.Meta(key=_part_key(academic_year), value=json.dumps(value, ensure_ascii=False, default=str)))
@@ -256,7 +260,7 @@ def district_lists(session: Session, *, academic_year: str, now: datetime, colle
         if stored is not None:
             return {"debtors": stored["debtors"], "unknown": stored["unknown"]}
     return {"debtors": first_debtors(session, academic_year=academic_year, now=now, collection=collection,
-                                     status=status),
+                                     status=status, limit=PAGE_DEBTORS),
             "unknown": unknown_list(session, academic_year=academic_year, now=now, collection=collection)}
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import insert
 from sync_service import db as m
 from sync_service.district.overview import (
     OVERDUE_LIMIT,
+    PAGE_DEBTORS,
     debtor_page,
     district_lists,
     first_debtors,
@@ -179,8 +180,9 @@ def test_the_district_part_the_sync_keeps_is_what_the_page_would_compute(tmp_pat
             live = [overview(session, academic_year=YEAR, now=now, page=n, status=s, per_page=20)
                     for n in (1, 3) for s in (None, "overdue", "returned")]
             lists = district_lists(session, academic_year=YEAR, now=now)
-            assert lists == {"debtors": first_debtors(session, academic_year=YEAR, now=now),
+            assert lists == {"debtors": first_debtors(session, academic_year=YEAR, now=now, limit=PAGE_DEBTORS),
                              "unknown": unknown_list(session, academic_year=YEAR, now=now)}
+            assert len(lists["debtors"]["debtors"]) == PAGE_DEBTORS and lists["debtors"]["more"]
             assert stored_district_part(session, academic_year=YEAR, today=today) is None
         with svod.db.session() as session:
             store_district_part(session, academic_year=YEAR, now=now)
