@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import struct
+import zlib
 from dataclasses import dataclass, field
 
 from flask import Response, request
@@ -18,6 +20,32 @@ def accepts_gzip() -> bool:
 
 def pack(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=6)
+
+
+def deflated(text: bytes) -> bytes:
+    """``text`` as raw deflate blocks ending on a byte boundary (a sync flush, no final
+    block): a piece that :func:`spliced` can put into a gzip stream as it is."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(text) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"   # deflate, no name, no time, OS unknown
+_LAST_BLOCK = b"\x03\x00"   # an empty final block: what Z_FINISH writes after a sync flush
+
+
+def spliced(parts: list[tuple[bytes, bytes | None]]) -> bytes:
+    """One gzip member of ``parts`` in order, each ``(raw, deflated or None)``: a part
+    deflated beforehand (:func:`deflated`) goes in as it is, the others are deflated here.
+    A deflate stream is a run of blocks, and a block may be followed by any other block; so
+    pieces compressed apart, each ending on a byte boundary, make one valid stream (as pigz
+    does), and the trailer's CRC-32 and length are those of the whole text (RFC 1952).
+    So a published page is sent gzipped at the cost of compressing its frame only."""
+    crc, size, out = 0, 0, [_GZIP_HEADER]
+    for raw, done in parts:
+        crc, size = zlib.crc32(raw, crc), size + len(raw)
+        out.append(done if done is not None else deflated(raw))
+    out += [_LAST_BLOCK, struct.pack("<II", crc, size & 0xFFFFFFFF)]
+    return b"".join(out)
 
 
 @dataclass

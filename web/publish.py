@@ -15,8 +15,10 @@ produces — right after the run's end, beside the district-wide part it already
   digest of each page, the years the header's switch offers, and the little the frame
   around the body needs (the number of schools and collections, the last sync, the names
   of the schools it could not read, the next things of the plan);
-- ``status_page:{n}``: page ``n``'s body, the HTML that ``status._index_body`` renders
-  (rewritten only when its digest changes: an idle sync rewrites only the index).
+- ``status_page:{n}``: page ``n``'s body, the HTML that ``status._index_body`` renders,
+  and ``status_page:{n}:deflated`` the same deflated (base64), so that a browser's view
+  is gzipped at the cost of its frame (``compress.spliced``); both rewritten only when
+  the page's digest changes (an idle sync rewrites only the index).
 
 A view of the unfiltered page then asks the database two things — the data marker with
 the index, in one statement, and the page's body by its key — and draws the frame (the
@@ -29,6 +31,7 @@ for others or keeps one.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -45,6 +48,8 @@ from sync_service.context import Svod
 from sync_service.district.overview import PER_PAGE, page_info
 from sync_service.district.report import MARKER_QUERY
 
+from .compress import deflated
+
 log = logging.getLogger(__name__)
 
 _apps: weakref.WeakKeyDictionary[Svod, Flask] = weakref.WeakKeyDictionary()
@@ -55,6 +60,10 @@ INDEX_KEY = "status_pages"
 
 def page_key(number: int) -> str:
     return f"status_page:{number}"
+
+
+def deflated_key(number: int) -> str:
+    return f"status_page:{number}:deflated"
 
 
 def _app(svod: Svod) -> Flask:
@@ -104,7 +113,8 @@ def _store(session: Session, index: dict, bodies: list[str]) -> None:
     for number, (body, digest) in enumerate(zip(bodies, index["digests"], strict=True), start=1):
         if number > len(old_digests) or old_digests[number - 1] != digest:
             session.merge(m.Meta(key=page_key(number), value=body))
-    gone = [page_key(n) for n in range(len(bodies) + 1, len(old_digests) + 1)]
+            session.merge(m.Meta(key=deflated_key(number), value=base64.b64encode(deflated(body.encode())).decode()))
+    gone = [key for n in range(len(bodies) + 1, len(old_digests) + 1) for key in (page_key(n), deflated_key(n))]
     if gone:
         session.execute(delete(m.Meta).where(m.Meta.key.in_(gone)))
     session.merge(m.Meta(key=INDEX_KEY, value=json.dumps(index, ensure_ascii=False, default=str)))
@@ -118,14 +128,16 @@ def _json_marker(marker) -> list:
 # Built once: they are asked on every view of the status page.
 _INDEX_QUERY = select(*MARKER_QUERY.selected_columns,
                       select(m.Meta.value).where(m.Meta.key == INDEX_KEY).scalar_subquery())
-_BODY_QUERY = select(m.Meta.value).where(m.Meta.key == bindparam("key"))
+_BODY_QUERY = select(m.Meta.key, m.Meta.value).where(m.Meta.key.in_(bindparam("keys", expanding=True)))
 
 
-def published(connection: Connection, *, today: date, args: Mapping[str, str], script_root: str) -> dict | None:
+def published(connection: Connection, *, today: date, args: Mapping[str, str], script_root: str,
+              want_deflated: bool = False) -> dict | None:
     """The stored page a request for the unfiltered status page (``args``: ``page`` and
-    ``year`` at most) may be given — ``{"body", "year", "years", "marker", "frame", "page"}`` —
-    or None: nothing stored, or published for another day, before data was written since,
-    under another script root, or another year asked for."""
+    ``year`` at most) may be given — ``{"body", "deflated", "year", "years", "marker",
+    "frame", "page"}``, ``deflated`` the body's raw deflate blocks when ``want_deflated`` — or None:
+    nothing stored, or published for another day, before data was written since, under
+    another script root, or another year asked for."""
     *marker, value = connection.execute(_INDEX_QUERY).one()
     if value is None:
         return None
@@ -135,7 +147,11 @@ def published(connection: Connection, *, today: date, args: Mapping[str, str], s
             or index["marker"] != _json_marker(marker)):
         return None
     info = page_info(args.get("page"), PER_PAGE, index["total"])
-    body = connection.scalar(_BODY_QUERY, {"key": page_key(info["number"])})
-    if body is None or info["number"] > index["pages"]:
+    number = info["number"]
+    keys = [page_key(number), deflated_key(number)] if want_deflated else [page_key(number)]
+    found = dict(connection.execute(_BODY_QUERY, {"keys": keys}).all()) if number <= index["pages"] else {}
+    if page_key(number) not in found:
         return None
-    return {**index, "marker": tuple(marker), "body": body, "page": info}
+    packed = found.get(deflated_key(number))
+    return {**index, "marker": tuple(marker), "body": found[page_key(number)], "page": info,
+            "deflated": base64.b64decode(packed) if packed else None}

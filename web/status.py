@@ -40,7 +40,7 @@ from sync_service.ru import as_date
 from sync_service.sync.head_forms import run_schema
 
 from .charts import RatePoint, bar_chart, chart_window, progress_chart, rate_chart
-from .compress import Body
+from .compress import MIN_BYTES, Body, accepts_gzip, spliced
 from .matrix import matrix_cells, overdue_rows
 from .publish import published
 
@@ -198,22 +198,32 @@ def cached_page(render) -> Response:
 
 @bp.route("/")
 def index():
-    """The status page: what changes by the minute (the time, the sync's health) is drawn
-    each minute around the matrix and lists, which are drawn once per sync."""
-    return cached_page(_index)
+    """The status page: as the clock published it, while that holds (web/publish.py), with
+    what changes by the minute (the time, the sync's health) drawn around it; else rendered
+    here (kept per minute by the page cache, when on)."""
+    stored = _published() if set(request.args) <= {"page", "year"} else None
+    if stored is None:
+        return cached_page(_index)
+    # The frame is drawn around a hole, and the stored body (also stored deflated) goes in it.
+    hole = "\x00svod-body\x00"
+    head, _, tail = _frame_page(stored["frame"], Markup(hole)).partition(hole)
+    head, body, tail = head.encode(), stored["body"].encode(), tail.encode()
+    if len(body) < MIN_BYTES or not accepts_gzip():
+        return Response(head + body + tail, mimetype="text/html")
+    response = Response(spliced([(head, None), (body, stored["deflated"]), (tail, None)]), mimetype="text/html")
+    response.headers["Content-Encoding"] = "gzip"
+    return response
 
 
 def _index() -> str:
     args = request.args
-    stored = _published() if set(args) <= {"page", "year"} else None
-    if stored is not None:
-        body, frame = Markup(stored["body"]), stored["frame"]
-    else:
-        report = read(overview, collection=args.get("collection") or None, status=args.get("status") or None,
-                      page=args.get("page"))
-        filters = _filters(report)
-        body = cached_fragment(lambda: _index_body(report, filters))
-        frame = read(index_frame, report=report)
+    report = read(overview, collection=args.get("collection") or None, status=args.get("status") or None,
+                  page=args.get("page"))
+    filters = _filters(report)
+    return _frame_page(read(index_frame, report=report), cached_fragment(lambda: _index_body(report, filters)))
+
+
+def _frame_page(frame: dict, body: Markup) -> str:
     now = svod().clock()
     return render_template("status.html", frame=frame, generated_at=now, body=body,
                            health=sync_health(frame["last_sync"], now, svod().settings.sync_interval_minutes))
@@ -242,7 +252,8 @@ def _published() -> dict | None:
     context = svod()
     today = context.clock().date()
     with context.db.engine.connect() as connection:
-        stored = published(connection, today=today, args=request.args, script_root=request.script_root)
+        stored = published(connection, today=today, args=request.args, script_root=request.script_root,
+                           want_deflated=accepts_gzip())
     if stored is not None:
         g.svod_year = g.svod_current_year = stored["year"]
         g.svod_years, g.svod_data_key = stored["years"], (stored["marker"], stored["year"], today)

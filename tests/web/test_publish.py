@@ -2,8 +2,10 @@
 render, served as stored only while it holds, kept bounded as the district changes."""
 from __future__ import annotations
 
+import gzip
 import json
 import random
+import zlib
 from datetime import datetime, timedelta
 
 import pytest
@@ -12,7 +14,8 @@ from sqlalchemy import select, update
 from sync_service import db as m
 from tests.factory import make_app, make_svod
 from tests.web.test_overview import random_district
-from web.publish import INDEX_KEY, page_key, publish_status
+from web.compress import deflated, spliced
+from web.publish import INDEX_KEY, deflated_key, page_key, publish_status
 
 NOW = datetime(2026, 11, 22, 9, 0)
 
@@ -56,8 +59,14 @@ def test_published_pages_are_the_live_pages(district):
     live = [client.get(path).get_data(as_text=True) for path in paths]
     assert publish_status(svod) == 3
     stored = stored_pages(svod)
-    assert set(stored) == {INDEX_KEY} | {page_key(n) for n in (1, 2, 3)}
+    assert set(stored) == {INDEX_KEY} | {key(n) for n in (1, 2, 3) for key in (page_key, deflated_key)}
     assert [client.get(path).get_data(as_text=True) for path in paths] == live
+    # a browser's view: gzipped, the stored deflated body spliced between the frame's parts
+    for path, page in zip(paths, live, strict=True):
+        answer = client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert answer.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in answer.headers["Vary"]
+        assert gzip.decompress(answer.data).decode() == page
+        assert zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(answer.data) == page.encode()
     assert live[0] != live[1] != live[2] and live[2] == live[3] and live[4] == live[0]
 
 
@@ -98,7 +107,7 @@ def test_publishing_again_rewrites_what_changed_and_drops_what_is_gone(district)
         session.execute(update(m.School).where(m.School.code >= "s020").values(active=False))
         synced(session)
     assert publish_status(svod) == 1
-    assert set(stored_pages(svod)) == {INDEX_KEY, page_key(1)}
+    assert set(stored_pages(svod)) == {INDEX_KEY, page_key(1), deflated_key(1)}
     index = json.loads(stored_pages(svod)[INDEX_KEY])
     assert index["pages"] == 1 and index["day"] == NOW.date().isoformat()
 
@@ -133,3 +142,17 @@ def test_what_the_head_does_between_syncs_is_shown_at_once(district):
     held.confirm(svod.db, "f1")
     with svod.db.session() as session:
         assert data_marker(session) != marker
+
+
+@pytest.mark.parametrize("sizes", [(0, 0, 0), (10, 0, 7), (5, 200_000, 3), (70_000, 1, 70_000)])
+def test_pieces_deflated_apart_make_one_gzip_stream(sizes):
+    """compress.spliced: any pieces, some deflated beforehand (long, short, empty, random
+    bytes that do not compress, text repeating across the pieces' edges past deflate's
+    32 KiB window), read back by gzip and zlib as their concatenation."""
+    rng = random.Random(sum(sizes))
+    texts = [("Школа № 1 — сдан; " * (n // 20 + 1)).encode()[:n] if i != 1 else rng.randbytes(n)
+             for i, n in enumerate(sizes)]
+    for ahead in ([False, True, False], [True, True, True], [False, False, False]):
+        data = spliced([(text, deflated(text) if first else None) for text, first in zip(texts, ahead, strict=True)])
+        assert gzip.decompress(data) == b"".join(texts)
+        assert zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data) == b"".join(texts)
