@@ -168,8 +168,19 @@ def with_settings(command: Callable[..., int], build: Callable[[Settings], objec
                 raise
             if failure.exit_code != 130:  # the traceback for the log file (not on the console)
                 logging.getLogger("svod.cli").info("%s", failure.message, exc_info=exc)
+            else:
+                quiet_teardown()
             raise failure from exc
     return wrapper
+
+
+def quiet_teardown() -> None:
+    """After Ctrl-C: what the interrupt left half-built (a ``ZipFile`` stopped inside its
+    ``__init__``) complains when it is collected on the way out, as «Exception ignored in …»
+    with a traceback; those go to the log file, not to the console of someone who pressed Ctrl-C."""
+    log = logging.getLogger("svod.cli")
+    sys.unraisablehook = lambda unraisable: log.debug("after Ctrl-C: %s %r", unraisable.err_msg or "ignored",
+                                                       unraisable.object, exc_info=unraisable.exc_value)
 
 
 def pass_svod(command: Callable[..., int]) -> Callable[..., int]:

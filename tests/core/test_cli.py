@@ -279,3 +279,15 @@ def test_forms_export_a_copy_in_the_heads_workbook_and_forms_yaml(env, capsys):
     assert len(form.rules) == 2
     school = openpyxl.load_workbook(next((env / "district").glob("sch01*.xlsx")))
     assert "Мой фонд" in school.sheetnames
+
+
+def test_after_ctrl_c_what_was_left_half_built_does_not_print_a_traceback():
+    """A ZipFile interrupted inside its __init__ complains when collected («Exception ignored
+    in … Traceback»); after Ctrl-C that goes to the log, not to the console."""
+    script = ("import sys\nfrom sync_service.cli import quiet_teardown\n"
+              "class HalfBuilt:\n    def __del__(self):\n        raise AttributeError('_writing')\n"
+              "if sys.argv[1] == 'quiet':\n    quiet_teardown()\nHalfBuilt()\n")
+    runs = {mode: subprocess.run([sys.executable, "-c", script, mode], cwd=ROOT, capture_output=True, text=True,
+                                 env={**os.environ, "PYTHONPATH": str(ROOT)}) for mode in ("loud", "quiet")}
+    assert "Traceback" in runs["loud"].stderr and "Exception ignored" in runs["loud"].stderr
+    assert runs["quiet"].stderr == "" and runs["quiet"].returncode == 0
