@@ -8,7 +8,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
@@ -17,7 +17,6 @@ from sync_service.district.review import change_lines
 from sync_service.district.status import REVIEW_CHANGED, facts_of, status_of
 from sync_service.model import Collection, SchoolEntry
 from sync_service.order.fpu_tab import FPU_META, fpu_digest, render_fpu_tab
-from sync_service.order.models import current_fpu
 from sync_service.stores.base import StoreError, TabSpec, WorkbookChanged, WorkbookUnavailable
 from sync_service.sync.records import RunContext
 from sync_service.sync.reviews import review_changes, version_rows
@@ -111,10 +110,11 @@ def load_views(session: Session, school_ids: list[int]) -> dict[int, SchoolView]
 
 
 def check_writes(ctx: RunContext, collections: list[Collection], collection_ids: Mapping[str, int],
-                 entries: list[SchoolEntry], school_ids: Mapping[str, int],
+                 entries: list[SchoolEntry], school_ids: Mapping[str, int], fpu: FpuPlan | None,
                  views: Mapping[int, SchoolView] | None = None) -> list[CheckWrite]:
     """The «Проверка» of the readable schools among ``entries`` whose content changed;
-    ``views`` as :func:`load_views` gives them (loaded here when not given)."""
+    ``fpu`` as :func:`fpu_plan` gives it once a run; ``views`` as :func:`load_views` gives
+    them (loaded here when not given)."""
     if not entries:
         return []
     wanted = [school_ids[e.code] for e in entries]
@@ -123,8 +123,6 @@ def check_writes(ctx: RunContext, collections: list[Collection], collection_ids:
             views = load_views(session, wanted)
     titles = {c.key: c.display_title for c in collections}
     by_id = {cid: key for key, cid in collection_ids.items()}
-    fpu = _fpu_tab(ctx, collections)
-    written_fpu = _fpu_digests(ctx, wanted) if fpu is not None else {}
     writes, cleared = [], []
     for entry in entries:
         school_id = school_ids[entry.code]
@@ -147,8 +145,8 @@ def check_writes(ctx: RunContext, collections: list[Collection], collection_ids:
         tab = render_check_tab(entry.name, lines, findings, checked_at=ctx.now, reviews=reviews)
         digest = content_hash(tab)
         extra, fpu_written = (), None
-        if fpu is not None and fpu_due(view.fpu_tab, written_fpu.get(school_id), fpu[1]):
-            extra, fpu_written = (fpu[0],), fpu[1]
+        if fpu is not None and fpu_due(view.fpu_tab, fpu.written.get(school_id), fpu.digest):
+            extra, fpu_written = (fpu.tab,), fpu.digest
         if digest != view.check_hash or extra:
             writes.append(CheckWrite(school_id, view.workbook_id, view.marker, tab, digest, extra, fpu_written))
         elif view.check_error:
@@ -179,29 +177,38 @@ def write_check(ctx: RunContext, write: CheckWrite) -> str:
 _RENDERED: dict[int, tuple[Any, TabSpec, str]] = {}   # id of the list's index -> (index, tab, digest)
 
 
-def _fpu_tab(ctx: RunContext, collections: list[Collection]) -> tuple[TabSpec, str] | None:
-    """The «ФПУ» tab of the list in force and its digest, rendered once per list; None when
-    no form of the plan has a «Код ФПУ» column or no list is loaded."""
-    if not any(column.type == "fpu_code" for c in collections for column in c.form.columns):
-        return None
-    with ctx.db.session() as session:
-        index = current_fpu(session)
-    if index is None or not len(index):
+@dataclass(frozen=True)
+class FpuPlan:
+    """The «ФПУ» tab of one run: the list in force rendered, its digest, and what Svod last
+    wrote into each school's workbook (a school's «Проверка» is written once a run, so
+    what was stored when the run began is what holds)."""
+
+    tab: TabSpec
+    digest: str
+    written: Mapping[int, str]   # school id -> the digest of the «ФПУ» tab Svod last wrote there
+
+
+def fpu_plan(ctx: RunContext, collections: list[Collection], index: Any) -> FpuPlan | None:
+    """The run's :class:`FpuPlan` (two queries, once a run); None when no form of the plan has
+    a «Код ФПУ» column or no list is loaded (``index``: the list in force, as
+    ``current_fpu`` gives it)."""
+    if index is None or not len(index) or not any(
+            column.type == "fpu_code" for c in collections for column in c.form.columns):
         return None
     held = _RENDERED.get(id(index))
     if held is None or held[0] is not index:
         tab = render_fpu_tab(index)
         _RENDERED.clear()
         _RENDERED[id(index)] = held = (index, tab, fpu_digest(tab))
-    return held[1], held[2]
+    return FpuPlan(held[1], held[2], _fpu_digests(ctx))
 
 
-def _fpu_digests(ctx: RunContext, school_ids: list[int]) -> dict[int, str]:
-    """School id -> the digest of the «ФПУ» tab Svod last wrote into its workbook."""
-    keys = {f"{FPU_META}{school_id}": school_id for school_id in school_ids}
+def _fpu_digests(ctx: RunContext) -> dict[int, str]:
+    """School id -> the digest of the «ФПУ» tab Svod last wrote into its workbook (one query)."""
     with ctx.db.session() as session:
-        return {keys[key]: value for key, value in session.execute(
-            select(m.Meta.key, m.Meta.value).where(m.Meta.key.in_(list(keys))))}
+        rows = session.execute(select(m.Meta.key, m.Meta.value)
+                               .where(m.Meta.key.startswith(FPU_META, autoescape=True))).all()
+    return {int(key[len(FPU_META):]): value for key, value in rows if key[len(FPU_META):].isdigit()}
 
 
 def fpu_due(state: str | None, written: str | None, digest: str) -> bool:
@@ -256,6 +263,7 @@ def record_written(ctx: RunContext, written: list[tuple[CheckWrite, str]]) -> No
             session.execute(update(STATES).where(STATES.c.school_id == bindparam("b_school")).values(
                 check_hash=bindparam("b_hash"), marker=bindparam("b_marker"), check_error=None, check_error_at=None),
                 [{"b_school": w.school_id, "b_hash": w.digest, "b_marker": marker} for w, marker in written])
-            for w, _ in written:
-                if w.fpu_digest is not None:
-                    session.merge(m.Meta(key=f"{FPU_META}{w.school_id}", value=w.fpu_digest))
+            fpu = {f"{FPU_META}{w.school_id}": w.fpu_digest for w, _ in written if w.fpu_digest is not None}
+            if fpu:  # replaced in two statements (a merge is a query and a write per school)
+                session.execute(delete(m.Meta).where(m.Meta.key.in_(list(fpu))))
+                session.execute(insert(m.Meta), [{"key": key, "value": value} for key, value in fpu.items()])

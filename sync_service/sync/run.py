@@ -40,7 +40,14 @@ from sync_service.district.overview import store_district_part
 from sync_service.failures import machine_failure
 from sync_service.findings import make_finding
 from sync_service.sync import requests
-from sync_service.sync.checks import CheckWrite, check_writes, finish_check_write, record_written, write_check
+from sync_service.sync.checks import (
+    CheckWrite,
+    check_writes,
+    finish_check_write,
+    fpu_plan,
+    record_written,
+    write_check,
+)
 from sync_service.sync.consolidate import consolidate
 from sync_service.sync.lock import SYNC_LOCK_KEY, SyncBusy, sync_lock
 from sync_service.sync.plan import Plan, RunFailed, load_plan, write_head_tabs
@@ -62,6 +69,7 @@ from sync_service.sync.schools import (
     record_missing,
     record_unchanged,
     reference_data,
+    schools_with_last_year,
     triage,
 )
 from sync_service.sync.tabs import ensure_form_tabs
@@ -224,7 +232,10 @@ def process_schools(ctx: RunContext, plan: Plan, chosen: Triage, known: Mapping[
                                f"книга не переведена на {ctx.year} учебный год: {reason}"))
     for entry in chosen.unchanged:
         settled(record_unchanged(ctx, school_ids[entry.code], entry.code))
-    reference = reference_data(ctx) if chosen.to_read else {}
+    reference = reference_data(ctx)
+    with ctx.db.session() as session:
+        last_year = schools_with_last_year(session, ctx.year) if chosen.to_read else set()
+    fpu = fpu_plan(ctx, plan.collections, reference.get("fpu"))
     writes: dict[Future, tuple[str, CheckWrite]] = {}
     written: list[tuple[CheckWrite, str]] = []  # not yet recorded
     count = 0
@@ -245,7 +256,7 @@ def process_schools(ctx: RunContext, plan: Plan, chosen: Triage, known: Mapping[
 
     def submit_checks(writer: ThreadPoolExecutor, entries: list, views=None) -> None:
         codes = {school_ids[e.code]: e.code for e in entries}
-        for write in check_writes(ctx, plan.collections, plan.collection_ids, entries, school_ids, views):
+        for write in check_writes(ctx, plan.collections, plan.collection_ids, entries, school_ids, fpu, views):
             writes[writer.submit(write_check, ctx, write)] = (codes[write.school_id], write)
         # Finished writes are recorded as they come; more than a window of them waiting
         # holds the next school back, so that rendered tabs never pile up in memory.
@@ -265,7 +276,7 @@ def process_schools(ctx: RunContext, plan: Plan, chosen: Triage, known: Mapping[
             else:
                 try:
                     outcome, view = absorb(ctx, plan.collections, plan.collection_ids, known[entry.code], entry,
-                                           workbook, millis, reference)
+                                           workbook, millis, reference, last_year)
                 except Exception:  # a defect of ours must not stop the other schools
                     log.exception("could not process the workbook of school %s", entry.code)
                     reason = "внутренняя ошибка при разборе книги (подробности в журнале сервиса)"

@@ -3,7 +3,7 @@ read it, and absorb it — parse, validate and store in one transaction."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,9 @@ from sync_service.sync.reviews import review_changes
 
 # read / unchanged / failed: what became of a school in a run (sync_outcomes.outcome)
 READ, UNCHANGED, FAILED = "read", "unchanged", "failed"
+
+STATES, OUTCOMES = m.WorkbookState.__table__, m.SyncOutcome.__table__
+SUBMISSIONS, VERSIONS, FINDINGS = m.Submission.__table__, m.SubmissionVersion.__table__, m.FindingRecord.__table__
 
 
 @dataclass(frozen=True)
@@ -170,18 +173,29 @@ def parse_workbook(collections: list[Collection], workbook: Workbook, *, year: s
     return results
 
 
+def schools_with_last_year(session: Session, year: str) -> set[int]:
+    """The schools that have a snapshot in the year before ``year`` (one query a run): only
+    theirs are looked up school by school (:func:`last_year_snapshots`)."""
+    return set(session.scalars(select(SUBMISSIONS.c.school_id).distinct()
+                               .join(m.Collection.__table__, m.Collection.id == SUBMISSIONS.c.collection_id)
+                               .where(m.Collection.academic_year == shifted_year(year, -1))))
+
+
+_LAST_YEAR = (select(m.Collection.key, m.Collection.tab, m.SubmissionVersion.rows)
+              .join(m.Submission, m.Submission.collection_id == m.Collection.id)
+              .join(m.SubmissionVersion, (m.SubmissionVersion.submission_id == m.Submission.id)
+                    & (m.SubmissionVersion.version == m.Submission.version))
+              .where(m.Submission.school_id == bindparam("school_id"),
+                     m.Collection.academic_year == bindparam("previous")))
+
+
 def last_year_snapshots(session: Session, school_id: int, year: str) -> dict[str, LastYear]:
     """Collection key -> the school's newest snapshot of the same collection in the year
     before ``year`` (one query), with where its tab is now (renamed with its year)."""
     previous = shifted_year(year, -1)
-    query = (select(m.Collection.key, m.Collection.tab, m.SubmissionVersion.rows)
-             .join(m.Submission, m.Submission.collection_id == m.Collection.id)
-             .join(m.SubmissionVersion, (m.SubmissionVersion.submission_id == m.Submission.id)
-                   & (m.SubmissionVersion.version == m.Submission.version))
-             .where(m.Submission.school_id == school_id, m.Collection.academic_year == previous))
     return {key: LastYear(previous, archive_title(tab, previous), Table.from_json(rows),
                           dict((rows or {}).get("places") or {}) if isinstance(rows, dict) else {})
-            for key, tab, rows in session.execute(query)}
+            for key, tab, rows in session.execute(_LAST_YEAR, {"school_id": school_id, "previous": previous})}
 
 
 def stored_rows(result: FormResult) -> dict[str, Any]:
@@ -237,36 +251,59 @@ def record_missing(ctx: RunContext, school_id: int, entry: SchoolEntry, workbook
 
 
 def absorb(ctx: RunContext, collections: list[Collection], collection_ids: Mapping[str, int], known: Known,
-           entry: SchoolEntry, workbook: Workbook, millis: int, reference: Mapping[str, Any]
-           ) -> tuple[Outcome, SchoolView | None]:
+           entry: SchoolEntry, workbook: Workbook, millis: int, reference: Mapping[str, Any],
+           last_year: Container[int] | None = None) -> tuple[Outcome, SchoolView | None]:
     """Parse, validate and store one school's workbook in one transaction: a handful of
     statements whatever the number of its tabs and findings (Core ``executemany``). With it
-    the view its «Проверка» is rendered from, when it was parsed (else it is loaded)."""
+    the view its «Проверка» is rendered from, when it was parsed (else it is loaded).
+    ``last_year``: the schools with a snapshot of last year (:func:`schools_with_last_year`;
+    None: look it up)."""
     school_id, content = known.school_id, workbook_hash(workbook)
     unchanged = not ctx.force and known.stored and known.content_hash == content and not known.failed
     view = None
     with ctx.db.session() as session:
         values = dict(workbook_id=workbook.id, marker=workbook.marker, read_at=ctx.now, error=None, error_at=None,
                       last_ok_at=ctx.now, content_hash=content)
-        if known.stored:
-            session.execute(update(STATES).where(STATES.c.school_id == school_id).values(**values))
-        else:
-            session.execute(insert(STATES), [{"school_id": school_id, **values}])
+        session.execute(_UPDATE_STATE if known.stored else _INSERT_STATE, {"b_school": school_id, **values})
         if not unchanged:
-            results = parse_workbook(collections, workbook, year=ctx.year, reference=reference,
-                                     last_year=last_year_snapshots(session, school_id, ctx.year))
+            earlier = last_year_snapshots(session, school_id, ctx.year) if last_year is None or \
+                school_id in last_year else {}
+            results = parse_workbook(collections, workbook, year=ctx.year, reference=reference, last_year=earlier)
             facts, findings = store_results(ctx, session, school_id,
                                             {collection_ids[c.key]: results[c.key] for c in collections})
             view = SchoolView(workbook.id, workbook.marker, None, known.check_hash, known.check_error, facts, findings,
                               fpu_state(workbook))
         kind = UNCHANGED if unchanged else READ
-        session.execute(insert(OUTCOMES), [{"run_id": ctx.run_id, "school_id": school_id, "outcome": kind,
-                                            "error": None, "duration_ms": millis}])
+        session.execute(_INSERT_OUTCOME, [{"run_id": ctx.run_id, "school_id": school_id, "outcome": kind,
+                                           "error": None, "duration_ms": millis}])
     return Outcome(entry.code, kind), view
 
 
-STATES, OUTCOMES = m.WorkbookState.__table__, m.SyncOutcome.__table__
-SUBMISSIONS, VERSIONS, FINDINGS = m.Submission.__table__, m.SubmissionVersion.__table__, m.FindingRecord.__table__
+# The statements of a school's storing, built once (building one costs more than running it).
+_STATE_VALUES = ("workbook_id", "marker", "read_at", "error", "error_at", "last_ok_at", "content_hash")
+_UPDATE_STATE = update(STATES).where(STATES.c.school_id == bindparam("b_school")).values(
+    {name: bindparam(name) for name in _STATE_VALUES})
+_INSERT_STATE = insert(STATES).values(school_id=bindparam("b_school"), **{name: bindparam(name) for name in _STATE_VALUES})
+_INSERT_OUTCOME = insert(OUTCOMES)
+_STORED = (select(SUBMISSIONS.c.id, SUBMISSIONS.c.collection_id, SUBMISSIONS.c.version,
+                  SUBMISSIONS.c.first_submitted_at, SUBMISSIONS.c.review, SUBMISSIONS.c.review_hash,
+                  SUBMISSIONS.c.review_comment, SUBMISSIONS.c.review_version, VERSIONS.c.data_hash, VERSIONS.c.computed)
+           .outerjoin(VERSIONS, (VERSIONS.c.submission_id == SUBMISSIONS.c.id)
+                      & (VERSIONS.c.version == SUBMISSIONS.c.version))
+           .where(SUBMISSIONS.c.school_id == bindparam("school_id")))
+_INSERT_SUBMISSIONS = insert(SUBMISSIONS).returning(SUBMISSIONS.c.id, SUBMISSIONS.c.collection_id)
+_UPDATE_SUBMISSIONS = update(SUBMISSIONS).where(SUBMISSIONS.c.id == bindparam("b_id")).values(
+    present=bindparam("present"), ready=bindparam("ready"), ready_date=bindparam("ready_date"),
+    has_data=bindparam("has_data"), errors=bindparam("errors"), warnings=bindparam("warnings"),
+    blocked_rows=bindparam("blocked_rows", type_=JSON), version=bindparam("version"),
+    first_submitted_at=bindparam("first_submitted_at"), review=bindparam("review"),
+    changed_at=func.coalesce(bindparam("b_changed", type_=DateTime), SUBMISSIONS.c.changed_at))
+_INSERT_VERSIONS, _INSERT_FINDINGS = insert(VERSIONS), insert(FINDINGS)
+# this year's findings and the workbook's own are replaced; earlier years' stay as they were
+_DELETE_FINDINGS = delete(FINDINGS).where(
+    FINDINGS.c.school_id == bindparam("school_id"),
+    FINDINGS.c.collection_id.in_(select(m.Collection.id).where(m.Collection.academic_year == bindparam("year")))
+    | FINDINGS.c.collection_id.is_(None))
 
 
 def store_results(ctx: RunContext, session: Session, school_id: int, results: Mapping[int, FormResult]
@@ -274,13 +311,7 @@ def store_results(ctx: RunContext, session: Session, school_id: int, results: Ma
     """Each submission's facts, a new snapshot version where what the tab says changed, and
     the school's findings (replacing the last read's); returns them as the school's
     «Проверка» shows them."""
-    stored = {row.collection_id: row for row in session.execute(
-        select(SUBMISSIONS.c.id, SUBMISSIONS.c.collection_id, SUBMISSIONS.c.version,
-               SUBMISSIONS.c.first_submitted_at, SUBMISSIONS.c.review, SUBMISSIONS.c.review_hash,
-               SUBMISSIONS.c.review_comment, SUBMISSIONS.c.review_version, VERSIONS.c.data_hash, VERSIONS.c.computed)
-        .outerjoin(VERSIONS, (VERSIONS.c.submission_id == SUBMISSIONS.c.id)
-                   & (VERSIONS.c.version == SUBMISSIONS.c.version))
-        .where(SUBMISSIONS.c.school_id == school_id))}
+    stored = {row.collection_id: row for row in session.execute(_STORED, {"school_id": school_id})}
     facts, updates, inserts, versions = {}, [], [], []
     for cid, result in results.items():
         row = stored.get(cid)
@@ -314,23 +345,13 @@ def store_results(ctx: RunContext, session: Session, school_id: int, results: Ma
                           if review == REVIEW_CHANGED else None)
     ids = {cid: row.id for cid, row in stored.items()}
     if inserts:
-        ids.update({r.collection_id: r.id for r in session.execute(
-            insert(SUBMISSIONS).returning(SUBMISSIONS.c.id, SUBMISSIONS.c.collection_id), inserts)})
+        ids.update({r.collection_id: r.id for r in session.execute(_INSERT_SUBMISSIONS, inserts)})
     if updates:
-        session.execute(update(SUBMISSIONS).where(SUBMISSIONS.c.id == bindparam("b_id")).values(
-            present=bindparam("present"), ready=bindparam("ready"), ready_date=bindparam("ready_date"),
-            has_data=bindparam("has_data"), errors=bindparam("errors"), warnings=bindparam("warnings"),
-            blocked_rows=bindparam("blocked_rows", type_=JSON), version=bindparam("version"), first_submitted_at=bindparam("first_submitted_at"),
-            review=bindparam("review"),
-            changed_at=func.coalesce(bindparam("b_changed", type_=DateTime), SUBMISSIONS.c.changed_at)), updates)
+        session.execute(_UPDATE_SUBMISSIONS, updates)
     if versions:
-        session.execute(insert(VERSIONS), [{"submission_id": ids[cid], **values} for cid, values in versions])
-    # this year's findings and the workbook's own are replaced; earlier years' stay as they were
-    session.execute(delete(FINDINGS).where(
-        FINDINGS.c.school_id == school_id,
-        FINDINGS.c.collection_id.in_(select(m.Collection.id).where(m.Collection.academic_year == ctx.year))
-        | FINDINGS.c.collection_id.is_(None)))
+        session.execute(_INSERT_VERSIONS, [{"submission_id": ids[cid], **values} for cid, values in versions])
+    session.execute(_DELETE_FINDINGS, {"school_id": school_id, "year": ctx.year})
     findings = [finding_row(school_id, cid, f) for cid, result in results.items() for f in result.findings]
     if findings:
-        session.execute(insert(FINDINGS), findings)
+        session.execute(_INSERT_FINDINGS, findings)
     return facts, findings
