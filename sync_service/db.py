@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -359,6 +360,19 @@ class FormTab(Base):
     aside: Mapped[str | None] = mapped_column(String(100), nullable=True)
     aside_columns: Mapped[Any] = mapped_column(JSON, nullable=True)
     changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class PublishedPage(Base):
+    """A page of the status page as the clock published it (web/publish.py): the encoded
+    HTML before and after the part drawn on every view, each also as raw deflate blocks."""
+
+    __tablename__ = "published_pages"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    head: Mapped[bytes] = mapped_column(LargeBinary)
+    head_deflated: Mapped[bytes] = mapped_column(LargeBinary)
+    tail: Mapped[bytes] = mapped_column(LargeBinary)
+    tail_deflated: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Meta(Base):

@@ -31,7 +31,6 @@ for others or keeps one.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import logging
@@ -39,7 +38,8 @@ import weakref
 from collections.abc import Mapping
 from datetime import date
 
-from flask import Flask
+from flask import Flask, render_template
+from markupsafe import Markup
 from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.orm import Session
 
@@ -58,12 +58,7 @@ _apps: weakref.WeakKeyDictionary[Svod, Flask] = weakref.WeakKeyDictionary()
 INDEX_KEY = "status_pages"
 
 
-def page_key(number: int) -> str:
-    return f"status_page:{number}"
-
-
-def deflated_key(number: int) -> str:
-    return f"status_page:{number}:deflated"
+HOLE = "\x00svod-live\x00"   # where the part drawn on every view goes
 
 
 def _app(svod: Svod) -> Flask:
@@ -85,9 +80,9 @@ def publish_status(svod: Svod) -> int:
     from . import status
 
     app = _app(svod)
-    bodies: list[str] = []
-    pages, number = 1, 1
-    while number <= pages:
+    pages: list[tuple[bytes, bytes]] = []
+    count, number = 1, 1
+    while number <= count:
         with app.test_request_context(f"/?page={number}"):
             if number == 1:
                 marker, year, today = status.data_key()
@@ -95,28 +90,28 @@ def publish_status(svod: Svod) -> int:
             report = status.read(status.overview, page=number)
             if number == 1:
                 frame = status.read(status.index_frame, report=report)
-                pages, total = report["page"]["pages"], report["page"]["total"]
-            bodies.append(status._index_body(report, status._filters(report)))
+                count, total = report["page"]["pages"], report["page"]["total"]
+            body = Markup(status._index_body(report, status._filters(report)))
+            head, _, tail = render_template("status.html", frame=frame, body=body, live=Markup(HOLE)).partition(HOLE)
+            pages.append((head.encode(), tail.encode()))
         number += 1
     index = {"year": year, "marker": _json_marker(marker), "day": today.isoformat(), "script_root": "",
-             "total": total, "pages": pages, "years": years, "frame": frame}
+             "total": total, "pages": count, "years": years, "frame": frame}
     with svod.db.session() as session:
-        _store(session, index, bodies)
-    return pages
+        _store(session, index, pages)
+    return count
 
 
-def _store(session: Session, index: dict, bodies: list[str]) -> None:
+def _store(session: Session, index: dict, pages: list[tuple[bytes, bytes]]) -> None:
     """The index and the pages whose digest changed; pages past the new last one removed."""
     old = session.get(m.Meta, INDEX_KEY)
     old_digests = json.loads(old.value).get("digests", []) if old is not None else []
-    index["digests"] = [hashlib.sha256(body.encode()).hexdigest() for body in bodies]
-    for number, (body, digest) in enumerate(zip(bodies, index["digests"], strict=True), start=1):
+    index["digests"] = [hashlib.sha256(head + HOLE.encode() + tail).hexdigest() for head, tail in pages]
+    for number, ((head, tail), digest) in enumerate(zip(pages, index["digests"], strict=True), start=1):
         if number > len(old_digests) or old_digests[number - 1] != digest:
-            session.merge(m.Meta(key=page_key(number), value=body))
-            session.merge(m.Meta(key=deflated_key(number), value=base64.b64encode(deflated(body.encode())).decode()))
-    gone = [key for n in range(len(bodies) + 1, len(old_digests) + 1) for key in (page_key(n), deflated_key(n))]
-    if gone:
-        session.execute(delete(m.Meta).where(m.Meta.key.in_(gone)))
+            session.merge(m.PublishedPage(number=number, head=head, head_deflated=deflated(head), tail=tail,
+                                          tail_deflated=deflated(tail)))
+    session.execute(delete(m.PublishedPage).where(m.PublishedPage.number > len(pages)))
     session.merge(m.Meta(key=INDEX_KEY, value=json.dumps(index, ensure_ascii=False, default=str)))
 
 
@@ -128,16 +123,20 @@ def _json_marker(marker) -> list:
 # Built once: they are asked on every view of the status page.
 _INDEX_QUERY = select(*MARKER_QUERY.selected_columns,
                       select(m.Meta.value).where(m.Meta.key == INDEX_KEY).scalar_subquery())
-_BODY_QUERY = select(m.Meta.key, m.Meta.value).where(m.Meta.key.in_(bindparam("keys", expanding=True)))
+_PAGE = m.PublishedPage
+_PAGE_QUERY = select(_PAGE.head, _PAGE.tail).where(_PAGE.number == bindparam("number"))
+_DEFLATED_QUERY = select(_PAGE.head, _PAGE.tail, _PAGE.head_deflated, _PAGE.tail_deflated).where(
+    _PAGE.number == bindparam("number"))
 
 
 def published(connection: Connection, *, today: date, args: Mapping[str, str], script_root: str,
               want_deflated: bool = False) -> dict | None:
     """The stored page a request for the unfiltered status page (``args``: ``page`` and
-    ``year`` at most) may be given — ``{"body", "deflated", "year", "years", "marker",
-    "frame", "page"}``, ``deflated`` the body's raw deflate blocks when ``want_deflated`` — or None:
-    nothing stored, or published for another day, before data was written since, under
-    another script root, or another year asked for."""
+    ``year`` at most) may be given — ``{"parts", "year", "years", "marker", "frame",
+    "page"}``, ``parts`` the page's HTML before and after the hole for the part drawn on
+    every view, each ``(bytes, deflated bytes or None)`` (deflated when ``want_deflated``) —
+    or None: nothing stored, or published for another day, before data was written since,
+    under another script root, or another year asked for."""
     *marker, value = connection.execute(_INDEX_QUERY).one()
     if value is None:
         return None
@@ -147,11 +146,10 @@ def published(connection: Connection, *, today: date, args: Mapping[str, str], s
             or index["marker"] != _json_marker(marker)):
         return None
     info = page_info(args.get("page"), PER_PAGE, index["total"])
-    number = info["number"]
-    keys = [page_key(number), deflated_key(number)] if want_deflated else [page_key(number)]
-    found = dict(connection.execute(_BODY_QUERY, {"keys": keys}).all()) if number <= index["pages"] else {}
-    if page_key(number) not in found:
+    row = connection.execute(_DEFLATED_QUERY if want_deflated else _PAGE_QUERY,
+                             {"number": info["number"]}).one_or_none()
+    if row is None:
         return None
-    packed = found.get(deflated_key(number))
-    return {**index, "marker": tuple(marker), "body": found[page_key(number)], "page": info,
-            "deflated": base64.b64decode(packed) if packed else None}
+    head, tail, *packed = row
+    parts = ((head, packed[0]), (tail, packed[1])) if packed else ((head, None), (tail, None))
+    return {**index, "marker": tuple(marker), "parts": parts, "page": info}

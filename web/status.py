@@ -204,13 +204,13 @@ def index():
     stored = _published() if set(request.args) <= {"page", "year"} else None
     if stored is None:
         return cached_page(_index)
-    # The frame is drawn around a hole, and the stored body (also stored deflated) goes in it.
-    hole = "\x00svod-body\x00"
-    head, _, tail = _frame_page(stored["frame"], Markup(hole)).partition(hole)
-    head, body, tail = head.encode(), stored["body"].encode(), tail.encode()
-    if len(body) < MIN_BYTES or not accepts_gzip():
-        return Response(head + body + tail, mimetype="text/html")
-    response = Response(spliced([(head, None), (body, stored["deflated"]), (tail, None)]), mimetype="text/html")
+    (head, head_deflated), (tail, tail_deflated) = stored["parts"]
+    frame, now = stored["frame"], svod().clock()
+    live = render_template("_status_live.html", frame=frame, generated_at=now,
+                           health=sync_health(frame["last_sync"], now, svod().settings.sync_interval_minutes)).encode()
+    if len(tail) < MIN_BYTES or head_deflated is None:
+        return Response(head + live + tail, mimetype="text/html")
+    response = Response(spliced([(head, head_deflated), (live, None), (tail, tail_deflated)]), mimetype="text/html")
     response.headers["Content-Encoding"] = "gzip"
     return response
 
@@ -224,6 +224,7 @@ def _index() -> str:
 
 
 def _frame_page(frame: dict, body: Markup) -> str:
+    """The status page: ``body`` (the matrix and lists) in its frame, drawn now."""
     now = svod().clock()
     return render_template("status.html", frame=frame, generated_at=now, body=body,
                            health=sync_health(frame["last_sync"], now, svod().settings.sync_interval_minutes))

@@ -6,6 +6,7 @@ import gzip
 import json
 import random
 import zlib
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,23 +16,31 @@ from sync_service import db as m
 from tests.factory import make_app, make_svod
 from tests.web.test_overview import random_district
 from web.compress import deflated, spliced
-from web.publish import INDEX_KEY, deflated_key, page_key, publish_status
+from web.publish import HOLE, INDEX_KEY, publish_status
 
 NOW = datetime(2026, 11, 22, 9, 0)
 
 
+@contextmanager
+def made_district(folder, **settings):
+    """A 130-school district (three pages) synced an hour ago: (svod, its clock, a client
+    of the app without the page cache). ``settings``: a ``database_url`` (PostgreSQL)."""
+    clock = {"now": NOW}
+    svod = make_svod(folder, now=lambda: clock["now"], **settings)
+    try:
+        with svod.db.session() as session:
+            random_district(session, random.Random(3), schools=130)
+            session.add(m.SyncRun(started_at=NOW - timedelta(hours=1), finished_at=NOW - timedelta(minutes=50),
+                                  status="ok", trigger="clock", schools_total=130, schools_read=130))
+        yield svod, clock, make_app(svod, SVOD_PAGE_CACHE=False).test_client()
+    finally:
+        svod.dispose()
+
+
 @pytest.fixture
 def district(tmp_path):
-    """A 130-school district (three pages) synced an hour ago: (svod, its clock, a client
-    of the app without the page cache)."""
-    clock = {"now": NOW}
-    svod = make_svod(tmp_path, now=lambda: clock["now"])
-    with svod.db.session() as session:
-        random_district(session, random.Random(3), schools=130)
-        session.add(m.SyncRun(started_at=NOW - timedelta(hours=1), finished_at=NOW - timedelta(minutes=50),
-                              status="ok", trigger="clock", schools_total=130, schools_read=130))
-    yield svod, clock, make_app(svod, SVOD_PAGE_CACHE=False).test_client()
-    svod.dispose()
+    with made_district(tmp_path) as made:
+        yield made
 
 
 def synced(session) -> None:
@@ -40,14 +49,23 @@ def synced(session) -> None:
     session.add(m.SyncRun(started_at=at, finished_at=at, status="ok", trigger="clock"))
 
 
-def stored_pages(svod) -> dict[str, str]:
+def stored_pages(svod) -> dict[int, bytes]:
+    """Page number -> the page as stored, its hole for the part drawn on every view left in."""
     with svod.db.session() as session:
-        return dict(session.execute(select(m.Meta.key, m.Meta.value).where(m.Meta.key.like("status_page%"))).all())
+        return {page.number: page.head + HOLE.encode() + page.tail for page in session.scalars(select(m.PublishedPage))}
 
 
-def set_page(svod, number: int, body: str) -> None:
+def index(svod) -> dict:
     with svod.db.session() as session:
-        session.execute(update(m.Meta).where(m.Meta.key == page_key(number)).values(value=body))
+        return json.loads(session.get(m.Meta, INDEX_KEY).value)
+
+
+def set_page(svod, number: int, text: str) -> None:
+    """Plant ``text`` as what page ``number`` shows after its live part."""
+    with svod.db.session() as session:
+        page = session.get(m.PublishedPage, number)
+        page.tail = text.encode()
+        page.tail_deflated = deflated(page.tail)
 
 
 PLANTED = "<p>Страница, опубликованная синхронизацией</p>"
@@ -58,8 +76,7 @@ def test_published_pages_are_the_live_pages(district):
     paths = ["/", "/?page=2", "/?page=3", "/?page=99", "/?page=abc"]
     live = [client.get(path).get_data(as_text=True) for path in paths]
     assert publish_status(svod) == 3
-    stored = stored_pages(svod)
-    assert set(stored) == {INDEX_KEY} | {key(n) for n in (1, 2, 3) for key in (page_key, deflated_key)}
+    assert set(stored_pages(svod)) == {1, 2, 3} and index(svod)["pages"] == 3
     assert [client.get(path).get_data(as_text=True) for path in paths] == live
     # a browser's view: gzipped, the stored deflated body spliced between the frame's parts
     for path, page in zip(paths, live, strict=True):
@@ -82,8 +99,9 @@ def test_a_published_page_is_served_only_while_it_holds(district):
     assert PLANTED not in client.get("/?page=2&collection=c1").get_data(as_text=True)
     clock["now"] = NOW + timedelta(days=1)                                   # statuses change at midnight
     assert PLANTED not in client.get("/?page=2").get_data(as_text=True)
-    clock["now"] = NOW
-    assert PLANTED in client.get("/?page=2").get_data(as_text=True)
+    clock["now"] = NOW + timedelta(minutes=5)                                 # the live part: drawn on the view
+    page = client.get("/?page=2").get_data(as_text=True)
+    assert PLANTED in page and "Статусы на 22.11.2026 09:05" in page
     with svod.db.session() as session:                                      # a sync writes since
         session.add(m.SyncRun(started_at=NOW, status="running", trigger="clock"))
     page = client.get("/?page=2").get_data(as_text=True)
@@ -95,21 +113,20 @@ def test_publishing_again_rewrites_what_changed_and_drops_what_is_gone(district)
     publish_status(svod)
     set_page(svod, 1, PLANTED)
     publish_status(svod)                      # nothing changed: the page is not written again
-    assert stored_pages(svod)[page_key(1)] == PLANTED
+    assert stored_pages(svod)[1].endswith(PLANTED.encode())
     with svod.db.session() as session:        # a sync finds a school gone: pages from its own on change
         session.execute(update(m.School).where(m.School.code == "s000").values(active=False))
         synced(session)
     live = client.get("/").get_data(as_text=True)
     publish_status(svod)
-    assert stored_pages(svod)[page_key(1)] != PLANTED
+    assert not stored_pages(svod)[1].endswith(PLANTED.encode())
     assert client.get("/").get_data(as_text=True) == live
     with svod.db.session() as session:        # most schools leave: one page is left
         session.execute(update(m.School).where(m.School.code >= "s020").values(active=False))
         synced(session)
     assert publish_status(svod) == 1
-    assert set(stored_pages(svod)) == {INDEX_KEY, page_key(1), deflated_key(1)}
-    index = json.loads(stored_pages(svod)[INDEX_KEY])
-    assert index["pages"] == 1 and index["day"] == NOW.date().isoformat()
+    assert set(stored_pages(svod)) == {1}
+    assert index(svod)["pages"] == 1 and index(svod)["day"] == NOW.date().isoformat()
 
 
 def test_what_the_head_does_between_syncs_is_shown_at_once(district):
