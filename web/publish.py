@@ -7,22 +7,24 @@ schools × 13 collections, its overdue list, its debtors' text and its 13 small 
 cost (≈ 25 ms at 3 000 schools, bench/web_bench.py), on every view, in a process that
 serves requests. So the clock renders it where it renders everything else a sync
 produces — right after the run's end, beside the district-wide part it already keeps
-(``overview.store_district_part``) — and stores each page's body in ``Meta``:
+(``overview.store_district_part``) — with the same ``status.html``, leaving a hole
+(:data:`HOLE`) where the part drawn on every view goes (``_status_live.html``: the time,
+the banners, the last sync and whether it is stale), and stores:
 
-- ``status_pages``: what the pages hold for — the academic year, the data marker and the
-  day (the same test as the stored district part: nothing written since, statuses as of
-  today), the script root they were rendered under, the number of schools and pages, the
-  digest of each page, the years the header's switch offers, and the little the frame
-  around the body needs (the number of schools and collections, the last sync, the names
-  of the schools it could not read, the next things of the plan);
-- ``status_page:{n}``: page ``n``'s body, the HTML that ``status._index_body`` renders,
-  and ``status_page:{n}:deflated`` the same deflated (base64), so that a browser's view
-  is gzipped at the cost of its frame (``compress.spliced``); both rewritten only when
-  the page's digest changes (an idle sync rewrites only the index).
+- in ``published_pages`` (migration 0013), each page's HTML before and after the hole,
+  encoded, each also as raw deflate blocks (``compress.deflated``), so that a browser's
+  view is gzipped at the cost of its live part (``compress.spliced``); a page is written
+  again only when its digest changes (an idle sync rewrites only the index);
+- in ``meta`` (``status_pages``), what the pages hold for: the academic year, the data
+  marker and the day (the same test as the stored district part: nothing written since,
+  statuses as of today), the script root they were rendered under, the number of schools
+  and pages, each page's digest, the years the header's switch offers, and what the
+  live part shows (the number of schools and collections, the last sync, the names of
+  the schools it could not read).
 
 A view of the unfiltered page then asks the database two things — the data marker with
-the index, in one statement, and the page's body by its key — and draws the frame (the
-time, the sync's health) around the stored body. Anything else — a filter,
+the index, in one statement, and the page by its number — draws the live part and sends
+the three pieces as they are. Anything else — a filter,
 another year, a page published for another day or before data was written, another
 script root — is rendered live by the same functions, so the two paths give the same page
 (tests/web/test_publish.py holds them equal). Nothing here is per process: every web
@@ -33,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import weakref
 from collections.abc import Mapping
 from datetime import date
@@ -50,14 +51,9 @@ from sync_service.district.report import MARKER_QUERY
 
 from .compress import deflated
 
-log = logging.getLogger(__name__)
-
 _apps: weakref.WeakKeyDictionary[Svod, Flask] = weakref.WeakKeyDictionary()
 
-
 INDEX_KEY = "status_pages"
-
-
 HOLE = "\x00svod-live\x00"   # where the part drawn on every view goes
 
 
@@ -133,7 +129,7 @@ def published(connection: Connection, *, today: date, args: Mapping[str, str], s
               want_deflated: bool = False) -> dict | None:
     """The stored page a request for the unfiltered status page (``args``: ``page`` and
     ``year`` at most) may be given — ``{"parts", "year", "years", "marker", "frame",
-    "page"}``, ``parts`` the page's HTML before and after the hole for the part drawn on
+    "page", "running"}`` (``running``: a sync began since, see :func:`_holds`), ``parts`` the page's HTML before and after the hole for the part drawn on
     every view, each ``(bytes, deflated bytes or None)`` (deflated when ``want_deflated``) —
     or None: nothing stored, or published for another day, before data was written since,
     under another script root, or another year asked for."""
@@ -142,8 +138,10 @@ def published(connection: Connection, *, today: date, args: Mapping[str, str], s
         return None
     index = json.loads(value)
     if (index["day"] != today.isoformat() or index["script_root"] != script_root
-            or args.get("year", index["year"]).replace("-", "/") != index["year"]
-            or index["marker"] != _json_marker(marker)):
+            or args.get("year", index["year"]).replace("-", "/") != index["year"]):
+        return None
+    running = _holds(index["marker"], _json_marker(marker))
+    if running is None:
         return None
     info = page_info(args.get("page"), PER_PAGE, index["total"])
     row = connection.execute(_DEFLATED_QUERY if want_deflated else _PAGE_QUERY,
@@ -152,4 +150,23 @@ def published(connection: Connection, *, today: date, args: Mapping[str, str], s
         return None
     head, tail, *packed = row
     parts = ((head, packed[0]), (tail, packed[1])) if packed else ((head, None), (tail, None))
-    return {**index, "marker": tuple(marker), "parts": parts, "page": info}
+    return {**index, "marker": tuple(marker), "parts": parts, "page": info, "running": running}
+
+
+# The data marker's parts (report.MARKER_QUERY): the newest outcome and rate snapshot, the
+# newest run's id, status and end, the newest review and the confirmed held change.
+_RUN_ID, _RUN_STATUS, _HEAD = 2, 3, slice(5, None)
+
+
+def _holds(published: list, now: list) -> bool | None:
+    """Whether pages published at the data marker ``published`` hold at ``now``: False when
+    nothing was written since; True while a newer sync is still running and the head has
+    done nothing since (its rows are being written: until it ends, the page shows the data
+    of the last finished sync, whole, and the live part says a sync is under way);
+    None otherwise."""
+    if published == now:
+        return False
+    if (now[_RUN_STATUS] == "running" and now[_RUN_ID] is not None and published[_RUN_ID] is not None
+            and now[_RUN_ID] > published[_RUN_ID] and now[_HEAD] == published[_HEAD]):
+        return True
+    return None

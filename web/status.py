@@ -19,7 +19,14 @@ from sync_service.context import Svod
 from sync_service.district.check_tab import SEVERITY_LABELS
 from sync_service.district.collection_page import collection_detail, district_figures
 from sync_service.district.history import school_year
-from sync_service.district.overview import debtor_page, district_lists, not_submitted_page, overview, unknown_list
+from sync_service.district.overview import (
+    bounded_last_sync,
+    debtor_page,
+    district_lists,
+    not_submitted_page,
+    overview,
+    unknown_list,
+)
 from sync_service.district.registry import shifted_year
 from sync_service.district.report import (
     data_marker,
@@ -206,6 +213,8 @@ def index():
         return cached_page(_index)
     (head, head_deflated), (tail, tail_deflated) = stored["parts"]
     frame, now = stored["frame"], svod().clock()
+    if stored["running"]:  # a sync under way: the live part says so
+        frame = {**frame, **read(sync_frame)}
     live = render_template("_status_live.html", frame=frame, generated_at=now,
                            health=sync_health(frame["last_sync"], now, svod().settings.sync_interval_minutes)).encode()
     if len(tail) < MIN_BYTES or head_deflated is None:
@@ -234,14 +243,19 @@ def index_frame(session, *, report: dict, academic_year: str, now: datetime) -> 
     """What the status page shows around its body: the year, the number of schools and
     collections, the last sync and the names of the schools it could not read, the next
     three things of the plan. The same for the published and the live page."""
-    run = report["last_sync"]
-    codes = (run or {}).get("failed_schools", [])[:10]
-    names = dict(session.execute(select(m.School.code, m.School.name).where(m.School.code.in_(codes))).all()) if codes else {}
     upcoming = [item for month in plan_calendar(session, academic_year=academic_year, now=now)["months"]
                 for item in month["entries"] if item["kind"] != "today" and not item["past"]][:3]
     return {"academic_year": report["academic_year"], "expected": report["expected"],
-            "collections": len(report["plan"]), "last_sync": run, "names": names,
+            "collections": len(report["plan"]), **sync_frame(session, run=report["last_sync"]),
             "upcoming": json.loads(json.dumps(upcoming, default=str))}
+
+
+def sync_frame(session, *, run: dict | None = None, **_) -> dict:
+    """The last sync (``run``, or read now) and the names of the schools it could not read."""
+    run = run if run is not None else bounded_last_sync(session)
+    codes = (run or {}).get("failed_schools", [])[:10]
+    names = dict(session.execute(select(m.School.code, m.School.name).where(m.School.code.in_(codes))).all()) if codes else {}
+    return {"last_sync": run, "names": names}
 
 
 def _published() -> dict | None:

@@ -198,7 +198,7 @@ def overview(session: Session, *, academic_year: str, now: datetime, collection:
         "overdue_total": sum(c["counts"][OVERDUE] for c in collections) if listed else 0,
         "sync_errors": whole["sync_errors"],
         "sync_errors_total": whole["sync_errors_total"],
-        "last_sync": _bounded(last_sync(session)),
+        "last_sync": bounded_last_sync(session),
     }
 
 
@@ -347,6 +347,11 @@ def _sync_errors(session: Session) -> tuple[int, list[dict]]:
         m.WorkbookState, m.WorkbookState.school_id == m.School.id).where(where)) or 0
     rows = session.execute(base.order_by(m.School.code).limit(SYNC_ERRORS_LIMIT))
     return total, [school_dict(school, state) for school, state in rows]
+
+
+def bounded_last_sync(session: Session) -> dict | None:
+    """``report.last_sync`` with at most :data:`FAILED_LIMIT` failed schools' codes."""
+    return _bounded(last_sync(session))
 
 
 def _bounded(run: dict | None) -> dict | None:

@@ -102,10 +102,21 @@ def test_a_published_page_is_served_only_while_it_holds(district):
     clock["now"] = NOW + timedelta(minutes=5)                                 # the live part: drawn on the view
     page = client.get("/?page=2").get_data(as_text=True)
     assert PLANTED in page and "Статусы на 22.11.2026 09:05" in page
-    with svod.db.session() as session:                                      # a sync writes since
-        session.add(m.SyncRun(started_at=NOW, status="running", trigger="clock"))
+    clock["now"] = NOW
+    with svod.db.session() as session:                                      # a sync begins
+        run = m.SyncRun(started_at=NOW, status="running", trigger="clock")
+        session.add(run)
+    with svod.db.session() as session:                                      # and writes a school
+        session.add(m.SyncOutcome(run_id=run.id, school_id=session.scalar(select(m.School.id).limit(1)),
+                                  outcome="failed", error="файл повреждён"))
+    # while it runs, the page is the last finished sync's, whole, and says a sync is under way
     page = client.get("/?page=2").get_data(as_text=True)
-    assert PLANTED not in page and "идёт сейчас" in page
+    assert PLANTED in page and "идёт сейчас" in page
+    with svod.db.session() as session:                                      # it ends: the page is live
+        session.execute(update(m.SyncRun).where(m.SyncRun.id == run.id)
+                        .values(status="partial", finished_at=NOW + timedelta(minutes=2)))
+    page = client.get("/?page=2").get_data(as_text=True)
+    assert PLANTED not in page and "с ошибками" in page
 
 
 def test_publishing_again_rewrites_what_changed_and_drops_what_is_gone(district):
@@ -145,6 +156,7 @@ def test_what_the_head_does_between_syncs_is_shown_at_once(district):
         submission = session.scalars(select(m.Submission).join(m.School).where(m.School.code == "s001")
                                      .order_by(m.Submission.id).limit(1)).one()
         submission.version, submission.ready, submission.has_data, submission.errors = 1, True, True, 0
+        session.add(m.SyncRun(started_at=NOW, status="running", trigger="clock"))   # even while a sync runs
         record_review(session, submission, "return", comment="Заполните столбец «Ставка».", by="руководитель ОМО",
                       now=NOW)
     with svod.db.session() as session:
