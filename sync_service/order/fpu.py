@@ -29,7 +29,7 @@ from sync_service.findings import Finding, a1, make_finding
 from sync_service.forms.cells import Failure, fold, parse_value
 from sync_service.forms.reading import fill_merges, label_key
 from sync_service.forms.schema import Column
-from sync_service.stores.base import Sheet, TabSpec
+from sync_service.stores.base import Sheet
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 HEADER_SEARCH_ROWS = 30  # the official file has a long title above its header
@@ -529,15 +529,4 @@ class FpuIndex:
         return [self.entries[i] for _, i in best[:limit]]
 
 
-FPU_TAB = "ФПУ"
-
-
-def fpu_tab(fpu: FpuIndex) -> TabSpec:
-    """The list in force as the «ФПУ» tab of the head's workbook: librarians look codes up there."""
-    header = ["Код ФПУ", "Название", "Авторы", "Классы", "Издательство", "Действует до"]
-    rows = [[e.code, e.title, e.authors, grades_text(e.grades), e.publisher, e.valid_until] for e in fpu]
-    note = [f"Федеральный перечень учебников: {fpu.source or 'загружен'}, версия {fpu.version or '—'}. "
-            "Лист заполняет Svod; правки на нём будут заменены."]
-    return TabSpec(title=FPU_TAB, rows=[note, header, *rows], frozen_rows=2, bold_rows=(2,),
-                   widths={1: 16, 2: 50, 3: 36, 4: 8, 5: 36, 6: 14}, protected=True,
-                   number_formats={6: "DD.MM.YYYY"})
+FPU_TAB = "ФПУ"   # the federal list's tab, in the head's workbook and every school's (order/fpu_tab.py)

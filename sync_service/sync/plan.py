@@ -17,7 +17,7 @@ from sync_service.district.registry import Registry, read_registry
 from sync_service.failures import head_unavailable
 from sync_service.forms.schema import Schema
 from sync_service.model import Collection, SchoolEntry, school_code
-from sync_service.order.fpu import fpu_tab
+from sync_service.order.fpu_tab import render_fpu_tab
 from sync_service.order.models import current_fpu
 from sync_service.stores.base import StoreError, WorkbookInfo, WorkbookUnavailable
 from sync_service.sync import held
@@ -216,7 +216,7 @@ def write_head_tabs(ctx: RunContext, plan: Plan, listing: Mapping[str, WorkbookI
                                   collections=len(plan.collections), held=plan.held, forms=forms)
     candidates = [(check, "head_check_hash", content_hash(check))]
     if fpu is not None:
-        tab = fpu_tab(fpu)
+        tab = render_fpu_tab(fpu)   # the same tab the schools get
         candidates.append((tab, "fpu_tab_hash", digest(tab.rows)))
     changed = [(tab, key, value) for tab, key, value in candidates if written[key] != value]
     if not changed:

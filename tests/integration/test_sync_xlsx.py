@@ -382,13 +382,18 @@ def test_an_unreadable_head_workbook_does_not_hold_back_the_schools(district, tm
 
 def test_the_federal_list_goes_to_the_head_workbook_once(district):
     from sync_service.order.commands import fpu_import
+    from sync_service.order.consolidate import code_order
     from sync_service.order.fpu import sample_fpu_path
+    from sync_service.order.fpu_tab import FPU_HEADER, FPU_TITLE
 
     fpu_import(district.svod.db, sample_fpu_path())
     run_sync(district.svod)
     head = district.folder / "Настройки ОМО.xlsx"
     rows = list(openpyxl.load_workbook(head)["ФПУ"].iter_rows(values_only=True))
-    assert rows[1][:2] == ("Код ФПУ", "Название") and len(rows) > 250
+    # the same reference tab as every school's: its title, help and source, then the list by code
+    assert rows[0][0] == FPU_TITLE and rows[3] == FPU_HEADER and len(rows) > 250
+    codes = [r[0] for r in rows[4:]]
+    assert codes == sorted(codes, key=code_order)
     assert [c for c in openpyxl.load_workbook(head)["Школы"]["A"]][1].value == "sch01"  # the head's tabs intact
     written = head.stat().st_mtime_ns
     assert run_sync(district.svod).read == 0
