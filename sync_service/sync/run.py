@@ -6,8 +6,8 @@ function of values in its own module (:func:`execute` reads as the list):
 1. the listing of every workbook with its change marker (one call);
 2. the plan: schools and collections (:mod:`.plan`), and the head's service tabs;
 3. each school's workbook located, and which to read decided (:mod:`.schools`);
-4. the changed ones read, absorbed and their «Проверка» written as each arrives
-   (:mod:`.schools`, :mod:`.checks`);
+4. the changed ones read and parsed on reader threads, stored one by one as each
+   arrives and their «Проверка» written on writer threads (:mod:`.schools`, :mod:`.checks`);
 5. the consolidated workbook from the stored snapshots (:mod:`.consolidate`).
 
 Its promises:
@@ -59,12 +59,13 @@ from sync_service.sync.schools import (
     UNCHANGED,
     Known,
     Outcome,
+    Parsed,
     Triage,
     absorb,
     hold_unturned,
     known_schools,
     locate_workbooks,
-    read_workbook,
+    read_and_parse,
     record_failure,
     record_missing,
     record_unchanged,
@@ -267,22 +268,24 @@ def process_schools(ctx: RunContext, plan: Plan, chosen: Triage, known: Mapping[
     readers = min(workers, len(chosen.to_read) or 1)
     with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="svod-read") as pool, \
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="svod-write") as writer:
-        for (entry, workbook_id), (workbook, error, millis) in read_ahead(
-                pool, lambda item: read_workbook(ctx.store, item[1]), chosen.to_read, WINDOW * readers):
-            school_id, view = school_ids[entry.code], None
-            if error is not None:
+        def read_one(item: tuple) -> Parsed:   # on a reader thread: nothing here writes to the database
+            entry, workbook_id = item
+            return read_and_parse(ctx, plan.collections, known[entry.code], workbook_id, reference, last_year)
+
+        for (entry, workbook_id), parsed in read_ahead(pool, read_one, chosen.to_read, WINDOW * readers):
+            school_id, view, millis = school_ids[entry.code], None, parsed.millis
+            if parsed.workbook is None:
                 outcome = record_failure(ctx, school_id, entry.code, workbook_id,
-                                         make_finding("unreadable-workbook", reason=error), error, millis)
+                                         make_finding("unreadable-workbook", reason=parsed.error), parsed.error, millis)
             else:
                 try:
-                    outcome, view = absorb(ctx, plan.collections, plan.collection_ids, known[entry.code], entry,
-                                           workbook, millis, reference, last_year)
+                    outcome, view = absorb(ctx, plan.collections, plan.collection_ids, known[entry.code], entry, parsed)
                 except Exception:  # a defect of ours must not stop the other schools
                     log.exception("could not process the workbook of school %s", entry.code)
                     reason = "внутренняя ошибка при разборе книги (подробности в журнале сервиса)"
                     outcome = record_failure(ctx, school_id, entry.code, workbook_id,
                                              make_finding("processing-error", reason=reason), reason, millis)
-            del workbook
+            del parsed
             settled(outcome)
             if outcome.kind != FAILED:
                 submit_checks(writer, [entry], None if view is None else {school_id: view})

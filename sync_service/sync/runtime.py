@@ -16,12 +16,24 @@ def frozen_heap() -> Iterator[None]:
     generation for the run (``gc.freeze``) and handed back after (``gc.unfreeze``), so that
     each full collection scans the run's own bounded heap instead of the whole process.
     Measured on 500 schools: the collector's time fell from 1.7 s to 0.7 s of about 14 s.
+
+    The youngest generation is also collected after :data:`YOUNG_THRESHOLD` allocations
+    instead of 700 (restored after): a run allocates millions of short-lived cells, rows
+    and statements that reference counting frees, and a collection every 700 of them
+    mostly finds nothing — on 500 schools 0.39 s of collecting became 0.06 s, for 3 MB more
+    at the peak.
     """
+    thresholds = gc.get_threshold()
     gc.freeze()
+    gc.set_threshold(max(thresholds[0], YOUNG_THRESHOLD), *thresholds[1:])
     try:
         yield
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
+
+
+YOUNG_THRESHOLD = 10_000
 
 
 @contextmanager

@@ -1,5 +1,6 @@
 """Steps 3 and 4 of a run, school by school: locate each workbook, decide which to read,
-read it, and absorb it — parse, validate and store in one transaction."""
+read, hash, parse and validate it (:func:`read_and_parse`, on a reader thread: nothing
+there writes to the database), and absorb it — store it in one transaction."""
 from __future__ import annotations
 
 import time
@@ -250,32 +251,86 @@ def record_missing(ctx: RunContext, school_id: int, entry: SchoolEntry, workbook
     return record_failure(ctx, school_id, entry.code, kept, finding, f"нет книги «{shown or entry.code}»")
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """One tab's result with what storing it needs worked out beforehand (on the reader
+    thread, so that the run's one writing thread only writes)."""
+
+    result: FormResult
+    digest: str                 # :func:`~sync_service.forms.validation.data_hash`
+    rows: dict[str, Any]        # :func:`stored_rows`
+    computed: Any               # the computed values as JSON holds them
+    blocked: list[list[int]]    # the blocked rows as runs (``db.row_runs``)
+
+
+def prepare(result: FormResult) -> Prepared:
+    return Prepared(result, data_hash(result), stored_rows(result), m.json_safe(result.computed),
+                    m.row_runs(result.blocked_rows))
+
+
+@dataclass
+class Parsed:
+    """A school's workbook as a reader thread leaves it: read, hashed and, unless what
+    people typed is what was stored, parsed and validated (:func:`read_and_parse`)."""
+
+    workbook: Workbook | None
+    error: str | None                    # why it could not be read (Russian), or None
+    millis: int                          # how long the read took
+    content: str | None = None           # :func:`workbook_hash`
+    results: dict[str, Prepared] | None = None     # collection key -> its tab's result; None: unchanged
+    defect: Exception | None = None      # a defect of ours while hashing or parsing (re-raised by the caller)
+
+
+def unchanged_content(ctx: RunContext, known: Known, content: str) -> bool:
+    """What people typed is what the last good read stored: nothing to parse or store."""
+    return not ctx.force and known.stored and known.content_hash == content and not known.failed
+
+
+def read_and_parse(ctx: RunContext, collections: list[Collection], known: Known, workbook_id: str,
+                   reference: Mapping[str, Any], last_year: Container[int] | None = None) -> Parsed:
+    """Read, hash and parse one school's workbook: what needs no write to the database, so
+    it runs on a reader thread while the run stores the schools before it. ``last_year``:
+    the schools with a snapshot of last year (:func:`schools_with_last_year`; None: look
+    it up); only theirs are queried."""
+    workbook, error, millis = read_workbook(ctx.store, workbook_id)
+    if workbook is None:
+        return Parsed(None, error, millis)
+    try:
+        content = workbook_hash(workbook)
+        if unchanged_content(ctx, known, content):
+            return Parsed(workbook, None, millis, content)
+        earlier = {}
+        if last_year is None or known.school_id in last_year:
+            with ctx.db.session() as session:
+                earlier = last_year_snapshots(session, known.school_id, ctx.year)
+        results = parse_workbook(collections, workbook, year=ctx.year, reference=reference, last_year=earlier)
+        return Parsed(workbook, None, millis, content, {key: prepare(result) for key, result in results.items()})
+    except Exception as exc:  # noqa: BLE001 — handed to the run, which records it for this school only
+        return Parsed(workbook, None, millis, defect=exc)
+
+
 def absorb(ctx: RunContext, collections: list[Collection], collection_ids: Mapping[str, int], known: Known,
-           entry: SchoolEntry, workbook: Workbook, millis: int, reference: Mapping[str, Any],
-           last_year: Container[int] | None = None) -> tuple[Outcome, SchoolView | None]:
-    """Parse, validate and store one school's workbook in one transaction: a handful of
-    statements whatever the number of its tabs and findings (Core ``executemany``). With it
-    the view its «Проверка» is rendered from, when it was parsed (else it is loaded).
-    ``last_year``: the schools with a snapshot of last year (:func:`schools_with_last_year`;
-    None: look it up)."""
-    school_id, content = known.school_id, workbook_hash(workbook)
-    unchanged = not ctx.force and known.stored and known.content_hash == content and not known.failed
+           entry: SchoolEntry, parsed: Parsed) -> tuple[Outcome, SchoolView | None]:
+    """Store one school's parsed workbook (:func:`read_and_parse`) in one transaction: a
+    handful of statements whatever the number of its tabs and findings (Core
+    ``executemany``). With it the view its «Проверка» is rendered from, when it was
+    parsed (else it is loaded). A defect met while parsing is raised here."""
+    if parsed.defect is not None:
+        raise parsed.defect
+    workbook, school_id = parsed.workbook, known.school_id
     view = None
     with ctx.db.session() as session:
         values = dict(workbook_id=workbook.id, marker=workbook.marker, read_at=ctx.now, error=None, error_at=None,
-                      last_ok_at=ctx.now, content_hash=content)
+                      last_ok_at=ctx.now, content_hash=parsed.content)
         session.execute(_UPDATE_STATE if known.stored else _INSERT_STATE, {"b_school": school_id, **values})
-        if not unchanged:
-            earlier = last_year_snapshots(session, school_id, ctx.year) if last_year is None or \
-                school_id in last_year else {}
-            results = parse_workbook(collections, workbook, year=ctx.year, reference=reference, last_year=earlier)
+        if parsed.results is not None:
             facts, findings = store_results(ctx, session, school_id,
-                                            {collection_ids[c.key]: results[c.key] for c in collections})
+                                            {collection_ids[c.key]: parsed.results[c.key] for c in collections})
             view = SchoolView(workbook.id, workbook.marker, None, known.check_hash, known.check_error, facts, findings,
                               fpu_state(workbook))
-        kind = UNCHANGED if unchanged else READ
+        kind = UNCHANGED if parsed.results is None else READ
         session.execute(_INSERT_OUTCOME, [{"run_id": ctx.run_id, "school_id": school_id, "outcome": kind,
-                                           "error": None, "duration_ms": millis}])
+                                           "error": None, "duration_ms": parsed.millis}])
     return Outcome(entry.code, kind), view
 
 
@@ -306,21 +361,21 @@ _DELETE_FINDINGS = delete(FINDINGS).where(
     | FINDINGS.c.collection_id.is_(None))
 
 
-def store_results(ctx: RunContext, session: Session, school_id: int, results: Mapping[int, FormResult]
+def store_results(ctx: RunContext, session: Session, school_id: int, results: Mapping[int, Prepared]
                   ) -> tuple[dict[int, Fact], list[dict]]:
     """Each submission's facts, a new snapshot version where what the tab says changed, and
     the school's findings (replacing the last read's); returns them as the school's
     «Проверка» shows them."""
     stored = {row.collection_id: row for row in session.execute(_STORED, {"school_id": school_id})}
     facts, updates, inserts, versions = {}, [], [], []
-    for cid, result in results.items():
+    for cid, prepared in results.items():
+        result, content = prepared.result, prepared.digest
         row = stored.get(cid)
         version = row.version if row else 0
         computed = row.computed if row else None
-        content = data_hash(result)
         fact = {"present": result.present, "ready": result.ready, "ready_date": result.ready_date,
                 "has_data": result.has_data, "errors": result.errors, "warnings": result.warnings,
-                "blocked_rows": m.row_runs(result.blocked_rows),
+                "blocked_rows": prepared.blocked,
                 "first_submitted_at": first_submission(
                     row.first_submitted_at if row else None, ready=result.ready, errors=result.errors,
                     has_data=result.has_data, ready_date=result.ready_date, now=ctx.now)}
@@ -329,8 +384,8 @@ def store_results(ctx: RunContext, session: Session, school_id: int, results: Ma
         if review is not None:  # the head's review moves on when the school changes the data (review.py)
             review = after_read(review, row.review_hash, fingerprint(result.table), ready=result.ready)
         if changed:
-            version, computed = version + 1, m.json_safe(result.computed)
-            versions.append((cid, {"version": version, "data_hash": content, "rows": stored_rows(result),
+            version, computed = version + 1, prepared.computed
+            versions.append((cid, {"version": version, "data_hash": content, "rows": prepared.rows,
                                    "computed": computed, "ready": result.ready, "errors": result.errors,
                                    "created_at": ctx.now, "run_id": ctx.run_id}))
         if row is None:
@@ -341,7 +396,7 @@ def store_results(ctx: RunContext, session: Session, school_id: int, results: Ma
                             "review": review, **fact})
         facts[cid] = Fact(result.ready, result.errors, result.warnings, result.has_data, fact["first_submitted_at"],
                           computed, review, row.review_comment if review else None,
-                          review_changes(session, row.id, row.review_version, stored_rows(result))
+                          review_changes(session, row.id, row.review_version, prepared.rows)
                           if review == REVIEW_CHANGED else None)
     ids = {cid: row.id for cid, row in stored.items()}
     if inserts:
@@ -351,7 +406,7 @@ def store_results(ctx: RunContext, session: Session, school_id: int, results: Ma
     if versions:
         session.execute(_INSERT_VERSIONS, [{"submission_id": ids[cid], **values} for cid, values in versions])
     session.execute(_DELETE_FINDINGS, {"school_id": school_id, "year": ctx.year})
-    findings = [finding_row(school_id, cid, f) for cid, result in results.items() for f in result.findings]
+    findings = [finding_row(school_id, cid, f) for cid, prepared in results.items() for f in prepared.result.findings]
     if findings:
         session.execute(_INSERT_FINDINGS, findings)
     return facts, findings
