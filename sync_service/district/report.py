@@ -177,15 +177,18 @@ def _public_held(session: Session) -> dict | None:
 
 def _marker_query():
     from sync_service.sync.held import CONFIRMED
+    from sync_service.sync.records import YEAR_KEYS
 
     newest = select(m.SyncRun).order_by(m.SyncRun.id.desc()).limit(1).subquery()
     return select(select(func.max(m.SyncOutcome.id)).scalar_subquery(),
                   select(func.max(m.RateSnapshot.id)).scalar_subquery(),
                   select(newest.c.id).scalar_subquery(), select(newest.c.status).scalar_subquery(),
                   select(newest.c.finished_at).scalar_subquery(),
-                  # what the head does between syncs: a review (a status), a confirmed change
+                  # what the head does between syncs: a review (a status), a confirmed change,
+                  # a turn of the year (`svod new-year`: the year Svod tracks)
                   select(func.max(m.Review.id)).scalar_subquery(),
-                  select(m.Meta.value).where(m.Meta.key == CONFIRMED).scalar_subquery())
+                  select(m.Meta.value).where(m.Meta.key == CONFIRMED).scalar_subquery(),
+                  *(select(m.Meta.value).where(m.Meta.key == key).scalar_subquery() for key in YEAR_KEYS))
 
 
 MARKER_QUERY = _marker_query()  # built once: it is asked for on every page view
@@ -194,8 +197,8 @@ MARKER_QUERY = _marker_query()  # built once: it is asked for on every page view
 def data_marker(session: Session) -> tuple:
     """A value that changes whenever a sync writes what the report reads: a new run, each
     school's outcome (stored with its submissions and findings), new rate snapshots, the
-    end of a run — and whenever the head reviews a submission or confirms a held change of
-    her workbook between syncs. Caches of built reports are keyed by it (one cheap query)."""
+    end of a run — and whenever the head reviews a submission, confirms a held change of
+    her workbook or turns the year between syncs. Caches of built reports are keyed by it (one cheap query)."""
     return tuple(session.execute(MARKER_QUERY).one())
 
 

@@ -48,9 +48,13 @@ def set_meta(session: Session, key: str, value: str) -> None:
     session.merge(m.Meta(key=key, value=value))
 
 
+YEAR_KEYS = ("academic_year", "head_year")   # in ``meta``: the year the last turn, or else the first sync, recorded
+
+
 def stored_year(session: Session) -> str | None:
     """The academic year Svod tracks, as the last turn of the year or the first sync recorded it."""
-    return get_meta(session, "academic_year") or get_meta(session, "head_year")
+    turned, first = (get_meta(session, key) for key in YEAR_KEYS)
+    return turned or first
 
 
 def finding_record(school_id: int, collection_id: int | None, finding: Finding) -> m.FindingRecord:

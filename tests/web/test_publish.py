@@ -145,6 +145,7 @@ def test_what_the_head_does_between_syncs_is_shown_at_once(district):
     confirmed change of her workbook: neither a published page nor a cached one may hide it."""
     from sync_service.district.report import data_marker
     from sync_service.sync import held
+    from sync_service.sync.records import set_meta
     from sync_service.sync.reviews import record_review
 
     svod, _clock, client = district
@@ -171,6 +172,12 @@ def test_what_the_head_does_between_syncs_is_shown_at_once(district):
     held.confirm(svod.db, "f1")
     with svod.db.session() as session:
         assert data_marker(session) != marker
+    publish_status(svod)
+    set_page(svod, 1, PLANTED)
+    assert PLANTED in client.get("/").get_data(as_text=True)
+    with svod.db.session() as session:                # `svod new-year`: the year Svod tracks turns
+        set_meta(session, "academic_year", "2027/2028")
+    assert PLANTED not in client.get("/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("sizes", [(0, 0, 0), (10, 0, 7), (5, 200_000, 3), (70_000, 1, 70_000)])
