@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
-from collections.abc import Mapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date
 from xml.etree import ElementTree as ET
@@ -85,25 +85,53 @@ def _unpacked(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return archive.read(info)
 
 
-class _PackedParts(Mapping):
-    """Part name -> bytes of a zip, each part unpacked when first asked for and kept."""
+class _PackedParts(MutableMapping):
+    """Part name -> bytes of a zip, each part unpacked when first asked for and kept; parts
+    set, replaced (a sheet being streamed: None) or removed are kept apart from the zip, in
+    the zip's order with new ones last, as a dict of every part would have them. An edit
+    that replaces a sheet never unpacks the old one (a consolidated tab of 3 000 schools
+    unpacks to hundreds of megabytes)."""
 
     def __init__(self, archive: zipfile.ZipFile):
         self._archive = archive
         self._infos = {info.filename: info for info in archive.infolist()}
-        self._unpacked: dict[str, bytes] = {}
+        self._unpacked: dict[str, bytes | None] = {}
+        self._names = dict.fromkeys(self._infos)   # the parts there now, in order
 
     def __getitem__(self, name: str) -> bytes:
-        found = self._unpacked.get(name)
-        if found is None:
-            found = self._unpacked[name] = _unpacked(self._archive, self._infos[name])
+        if name in self._unpacked:
+            return self._unpacked[name]
+        if name not in self._names:
+            raise KeyError(name)
+        found = self._unpacked[name] = _unpacked(self._archive, self._infos[name])
         return found
 
+    def __setitem__(self, name: str, value: bytes | None) -> None:
+        self._unpacked[name] = value
+        self._names[name] = None
+
+    def __delitem__(self, name: str) -> None:
+        del self._names[name]
+        self._unpacked.pop(name, None)
+
+    def pop(self, name: str, *default):
+        """Remove a part without unpacking it."""
+        if name not in self._names:
+            if default:
+                return default[0]
+            raise KeyError(name)
+        value = self._unpacked.get(name)
+        del self[name]
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
     def __iter__(self):
-        return iter(self._infos)
+        return iter(list(self._names))
 
     def __len__(self) -> int:
-        return len(self._infos)
+        return len(self._names)
 
 
 @dataclass
@@ -166,8 +194,8 @@ class Package:
 
     @classmethod
     def load(cls, data: bytes, *, lazy: bool = False) -> Package:
-        """The package in ``data``: every part unpacked (to be edited and written back), or
-        with ``lazy`` each part when it is first asked for (to be read)."""
+        """The package in ``data``: every part unpacked, or with ``lazy`` each part when it is
+        first asked for (to be read, or edited: a part replaced is never unpacked)."""
         if lazy:
             return cls(_PackedParts(zipfile.ZipFile(io.BytesIO(data))))
         with zipfile.ZipFile(io.BytesIO(data)) as archive:

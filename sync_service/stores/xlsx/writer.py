@@ -327,7 +327,7 @@ class _Edit:
 
     def __init__(self, package: Package, *, stream: bool = False):
         self.package = package
-        self.parts = package.parts   # a plain dict: Package.load without ``lazy``
+        self.parts = package.parts   # unpacked as asked for: a replaced sheet never is
         self._buffer = io.BytesIO()
         self._archive = zipfile.ZipFile(self._buffer, "w") if stream else None
         self._streamed: set[str] = set()
@@ -560,16 +560,19 @@ def _check(tabs: Sequence[TabSpec]) -> None:
 
 
 def _edited(data: bytes, tabs: Sequence[TabSpec], change: Callable[[_Edit], Any], read: bool, *,
-            stream: bool = False) -> Any:
+            stream: bool = False, replaced: bool = False) -> Any:
     """Open ``data`` for editing and run ``change``; any failure is a :class:`FileRefused`.
 
-    With ``read``, every worksheet is read first: a file the reader does not understand (a
-    broken sheet, an entity bomb in its strings) is refused, not written into."""
+    Parts are unpacked as they are asked for, so a sheet that is replaced is never unpacked.
+    With ``read``, every worksheet is read first (``replaced``: every one but those ``tabs``
+    replace, whose content goes unread and unwritten): a file the reader does not
+    understand (a broken sheet, an entity bomb in its strings) is refused, not written into."""
     _check(tabs)
     try:
-        package = Package.load(data)
+        package = Package.load(data, lazy=True)
         if read:
-            read_package(package)
+            gone = {t.title.casefold() for t in tabs} if replaced else set()
+            read_package(package, {ref.name for ref in package.sheets() if ref.name.casefold() not in gone})
         edit = _Edit(package, stream=stream)
         try:
             return change(edit)
@@ -589,7 +592,7 @@ def write_tabs(data: bytes, tabs: Sequence[TabSpec], *, read: bool = True) -> by
         _apply(edit, tabs)
         return edit.to_bytes()
 
-    return _edited(data, tabs, change, read, stream=True)
+    return _edited(data, tabs, change, read, stream=True, replaced=True)
 
 
 def add_missing_tabs(data: bytes, tabs: Sequence[TabSpec], *, read: bool = True) -> tuple[bytes | None, list[str]]:
