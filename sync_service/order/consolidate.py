@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -219,11 +219,12 @@ def merge_lines(school: SchoolRows, fpu: FpuIndex, start: date | None,
             for (code, grade), (copies, rows, entry) in merged.items()]
 
 
-def build_order(orders: Sequence[SchoolRows], fpu: FpuIndex, *, academic_year: str,
+def build_order(orders: Iterable[SchoolRows], fpu: FpuIndex, *, academic_year: str,
                 prices: Mapping[str, Decimal] | None = None,
                 missing: Sequence[MissingSchool] = (), made: date | None = None,
                 customer: str = "") -> MunicipalOrder:
-    """The municipal order from the schools' orders (in the registry's order).
+    """The municipal order from the schools' orders (in the registry's order; read once, a
+    school at a time, before ``missing`` is taken).
 
     ``academic_year`` is the year the orders were collected in; the order is for the next.
     ``prices`` (code -> price per copy) adds prices and sums to the specifications.

@@ -119,15 +119,25 @@ def load_order(session: Session, academic_year: str, *, statuses: Mapping[str, s
                now: datetime | None = None, fpu: FpuIndex | None = None,
                prices: Mapping[str, Decimal] | None = None, customer: str = "") -> MunicipalOrder | None:
     """The municipal order from the database; None when the list or the collection is missing.
-    Its documents are dated ``now`` (today by default) and name ``customer``."""
+    Its documents are dated ``now`` (today by default) and name ``customer``. The schools'
+    rows are read as :func:`build_order` takes them (a school at a time, merged into its
+    lines), so they are never all held."""
     fpu = fpu or current_fpu(session)
-    snapshots = form_rows(session, academic_year, ORDER_FORM, statuses=statuses, now=now)
+    snapshots = each_form_rows(session, academic_year, ORDER_FORM, statuses=statuses, now=now)
     if fpu is None or snapshots is None:
         return None
-    orders = [s.rows for s in snapshots if s.status in TICKED]
-    return build_order(orders, fpu, academic_year=academic_year,
+    missing: list[MissingSchool] = []
+
+    def orders() -> Iterator[SchoolRows]:
+        for school in snapshots:
+            missing.extend(missing_schools([school]))
+            if school.status in TICKED:
+                yield school.rows
+
+    # build_order reads every school's rows before it takes ``missing`` (into the order's tabs)
+    return build_order(orders(), fpu, academic_year=academic_year,
                        prices=prices if prices is not None else current_prices(session),
-                       missing=missing_schools(snapshots), made=(now or datetime.now()).date(), customer=customer)
+                       missing=missing, made=(now or datetime.now()).date(), customer=customer)
 
 
 def load_provision(session: Session, academic_year: str) -> list[ProvisionLine]:
@@ -143,11 +153,12 @@ def load_exchange(session: Session, academic_year: str, fpu: FpuIndex | None = N
                   provision: Sequence[ProvisionLine] | None = None) -> ExchangePlan:
     """Proposed transfers: the schools' offers and needs, then the provision shortages."""
     fpu = fpu or current_fpu(session)
-    snapshots = form_rows(session, academic_year, EXCHANGE_FORM) or []
+    items = []
+    for school in each_form_rows(session, academic_year, EXCHANGE_FORM) or ():   # a school's rows at a time
+        items += exchange_items([school.rows])
     if provision is None:
         provision = load_provision(session, academic_year)
-    return propose(exchange_items([s.rows for s in snapshots]), shortages=shortage_needs(shortages(provision)),
-                   fpu=fpu)
+    return propose(items, shortages=shortage_needs(shortages(provision)), fpu=fpu)
 
 
 def order_statuses(session: Session, academic_year: str, now: datetime) -> list[FormRows]:

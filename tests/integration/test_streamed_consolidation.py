@@ -13,6 +13,7 @@ import random
 import zipfile
 from dataclasses import replace
 from datetime import date, datetime
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -213,3 +214,19 @@ def test_a_rewrite_reads_and_unpacks_only_the_sheets_it_keeps():
         writer.write_tabs(broken, [replace(status, rows=[["Код школы"], ["sch03"]])])
     written = writer.write_tabs(broken, [replace(fund, rows=SpooledRows([["Код школы"], ["sch04"]]))])
     assert sheets(written) == {"Фонд": [["Код школы"], ["sch04"]], "Статус сдачи": [["Код школы"], ["sch02"]]}
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a device that is always full")
+def test_a_full_disk_is_not_a_broken_workbook():
+    """The writer zips a workbook straight into the store's temporary file: a write that
+    fails there is the disk's failure (WriteFailed, which the store reports as unwritable),
+    never a refusal of the workbook written into."""
+    tabs = random_tabs(4)
+    data = writer.new_workbook(tabs)
+    with open("/dev/full", "wb", buffering=0) as full:
+        with pytest.raises(writer.WriteFailed):
+            writer.new_workbook(spooled(tabs), out=full)
+        with pytest.raises(writer.WriteFailed):
+            writer.write_tabs(data, spooled(tabs), out=full)
+    out = io.BytesIO()
+    assert writer.write_tabs(data, spooled(tabs), out=out) is None and out.getvalue() == writer.write_tabs(data, tabs)

@@ -16,6 +16,7 @@ import stat
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, BinaryIO
 from urllib.parse import unquote, urlparse
 
 from sync_service.failures import os_failure
@@ -195,9 +196,11 @@ class XlsxStore(WorkbookStore):
 
     # --- writing ---
 
-    def _write_file(self, path: Path, workbook_id: str, content: bytes, *, replace_if: str | None,
-                    exclusive: bool = False) -> str:
-        """Write ``content`` to ``path`` through a temporary file in the same folder.
+    def _write_file(self, path: Path, workbook_id: str, content: bytes | Callable[[BinaryIO], Any], *,
+                    replace_if: str | None, exclusive: bool = False) -> str:
+        """Write ``content`` to ``path`` through a temporary file in the same folder; a
+        callable ``content`` writes into the temporary file itself (a large workbook is
+        zipped straight to disk, never whole in memory).
 
         ``replace_if``: the marker the file must still have (else :class:`WorkbookChanged`);
         ``exclusive``: the file must not exist (else :class:`StoreError`).
@@ -209,7 +212,10 @@ class XlsxStore(WorkbookStore):
             raise WorkbookUnavailable(workbook_id, unwritable(exc)) from None
         try:
             with handle:
-                handle.write(content)
+                if callable(content):
+                    content(handle)
+                else:
+                    handle.write(content)
                 handle.flush()
                 os.fsync(handle.fileno())
             if exclusive:
@@ -231,17 +237,19 @@ class XlsxStore(WorkbookStore):
                         raise WorkbookChanged(workbook_id)
                 os.replace(temp, path)
             return _marker(path.stat())
-        except OSError as exc:
-            log.info("cannot write %s: %s", path, exc)
-            raise WorkbookUnavailable(workbook_id, unwritable(exc)) from None
+        except (OSError, writer.WriteFailed) as exc:
+            error = exc.error if isinstance(exc, writer.WriteFailed) else exc
+            log.info("cannot write %s: %s", path, error)
+            raise WorkbookUnavailable(workbook_id, unwritable(error)) from None
         finally:
             temp.unlink(missing_ok=True)
 
     def _edit(self, workbook_id: str, change: Callable[[bytes, bool], tuple[bytes | None, list[str]]],
               expect_marker: str | None) -> tuple[str, list[str]]:
         """Apply ``change`` (the file's bytes and whether the writer must read them first ->
-        new bytes or None for none, titles added) to the file under its lock; a file saved
-        meanwhile is read again (unless ``expect_marker``)."""
+        new bytes, or a function writing them into the new file, or None for none; titles
+        added) to the file under its lock; a file saved meanwhile is read again (unless
+        ``expect_marker``)."""
         path = self._path(workbook_id)
         with self._lock(workbook_id):
             for _attempt in range(3):
@@ -250,15 +258,15 @@ class XlsxStore(WorkbookStore):
                     raise WorkbookChanged(workbook_id)
                 try:
                     content, added = change(data, self._understood.get(workbook_id) != marker)
-                except FileRefused as exc:
-                    log.info("not writing into %s (%s)", workbook_id, exc.key)
-                    raise WorkbookRefused(workbook_id, exc.reason) from None
-                if content is None:
-                    return marker, []
-                try:
+                    if content is None:
+                        return marker, []
+                    # (a callable content is the writer itself: it may refuse the file as it writes)
                     written = self._write_file(path, workbook_id, content, replace_if=marker)
                     self._understood[workbook_id] = written
                     return written, added
+                except FileRefused as exc:
+                    log.info("not writing into %s (%s)", workbook_id, exc.key)
+                    raise WorkbookRefused(workbook_id, exc.reason) from None
                 except WorkbookChanged:
                     if expect_marker is not None:
                         raise
@@ -267,8 +275,9 @@ class XlsxStore(WorkbookStore):
 
     def write_tabs(self, workbook_id: str, tabs: Iterable[TabSpec], *, expect_marker: str | None = None) -> str:
         tabs = list(tabs)
-        def change(data: bytes, read: bool) -> tuple[bytes, list[str]]:
-            return writer.write_tabs(data, tabs, read=read), []
+
+        def change(data: bytes, read: bool) -> tuple[Callable[[BinaryIO], Any], list[str]]:
+            return (lambda out: writer.write_tabs(data, tabs, read=read, out=out)), []
 
         marker, _added = self._edit(workbook_id, change, expect_marker)
         return marker
@@ -300,8 +309,8 @@ class XlsxStore(WorkbookStore):
         path = self.folder / name
         if path.exists():
             raise StoreError(f"книга «{name}» уже есть: новую с тем же именем не создаю")
-        content = writer.new_workbook(tabs)
-        self._understood[name] = self._write_file(path, name, content, replace_if=None, exclusive=True)
+        self._understood[name] = self._write_file(path, name, lambda out: writer.new_workbook(tabs, out=out),
+                                                  replace_if=None, exclusive=True)
         return name
 
     def set_aside(self, workbook_id: str, label: str) -> str:

@@ -18,7 +18,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, BinaryIO
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
@@ -317,6 +317,31 @@ def _zip_info(name: str) -> zipfile.ZipInfo:
     return info
 
 
+class WriteFailed(Exception):
+    """The new file could not be written where it was going (a full disk): ``error`` says
+    why. Never a refusal of the workbook written into."""
+
+    def __init__(self, error: OSError):
+        self.error = error
+        super().__init__(str(error))
+
+
+class _Output:
+    """The file a new workbook is zipped into, its failures as :class:`WriteFailed`."""
+
+    def __init__(self, file: BinaryIO):
+        self.file = file
+
+    def write(self, data) -> int:
+        try:
+            return self.file.write(data)
+        except OSError as exc:
+            raise WriteFailed(exc) from exc
+
+    def __getattr__(self, name: str):   # tell, seek, seekable, flush: as the file has them
+        return getattr(self.file, name)
+
+
 class _Edit:
     """An unpacked package being changed part by part (the parts are text-edited).
 
@@ -325,10 +350,11 @@ class _Edit:
     schools it has; the other parts follow in :meth:`to_bytes`. Without, the sheets are parts
     like the others (for edits that change a sheet again after writing it)."""
 
-    def __init__(self, package: Package, *, stream: bool = False):
+    def __init__(self, package: Package, *, stream: bool = False, out: BinaryIO | None = None):
         self.package = package
         self.parts = package.parts   # unpacked as asked for: a replaced sheet never is
-        self._buffer = io.BytesIO()
+        # ``out``: the new file goes there as it is made (the store's temporary file), not into memory
+        self._buffer = io.BytesIO() if out is None else _Output(out)
         self._archive = zipfile.ZipFile(self._buffer, "w") if stream else None
         self._streamed: set[str] = set()
 
@@ -474,13 +500,13 @@ class _Edit:
                     self.put("[Content_Types].xml", xmltext.remove(types, span))
                     break
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self) -> bytes | None:
         """The new file: the sheets streamed already, then every other part."""
         with self._archive or zipfile.ZipFile(self._buffer, "w") as archive:
             for name in sorted(self.parts, key=lambda n: n != "[Content_Types].xml"):
                 if name not in self._streamed:
                     archive.writestr(_zip_info(name), self.parts[name])
-        return self._buffer.getvalue()
+        return self._buffer.getvalue() if isinstance(self._buffer, io.BytesIO) else None
 
 
 def _existing_lists(package: Package) -> list[tuple[str, ...]]:
@@ -560,7 +586,7 @@ def _check(tabs: Sequence[TabSpec]) -> None:
 
 
 def _edited(data: bytes, tabs: Sequence[TabSpec], change: Callable[[_Edit], Any], read: bool, *,
-            stream: bool = False, replaced: bool = False) -> Any:
+            stream: bool = False, replaced: bool = False, out: BinaryIO | None = None) -> Any:
     """Open ``data`` for editing and run ``change``; any failure is a :class:`FileRefused`.
 
     Parts are unpacked as they are asked for, so a sheet that is replaced is never unpacked.
@@ -573,26 +599,27 @@ def _edited(data: bytes, tabs: Sequence[TabSpec], change: Callable[[_Edit], Any]
         if read:
             gone = {t.title.casefold() for t in tabs} if replaced else set()
             read_package(package, {ref.name for ref in package.sheets() if ref.name.casefold() not in gone})
-        edit = _Edit(package, stream=stream)
+        edit = _Edit(package, stream=stream, out=out)
         try:
             return change(edit)
         finally:
             edit.discard()
-    except RowsUnreadable:   # the rows written, not the file: nothing is written, nothing refused
+    except (RowsUnreadable, WriteFailed):   # the rows or the new file, not the old one: nothing refused
         raise
     except Exception as exc:  # noqa: BLE001 - whatever a file we do not understand makes us raise
         raise refusal(data, exc) from None
 
 
-def write_tabs(data: bytes, tabs: Sequence[TabSpec], *, read: bool = True) -> bytes:
+def write_tabs(data: bytes, tabs: Sequence[TabSpec], *, read: bool = True, out: BinaryIO | None = None) -> bytes | None:
     """The workbook ``data`` with ``tabs`` written: the tabs of those titles replaced, the
     others added at the end; every other part as it was. ``read=False`` skips reading the
-    sheets first, for bytes the caller has just read without a refusal."""
-    def change(edit: _Edit) -> bytes:
+    sheets first, for bytes the caller has just read without a refusal. With ``out`` the
+    new file is written there as it is made (None is returned)."""
+    def change(edit: _Edit) -> bytes | None:
         _apply(edit, tabs)
         return edit.to_bytes()
 
-    return _edited(data, tabs, change, read, stream=True, replaced=True)
+    return _edited(data, tabs, change, read, stream=True, replaced=True, out=out)
 
 
 def add_missing_tabs(data: bytes, tabs: Sequence[TabSpec], *, read: bool = True) -> tuple[bytes | None, list[str]]:
@@ -636,10 +663,11 @@ def change_tabs(data: bytes, changes: Sequence[TabChange], *, read: bool = True)
     return _edited(data, specs, change, read)
 
 
-def new_workbook(tabs: Sequence[TabSpec]) -> bytes:
-    """A new workbook of ``tabs``."""
+def new_workbook(tabs: Sequence[TabSpec], *, out: BinaryIO | None = None) -> bytes | None:
+    """A new workbook of ``tabs`` (written into ``out`` as it is made, when given: None is returned)."""
     _check(tabs)
-    edit = _Edit(Package({name: text.encode("utf-8") for name, text in _EMPTY_PACKAGE.items()}), stream=True)
+    edit = _Edit(Package({name: text.encode("utf-8") for name, text in _EMPTY_PACKAGE.items()}), stream=True,
+                 out=out)
     try:
         _apply(edit, tabs)
         return edit.to_bytes()
