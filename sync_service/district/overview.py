@@ -170,15 +170,20 @@ def overview(session: Session, *, academic_year: str, now: datetime, collection:
              else None) or _district_part(session, shown, today, listed=listed)
     expected = whole["expected"]
 
-    matching = select(table.c.school_id, table.c.code).where(in_shown)
     if status:
-        matching = matching.where(table.c.status.in_(wanted))
-    matching = matching.distinct().subquery("matching") if status else (
-        select(m.School.id.label("school_id"), m.School.code).where(active()).subquery("matching"))
-    total = session.scalar(select(func.count()).select_from(matching)) or 0
-    info = page_info(page, per_page, total)
-    page_ids = list(session.scalars(select(matching.c.school_id).order_by(matching.c.code)
-                                    .offset(info["first"] - 1 if total else 0).limit(per_page)))
+        # The schools with a cell of the status: the statuses of every cell are computed
+        # once, for the count and the page both (at most one id per school).
+        found = list(session.scalars(select(table.c.school_id).where(in_shown, table.c.status.in_(wanted))
+                                     .group_by(table.c.school_id, table.c.code).order_by(table.c.code)))
+        total = len(found)
+        info = page_info(page, per_page, total)
+        page_ids = found[info["first"] - 1:info["last"]] if total else []
+    else:
+        matching = select(m.School.id.label("school_id"), m.School.code).where(active()).subquery("matching")
+        total = session.scalar(select(func.count()).select_from(matching)) or 0
+        info = page_info(page, per_page, total)
+        page_ids = list(session.scalars(select(matching.c.school_id).order_by(matching.c.code)
+                                        .offset(info["first"] - 1 if total else 0).limit(per_page)))
     schools = _schools(session, page_ids)
     order = {c.id: i for i, c in enumerate(plan)}
     page_cells = sorted(session.execute(select(table).where(table.c.school_id.in_(page_ids), in_shown)),
