@@ -41,7 +41,7 @@ from datetime import date
 
 from flask import Flask, render_template
 from markupsafe import Markup
-from sqlalchemy import Connection, bindparam, delete, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from sync_service import db as m
@@ -76,39 +76,43 @@ def publish_status(svod: Svod) -> int:
     from . import status
 
     app = _app(svod)
-    pages: list[tuple[bytes, bytes]] = []
     count, number = 1, 1
-    while number <= count:
-        with app.test_request_context(f"/?page={number}"):
-            if number == 1:
-                marker, year, today = status.data_key()
-                years = status.known_years()
-            report = status.read(status.overview, page=number)
-            if number == 1:
-                frame = status.read(status.index_frame, report=report)
-                count, total = report["page"]["pages"], report["page"]["total"]
-            body = Markup(status._index_body(report, status._filters(report)))
-            head, _, tail = render_template("status.html", frame=frame, body=body, live=Markup(HOLE)).partition(HOLE)
-            pages.append((head.encode(), tail.encode()))
-        number += 1
-    index = {"year": year, "marker": _json_marker(marker), "day": today.isoformat(), "script_root": "",
-             "total": total, "pages": count, "years": years, "frame": frame}
+    # One transaction: the web sees the old pages and index until the new ones are all
+    # there. Each page is written as it is rendered (not held: 60 pages at 3 000 schools).
     with svod.db.session() as session:
-        _store(session, index, pages)
+        old = session.get(m.Meta, INDEX_KEY)
+        old_digests = json.loads(old.value).get("digests", []) if old is not None else []
+        digests: list[str] = []
+        while number <= count:
+            with app.test_request_context(f"/?page={number}"):
+                if number == 1:
+                    marker, year, today = status.data_key()
+                    years = status.known_years()
+                report = status.read(status.overview, page=number)
+                if number == 1:
+                    frame = status.read(status.index_frame, report=report)
+                    count, total = report["page"]["pages"], report["page"]["total"]
+                body = Markup(status._index_body(report, status._filters(report)))
+                page = render_template("status.html", frame=frame, body=body, live=Markup(HOLE))
+            digests.append(_store_page(session, number, page, old_digests[number - 1:number]))
+            number += 1
+        session.execute(delete(m.PublishedPage).where(m.PublishedPage.number > count))
+        index = {"year": year, "marker": _json_marker(marker), "day": today.isoformat(), "script_root": "",
+                 "total": total, "pages": count, "years": years, "frame": frame, "digests": digests}
+        session.merge(m.Meta(key=INDEX_KEY, value=json.dumps(index, ensure_ascii=False, default=str)))
     return count
 
 
-def _store(session: Session, index: dict, pages: list[tuple[bytes, bytes]]) -> None:
-    """The index and the pages whose digest changed; pages past the new last one removed."""
-    old = session.get(m.Meta, INDEX_KEY)
-    old_digests = json.loads(old.value).get("digests", []) if old is not None else []
-    index["digests"] = [hashlib.sha256(head + HOLE.encode() + tail).hexdigest() for head, tail in pages]
-    for number, ((head, tail), digest) in enumerate(zip(pages, index["digests"], strict=True), start=1):
-        if number > len(old_digests) or old_digests[number - 1] != digest:
-            session.merge(m.PublishedPage(number=number, head=head, head_deflated=deflated(head), tail=tail,
-                                          tail_deflated=deflated(tail)))
-    session.execute(delete(m.PublishedPage).where(m.PublishedPage.number > len(pages)))
-    session.merge(m.Meta(key=INDEX_KEY, value=json.dumps(index, ensure_ascii=False, default=str)))
+def _store_page(session: Session, number: int, page: str, old: list[str]) -> str:
+    """Page ``number`` (its HTML with the hole), written unless its digest is the ``old``
+    one; returns the digest."""
+    digest = hashlib.sha256(page.encode()).hexdigest()
+    if old != [digest]:
+        head, _, tail = (part.encode() for part in page.partition(HOLE))
+        session.execute(delete(m.PublishedPage).where(m.PublishedPage.number == number))
+        session.execute(insert(m.PublishedPage).values(number=number, head=head, head_deflated=deflated(head),
+                                                       tail=tail, tail_deflated=deflated(tail)))
+    return digest
 
 
 def _json_marker(marker) -> list:
