@@ -18,7 +18,7 @@ the banners, the last sync and whether it is stale), and stores:
 - in ``meta`` (``status_pages``), what the pages hold for: the academic year, the data
   marker and the day (the same test as the stored district part: nothing written since,
   statuses as of today), the script root they were rendered under, the number of schools
-  and pages, each page's digest, the years the header's switch offers, and what the
+  and pages, each page's digest, and what the
   live part shows (the number of schools and collections, the last sync, the names of
   the schools it could not read).
 
@@ -87,7 +87,6 @@ def publish_status(svod: Svod) -> int:
             with app.test_request_context(f"/?page={number}"):
                 if number == 1:
                     marker, year, today = status.data_key()
-                    years = status.known_years()
                 report = status.read(status.overview, page=number)
                 if number == 1:
                     frame = status.read(status.index_frame, report=report)
@@ -98,7 +97,7 @@ def publish_status(svod: Svod) -> int:
             number += 1
         session.execute(delete(m.PublishedPage).where(m.PublishedPage.number > count))
         index = {"year": year, "marker": _json_marker(marker), "day": today.isoformat(), "script_root": "",
-                 "total": total, "pages": count, "years": years, "frame": frame, "digests": digests}
+                 "total": total, "pages": count, "frame": frame, "digests": digests}
         session.merge(m.Meta(key=INDEX_KEY, value=json.dumps(index, ensure_ascii=False, default=str)))
     return count
 
@@ -124,17 +123,15 @@ def _json_marker(marker) -> list:
 _INDEX_QUERY = select(*MARKER_QUERY.selected_columns,
                       select(m.Meta.value).where(m.Meta.key == INDEX_KEY).scalar_subquery())
 _PAGE = m.PublishedPage
-_PAGE_QUERY = select(_PAGE.head, _PAGE.tail).where(_PAGE.number == bindparam("number"))
-_DEFLATED_QUERY = select(_PAGE.head, _PAGE.tail, _PAGE.head_deflated, _PAGE.tail_deflated).where(
+_PAGE_QUERY = select(_PAGE.head, _PAGE.head_deflated, _PAGE.tail, _PAGE.tail_deflated).where(
     _PAGE.number == bindparam("number"))
 
 
-def published(connection: Connection, *, today: date, args: Mapping[str, str], script_root: str,
-              want_deflated: bool = False) -> dict | None:
+def published(connection: Connection, *, today: date, args: Mapping[str, str], script_root: str) -> dict | None:
     """The stored page a request for the unfiltered status page (``args``: ``page`` and
-    ``year`` at most) may be given — ``{"parts", "year", "years", "marker", "frame",
-    "page", "running"}`` (``running``: a sync began since, see :func:`_holds`), ``parts`` the page's HTML before and after the hole for the part drawn on
-    every view, each ``(bytes, deflated bytes or None)`` (deflated when ``want_deflated``) —
+    ``year`` at most) may be given — ``{"parts", "frame", "page", "running"}``: ``parts``
+    the page's HTML before and after the hole for the part drawn on every view, each
+    ``(bytes, its raw deflate blocks)``; ``running``: a sync began since (:func:`_holds`) —
     or None: nothing stored, or published for another day, before data was written since,
     under another script root, or another year asked for."""
     *marker, value = connection.execute(_INDEX_QUERY).one()
@@ -148,13 +145,12 @@ def published(connection: Connection, *, today: date, args: Mapping[str, str], s
     if running is None:
         return None
     info = page_info(args.get("page"), PER_PAGE, index["total"])
-    row = connection.execute(_DEFLATED_QUERY if want_deflated else _PAGE_QUERY,
-                             {"number": info["number"]}).one_or_none()
+    row = connection.execute(_PAGE_QUERY, {"number": info["number"]}).one_or_none()
     if row is None:
         return None
-    head, tail, *packed = row
-    parts = ((head, packed[0]), (tail, packed[1])) if packed else ((head, None), (tail, None))
-    return {**index, "marker": tuple(marker), "parts": parts, "page": info, "running": running}
+    head, head_deflated, tail, tail_deflated = row
+    return {"frame": index["frame"], "parts": ((head, head_deflated), (tail, tail_deflated)), "page": info,
+            "running": running}
 
 
 # The data marker's parts (report.MARKER_QUERY): the newest outcome and rate snapshot, the

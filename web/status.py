@@ -212,12 +212,11 @@ def index():
     if stored is None:
         return cached_page(_index)
     (head, head_deflated), (tail, tail_deflated) = stored["parts"]
-    frame, now = stored["frame"], svod().clock()
+    frame = stored["frame"]
     if stored["running"]:  # a sync under way: the live part says so
         frame = {**frame, **read(sync_frame)}
-    live = render_template("_status_live.html", frame=frame, generated_at=now,
-                           health=sync_health(frame["last_sync"], now, svod().settings.sync_interval_minutes)).encode()
-    if len(tail) < MIN_BYTES or head_deflated is None:
+    live = render_template("_status_live.html", **live_part(frame)).encode()
+    if len(tail) < MIN_BYTES or not accepts_gzip():
         return Response(head + live + tail, mimetype="text/html")
     response = Response(spliced([(head, head_deflated), (live, None), (tail, tail_deflated)]), mimetype="text/html")
     response.headers["Content-Encoding"] = "gzip"
@@ -234,9 +233,14 @@ def _index() -> str:
 
 def _frame_page(frame: dict, body: Markup) -> str:
     """The status page: ``body`` (the matrix and lists) in its frame, drawn now."""
+    return render_template("status.html", body=body, **live_part(frame))
+
+
+def live_part(frame: dict) -> dict:
+    """What the part of the status page drawn on every view is drawn from (_status_live.html)."""
     now = svod().clock()
-    return render_template("status.html", frame=frame, generated_at=now, body=body,
-                           health=sync_health(frame["last_sync"], now, svod().settings.sync_interval_minutes))
+    return {"frame": frame, "generated_at": now,
+            "health": sync_health(frame["last_sync"], now, svod().settings.sync_interval_minutes)}
 
 
 def index_frame(session, *, report: dict, academic_year: str, now: datetime) -> dict:
@@ -259,20 +263,13 @@ def sync_frame(session, *, run: dict | None = None, **_) -> dict:
 
 
 def _published() -> dict | None:
-    """The unfiltered page as the clock published it (web/publish.py), when it holds; then
-    what the request would otherwise ask the database for (the year, the years held, the
-    data marker) is taken from it."""
+    """The unfiltered page as the clock published it (web/publish.py), when it holds."""
     if not current_app.config.get("SVOD_PUBLISHED", True):
         return None
     context = svod()
-    today = context.clock().date()
     with context.db.engine.connect() as connection:
-        stored = published(connection, today=today, args=request.args, script_root=request.script_root,
-                           want_deflated=accepts_gzip())
-    if stored is not None:
-        g.svod_year = g.svod_current_year = stored["year"]
-        g.svod_years, g.svod_data_key = stored["years"], (stored["marker"], stored["year"], today)
-    return stored
+        return published(connection, today=context.clock().date(), args=request.args,
+                         script_root=request.script_root)
 
 
 def _index_body(report: dict, filters: dict) -> str:
